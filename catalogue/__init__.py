@@ -1,0 +1,1 @@
+"""indicode catalogue: read indicator documents, build and store the canonical code catalogue."""

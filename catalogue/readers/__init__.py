@@ -1,0 +1,1 @@
+"""One reader per document format; `detect.read_document` picks the right one from the content."""

@@ -1,0 +1,129 @@
+"""Plain indicator tables (.csv / .xlsx exports, or tab text): one indicator a row, columns by header.
+
+The name column is found by header (三级指标, 指标名称, 绩效指标, name …) or given by option; code, class
+and value columns are optional. A name cell may carry its code (`112000272-任务达标完成率`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..classes import resolve
+from ..records import IndicatorRow, InputError, ReadProblem, ReadResult
+from .zhuhai import split_code
+
+NAME_HEADERS = ("三级指标", "指标名称", "绩效指标名称", "绩效指标", "三级指标名称", "indicator", "name", "指标")
+CODE_HEADERS = ("指标编码", "指标代码", "编码", "代码", "code")
+LEVEL2_HEADERS = ("二级指标", "level2", "class", "二级指", "指标类别")
+LEVEL1_HEADERS = ("一级指标", "level1")
+VALUE_HEADERS = ("实施周期指标值", "目标值", "指标值", "value", "年度指标值")
+YEAR_HEADERS = ("年度指标值",)
+UNIT_HEADERS = ("用款单位", "部门", "申请单位", "单位", "unit")
+PROJECT_HEADERS = ("项目名称", "project")
+EXPL_HEADERS = ("指标解释", "explanation")
+
+
+@dataclass
+class Columns:
+    """Options naming columns by header text or by 1-based number; None means find by header."""
+
+    name: str | None = None
+    code: str | None = None
+    level2: str | None = None
+    value: str | None = None
+
+
+def _norm(h: str) -> str:
+    return re.sub(r"[\s*＊()（）]", "", h).lower()
+
+
+def _find(header: list[str], wanted: tuple[str, ...], taken: set[int]) -> int | None:
+    normed = [_norm(h) for h in header]
+    for w in wanted:  # exact header first, in order of preference
+        for i, h in enumerate(normed):
+            if i not in taken and h == _norm(w):
+                return i
+    return None
+
+
+def _pick(header: list[str], given: str | None, source: str, what: str) -> int | None:
+    if given is None:
+        return None
+    if given.isdigit() and 1 <= int(given) <= len(header):
+        return int(given) - 1
+    normed = [_norm(h) for h in header]
+    if _norm(given) in normed:
+        return normed.index(_norm(given))
+    raise InputError(f"{source}: no column '{given}' for the {what} (headers: {', '.join(h for h in header if h)})")
+
+
+def find_header(rows: list[list[str]], cols: Columns, source: str = "") -> int | None:
+    """Index of the header row: the first of the first 30 rows holding a name column."""
+    for i, r in enumerate(rows[:30]):
+        if cols.name is not None:
+            if (cols.name.isdigit() and any(c.strip() for c in r)) or _norm(cols.name) in [_norm(c) for c in r]:
+                return i
+        elif _find(r, NAME_HEADERS, set()) is not None:
+            return i
+    if cols.name is not None and not cols.name.isdigit():
+        raise InputError(f"{source}: no column '{cols.name}' for the indicator name in the first 30 rows")
+    return None
+
+
+def read_rows(rows: list[list[str]], source: str, cols: Columns | None = None) -> ReadResult:
+    cols = cols or Columns()
+    h = find_header(rows, cols, source)
+    if h is None:
+        raise InputError(f"{source}: no indicator name column found (looked for a header such as "
+                         f"{'/'.join(NAME_HEADERS[:4])}; name it with --name-col)")
+    header = [c.strip() for c in rows[h]]
+    idx: dict[str, int | None] = {}
+    taken: set[int] = set()
+    for key, given, wanted in (("name", cols.name, NAME_HEADERS), ("code", cols.code, CODE_HEADERS),
+                               ("level2", cols.level2, LEVEL2_HEADERS), ("value", cols.value, VALUE_HEADERS),
+                               ("level1", None, LEVEL1_HEADERS), ("year", None, YEAR_HEADERS),
+                               ("unit", None, UNIT_HEADERS), ("project", None, PROJECT_HEADERS),
+                               ("expl", None, EXPL_HEADERS)):
+        i = _pick(header, given, source, key) if given is not None else _find(header, wanted, taken)
+        idx[key] = i
+        if i is not None:
+            taken.add(i)
+    out: list[IndicatorRow] = []
+    problems: list[ReadProblem] = []
+    carry = {"unit": "", "project": "", "level1": "", "level2": ""}
+
+    def cell(r: list[str], key: str) -> str:
+        i = idx.get(key)
+        return r[i].strip() if i is not None and i < len(r) else ""
+
+    for no, r in enumerate(rows[h + 1:], h + 2):
+        if not any(c.strip() for c in r):
+            continue
+        if [c.strip() for c in r] == header:  # repeated header block
+            continue
+        for key in carry:  # level and project cells are often written on a group's first row only
+            if cell(r, key):
+                carry[key] = cell(r, key)
+        raw_name = cell(r, "name")
+        if not raw_name:
+            if any(cell(r, k) for k in ("code", "value")):
+                problems.append(ReadProblem(source, no, "row has no indicator name", "\t".join(r)[:120]))
+            continue
+        code, name = split_code(raw_name)
+        code = cell(r, "code") or code
+        l1, l2 = resolve(carry["level1"], carry["level2"])
+        if not l2 and carry["level2"]:
+            problems.append(ReadProblem(source, no, f"unknown class '{carry['level2']}'", "\t".join(r)[:120]))
+        year = cell(r, "year") if idx["year"] != idx["value"] else ""
+        out.append(IndicatorRow(
+            source=source, line=no, name=name, unit=carry["unit"], project=carry["project"],
+            level1=l1, level2=l2, level1_text=carry["level1"], level2_text=carry["level2"], code=code,
+            value_period=cell(r, "value"), value_year=year, explanation=cell(r, "expl"),
+            extra={hdr or f"col{i + 1}": (r[i] if i < len(r) else "") for i, hdr in enumerate(header)},
+        ))
+    return ReadResult(out, problems, "table")
+
+
+def sniff(rows: list[list[str]], cols: Columns | None = None, source: str = "") -> bool:
+    return find_header(rows, cols or Columns(), source) is not None
+

@@ -1,0 +1,58 @@
+"""Plain records shared by readers, the catalogue builder and the matcher."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class IndicatorRow:
+    """One level-3 indicator as a document writes it (nothing normalised away but the class digits)."""
+
+    source: str  # file name the row came from
+    line: int  # 1-based line (text documents) or row (tables) where the indicator starts
+    name: str  # indicator name as written, code prefix removed
+    unit: str = ""  # 用款单位 / 部门 / 申请单位
+    project: str = ""
+    level1: str = ""  # class digit "1".."4", inferred from level2 when the document is silent or wrong
+    level2: str = ""  # class digits "11".."43"
+    level1_text: str = ""  # the level-1 cell as written (kept for auditing)
+    level2_text: str = ""  # the level-2 cell as written
+    code: str = ""  # code written in the document (may be malformed)
+    value_period: str = ""  # 实施周期指标值 (or the only target value, 目标值)
+    value_year: str = ""  # 年度指标值
+    explanation: str = ""  # 指标解释
+    extra: dict = field(default_factory=dict)  # original cells of a table row, by header
+
+    @property
+    def value(self) -> str:
+        """The first target value written for the indicator."""
+        return self.value_period or self.value_year
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("extra")
+        return d
+
+
+@dataclass
+class ReadProblem:
+    """A line that looks like an indicator but could not be read completely."""
+
+    source: str
+    line: int
+    why: str
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.why}"
+
+
+@dataclass
+class ReadResult:
+    rows: list[IndicatorRow]
+    problems: list[ReadProblem]
+    format: str
+
+
+class InputError(Exception):
+    """Bad input: the message is one line naming the file (and row) and the problem."""

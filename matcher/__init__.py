@@ -1,0 +1,1 @@
+"""indicode matcher: encoders, indexes, ranking, and the command line."""

@@ -1,0 +1,127 @@
+"""The catalogue built from the coded seeds: entries, aliases, anomalies, storage, lookups."""
+import sqlite3
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from catalogue.export import catalogue_frames, write_frames
+from catalogue.records import InputError
+from catalogue.store import SCHEMA_VERSION, Catalogue, build
+from conftest import SEED
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cat") / "c.sqlite"
+    n, problems = build([SEED[k] for k in ("000", "001", "002", "003", "004")], out)
+    return out, n, problems
+
+
+def test_counts_and_problems(built):
+    out, n, problems = built
+    assert n == 183  # 178 Zhuhai + 5 Guangzhou coded rows
+    assert problems == ["000_60102fb8b0c8a01a.txt:124: indicator row without a level-3 indicator (truncated row)"]
+    cat = Catalogue.load(out)
+    assert sum(e.count for e in cat.entries.values()) == 183
+
+
+def test_aliases_and_canonical_name(built):
+    cat = Catalogue.load(built[0])
+    e = cat.get("222000929")
+    assert e.name == "保障机构正常运作" and e.aliases == ["保障机构正常运转"]  # 2 occurrences against 1
+    assert e.names == {"保障机构正常运作": 2, "保障机构正常运转": 1}
+    assert (e.level1, e.level2) == ("2", "22")
+    assert e.sources == ["000_60102fb8b0c8a01a.txt"] and e.values == [">90%", "100%"]
+
+
+def _anoms(cat, kind):
+    return {a.code for a in cat.anomalies if a.kind == kind}
+
+
+def test_anomalies_kept_visible(built):
+    cat = Catalogue.load(built[0])
+    assert _anoms(cat, "one-name-many-codes") == {"111000231", "111000234"}
+    assert _anoms(cat, "one-code-many-names") == {"222000929"}
+    assert _anoms(cat, "malformed-code") == {"1114010894"}
+    assert "212003359" in _anoms(cat, "code-digits-disagree")
+    assert "111063829" in _anoms(cat, "filed-class-mismatch")  # a quantity code filed under 12-质量指标
+    bad = cat.get("1114010894")
+    assert bad is not None and not bad.valid and bad.name == "市级及以上主要刊物上刊登的稿件数"
+    odd = cat.get("212003359")
+    assert (odd.level1, odd.level2, odd.filed) == ("2", "12", {"2/12": 1})
+
+
+def test_same_sources_give_the_same_file(built, tmp_path):
+    again = tmp_path / "again.sqlite"
+    build([SEED[k] for k in ("004", "003", "002", "001", "000")], again)  # order does not matter
+    assert again.read_bytes() == built[0].read_bytes()
+
+
+def test_merge_catalogues(tmp_path, built):
+    a, b, merged = tmp_path / "a.sqlite", tmp_path / "b.sqlite", tmp_path / "m.sqlite"
+    build([SEED["000"]], a)
+    build([SEED["004"]], b)
+    assert len(Catalogue.load(a)) == 118 and len(Catalogue.load(b)) == 5
+    build([a, b], merged)
+    m = Catalogue.load(merged)
+    assert set(m.entries) == set(Catalogue.load(built[0]).entries)
+    build([merged, SEED["000"]], merged)  # a source merged twice counts once
+    assert Catalogue.load(merged).get("112000272").count == 10
+
+
+def test_schema_version_checked(tmp_path, built):
+    import shutil
+
+    old = tmp_path / "old.sqlite"
+    shutil.copy(built[0], old)
+    with sqlite3.connect(old) as con:
+        con.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
+    with pytest.raises(InputError, match=f"schema version 0, this indicode reads {SCHEMA_VERSION}"):
+        Catalogue.load(old)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(InputError, match="not an indicode catalogue"):
+        Catalogue.load(junk)
+
+
+def test_build_without_codes_fails(tmp_path):
+    with pytest.raises(InputError, match="no coded indicator rows"):
+        build([SEED["001"]], tmp_path / "x.sqlite")
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_lookup_by_code_prefix_class_and_name(bundled_catalogue):
+    cat = bundled_catalogue
+    assert [e.code for e in cat.lookup("112000272")] == ["112000272"]
+    pre = cat.lookup("1130002")
+    assert pre and all(e.code.startswith("1130002") for e in pre)
+    assert {e.code for e in cat.lookup("113")} == {c for c in cat.entries if c.startswith("113")}
+    assert [e.code for e in cat.lookup("正常运转")] == ["222000929"]  # found through its alias
+    sat = cat.lookup("满意度", klass="31")
+    assert sat and all(e.level2 == "31" for e in sat)
+    assert cat.lookup("服务对象满意度")[0].code == "331000551"  # exact name first
+    assert cat.lookup("（件）") == cat.lookup("(件)")  # width-folded
+    assert [e.code for e in cat.lookup("召开会议次数")] == ["111000231", "111000234"]
+    assert cat.lookup("没有这个指标") == []
+
+
+def test_export_csv_and_xlsx(tmp_path, bundled_catalogue):
+    frames = catalogue_frames(bundled_catalogue)
+    write_frames(tmp_path / "c.csv", frames)
+    write_frames(tmp_path / "c.xlsx", frames)
+    csv = pd.read_csv(tmp_path / "c.csv", dtype=str, encoding="utf-8-sig")
+    assert len(csv) == len(bundled_catalogue)
+    assert csv.set_index("code").loc["222000929", "aliases"] == "保障机构正常运转"
+    wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    assert wb.sheetnames == ["codes", "anomalies"]
+    assert wb["anomalies"].max_row - 1 == len(bundled_catalogue.anomalies)
+
+
+def test_bundled_catalogue_is_built_from_bundled_seeds(bundled_catalogue, tmp_path):
+    from catalogue.store import BUNDLED_DB, BUNDLED_SEEDS
+
+    fresh = tmp_path / "fresh.sqlite"
+    build(sorted(BUNDLED_SEEDS.glob("*.txt")), fresh)
+    assert Catalogue.load(fresh).fingerprint == bundled_catalogue.fingerprint
+    assert bundled_catalogue.path == BUNDLED_DB
