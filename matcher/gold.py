@@ -1,0 +1,47 @@
+"""Labelled links in the format of `shared/gold/dev.csv`: uid, source, level2, name, value, gold, acceptable."""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalogue.records import InputError
+from catalogue.textio import read_text
+
+REQUIRED = ("uid", "level2", "name", "gold", "acceptable")
+NIL = "NIL"
+
+
+@dataclass
+class GoldRow:
+    uid: str
+    source: str
+    level2: str
+    name: str
+    value: str
+    gold: str  # a code or NIL
+    acceptable: frozenset[str]  # every answer that counts as right; NIL for "no match"
+
+    @property
+    def has_code(self) -> bool:
+        return self.gold != NIL
+
+
+def read_gold(path: str | Path) -> list[GoldRow]:
+    path = Path(path)
+    text = read_text(path)
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (need {', '.join(REQUIRED)})")
+    rows = []
+    for i, r in enumerate(reader, 2):
+        if not (r.get("name") or "").strip():
+            raise InputError(f"{path}:{i}: empty name")
+        gold = (r.get("gold") or "").strip()
+        acc = frozenset((r.get("acceptable") or "").split()) or frozenset([gold])
+        if not gold or gold not in acc:
+            raise InputError(f"{path}:{i}: gold '{gold}' must be a code or NIL and be listed in acceptable")
+        rows.append(GoldRow(r["uid"], r.get("source") or "", (r.get("level2") or "").strip(), r["name"],
+                            r.get("value") or "", gold, acc))
+    return rows

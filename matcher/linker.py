@@ -1,0 +1,261 @@
+"""Link a free-text indicator to catalogue codes: candidates, one scoring function, a decision.
+
+Pipeline for a query (name, optional class digits, optional target value):
+1. **learned**: a reviewer's earlier decision for the same text and class is applied as is;
+2. **candidates**: the union of the nearest names by vector (FAISS) and by characters (rapidfuzz),
+   every name and alias of the catalogue (and learned texts) when the catalogue is small;
+3. **ranking**: each candidate name gets the component scores of `features.pair_features`; the
+   score is one logistic function of them, `raw = bias + Σ weight·feature`, with the weights fitted on
+   labelled links (`indicode calibrate`); a code takes its best-scoring spelling;
+4. **calibration**: `raw` is mapped by a logistic curve (Platt scaling), fitted on the same links, to
+   the chance that the top suggestion is right, so a score of 0.9 means about 9 in 10 such
+   suggestions are right;
+5. **decision**: `accept` at or above the accept threshold, `review` at or above the review threshold,
+   else `no-match`, naming the class where a new code would go.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from catalogue.classes import LEVEL1, LEVEL2
+from catalogue.store import Catalogue
+
+from . import vector_index
+from .encoders import Encoder, load_encoder
+from .features import FIXED_WEIGHTS, CharWeights, NameInfo, Query, is_generic, measure_heads, pair_features
+from .text import Canon, clean, kind_of, learn_variants, value_kind
+
+MODEL_PATH = Path(__file__).parent / "data" / "model.json"
+FULL_SCAN_MAX = 3000  # below this many names every name is scored; above, K nearest by each signal
+K_EACH = 64
+MAX_MARGIN = 4.0  # margins beyond this say nothing more (and a lone candidate has this margin)
+
+ACCEPT, REVIEW, NO_MATCH = "accept", "review", "no-match"
+
+
+@dataclass
+class ScoreModel:
+    """Ranker weights, calibration curve and decision thresholds (written by `indicode calibrate`)."""
+
+    weights: dict[str, float]
+    bias: float
+    calib_a: float  # calibrated = sigmoid(calib_a·raw + calib_m·margin + calib_b)  (Platt scaling, with
+    calib_b: float  # the margin over the best other candidate as a second confidence signal)
+    calib_m: float
+    accept: float
+    review: float
+    fitted_on: str = ""
+    use_fixed: bool = True  # apply the domain-set weights (off for the single-signal baselines)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> "ScoreModel":
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def save(self, path: Path = MODEL_PATH) -> None:
+        Path(path).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
+
+    def raw(self, feats: dict[str, float]) -> float:
+        w = {**self.weights, **FIXED_WEIGHTS} if self.use_fixed else self.weights
+        return self.bias + sum(w.get(k, 0.0) * v for k, v in feats.items())
+
+    def calibrated(self, raw: float, margin: float) -> float:
+        z = self.calib_a * raw + self.calib_m * margin + self.calib_b
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+@dataclass
+class Candidate:
+    code: str
+    name: str  # the code's canonical name
+    matched: str  # the spelling (name, alias or learned text) that scored best
+    level2: str
+    score: float  # calibrated: the chance this suggestion is right
+    raw: float
+    features: dict[str, float] = field(default_factory=dict)
+
+    def why(self) -> str:
+        f = self.features
+        bits = [f"vector {f.get('vec', 0):.2f}", f"chars {f.get('ratio', 0):.2f}",
+                f"covers {f.get('cov_name', 0):.0%} of the code's name"]
+        if f.get("suffix", 0) >= 0.5:
+            bits.append("same measure head")
+        if f.get("class_same"):
+            bits.append(f"class {self.level2} as given")
+        elif f.get("class_diff") or f.get("class_level1"):
+            bits.append(f"class differs (code {self.level2})")
+        if f.get("kind_conflict"):
+            bits.append("different kind of measure")
+        if self.matched != self.name:
+            bits.append(f"via alias {self.matched}")
+        return "; ".join(bits)
+
+
+@dataclass
+class Suggestion:
+    text: str
+    level2: str
+    value: str
+    decision: str
+    candidates: list[Candidate]
+    new_code_class: str = ""  # for no-match: where a new code would go
+    reason: str = "score"  # score | learned | empty
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def code(self) -> str:
+        """The decided code ('' for no-match)."""
+        return self.top.code if self.top and self.decision != NO_MATCH else ""
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text, "class": self.level2, "value": self.value, "decision": self.decision,
+            "code": self.code, "name": self.top.name if self.code else "", "score": round(self.top.score, 4) if self.top else 0.0,
+            "reason": self.reason, "new_code_class": self.new_code_class,
+            "candidates": [{"code": c.code, "name": c.name, "matched": c.matched, "class": c.level2,
+                            "score": round(c.score, 4), "why": c.why(),
+                            "features": {k: round(v, 4) for k, v in c.features.items()}} for c in self.candidates],
+        }
+
+
+def class_label(level2: str) -> str:
+    if level2 in LEVEL2:
+        return f"{level2}-{LEVEL2[level2]}"
+    if level2 in LEVEL1:
+        return f"{level2}-{LEVEL1[level2]}"
+    return level2
+
+
+class Linker:
+    """Suggests codes for free-text indicators against one catalogue with one encoder."""
+
+    def __init__(self, cat: Catalogue, encoder: Encoder, model: ScoreModel | None = None,
+                 index: vector_index.VectorIndex | None = None, full_scan_max: int = FULL_SCAN_MAX):
+        self.cat, self.encoder = cat, encoder
+        self.model = model or ScoreModel.load()
+        self.index = index or vector_index.load_or_build(cat, encoder)
+        self.full_scan_max = full_scan_max
+        self.canon = Canon(learn_variants([list(e.names) for e in cat.entries.values() if len(e.names) > 1]))
+        self.code_kind = {e.code: kind_of(e.name) or _majority_kind(e.values) for e in cat.entries.values()}
+        self._load_learned()
+
+    @classmethod
+    def default(cls, catalogue: str | Path | None = None, model: str | None = None) -> "Linker":
+        return cls(Catalogue.load(catalogue), load_encoder(model))
+
+    def _load_learned(self) -> None:
+        """Names to score: the index's names plus learned texts as extra aliases of their codes."""
+        learned = [l for l in self.cat.learned if l.code in self.cat.entries]
+        self.learned_exact = {(clean(l.text), l.level2): l.code for l in learned}
+        extra = [l.text for l in learned]
+        self.names = list(self.index.names) + extra
+        self.codes = list(self.index.codes) + [l.code for l in learned]
+        self.name_canon = [self.canon(n) for n in self.names]
+        self.weights = CharWeights(self.name_canon)
+        heads = measure_heads(self.name_canon)
+        top = max((e.count for e in self.cat.entries.values()), default=1)
+        pop = {c: math.log1p(e.count) / math.log1p(top) for c, e in self.cat.entries.items()}
+        self.info = []
+        for c, code in zip(self.name_canon, self.codes):
+            head = heads[c]
+            mod = c[: len(c) - len(head)]
+            self.info.append(NameInfo(c, head, mod, is_generic(mod), self.cat.entries[code].level2, self.code_kind[code],
+                                      pop[code]))
+        self.extra_vecs = (self.encoder.encode_passages([clean(t) for t in extra]) if extra
+                           else np.zeros((0, self.encoder.dim), np.float32))
+        self._all_vecs = None
+        if len(self.names) <= self.full_scan_max:
+            self._all_vecs = np.vstack([self.index.vectors(), self.extra_vecs])
+
+    def reload(self) -> None:
+        """Pick up learned links written since start-up."""
+        self.cat = Catalogue.load(self.cat.path)
+        self._load_learned()
+
+    # ------------------------------------------------------------------ candidates and scores
+
+    def _vec_of(self, i: int) -> np.ndarray:
+        n = len(self.index.names)
+        return self.index.index.reconstruct(i) if i < n else self.extra_vecs[i - n]
+
+    def _candidate_ids(self, q: Query, qvec: np.ndarray) -> dict[int, float]:
+        """Row ids of candidate names with their vector similarity."""
+        if self._all_vecs is not None:
+            return dict(enumerate((self._all_vecs @ qvec).tolist()))
+        sims, ids = self.index.search(qvec[None, :], K_EACH)
+        out = {int(i): float(s) for s, i in zip(sims[0], ids[0]) if i >= 0}
+        for _, _, i in process.extract(q.canon, self.name_canon, scorer=fuzz.WRatio, limit=K_EACH):
+            if i not in out:
+                out[i] = float(self._vec_of(i) @ qvec)
+        n = len(self.index.names)
+        for j in range(len(self.extra_vecs)):
+            out.setdefault(n + j, float(self.extra_vecs[j] @ qvec))
+        return out
+
+    def score(self, q: Query, qvec: np.ndarray) -> list[Candidate]:
+        """Every candidate code, best first, each with its best-scoring spelling."""
+        best: dict[str, Candidate] = {}
+        for i, sim in self._candidate_ids(q, qvec).items():
+            code = self.codes[i]
+            e = self.cat.entries[code]
+            feats = pair_features(q, self.info[i], sim, self.weights)
+            raw = self.model.raw(feats)
+            if code not in best or raw > best[code].raw:
+                best[code] = Candidate(code, e.name, self.names[i], e.level2, 0.0, raw, feats)
+        ranked = sorted(best.values(), key=lambda c: (-c.raw, c.code))
+        for i, c in enumerate(ranked):
+            other = ranked[1].raw if i == 0 and len(ranked) > 1 else ranked[0].raw if i else c.raw - MAX_MARGIN
+            c.score = self.model.calibrated(c.raw, min(c.raw - other, MAX_MARGIN))
+        return ranked
+
+    def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
+        return Query(text=text, canon=self.canon(text), level2=(level2 or "").strip(), kind=kind_of(text, value))
+
+    # ------------------------------------------------------------------ public API
+
+    def suggest_many(self, items: list[tuple[str, str, str]], k: int = 5,
+                     vectors: np.ndarray | None = None) -> list[Suggestion]:
+        """Suggestions for (text, class, value) items; texts are encoded in one batch."""
+        if vectors is None:
+            vectors = self.encode_queries([t for t, _, _ in items])
+        return [self._suggest(t, l2, v, k, vectors[i]) for i, (t, l2, v) in enumerate(items)]
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors of texts as `clean` leaves them, so width and punctuation never matter."""
+        return self.encoder.encode_queries([clean(t) or t for t in texts])
+
+    def suggest(self, text: str, level2: str = "", value: str = "", k: int = 5) -> Suggestion:
+        return self.suggest_many([(text, level2, value)], k)[0]
+
+    def _suggest(self, text: str, level2: str, value: str, k: int, qvec: np.ndarray) -> Suggestion:
+        q = self.make_query(text, level2, value)
+        if not q.canon:
+            return Suggestion(text, level2, value, NO_MATCH, [], class_label(level2), "empty")
+        ranked = self.score(q, qvec)
+        learned = self.learned_exact.get((clean(text), q.level2))
+        if learned:
+            top = next(c for c in ranked if c.code == learned)
+            top.score = 1.0
+            ranked = [top] + [c for c in ranked if c.code != learned]
+            return Suggestion(text, level2, value, ACCEPT, ranked[:k], "", "learned")
+        top = ranked[0]
+        decision = ACCEPT if top.score >= self.model.accept else REVIEW if top.score >= self.model.review else NO_MATCH
+        new_class = ""
+        if decision == NO_MATCH:
+            new_class = class_label(q.level2 if q.level2 in LEVEL2 else top.level2)
+        return Suggestion(text, level2, value, decision, ranked[:k], new_class)
+
+
+def _majority_kind(values: list[str]) -> str:
+    from collections import Counter
+
+    kinds = Counter(k for k in (value_kind(v) for v in values) if k)
+    return kinds.most_common(1)[0][0] if kinds else ""

@@ -1,0 +1,143 @@
+"""Text signals for matching indicator names: normalisation, synonym variants, kind of measure.
+
+Everything here comes from general Chinese, DOMAIN.md, or the catalogue itself, never from the
+labelled links:
+- width/punctuation/unit noise is removed (`群众满意度(%)`, `（件）`, `（100%）`);
+- synonym variants are folded to one spelling; the built-in table holds the variants DOMAIN.md names
+  (及时率/按时完成率, 运作/运转, 验收通过率/验收合格率) and their general-Chinese siblings
+  (按期/准时 = 按时, 满意率 = 满意度, 及时性 = 及时率), and `learn_variants` adds the character
+  substitutions seen between a code's own spellings in the catalogue;
+- the kind of measure (rate, count, time, yes/no, money) is read from the name's head word and
+  from the target value, since a rate is never the same indicator as a count.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+# (variant, canonical): applied in order, longest first, to both query and catalogue names
+BUILTIN_VARIANTS: list[tuple[str, str]] = [
+    ("按时完成率", "完成及时率"), ("按期完成率", "完成及时率"), ("准时完成率", "完成及时率"),
+    ("及时完成率", "完成及时率"), ("完成及时性", "完成及时率"), ("及时性", "及时率"), ("准时率", "及时率"),
+    ("通过率", "合格率"), ("满意率", "满意度"), ("满意程度", "满意度"),
+    ("运作", "运行"), ("运转", "运行"),
+    ("数量", "数"), ("个数", "数"),
+]
+
+_BRACKETED = re.compile(r"[（(][^（）()]{0,12}[)）]")
+_NOISE = re.compile(r"[\s\"'“”‘’「」《》<>〈〉·•、，,。.;；:：!！?？\-—_/\\|*＊#()\[\]【】]+")
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width → half-width), lower case, trimmed."""
+    return unicodedata.normalize("NFKC", text or "").lower().strip()
+
+
+def clean(text: str) -> str:
+    """A name without width, punctuation and unit noise: `群众满意度（%）` -> `群众满意度`."""
+    t = fold(text)
+    stripped = _BRACKETED.sub("", t)
+    t = stripped if stripped.strip() else t  # keep a name that is only brackets
+    return _NOISE.sub("", t)
+
+
+def learn_variants(spellings: list[list[str]], max_len: int = 2) -> list[tuple[str, str]]:
+    """Short substitutions between spellings of one code (`保障机构正常运作` / `…运转` gives 运转→运作)."""
+    found: dict[str, str] = {}
+    for names in spellings:
+        base = clean(names[0])
+        for other in names[1:]:
+            o = clean(other)
+            sm = difflib.SequenceMatcher(a=o, b=base, autojunk=False)
+            ops = [op for op in sm.get_opcodes() if op[0] != "equal"]
+            if len(ops) == 1 and ops[0][0] == "replace":
+                _, i1, i2, j1, j2 = ops[0]
+                if i2 - i1 == 1 and j2 - j1 == 1 and i1 > 0:  # one character: keep one of context
+                    i1, j1 = i1 - 1, j1 - 1
+                if i2 - i1 <= max_len and j2 - j1 <= max_len:
+                    found[o[i1:i2]] = base[j1:j2]
+    return sorted(found.items())
+
+
+class Canon:
+    """Folds synonym variants to one spelling; built once per catalogue."""
+
+    def __init__(self, extra: list[tuple[str, str]] = ()):
+        pairs = dict(BUILTIN_VARIANTS)
+        for a, b in extra:
+            # a learned pair joins the built-in group of either side
+            pairs.setdefault(a, pairs.get(b, b))
+        self.pairs = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+        self._re = re.compile("|".join(re.escape(a) for a, _ in self.pairs))
+        self._map = dict(self.pairs)
+
+    def __call__(self, text: str) -> str:
+        return self._re.sub(lambda m: self._map[m.group(0)], clean(text))
+
+
+# ------------------------------------------------------------------ kind of measure
+
+RATE, COUNT, TIME, DURATION, YESNO, MONEY = "rate", "count", "time", "duration", "yesno", "money"
+_COUNT_UNITS = "次个件人场份家套条册辆台本篇期项户所批名座间张页处部类批幅期台次人次平方米亩公里"
+_VALUE_DATE = re.compile(r"(\d{4}年|\d+月|日前|月底|年底|年内|季度|工作日|小时|分钟|天内|日内|周内|\d+日|\d+天)")
+_VALUE_PCT = re.compile(r"\d\s*%|百分之|\d\s*‰")
+_VALUE_COUNT = re.compile(rf"\d[\d,.]*\s*(万|千|百)?\s*[{_COUNT_UNITS}]")
+_VALUE_MONEY = re.compile(r"\d[\d,.]*\s*(万元|元|亿元)")
+
+
+def name_kind(name: str) -> str:
+    """Kind of measure from the name's head word; '' when the name does not say (or says it only
+    weakly: a name ending in 量 is a count or a rate by its value)."""
+    n = clean(name)
+    if n.startswith("是否"):
+        return YESNO
+    if re.search(r"(率|度|性|比例|占比|比重|百分比)$", n):
+        return RATE  # 及时率/及时性 too: a share of things done in time
+    if re.search(r"(时间|时限|时长|周期|期限|天数|小时数)$", n):
+        return DURATION
+    if re.search(r"(金额|费用|成本|资金|经费|元)$", n):
+        return MONEY
+    if re.search(rf"(数|数量|次数|人数|个数|人次|面积|[{_COUNT_UNITS}]数)$", n):
+        return COUNT
+    return ""
+
+
+def value_kind(value: str) -> str:
+    """Kind of measure a target value implies: `≥5次` count, `95%` rate, `2024年12月31日前` time."""
+    v = fold(value)
+    if not v:
+        return ""
+    if _VALUE_PCT.search(v):
+        return RATE
+    if v in ("是", "否", "是/否"):
+        return YESNO
+    if _VALUE_MONEY.search(v):
+        return MONEY
+    if _VALUE_DATE.search(v):
+        return TIME
+    if _VALUE_COUNT.search(v):
+        return COUNT
+    return ""
+
+
+def kind_of(name: str, value: str = "") -> str:
+    """The name decides; the value speaks when the name is silent. Bare `1` / `100` stay unknown,
+    because documents write rates as fractions (`1` for 100%)."""
+    return name_kind(name) or value_kind(value)
+
+
+# A value like `24小时内` or `2024年12月31日前` (TIME) fits a deadline-style rate (及时率), a duration
+# and a yes/no "done in time"; it decides nothing against them.
+_COMPATIBLE = {frozenset((RATE, TIME)), frozenset((DURATION, TIME)), frozenset((YESNO, TIME)),
+               frozenset((YESNO, RATE))}
+
+
+def kinds_agree(a: str, b: str) -> int:
+    """+1 same kind, -1 different kinds (a rate is not a count), 0 when either is unknown or the
+    two are compatible."""
+    if not a or not b:
+        return 0
+    if a == b:
+        return 1
+    return 0 if frozenset((a, b)) in _COMPATIBLE else -1

@@ -1,0 +1,152 @@
+"""FAISS index over every catalogue name and alias, stored under `indexes/` with what built it.
+
+The metadata beside each index records the encoder name and dimension and the catalogue fingerprint;
+an index whose metadata does not match the encoder and catalogue in use is never used: `load_or_build`
+rebuilds it (saying so on stderr), `load` refuses it with a clear message.
+
+Exact inner-product search (`IndexFlatIP`) while the catalogue is small; an HNSW graph above
+`APPROX_THRESHOLD` names, the size where exact search stops meeting the suggest latency budget
+(measured by `scripts/bench_index.py`, see README).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from catalogue.records import InputError
+from catalogue.store import Catalogue
+
+from .text import clean
+
+APPROX_THRESHOLD = 200_000
+INDEX_DIR = Path(__file__).resolve().parents[1] / "indexes"
+
+
+def index_dir() -> Path:
+    """$INDICODE_INDEX_DIR, else the repository's `indexes/` when writable, else a user cache folder."""
+    if os.environ.get("INDICODE_INDEX_DIR"):
+        return Path(os.environ["INDICODE_INDEX_DIR"])
+    if INDEX_DIR.is_dir() and os.access(INDEX_DIR, os.W_OK):
+        return INDEX_DIR
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "indicode" / "indexes"
+
+
+TEXT_PREP = "clean-v1"  # names are encoded as `text.clean` leaves them (width, units, punctuation folded)
+
+
+@dataclass
+class IndexMeta:
+    encoder: str
+    dim: int
+    prep: str  # how names were prepared before encoding
+    fingerprint: str  # of the catalogue the names came from
+    kind: str  # flat | hnsw
+    size: int
+
+
+def catalogue_names(cat: Catalogue) -> tuple[list[str], list[str]]:
+    """(names, codes): every spelling of every code, canonical first, in a stable order."""
+    names, codes = [], []
+    for e in cat.entries.values():
+        for n in e.names:
+            names.append(n)
+            codes.append(e.code)
+    return names, codes
+
+
+class VectorIndex:
+    """Nearest catalogue names to a query vector."""
+
+    def __init__(self, index: faiss.Index, meta: IndexMeta, names: list[str], codes: list[str]):
+        self.index, self.meta, self.names, self.codes = index, meta, names, codes
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(similarities, row ids) of the k nearest names for each query row."""
+        k = min(k, len(self.names))
+        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+    def vectors(self) -> np.ndarray:
+        """All name vectors (flat index only; the ranker scores every candidate with them)."""
+        return self.index.reconstruct_n(0, self.index.ntotal)
+
+
+def _slug(encoder_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", encoder_name)[-80:]
+
+
+def paths_for(encoder_name: str, cat: Catalogue, folder: Path | None = None) -> tuple[Path, Path]:
+    folder = folder or index_dir()
+    base = f"{_slug(encoder_name)}-{cat.fingerprint}"
+    return folder / f"{base}.faiss", folder / f"{base}.json"
+
+
+def build(cat: Catalogue, encoder, folder: Path | None = None, kind: str | None = None) -> VectorIndex:
+    names, codes = catalogue_names(cat)
+    vecs = encoder.encode_passages([clean(n) for n in names])
+    kind = kind or ("hnsw" if len(names) > APPROX_THRESHOLD else "flat")
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(encoder.dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
+    else:
+        index = faiss.IndexFlatIP(encoder.dim)
+    index.add(vecs)
+    meta = IndexMeta(encoder=encoder.name, dim=encoder.dim, prep=TEXT_PREP, fingerprint=cat.fingerprint, kind=kind,
+                     size=len(names))
+    vi = VectorIndex(index, meta, names, codes)
+    save(vi, cat, folder)
+    return vi
+
+
+def save(vi: VectorIndex, cat: Catalogue, folder: Path | None = None) -> None:
+    fpath, mpath = paths_for(vi.meta.encoder, cat, folder)
+    fpath.parent.mkdir(parents=True, exist_ok=True)
+    tmp = fpath.parent / (fpath.name + ".tmp")
+    faiss.write_index(vi.index, str(tmp))
+    os.replace(tmp, fpath)
+    mtmp = mpath.parent / (mpath.name + ".tmp")
+    mtmp.write_text(json.dumps({**asdict(vi.meta), "names": vi.names, "codes": vi.codes}, ensure_ascii=False))
+    os.replace(mtmp, mpath)
+
+
+def load(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:
+    """The stored index for this catalogue and encoder; InputError if missing, stale or mismatched."""
+    fpath, mpath = paths_for(encoder.name, cat, folder)
+    if not fpath.exists() or not mpath.exists():
+        raise InputError(f"{fpath}: no index for encoder {encoder.name} and catalogue {cat.fingerprint}")
+    try:
+        raw = json.loads(mpath.read_text(encoding="utf-8"))
+        names, codes = raw.pop("names"), raw.pop("codes")
+        meta = IndexMeta(**{"prep": "", **raw})
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{mpath}: unreadable index metadata ({exc})") from None
+    problems = []
+    if meta.encoder != encoder.name:
+        problems.append(f"built by encoder {meta.encoder}, not {encoder.name}")
+    if meta.dim != encoder.dim:
+        problems.append(f"dimension {meta.dim}, encoder gives {encoder.dim}")
+    if meta.prep != TEXT_PREP:
+        problems.append(f"names prepared as {meta.prep}, not {TEXT_PREP}")
+    if meta.fingerprint != cat.fingerprint:
+        problems.append(f"built from catalogue {meta.fingerprint}, not {cat.fingerprint}")
+    index = faiss.read_index(str(fpath))
+    if index.ntotal != meta.size or len(names) != meta.size or index.d != meta.dim:
+        problems.append("index file and metadata disagree")
+    if problems:
+        raise InputError(f"{fpath}: stale index ({'; '.join(problems)})")
+    return VectorIndex(index, meta, names, codes)
+
+
+def load_or_build(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:
+    try:
+        return load(cat, encoder, folder)
+    except InputError as exc:
+        if "no index" not in str(exc):
+            print(f"indicode: {exc}; rebuilding", file=sys.stderr)
+        return build(cat, encoder, folder)

@@ -1,0 +1,63 @@
+"""Exact (IndexFlatIP) against approximate (HNSW) search as the catalogue grows.
+
+    python scripts/bench_index.py [--sizes 10000 50000 100000 200000 400000] [--queries 200]
+
+Prints, per size, the median single-query latency of each index, their ratio, and HNSW's recall@10
+against exact search. Vectors are random unit vectors of the embedded encoder's dimension (384);
+latency depends on size and dimension, not on content. `vector_index.APPROX_THRESHOLD` is the size
+where exact search passes the per-query budget (`--budget-ms`, a fifth of the 50 ms suggest target).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import faiss
+import numpy as np
+
+
+def unit(rng, n, d):
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def median_ms(index, queries) -> float:
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q[None, :], 10)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000, 200_000, 400_000])
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--budget-ms", type=float, default=10.0)
+    args = ap.parse_args()
+    faiss.omp_set_num_threads(1)
+    rng = np.random.default_rng(0)
+    print(f"{'names':>8} {'flat ms':>8} {'hnsw ms':>8} {'flat/hnsw':>9} {'hnsw recall@10':>15}")
+    threshold = None
+    for n in args.sizes:
+        xb, xq = unit(rng, n, args.dim), unit(rng, args.queries, args.dim)
+        flat = faiss.IndexFlatIP(args.dim)
+        flat.add(xb)
+        hnsw = faiss.IndexHNSWFlat(args.dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efSearch = 128
+        hnsw.add(xb)
+        f_ms, h_ms = median_ms(flat, xq), median_ms(hnsw, xq)
+        _, exact = flat.search(xq, 10)
+        _, approx = hnsw.search(xq, 10)
+        recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)])
+        print(f"{n:8d} {f_ms:8.2f} {h_ms:8.2f} {f_ms / h_ms:9.1f} {recall:15.3f}", flush=True)
+        if threshold is None and f_ms > args.budget_ms:
+            threshold = n
+    print(f"exact search passes {args.budget_ms} ms per query at about {threshold or 'more than the largest'} names")
+
+
+if __name__ == "__main__":
+    main()

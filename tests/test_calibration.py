@@ -1,0 +1,85 @@
+"""Fitting: the logistic ranker, Platt calibration, thresholds; and the evaluation command."""
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from catalogue.records import InputError
+from conftest import GOLD_DEV
+from matcher.calibration import fit, logistic_fit
+from matcher.cli import app
+from matcher.evaluate import KEYS, evaluate
+from matcher.gold import read_gold
+
+runner = CliRunner()
+
+
+def test_logistic_fit_recovers_known_weights():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 2))
+    p = 1 / (1 + np.exp(-(2.0 * X[:, 0] - 1.0 * X[:, 1] + 0.5)))
+    y = (rng.random(4000) < p).astype(float)
+    w, b = logistic_fit(X, y, l2=1e-3)
+    assert np.allclose(w, [2.0, -1.0], atol=0.2) and abs(b - 0.5) < 0.2
+
+
+def test_fit_gives_ordered_thresholds_and_monotone_scores(linker):
+    gold = read_gold(GOLD_DEV)
+    m = fit(linker, gold[:90])
+    assert 0 < m.review <= m.accept <= 1.01 and m.accept >= 0.9
+    assert m.calib_a > 0
+    assert m.calibrated(2.0, 1.0) > m.calibrated(0.0, 1.0) > m.calibrated(-2.0, 1.0)
+    assert m.weights["class_same"] > 0 > m.weights["class_diff"]
+
+
+@pytest.fixture(scope="module")
+def figures(linker):
+    return evaluate(linker, read_gold(GOLD_DEV))
+
+
+def test_dev_figures_meet_the_targets(figures):
+    """A regression guard on the shipped model (fitted on these links; cross-validated figures are
+    in the README)."""
+    assert figures["top1"] >= 0.80 and figures["recall5"] >= 0.95
+    assert figures["end_to_end"] >= 0.85 and figures["accept_precision"] >= 0.97
+    assert figures["accept_share"] >= 0.30
+
+
+def test_hybrid_beats_both_baselines(figures):
+    for name in ("fuzzy", "vector"):
+        base = figures["baselines"][name]
+        for key in ("top1", "recall5", "end_to_end", "nomatch_precision", "accept_precision", "accept_share"):
+            assert figures[key] > base[key], (name, key)
+
+
+def test_calibration_table_is_roughly_calibrated(figures):
+    table = figures["calibration"]
+    assert sum(r["n"] for r in table) == figures["rows"]
+    high = [r for r in table if r["mean_score"] >= 0.8]
+    low = [r for r in table if r["mean_score"] < 0.2]
+    assert high and low
+    assert min(r["right"] for r in high) >= 0.75 and max(r["right"] for r in low) <= 0.35
+
+
+def test_evaluate_cli_json_keys(tmp_path):
+    small = tmp_path / "g.csv"
+    lines = GOLD_DEV.read_text(encoding="utf-8").splitlines()
+    small.write_text("\n".join(lines[:30]) + "\n", encoding="utf-8")
+    r = runner.invoke(app, ["evaluate", str(small), "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert set(KEYS) <= set(d) and set(d["baselines"]) == {"fuzzy", "vector"}
+    assert set(KEYS) <= set(d["baselines"]["fuzzy"]) and d["rows"] == 29
+
+
+def test_bad_gold_file(tmp_path):
+    f = tmp_path / "g.csv"
+    f.write_text("uid,name\n1,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing column"):
+        read_gold(f)
+    f.write_text("uid,level2,name,gold,acceptable\n1,11,x,111000001,111000002\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"g.csv:2: gold '111000001'"):
+        read_gold(f)
+    r = runner.invoke(app, ["evaluate", str(f)])
+    assert r.exit_code == 2 and "g.csv:2" in r.stderr

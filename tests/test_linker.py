@@ -1,0 +1,101 @@
+"""Suggestions: ranking, decisions, invariances, candidate generation."""
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from matcher.cli import app
+from matcher.linker import ACCEPT, NO_MATCH, REVIEW, Linker
+
+runner = CliRunner()
+
+
+def test_satisfaction_query_gets_a_class_31_code_first(linker):
+    s = linker.suggest("办事群众满意度", "31")
+    assert s.top.level2 == "31" and "满意" in s.top.name
+    assert s.decision in (ACCEPT, REVIEW)
+
+
+def test_nothing_fits_means_no_match_naming_the_class(linker):
+    s = linker.suggest("电子政务外网主骨干带宽", "11")
+    assert s.decision == NO_MATCH and s.code == ""
+    assert s.new_code_class == "11-数量指标"
+    assert s.candidates  # alternatives are still shown
+
+
+def test_exact_catalogue_name_is_accepted(linker):
+    s = linker.suggest("项目验收合格率", "12", "100%")
+    assert (s.decision, s.code) == (ACCEPT, "112001723")
+    assert s.top.score > 0.95
+
+
+def test_alias_spelling_finds_its_code(linker):
+    s = linker.suggest("保障机构正常运转", "22")
+    assert s.top.code == "222000929"
+
+
+@pytest.mark.parametrize("a,b", [("群众满意度(%)", "群众满意度（％）"), ("验收合格率", " 验收合格率。"),
+                                 ("帮扶解决困难件数（件）", "帮扶解决困难件数(件)")])
+def test_width_and_punctuation_do_not_change_the_result(linker, a, b):
+    sa, sb = linker.suggest(a, "31"), linker.suggest(b, "31")
+    assert [(c.code, round(c.score, 6)) for c in sa.candidates] == [(c.code, round(c.score, 6)) for c in sb.candidates]
+    assert sa.decision == sb.decision
+
+
+def test_a_count_is_not_a_rate(linker):
+    rate = linker.suggest("安全事故发生率", "22")
+    count = linker.suggest("安全事故发生次数", "22", "0次")
+    assert rate.top.code == "222119160"
+    c = next(c for c in count.candidates if c.code == "222119160") if any(
+        c.code == "222119160" for c in count.candidates) else None
+    assert c is None or c.features["kind_conflict"] == 1.0 and c.score < rate.top.score / 2
+
+
+def test_class_is_a_soft_signal(linker):
+    same = linker.suggest("验收合格率", "12")
+    other = linker.suggest("验收合格率", "22")
+    assert other.top.code == same.top.code == "112000287"  # a misfiled row still finds its code
+    assert other.top.score < same.top.score
+
+
+def test_each_candidate_explains_itself(linker):
+    s = linker.suggest("系统验收合格率", "12")
+    c = s.top
+    assert c.code == "112000287"
+    assert set(c.features) >= {"vec", "ratio", "class_same", "kind_conflict"}
+    assert "vector" in c.why() and "class 12 as given" in c.why()
+    d = s.to_dict()
+    assert d["code"] == "112000287" and d["candidates"][0]["why"] == c.why()
+
+
+def test_scores_are_ordered_and_k_respected(linker):
+    s = linker.suggest("任务完成率", "11", k=7)
+    assert len(s.candidates) == 7
+    assert all(a.raw >= b.raw for a, b in zip(s.candidates, s.candidates[1:]))
+    assert all(0.0 <= c.score <= 1.0 for c in s.candidates)
+
+
+def test_empty_text_is_no_match(linker):
+    s = linker.suggest("（）", "11")
+    assert s.decision == NO_MATCH and s.reason == "empty"
+
+
+def test_candidate_union_path_agrees_with_full_scan(linker):
+    """Large catalogues score only the K nearest by vector and by characters; on the seeds that
+    must give the same leaders as scoring every name."""
+    union = Linker(linker.cat, linker.encoder, linker.model, linker.index, full_scan_max=0)
+    for text, cls in [("办事群众满意度", "31"), ("系统验收合格率", "12"), ("物业管理工作按时完成率", "13")]:
+        a, b = linker.suggest(text, cls), union.suggest(text, cls)
+        assert [c.code for c in a.candidates[:3]] == [c.code for c in b.candidates[:3]]
+
+
+def test_suggest_cli_text_and_json():
+    r = runner.invoke(app, ["suggest", "办事群众满意度", "--class", "31", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["candidates"][0]["class"] == "31" and d["decision"] in ("accept", "review")
+    r = runner.invoke(app, ["suggest", "电子政务外网主骨干带宽", "--class", "11"])
+    assert r.exit_code == 0 and "NO MATCH" in r.stdout and "11-数量指标" in r.stdout
+    bad = runner.invoke(app, ["suggest", "x", "--class", "99"])
+    assert bad.exit_code == 2 and "--class 99: not a class" in bad.stderr
