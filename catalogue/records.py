@@ -13,6 +13,7 @@ class IndicatorRow:
     name: str  # indicator name as written, code prefix removed
     unit: str = ""  # 用款单位 / 部门 / 申请单位
     project: str = ""
+    project_code: str = ""  # 项目编号 where the form gives one
     level1: str = ""  # class digit "1".."4", inferred from level2 when the document is silent or wrong
     level2: str = ""  # class digits "11".."43"
     level1_text: str = ""  # the level-1 cell as written (kept for auditing)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import unicodedata
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .build import Anomaly, Entry, Occurrence, build_entries, occurrences_from_rows
@@ -37,9 +39,34 @@ CREATE INDEX names_name ON names(name);
 """
 
 
+def user_catalogue_path() -> Path:
+    """Where learned links go when the catalogue in use is the read-only bundled one."""
+    base = os.environ.get("INDICODE_DATA_DIR") or Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "indicode"
+    return Path(base) / "catalogue.sqlite"
+
+
 def default_path() -> Path:
-    """The catalogue in use: $INDICODE_CATALOGUE, else the bundled one."""
-    return Path(os.environ.get("INDICODE_CATALOGUE") or BUNDLED_DB)
+    """The catalogue in use: $INDICODE_CATALOGUE, else the user's copy holding learned links, else
+    the bundled one."""
+    if os.environ.get("INDICODE_CATALOGUE"):
+        return Path(os.environ["INDICODE_CATALOGUE"])
+    user = user_catalogue_path()
+    return user if user.exists() else BUNDLED_DB
+
+
+def writable_path(path: Path | None) -> Path:
+    """The catalogue file to record learned links in: the given one, or a user copy of the bundled
+    catalogue (the package's own file is never written)."""
+    path = Path(path) if path else default_path()
+    if path.resolve() == BUNDLED_DB.resolve():
+        user = user_catalogue_path()
+        if not user.exists():
+            user.parent.mkdir(parents=True, exist_ok=True)
+            tmp = user.with_name(user.name + ".tmp")
+            shutil.copyfile(BUNDLED_DB, tmp)
+            os.replace(tmp, user)
+        return user
+    return path
 
 
 def fold(text: str) -> str:
@@ -98,6 +125,34 @@ def _open_checked(path: Path) -> sqlite3.Connection:
         raise InputError(f"{path}: catalogue schema version {found}, this indicode reads {SCHEMA_VERSION}; "
                          f"rebuild it with `indicode catalogue build`")
     return con
+
+
+NIL = "NIL"  # a learned "no code fits"
+
+
+def add_learned(path: Path, links: list[tuple[str, str, str, str, str]]) -> int:
+    """Record (text, level2, code, reviewer, source) links; the same text and class again replaces
+    the earlier decision. Returns how many were written."""
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    con = _open_checked(Path(path))
+    try:
+        with con:
+            for text, level2, code, reviewer, source in links:
+                con.execute("DELETE FROM learned WHERE text = ? AND level2 = ?", (text, level2))
+                con.execute("INSERT INTO learned (text, level2, code, reviewer, decided_at, source) VALUES (?,?,?,?,?,?)",
+                            (text, level2, code, reviewer, now, source))
+    finally:
+        con.close()
+    return len(links)
+
+
+def remove_learned(path: Path, ids: list[int]) -> int:
+    con = _open_checked(Path(path))
+    try:
+        with con:
+            return sum(con.execute("DELETE FROM learned WHERE id = ?", (i,)).rowcount for i in ids)
+    finally:
+        con.close()
 
 
 def write_catalogue(path: Path, occs: list[Occurrence], learned: list[Learned] = ()) -> None:

@@ -245,6 +245,130 @@ def calibrate(gold: Path = typer.Argument(..., help="Labelled links to fit on.")
         typer.echo(f"  {f:14} {w:+.3f}")
 
 
+# ---------------------------------------------------------------- bulk work and the review loop
+
+learned_app = typer.Typer(no_args_is_help=True, help="Links reviewers decided: list and undo.")
+app.add_typer(learned_app, name="learned")
+
+
+class _Progress:
+    """A one-line progress bar on stderr, shown only on a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or not total:
+            return
+        width = 30
+        fill = int(width * done / total)
+        sys.stderr.write(f"\r{stage:9} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+@app.command()
+@_guard
+def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
+              output: Path = typer.Option(..., "-o", "--output", help="OUT.xlsx | OUT.csv | OUT.jsonl"),
+              name_col: Optional[str] = typer.Option(None, help="Name column header (or 1-based number)."),
+              class_col: Optional[str] = typer.Option(None, help="Level-2 class column."),
+              value_col: Optional[str] = typer.Option(None, help="Target value column."),
+              code_col: Optional[str] = typer.Option(None, help="Written code column."),
+              quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+              catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
+    """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
+    from catalogue.export import check_writable
+    from catalogue.readers.table import Columns
+    from matcher.bulk import normalize as run
+    from matcher.review_sheet import write_result
+
+    check_writable(output)  # before any work
+    cols = Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
+    linker = _linker(catalogue, model)
+    bar = _Progress(enabled=not quiet and sys.stderr.isatty())
+    try:
+        res = run(inputs, linker, cols, progress=bar)
+    finally:
+        bar.close()
+    about = {"catalogue": str(linker.cat.path), "catalogue fingerprint": linker.cat.fingerprint,
+             "encoder": linker.encoder.name, "model": linker.model.fitted_on}
+    write_result(output, res, about)
+    for f in res.files:
+        if f.error:
+            typer.echo(f"error: {f.error}", err=True)
+        for p in f.problems:
+            typer.echo(f"warning: {p}", err=True)
+    if not quiet:
+        d = res.decisions
+        typer.echo(f"{len(res.records)} rows in {res.seconds:.1f}s ({res.unique} distinct, {res.encoded} encoded): "
+                   f"{d.get('accept', 0)} accept, {d.get('review', 0)} review, {d.get('no-match', 0)} no-match "
+                   f"-> {output}", err=True)
+        for f in res.files:
+            if not f.error:
+                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}); " + ", ".join(
+                    f"{f.decisions.get(k, 0)} {k}" for k in ("accept", "review", "no-match")), err=True)
+    if res.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_guard
+def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and code columns."),
+          reviewer: str = typer.Option("", "--reviewer", help="Who decided (default: $USER)."),
+          code_col: Optional[str] = typer.Option(None, help="Column with the decided code (default reviewer_code, gold)."),
+          name_col: Optional[str] = typer.Option(None, help="Column with the indicator text (default indicator, name)."),
+          class_col: Optional[str] = typer.Option(None, help="Column with the class digits (default class, level2)."),
+          catalogue: Optional[Path] = CatalogueOpt):
+    """Record reviewers' decisions as learned links: the matcher applies them from then on."""
+    import os
+
+    from catalogue.store import Catalogue, add_learned, writable_path
+    from matcher.learn import read_reviewed
+
+    target = writable_path(catalogue)
+    cat = Catalogue.load(target)
+    decisions, problems = read_reviewed(reviewed, cat, code_col, name_col, class_col)
+    who = reviewer or os.environ.get("USER", "") or "unknown"
+    n = add_learned(target, [(d.text, d.level2, d.code, who, d.source) for d in decisions])
+    for p in problems:
+        typer.echo(f"error: {p}", err=True)
+    typer.echo(f"learned {n} decisions into {target}", err=True)
+    if problems:
+        raise typer.Exit(1)
+
+
+@learned_app.command("list")
+@_guard
+def learned_list(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
+    """Every learned link, oldest first."""
+    from dataclasses import asdict
+
+    items = _load_catalogue(catalogue).learned
+    if as_json:
+        return echo_json([asdict(l) for l in items])
+    for l in items:
+        typer.echo(f"{l.id:5d}  {l.text}  [{l.level2 or '-'}] -> {l.code}   {l.reviewer} {l.decided_at} {l.source}")
+
+
+@learned_app.command("remove")
+@_guard
+def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
+                   catalogue: Optional[Path] = CatalogueOpt):
+    """Undo learned links."""
+    from catalogue.store import default_path, remove_learned
+
+    n = remove_learned(catalogue or default_path(), ids)
+    typer.echo(f"removed {n} learned links", err=True)
+    if n < len(ids):
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

@@ -24,9 +24,10 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from catalogue.classes import LEVEL1, LEVEL2
-from catalogue.store import Catalogue
+from catalogue.store import NIL, Catalogue
 
 from . import vector_index
+from .cache import VectorCache
 from .encoders import Encoder, load_encoder
 from .features import FIXED_WEIGHTS, CharWeights, NameInfo, Query, is_generic, measure_heads, pair_features
 from .text import Canon, clean, kind_of, learn_variants, value_kind
@@ -140,6 +141,8 @@ class Linker:
     def __init__(self, cat: Catalogue, encoder: Encoder, model: ScoreModel | None = None,
                  index: vector_index.VectorIndex | None = None, full_scan_max: int = FULL_SCAN_MAX):
         self.cat, self.encoder = cat, encoder
+        self._cache: VectorCache | None = None
+        self.last_encoded = 0  # texts the last encoding call had to encode (not cached)
         self.model = model or ScoreModel.load()
         self.index = index or vector_index.load_or_build(cat, encoder)
         self.full_scan_max = full_scan_max
@@ -153,8 +156,9 @@ class Linker:
 
     def _load_learned(self) -> None:
         """Names to score: the index's names plus learned texts as extra aliases of their codes."""
-        learned = [l for l in self.cat.learned if l.code in self.cat.entries]
-        self.learned_exact = {(clean(l.text), l.level2): l.code for l in learned}
+        self.learned_exact = {(clean(l.text), l.level2): l.code for l in self.cat.learned
+                              if l.code in self.cat.entries or l.code == NIL}
+        learned = [l for l in self.cat.learned if l.code in self.cat.entries]  # aliases from then on
         extra = [l.text for l in learned]
         self.names = list(self.index.names) + extra
         self.codes = list(self.index.codes) + [l.code for l in learned]
@@ -169,8 +173,7 @@ class Linker:
             mod = c[: len(c) - len(head)]
             self.info.append(NameInfo(c, head, mod, is_generic(mod), self.cat.entries[code].level2, self.code_kind[code],
                                       pop[code]))
-        self.extra_vecs = (self.encoder.encode_passages([clean(t) for t in extra]) if extra
-                           else np.zeros((0, self.encoder.dim), np.float32))
+        self.extra_vecs = self._encode_cached([clean(t) or t for t in extra], "passage")
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
             self._all_vecs = np.vstack([self.index.vectors(), self.extra_vecs])
@@ -228,9 +231,17 @@ class Linker:
             vectors = self.encode_queries([t for t, _, _ in items])
         return [self._suggest(t, l2, v, k, vectors[i]) for i, (t, l2, v) in enumerate(items)]
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Query vectors of texts as `clean` leaves them, so width and punctuation never matter."""
-        return self.encoder.encode_queries([clean(t) or t for t in texts])
+    def encode_queries(self, texts: list[str], on_batch=None) -> np.ndarray:
+        """Query vectors of texts as `clean` leaves them (so width and punctuation never matter),
+        through the on-disk cache of this encoder: only unseen texts are encoded."""
+        return self._encode_cached([clean(t) or t for t in texts], "query", on_batch)
+
+    def _encode_cached(self, texts: list[str], role: str, on_batch=None) -> np.ndarray:
+        if self._cache is None:
+            self._cache = VectorCache(self.encoder.name, self.encoder.dim)
+        fn = self.encoder.encode_queries if role == "query" else self.encoder.encode_passages
+        vecs, self.last_encoded = self._cache.encode(texts, fn, role=role, on_batch=on_batch)
+        return vecs
 
     def suggest(self, text: str, level2: str = "", value: str = "", k: int = 5) -> Suggestion:
         return self.suggest_many([(text, level2, value)], k)[0]
@@ -241,6 +252,9 @@ class Linker:
             return Suggestion(text, level2, value, NO_MATCH, [], class_label(level2), "empty")
         ranked = self.score(q, qvec)
         learned = self.learned_exact.get((clean(text), q.level2))
+        if learned == NIL:
+            return Suggestion(text, level2, value, NO_MATCH, ranked[:k], class_label(q.level2 or ranked[0].level2),
+                              "learned")
         if learned:
             top = next(c for c in ranked if c.code == learned)
             top.score = 1.0

@@ -82,8 +82,7 @@ def read(text: str, source: str) -> ReadResult:
         l1, l2 = resolve(l1_text, l2_text)
         rows.append(IndicatorRow(
             source=source, line=no, name=name, unit=fields.get("申请单位", ""),
-            project=fields.get("项目名称", ""), level1=l1, level2=l2, level1_text=l1_text,
+            project=fields.get("项目名称", ""), project_code=fields.get("项目编号") or fields.get("项目编码", ""), level1=l1, level2=l2, level1_text=l1_text,
             level2_text=l2_text, value_period=value, explanation=expl,
-            extra={"项目编号": fields.get("项目编号") or fields.get("项目编码", "")},
         ))
     return ReadResult(rows, problems, "shenshan")

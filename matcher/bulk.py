@@ -1,0 +1,185 @@
+"""Bulk normalization: documents in, every indicator row out with its code, confidence and decision.
+
+Nothing is dropped and nothing the document wrote is changed: each output record starts with the
+row's original cells, then adds indicode's columns. Rows that carry a code are checked against the
+catalogue, not recoded. Each distinct (text, class, kind of value) is matched once, and texts are
+encoded in batches through the on-disk vector cache.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from rapidfuzz import fuzz
+
+from catalogue.build import CODE_RE
+from catalogue.classes import classes_of_code, level1_of, level2_of
+from catalogue.readers.detect import read_document
+from catalogue.readers.table import Columns
+from catalogue.records import IndicatorRow, InputError
+
+from .linker import ACCEPT, NO_MATCH, REVIEW, Linker, Suggestion, class_label
+from .text import clean, kind_of
+
+ALTERNATIVES = 3
+# the original fields of rows read from declaration documents, under the documents' own headings
+DOC_FIELDS = [("unit", "单位"), ("project", "项目名称"), ("project_code", "项目编号"), ("level1_text", "一级指标"), ("level2_text", "二级指标"),
+              ("name", "三级指标"), ("code", "指标编码"), ("value_period", "实施周期指标值/目标值"),
+              ("value_year", "年度指标值"), ("explanation", "指标解释")]
+OUT_COLUMNS = ["indicator", "class", "decision", "code", "code_name", "score", "reason", "check", "class_flag",
+               "new_code_class"] + [f"alt{i}" for i in range(1, ALTERNATIVES + 1)] + ["reviewer_code"]
+
+
+@dataclass
+class FileReport:
+    source: str
+    path: str
+    format: str = ""
+    rows: int = 0
+    error: str = ""  # the file could not be read at all
+    problems: list[str] = field(default_factory=list)  # lines that could not be read completely
+    decisions: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class NormalizeResult:
+    records: list[dict]
+    files: list[FileReport]
+    seconds: float
+    unique: int  # distinct (text, class, kind) matched
+    encoded: int  # texts that had to be encoded (not in the cache)
+
+    @property
+    def decisions(self) -> Counter:
+        return Counter(r["decision"] for r in self.records)
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.error]
+
+
+def _original(row: IndicatorRow) -> dict:
+    base = {"source": row.source, "line": row.line}
+    if row.extra:  # a table: its own cells under its own headers, untouched
+        cells = {h: v for h, v in row.extra.items()}
+    else:
+        cells = {heading: getattr(row, attr) for attr, heading in DOC_FIELDS}
+        if row.code:
+            cells["三级指标"] = f"{row.code}-{row.name}"
+    for h, v in cells.items():
+        base[f"{h} (input)" if h in OUT_COLUMNS or h in ("source", "line") else h] = v
+    return base
+
+
+def _alts(cands, skip: str) -> list[str]:
+    out = [f"{c.code}-{c.name} ({c.score:.2f})" for c in cands if c.code != skip][:ALTERNATIVES]
+    return out + [""] * (ALTERNATIVES - len(out))
+
+
+def _class_flag(row: IndicatorRow, code: str) -> str:
+    """The document's class where it disagrees with the code's class digits."""
+    if not code:
+        return ""
+    c1, c2 = classes_of_code(code)
+    f1 = level1_of(row.level1_text) or row.level1
+    f2 = level2_of(row.level2_text, f1) or row.level2
+    if (f2 and f2 != c2) or (f1 and f1 != c1):
+        return f"document {f1 or '?'}/{f2 or '?'}, code {c1}/{c2}"
+    return ""
+
+
+def check_written(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
+    """A row that carries a code: verify it, flag what is wrong, keep the code."""
+    cat = linker.cat
+    e = cat.get(row.code)
+    problems = []
+    if not CODE_RE.match(row.code):
+        problems.append(f"malformed code ({len(row.code)} digits, expected 9)")
+    if e is None:
+        problems.append("unknown code")
+    else:
+        spellings = {clean(n) for n in e.names}
+        if clean(row.name) not in spellings and max(fuzz.ratio(clean(row.name), n) for n in spellings) < 90:
+            problems.append(f"name differs from catalogue 「{e.name}」")
+        problems += [f"catalogue anomaly: {a.kind}" for a in cat.anomalies
+                     if a.code == row.code and a.kind not in ("malformed-code",)]
+    serious = [p for p in problems if not p.startswith("catalogue anomaly")]
+    return {
+        "decision": REVIEW if serious else ACCEPT, "code": row.code, "code_name": e.name if e else "",
+        "score": 1.0 if not serious else (s.top.score if s.top and s.top.code == row.code else 0.0),
+        "reason": "written code", "check": "; ".join(problems) or "ok", "class_flag": _class_flag(row, row.code),
+        "new_code_class": "", **dict(zip([f"alt{i}" for i in range(1, ALTERNATIVES + 1)], _alts(s.candidates, row.code))),
+    }
+
+
+def _matched(row: IndicatorRow, s: Suggestion) -> dict:
+    code = s.code
+    return {
+        "decision": s.decision, "code": code, "code_name": s.top.name if code else "",
+        "score": round(s.top.score, 4) if s.top else 0.0, "reason": s.reason, "check": "",
+        "class_flag": _class_flag(row, code), "new_code_class": s.new_code_class,
+        **dict(zip([f"alt{i}" for i in range(1, ALTERNATIVES + 1)], _alts(s.candidates, code))),
+    }
+
+
+def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[IndicatorRow], list[FileReport]]:
+    rows: list[IndicatorRow] = []
+    files: list[FileReport] = []
+    for p in paths:
+        rep = FileReport(source=Path(p).name, path=str(p))
+        try:
+            res = read_document(p, columns)
+        except InputError as exc:
+            rep.error = str(exc)
+            files.append(rep)
+            continue
+        rep.format, rep.rows, rep.problems = res.format, len(res.rows), [str(x) for x in res.problems]
+        rows += res.rows
+        files.append(rep)
+    return rows, files
+
+
+def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> NormalizeResult:
+    """Read every document and code every row. `progress(stage, done, total)` hears of the work as
+    it goes (stages: encoding, matching)."""
+    t0 = time.perf_counter()
+    rows, files = read_all(paths, columns)
+    keys = [(clean(r.name), r.level2, kind_of(r.name, r.value)) for r in rows]
+    first: dict[tuple, int] = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    unique_rows = [rows[i] for i in first.values()]
+    n = len(unique_rows)
+    done = [0]
+
+    def encoded_batch(k: int) -> None:
+        done[0] += k
+        if progress:
+            progress("encoding", done[0], n)
+
+    vectors = linker.encode_queries([r.name for r in unique_rows], on_batch=encoded_batch)
+    encoded = linker.last_encoded
+    sugg = {}
+    for i, (k, r, v) in enumerate(zip(first, unique_rows, vectors), 1):
+        sugg[k] = linker.suggest_many([(r.name, r.level2, r.value)], k=ALTERNATIVES + 1, vectors=v[None, :])[0]
+        if progress and (i % 50 == 0 or i == n):
+            progress("matching", i, n)
+    records = []
+    by_file = {f.source: f for f in files}
+    for r, k in zip(rows, keys):
+        s = sugg[k]
+        added = check_written(linker, r, s) if r.code else _matched(r, s)
+        rec = {**_original(r), "indicator": r.name, "class": r.level2, **added, "reviewer_code": ""}
+        records.append(rec)
+        by_file[r.source].decisions[rec["decision"]] += 1
+    return NormalizeResult(records, files, time.perf_counter() - t0, len(first), encoded)
+
+
+def columns_in_order(records: list[dict]) -> list[str]:
+    """Original columns first, in the order first seen, then indicode's."""
+    seen = dict.fromkeys(k for r in records for k in r)
+    return [c for c in seen if c not in OUT_COLUMNS] + [c for c in OUT_COLUMNS if c in seen or not records]

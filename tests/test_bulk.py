@@ -1,0 +1,204 @@
+"""Bulk normalization and the review loop."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from catalogue.store import Catalogue
+from conftest import GOLD_DEV, SEED
+from matcher.bulk import normalize
+from matcher.cli import app
+from matcher.linker import Linker
+
+runner = CliRunner()
+COUNTS = {"000": 178, "001": 58, "002": 37, "003": 166, "004": 155}
+
+
+@pytest.fixture(scope="module")
+def seeds_result(linker):
+    return normalize(list(SEED.values()), linker)
+
+
+def test_every_row_kept_in_order_per_file(seeds_result):
+    recs = seeds_result.records
+    per = pd.Series([r["source"] for r in recs]).value_counts().to_dict()
+    assert per == {SEED[k].name: n for k, n in COUNTS.items()}
+    for src in per:  # input order within each file
+        lines = [r["line"] for r in recs if r["source"] == src]
+        assert lines == sorted(lines)
+    assert {r["decision"] for r in recs} <= {"accept", "review", "no-match"}
+
+
+def test_original_text_untouched(seeds_result):
+    first = seeds_result.records[0]
+    assert first["三级指标"] == "111000320-信息化建设任务完成率" and first["一级指标"] == "1-产出指标"
+    misfiled = next(r for r in seeds_result.records if r["source"] == SEED["002"].name
+                    and r["indicator"] == "职员及办事人员对办公环境满意度")
+    assert misfiled["二级指标"] == "31-服务对象满意度" and misfiled["一级指标"] == "2-效益指标"
+
+
+def test_coded_rows_are_checked_with_anomalies_flagged(seeds_result):
+    zh = [r for r in seeds_result.records if r["source"] == SEED["000"].name]
+    assert all(r["reason"] == "written code" for r in zh)
+    by = {r["三级指标"]: r for r in zh}
+    assert by["111000320-信息化建设任务完成率"]["check"] == "ok" and by["111000320-信息化建设任务完成率"]["decision"] == "accept"
+    bad = by["1114010894-市级及以上主要刊物上刊登的稿件数"]
+    assert bad["decision"] == "review" and "malformed code" in bad["check"]
+    assert "code-digits-disagree" in by["212003359-采购物资质量达标率"]["check"]
+    gz = next(r for r in seeds_result.records if r["三级指标"] == "111063829-采购验收合格率")
+    assert gz["class_flag"] == "document 1/12, code 1/11"
+
+
+def test_uncoded_rows_get_decisions_alternatives_and_new_class(seeds_result):
+    gz = [r for r in seeds_result.records if r["source"] == SEED["001"].name]
+    assert all(r["reason"] != "written code" for r in gz)
+    nm = [r for r in gz if r["decision"] == "no-match"]
+    assert nm and all(r["code"] == "" and r["new_code_class"] for r in nm)
+    sat = next(r for r in gz if r["indicator"] == "办事群众满意度")
+    assert sat["code"].startswith("331") and sat["alt1"] and sat["score"] > 0.5
+
+
+def test_repeated_names_matched_once(seeds_result):
+    assert seeds_result.unique < len(seeds_result.records)
+    keys = {(r["indicator"], r["class"]) for r in seeds_result.records}
+    assert seeds_result.unique <= len(keys) + 10  # only the value's kind can split a name further
+
+
+def test_second_run_encodes_nothing_new(linker, tmp_path):
+    doc = tmp_path / "grown.csv"
+    doc.write_text("三级指标,二级指标\n缓存测试甲完成率,11\n缓存测试乙合格率,12\n缓存测试甲完成率,11\n", encoding="utf-8")
+    first = normalize([doc], linker)
+    doc.write_text("三级指标,二级指标\n缓存测试甲完成率,11\n缓存测试乙合格率,12\n缓存测试丙次数,11\n", encoding="utf-8")
+    second = normalize([doc], linker)
+    assert first.encoded == 2 and second.encoded == 1
+    assert normalize([doc], linker).encoded == 0
+
+
+def test_xlsx_review_workbook(tmp_path):
+    out = tmp_path / "out.xlsx"
+    r = runner.invoke(app, ["normalize", str(SEED["002"]), str(SEED["004"]), "-o", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["rows", "summary"]
+    ws = wb["rows"]
+    header = [c.value for c in ws[1]]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    assert "reviewer_code" in header and ws.max_row - 1 == COUNTS["002"] + COUNTS["004"]
+    dec = header.index("decision")
+    colours = {row[dec].value: row[0].fill.start_color.rgb[-6:] for row in ws.iter_rows(min_row=2)}
+    assert colours["accept"] == "C6EFCE" and colours["no-match"] == "FFC7CE"
+    summary = {(r[0].value, r[1].value): r[2].value for r in wb["summary"].iter_rows(min_row=2)}
+    assert summary[("all files", "rows")] == str(COUNTS["002"] + COUNTS["004"])
+
+
+def test_csv_and_jsonl_outputs(tmp_path):
+    for suffix in ("csv", "jsonl"):
+        out = tmp_path / f"o.{suffix}"
+        assert runner.invoke(app, ["normalize", str(SEED["001"]), "-o", str(out), "-q"]).exit_code == 0
+        n = len(pd.read_csv(out, encoding="utf-8-sig")) if suffix == "csv" else len(out.read_text().splitlines())
+        assert n == COUNTS["001"]
+
+
+def test_table_input_keeps_its_cells_and_formula_like_text(tmp_path):
+    src = tmp_path / "mine.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "指标名称", "类别", "目标"])
+    for row in ([1, "验收合格率", "12", "=100%"], [2, "工作人员满意度", "31", "≥95%"]):
+        ws.append(row)
+        ws.cell(row=ws.max_row, column=4).data_type = "s"
+    wb.save(src)
+    out = tmp_path / "out.xlsx"
+    r = runner.invoke(app, ["normalize", str(src), "-o", str(out), "--class-col", "类别", "--value-col", "目标", "-q"])
+    assert r.exit_code == 0, r.output
+    df = pd.read_excel(out, dtype=str)
+    assert df["目标"].tolist() == ["=100%", "≥95%"] and df["序号"].tolist() == ["1", "2"]
+    assert df["code"].tolist()[0] == "112000287"
+
+
+def test_unreadable_file_among_several(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["normalize", str(bad), str(SEED["002"]), "-o", str(out)])
+    assert r.exit_code == 1 and f"{bad}: empty file" in r.stderr
+    assert len(pd.read_csv(out, encoding="utf-8-sig")) == COUNTS["002"]
+
+
+def test_unwritable_output_fails_before_work(tmp_path):
+    r = runner.invoke(app, ["normalize", str(SEED["002"]), "-o", str(tmp_path / "missing" / "out.xlsx")])
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+    r = runner.invoke(app, ["normalize", str(SEED["002"]), "-o", str(tmp_path / "out.pdf")])
+    assert r.exit_code == 2 and "output must end in" in r.stderr
+
+
+def test_interrupted_run_leaves_no_output(tmp_path):
+    """Kill a real run while it works: neither the output nor a finished-looking file remains."""
+    big = tmp_path / "big.csv"
+    big.write_text("三级指标\n" + "\n".join(f"指标{i}号完成率" for i in range(3000)) + "\n", encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    env = {**os.environ, "INDICODE_CACHE_DIR": str(tmp_path / "c")}
+    p = subprocess.Popen([sys.executable, "-m", "matcher.cli", "normalize", str(big), "-o", str(out), "-q"],
+                         env=env, stderr=subprocess.PIPE)
+    time.sleep(4)
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=60)
+    assert p.returncode != 0
+    assert not out.exists()
+    assert not [f for f in tmp_path.iterdir() if f.suffix == ".xlsx"]
+
+
+def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_path):
+    reviewed = tmp_path / "reviewed.csv"
+    reviewed.write_text("indicator,class,code,reviewer_code\n"
+                        "馆员满意度,31,331000588,331000551\n"      # corrected
+                        "验收合格率,12,112000287,ok\n"            # confirmed
+                        "项目收益率,11,,NIL\n"                    # no code fits
+                        "某指标,11,,\n"                          # no decision
+                        "坏的行,11,,999999999\n", encoding="utf-8")  # not in the catalogue
+    r = runner.invoke(app, ["learn", str(reviewed), "-c", str(tmp_catalogue), "--reviewer", "王"])
+    assert r.exit_code == 1 and "reviewed.csv:6: reviewer code '999999999' is not in the catalogue" in r.stderr
+    cat = Catalogue.load(tmp_catalogue)
+    assert [(l.text, l.level2, l.code, l.reviewer) for l in cat.learned] == [
+        ("馆员满意度", "31", "331000551", "王"), ("验收合格率", "12", "112000287", "王"), ("项目收益率", "11", "NIL", "王")]
+    assert cat.learned[0].source == "reviewed.csv:2"
+    linker = Linker.default(tmp_catalogue)
+    s = linker.suggest("馆员满意度", "31")
+    assert (s.decision, s.code, s.reason) == ("accept", "331000551", "learned")
+    assert linker.suggest("馆员满意度", "32").reason != "learned"  # same text, other class: not the same decision
+    nm = linker.suggest("项目收益率", "11")
+    assert (nm.decision, nm.reason) == ("no-match", "learned")
+    listed = json.loads(runner.invoke(app, ["learned", "list", "-c", str(tmp_catalogue), "--json"]).stdout)
+    assert len(listed) == 3
+    assert runner.invoke(app, ["learned", "remove", str(listed[0]["id"]), "-c", str(tmp_catalogue)]).exit_code == 0
+    assert Linker.default(tmp_catalogue).suggest("馆员满意度", "31").reason != "learned"
+
+
+def test_learning_dev_links_raises_them_to_the_target(tmp_catalogue):
+    from matcher.evaluate import evaluate
+    from matcher.gold import read_gold
+
+    r = runner.invoke(app, ["learn", str(GOLD_DEV), "-c", str(tmp_catalogue)])
+    assert r.exit_code == 0, r.output
+    res = evaluate(Linker.default(tmp_catalogue), read_gold(GOLD_DEV))
+    assert res["end_to_end"] >= 0.98
+
+
+def test_learning_into_the_bundled_catalogue_writes_a_user_copy(tmp_path, monkeypatch):
+    from catalogue.store import BUNDLED_DB, default_path
+
+    monkeypatch.setenv("INDICODE_DATA_DIR", str(tmp_path / "data"))
+    before = BUNDLED_DB.read_bytes()
+    f = tmp_path / "r.csv"
+    f.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
+    assert runner.invoke(app, ["learn", str(f)]).exit_code == 0
+    assert BUNDLED_DB.read_bytes() == before
+    assert default_path() == tmp_path / "data" / "catalogue.sqlite"
+    assert len(Catalogue.load().learned) == 1
