@@ -369,6 +369,29 @@ def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indi
         raise typer.Exit(1)
 
 
+@app.command()
+@_guard
+def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+          port: int = typer.Option(8000, help="Port (0: any free port, printed at start)."),
+          token: str = typer.Option("", envvar="INDICODE_TOKEN", help="Token feedback must carry on a non-loopback address."),
+          catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
+    """HTTP API (OpenAPI at /openapi.json) and the drafting page at /."""
+    from matcher.server import is_loopback, make_server
+
+    linker = _linker(catalogue, model)
+    linker.suggest("预热", "")  # load everything before the first request
+    server = make_server(linker, host, port, token)
+    if not is_loopback(host) and not token:
+        typer.echo("note: not on loopback and no --token: feedback is disabled", err=True)
+    typer.echo(f"indicode serving http://{host}:{server.server_address[1]}/  ({len(linker.cat)} codes)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

@@ -81,20 +81,23 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
 
     def why(self) -> str:
+        """The component scores in words (Chinese, for the people who use the tool)."""
         f = self.features
-        bits = [f"vector {f.get('vec', 0):.2f}", f"chars {f.get('ratio', 0):.2f}",
-                f"covers {f.get('cov_name', 0):.0%} of the code's name"]
-        if f.get("suffix", 0) >= 0.5:
-            bits.append("same measure head")
+        bits = [f"语义相似 {f.get('vec', 0):.2f}", f"字面相似 {f.get('ratio', 0):.2f}",
+                f"覆盖编码名称 {f.get('cov_name', 0):.0%}"]
+        if f.get("head_match"):
+            bits.append("计量词相同")
+        if f.get("head_generic"):
+            bits.append("通用编码")
         if f.get("class_same"):
-            bits.append(f"class {self.level2} as given")
+            bits.append(f"类别 {self.level2} 一致")
         elif f.get("class_diff") or f.get("class_level1"):
-            bits.append(f"class differs (code {self.level2})")
+            bits.append(f"类别不同（编码为 {self.level2}）")
         if f.get("kind_conflict"):
-            bits.append("different kind of measure")
+            bits.append("计量类型不同")
         if self.matched != self.name:
-            bits.append(f"via alias {self.matched}")
-        return "; ".join(bits)
+            bits.append(f"经别名「{self.matched}」")
+        return "；".join(bits)
 
 
 @dataclass

@@ -51,9 +51,21 @@ def _isolated_env(monkeypatch, tmp_path, index_dir):
 
 
 @pytest.fixture(scope="session")
-def linker(index_dir):
-    """The default linker (bundled catalogue, embedded encoder, shipped model)."""
-    os.environ["INDICODE_INDEX_DIR"] = str(index_dir)
+def linker(index_dir, tmp_path_factory):
+    """The default linker (bundled catalogue, embedded encoder, shipped model). Session fixtures are
+    made before the per-test environment, so its index and vector cache folders are set here."""
     from matcher.linker import Linker
 
-    return Linker.default()
+    saved = {k: os.environ.get(k) for k in ("INDICODE_INDEX_DIR", "INDICODE_CACHE_DIR")}
+    os.environ["INDICODE_INDEX_DIR"] = str(index_dir)
+    os.environ["INDICODE_CACHE_DIR"] = str(tmp_path_factory.mktemp("linker-cache"))
+    try:
+        lk = Linker.default()
+        lk.encode_queries([])  # opens the cache in the session folder
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return lk

@@ -64,7 +64,7 @@ def test_each_candidate_explains_itself(linker):
     c = s.top
     assert c.code == "112000287"
     assert set(c.features) >= {"vec", "ratio", "class_same", "kind_conflict"}
-    assert "vector" in c.why() and "class 12 as given" in c.why()
+    assert "语义相似" in c.why() and "类别 12 一致" in c.why()
     d = s.to_dict()
     assert d["code"] == "112000287" and d["candidates"][0]["why"] == c.why()
 
