@@ -11,13 +11,13 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .build import Anomaly, Entry, Occurrence, build_entries, occurrences_from_rows
 from .records import InputError
+from .textio import fold
 
 SCHEMA_VERSION = 1
 DATA_DIR = Path(__file__).parent / "data"
@@ -69,11 +69,6 @@ def writable_path(path: Path | None) -> Path:
     return path
 
 
-def fold(text: str) -> str:
-    """Width- and case-folded text for lookups (`（件）` and `(件)` compare equal)."""
-    return unicodedata.normalize("NFKC", text or "").lower().strip()
-
-
 @dataclass
 class Learned:
     """A link a reviewer confirmed or corrected: this text (in this class) means this code."""
@@ -93,22 +88,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-def read_occurrences(path: Path) -> list[Occurrence]:
+OCCURRENCES_SQL = "SELECT code, name, source, line, unit, project, filed_level1, filed_level2, value FROM occurrences"
+LEARNED_SQL = "SELECT id, text, level2, code, reviewer, decided_at, source FROM learned ORDER BY id"
+
+
+def _records(path: Path, sql: str, record: type) -> list:
     con = _open_checked(path)
     try:
-        return [Occurrence(*r) for r in con.execute(
-            "SELECT code, name, source, line, unit, project, filed_level1, filed_level2, value FROM occurrences")]
+        return [record(*r) for r in con.execute(sql)]
     finally:
         con.close()
+
+
+def read_occurrences(path: Path) -> list[Occurrence]:
+    return _records(path, OCCURRENCES_SQL, Occurrence)
 
 
 def read_learned(path: Path) -> list[Learned]:
-    con = _open_checked(path)
-    try:
-        return [Learned(*r) for r in con.execute(
-            "SELECT id, text, level2, code, reviewer, decided_at, source FROM learned ORDER BY id")]
-    finally:
-        con.close()
+    return _records(path, LEARNED_SQL, Learned)
 
 
 def _open_checked(path: Path) -> sqlite3.Connection:
@@ -261,8 +258,7 @@ class Catalogue:
                                      values=json.loads(r[9]), names=names.get(r[0], {r[1]: r[5]})))
             anomalies = [Anomaly(*r) for r in con.execute("SELECT kind, code, name, detail FROM anomalies ORDER BY rowid")]
             fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()[0]
-            learned = [Learned(*r) for r in con.execute(
-                "SELECT id, text, level2, code, reviewer, decided_at, source FROM learned ORDER BY id")]
+            learned = [Learned(*r) for r in con.execute(LEARNED_SQL)]
         finally:
             con.close()
         return cls(path, entries, anomalies, fp, learned)

@@ -1,6 +1,7 @@
 """Reading text whatever its encoding: UTF-8 (with or without BOM), UTF-16, GBK/GB18030."""
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from .records import InputError
@@ -53,3 +54,8 @@ def read_text(path: Path) -> str:
         raise InputError(f"{path}: empty file")
     text = decode_bytes(data, str(path))
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def fold(text: str) -> str:
+    """Width- and case-folded text (NFKC: `（件）` and `(件)` compare equal), trimmed."""
+    return unicodedata.normalize("NFKC", text or "").lower().strip()

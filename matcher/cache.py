@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sqlite3
 from pathlib import Path
 
 import numpy as np
+
+from .encoders import encoder_slug
 
 
 def cache_dir() -> Path:
@@ -19,8 +20,7 @@ class VectorCache:
     def __init__(self, encoder_name: str, dim: int, folder: Path | None = None):
         folder = folder or cache_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", encoder_name)[-80:]
-        self.path = folder / f"vectors-{slug}-{hashlib.sha1(encoder_name.encode()).hexdigest()[:8]}.sqlite"
+        self.path = folder / f"vectors-{encoder_slug(encoder_name)}-{hashlib.sha1(encoder_name.encode()).hexdigest()[:8]}.sqlite"
         self.dim = dim
         self._con = sqlite3.connect(self.path, check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")

@@ -21,6 +21,17 @@ app.add_typer(catalogue_app, name="catalogue")
 CatalogueOpt = typer.Option(None, "--catalogue", "-c", envvar="INDICODE_CATALOGUE",
                             help="Catalogue .sqlite file (default: the bundled one).")
 JsonOpt = typer.Option(False, "--json", help="Print JSON.")
+NameColOpt = typer.Option(None, "--name-col", help="Name column header (or 1-based number).")
+ClassColOpt = typer.Option(None, "--class-col", help="Level-2 class column.")
+ValueColOpt = typer.Option(None, "--value-col", help="Target value column.")
+CodeColOpt = typer.Option(None, "--code-col", help="Written code column.")
+
+
+def _columns(name_col, class_col, value_col, code_col):
+    """Column options for the table reader, or None to find columns by header."""
+    from catalogue.readers.table import Columns
+
+    return Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
 
 
 def fail(msg: str, code: int = 2) -> None:
@@ -57,17 +68,14 @@ def _guard(fn):
 @_guard
 def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
             output: Path = typer.Option(..., "-o", "--output", help="rows.csv | rows.xlsx | rows.jsonl"),
-            name_col: Optional[str] = typer.Option(None, help="Name column header (or 1-based number)."),
-            class_col: Optional[str] = typer.Option(None, help="Level-2 class column."),
-            value_col: Optional[str] = typer.Option(None, help="Target value column."),
-            code_col: Optional[str] = typer.Option(None, help="Code column.")):
+            name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
+            value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
     from catalogue.export import check_writable, rows_frame, write_frames
     from catalogue.readers.detect import read_document
-    from catalogue.readers.table import Columns
 
     check_writable(output)
-    cols = Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
+    cols = _columns(name_col, class_col, value_col, code_col)
     rows, bad = [], 0
     for d in docs:
         try:
@@ -276,20 +284,17 @@ class _Progress:
 @_guard
 def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
               output: Path = typer.Option(..., "-o", "--output", help="OUT.xlsx | OUT.csv | OUT.jsonl"),
-              name_col: Optional[str] = typer.Option(None, help="Name column header (or 1-based number)."),
-              class_col: Optional[str] = typer.Option(None, help="Level-2 class column."),
-              value_col: Optional[str] = typer.Option(None, help="Target value column."),
-              code_col: Optional[str] = typer.Option(None, help="Written code column."),
+              name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
+              value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt,
               quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
               catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
     """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
     from catalogue.export import check_writable
-    from catalogue.readers.table import Columns
     from matcher.bulk import normalize as run
     from matcher.review_sheet import write_result
 
     check_writable(output)  # before any work
-    cols = Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
+    cols = _columns(name_col, class_col, value_col, code_col)
     linker = _linker(catalogue, model)
     bar = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +27,11 @@ class Encoder(Protocol):
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
     def encode_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+def encoder_slug(name: str) -> str:
+    """An encoder name made safe for file names (index and cache files are named by it)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[-80:]
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

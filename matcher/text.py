@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
+
+from catalogue.textio import fold
 
 # (variant, canonical): applied in order, longest first, to both query and catalogue names
 BUILTIN_VARIANTS: list[tuple[str, str]] = [
@@ -27,11 +28,6 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
 
 _BRACKETED = re.compile(r"[（(][^（）()]{0,12}[)）]")
 _NOISE = re.compile(r"[\s\"'“”‘’「」《》<>〈〉·•、，,。.;；:：!！?？\-—_/\\|*＊#()\[\]【】]+")
-
-
-def fold(text: str) -> str:
-    """NFKC (full-width → half-width), lower case, trimmed."""
-    return unicodedata.normalize("NFKC", text or "").lower().strip()
 
 
 def clean(text: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from catalogue.records import InputError
 from catalogue.store import Catalogue
 
+from .encoders import encoder_slug
 from .text import clean
 
 APPROX_THRESHOLD = 100_000  # scripts/bench_index.py: exact search passes 10 ms per query here
@@ -77,13 +77,9 @@ class VectorIndex:
         return self.index.reconstruct_n(0, self.index.ntotal)
 
 
-def _slug(encoder_name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", encoder_name)[-80:]
-
-
 def paths_for(encoder_name: str, cat: Catalogue, folder: Path | None = None) -> tuple[Path, Path]:
     folder = folder or index_dir()
-    base = f"{_slug(encoder_name)}-{cat.fingerprint}"
+    base = f"{encoder_slug(encoder_name)}-{cat.fingerprint}"
     return folder / f"{base}.faiss", folder / f"{base}.json"
 
 
