@@ -55,7 +55,7 @@ def pair_table(linker: Linker, gold: list[GoldRow]):
     return np.array(X), np.array(y), np.array(rix), codes
 
 
-def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: float = 1.0,
+def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: float = 3.0,
         fitted_on: str = "", only: list[str] | None = None, table=None) -> ScoreModel:
     """Fit on labelled links; `only` restricts the ranker to some features (the baselines), which
     then also go without the domain-set weights."""
