@@ -202,3 +202,37 @@ def test_learning_into_the_bundled_catalogue_writes_a_user_copy(tmp_path, monkey
     assert BUNDLED_DB.read_bytes() == before
     assert default_path() == tmp_path / "data" / "catalogue.sqlite"
     assert len(Catalogue.load().learned) == 1
+
+
+def test_written_codes_unknown_or_misnamed_are_flagged(linker, tmp_path):
+    doc = tmp_path / "coded.csv"
+    doc.write_text("三级指标,二级指标\n"
+                   "112000272-任务达标完成率,12\n"      # right
+                   "112000272-食堂卫生检查次数,12\n"    # name disagrees with the catalogue
+                   "119999999-验收合格率,12\n", encoding="utf-8")  # unknown code
+    recs = normalize([doc], linker).records
+    assert [(r["decision"], r["code"], r["reason"]) for r in recs] == [
+        ("accept", "112000272", "written code"), ("review", "112000272", "written code"),
+        ("review", "119999999", "written code")]
+    assert recs[0]["check"] == "ok"
+    assert recs[1]["check"] == "name differs from catalogue 「任务达标完成率」"
+    assert recs[2]["check"] == "unknown code" and recs[2]["alt1"].startswith("112000287-验收合格率")
+    assert recs[1]["三级指标"] == "112000272-食堂卫生检查次数"  # the written cell, untouched
+
+
+def test_progress_bar_and_summary(capsys, tmp_path):
+    from matcher.cli import _Progress
+
+    bar = _Progress(enabled=True)
+    bar("matching", 5, 10)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "matching" in err and "5/10" in err and "#" * 15 in err and err.endswith("\n")
+    off = _Progress(enabled=False)
+    off("matching", 5, 10)
+    off.close()
+    assert capsys.readouterr().err == ""
+    r = runner.invoke(app, ["normalize", str(SEED["002"]), "-o", str(tmp_path / "o.csv")])
+    assert r.exit_code == 0
+    assert f"{COUNTS['002']} rows in" in r.stderr and f"{SEED['002'].name}: {COUNTS['002']} rows (guangzhou-cells)" in r.stderr
+    assert "[####" not in r.stderr  # not a terminal: no bar
