@@ -151,20 +151,24 @@ class Linker:
         self.full_scan_max = full_scan_max
         self.canon = Canon(learn_variants([list(e.names) for e in cat.entries.values() if len(e.names) > 1]))
         self.code_kind = {e.code: kind_of(e.name) or _majority_kind(e.values) for e in cat.entries.values()}
-        self._load_learned()
+        self._prepare_names()
 
     @classmethod
     def default(cls, catalogue: str | Path | None = None, model: str | None = None) -> "Linker":
         return cls(Catalogue.load(catalogue), load_encoder(model))
 
-    def _load_learned(self) -> None:
-        """Names to score: the index's names plus learned texts as extra aliases of their codes."""
+    def _prepare_names(self) -> None:
+        """Names to score (the index's names plus learned texts as extra aliases of their codes) and
+        what the features need of each: canonical spelling, measure head, object, class, kind."""
         self.learned_exact = {(clean(l.text), l.level2): l.code for l in self.cat.learned
                               if l.code in self.cat.entries or l.code == NIL}
         learned = [l for l in self.cat.learned if l.code in self.cat.entries]  # aliases from then on
         extra = [l.text for l in learned]
         self.names = list(self.index.names) + extra
         self.codes = list(self.index.codes) + [l.code for l in learned]
+        self.ids_of: dict[str, list[int]] = {}
+        for i, code in enumerate(self.codes):
+            self.ids_of.setdefault(code, []).append(i)
         self.name_canon = [self.canon(n) for n in self.names]
         self.weights = CharWeights(self.name_canon)
         heads = measure_heads(self.name_canon)
@@ -184,7 +188,7 @@ class Linker:
     def reload(self) -> None:
         """Pick up learned links written since start-up."""
         self.cat = Catalogue.load(self.cat.path)
-        self._load_learned()
+        self._prepare_names()
 
     # ------------------------------------------------------------------ candidates and scores
 
@@ -192,8 +196,9 @@ class Linker:
         n = len(self.index.names)
         return self.index.index.reconstruct(i) if i < n else self.extra_vecs[i - n]
 
-    def _candidate_ids(self, q: Query, qvec: np.ndarray) -> dict[int, float]:
-        """Row ids of candidate names with their vector similarity."""
+    def _candidate_ids(self, q: Query, qvec: np.ndarray, must: str = "") -> dict[int, float]:
+        """Row ids of candidate names with their vector similarity; every name of code `must`
+        (a learned decision) is always among them."""
         if self._all_vecs is not None:
             return dict(enumerate((self._all_vecs @ qvec).tolist()))
         sims, ids = self.index.search(qvec[None, :], K_EACH)
@@ -202,15 +207,20 @@ class Linker:
         for _, _, i in process.extract(q.canon, self.name_canon, scorer=fuzz.ratio, limit=K_EACH):
             if i not in out:
                 out[i] = float(self._vec_of(i) @ qvec)
-        n = len(self.index.names)
-        for j in range(len(self.extra_vecs)):
-            out.setdefault(n + j, float(self.extra_vecs[j] @ qvec))
+        if len(self.extra_vecs):  # learned texts are not in the FAISS index: their nearest K here
+            sims = self.extra_vecs @ qvec
+            n = len(self.index.names)
+            for j in np.argsort(-sims)[:K_EACH]:
+                out.setdefault(n + int(j), float(sims[j]))
+        for i in self.ids_of.get(must, ()):
+            if i not in out:
+                out[i] = float(self._vec_of(i) @ qvec)
         return out
 
-    def score(self, q: Query, qvec: np.ndarray) -> list[Candidate]:
+    def score(self, q: Query, qvec: np.ndarray, must: str = "") -> list[Candidate]:
         """Every candidate code, best first, each with its best-scoring spelling."""
         best: dict[str, Candidate] = {}
-        for i, sim in self._candidate_ids(q, qvec).items():
+        for i, sim in self._candidate_ids(q, qvec, must).items():
             code = self.codes[i]
             e = self.cat.entries[code]
             feats = pair_features(q, self.info[i], sim, self.weights)
@@ -254,8 +264,8 @@ class Linker:
         q = self.make_query(text, level2, value)
         if not q.canon:
             return Suggestion(text, level2, value, NO_MATCH, [], class_label(level2), "empty")
-        ranked = self.score(q, qvec)
         learned = self.learned_exact.get((clean(text), q.level2))
+        ranked = self.score(q, qvec, learned or "")
         if learned == NIL:
             return Suggestion(text, level2, value, NO_MATCH, ranked[:k], class_label(q.level2 or ranked[0].level2),
                               "learned")

@@ -236,3 +236,18 @@ def test_progress_bar_and_summary(capsys, tmp_path):
     assert r.exit_code == 0
     assert f"{COUNTS['002']} rows in" in r.stderr and f"{SEED['002'].name}: {COUNTS['002']} rows (guangzhou-cells)" in r.stderr
     assert "[####" not in r.stderr  # not a terminal: no bar
+
+
+def test_learned_code_found_on_the_large_catalogue_path(tmp_catalogue, monkeypatch):
+    """Above the full-scan size only the nearest names are scored; a learned code is always among them."""
+    import matcher.linker
+
+    from catalogue.store import add_learned
+
+    monkeypatch.setattr(matcher.linker, "K_EACH", 2)  # so few that the learned code is not among the nearest
+    add_learned(tmp_catalogue, [("完全不相干的说法", "31", "111000231", "t", "test")])
+    base = Linker.default(tmp_catalogue)
+    union = Linker(base.cat, base.encoder, base.model, base.index, full_scan_max=0)
+    s = union.suggest("完全不相干的说法", "31")
+    assert (s.decision, s.code, s.reason) == ("accept", "111000231", "learned")
+    assert len(union.score(union.make_query("完全不相干的说法", "31"), union.encode_queries(["完全不相干的说法"])[0])) <= 5
