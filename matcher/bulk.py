@@ -19,7 +19,7 @@ from catalogue.build import CODE_RE
 from catalogue.classes import classes_of_code, level1_of, level2_of
 from catalogue.readers.detect import read_document
 from catalogue.readers.table import Columns
-from catalogue.records import IndicatorRow, InputError
+from catalogue.records import IndicatorRow, InputError, ReadProblem
 
 from .linker import ACCEPT, NO_MATCH, REVIEW, Linker, Suggestion, class_label
 from .text import clean, kind_of
@@ -40,7 +40,7 @@ class FileReport:
     format: str = ""
     rows: int = 0
     error: str = ""  # the file could not be read at all
-    problems: list[str] = field(default_factory=list)  # lines that could not be read completely
+    problems: list[ReadProblem] = field(default_factory=list)  # lines that could not be read completely
     decisions: Counter = field(default_factory=Counter)
 
 
@@ -136,7 +136,7 @@ def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[Indicator
             rep.error = str(exc)
             files.append(rep)
             continue
-        rep.format, rep.rows, rep.problems = res.format, len(res.rows), [str(x) for x in res.problems]
+        rep.format, rep.rows, rep.problems = res.format, len(res.rows), list(res.problems)
         rows += res.rows
         files.append(rep)
     return rows, files
@@ -168,14 +168,23 @@ def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
         sugg[k] = linker.suggest_many([(r.name, r.level2, r.value)], k=ALTERNATIVES + 1, vectors=v[None, :])[0]
         if progress and (i % 50 == 0 or i == n):
             progress("matching", i, n)
+    # rows and unreadable lines of each file, in input order: nothing the reader saw is left out
+    ordered = [(r.source, r.line, 0, r, k) for r, k in zip(rows, keys)]
+    ordered += [(p.source, p.line, 1, p, None) for f in files for p in f.problems]
+    order = {f.source: i for i, f in enumerate(files)}
+    ordered.sort(key=lambda t: (order[t[0]], t[1], t[2]))
     records = []
     by_file = {f.source: f for f in files}
-    for r, k in zip(rows, keys):
-        s = sugg[k]
-        added = check_written(linker, r, s) if r.code else _matched(r, s)
-        rec = {**_original(r), "indicator": r.name, "class": r.level2, **added, "reviewer_code": ""}
+    for source, _, _, item, k in ordered:
+        if isinstance(item, ReadProblem):
+            rec = {"source": source, "line": item.line, "raw line": item.text, "indicator": "", "class": "",
+                   "decision": REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
+        else:
+            s = sugg[k]
+            added = check_written(linker, item, s) if item.code else _matched(item, s)
+            rec = {**_original(item), "indicator": item.name, "class": item.level2, **added, "reviewer_code": ""}
         records.append(rec)
-        by_file[r.source].decisions[rec["decision"]] += 1
+        by_file[source].decisions[rec["decision"]] += 1
     return NormalizeResult(records, files, time.perf_counter() - t0, len(first), encoded)
 
 

@@ -316,7 +316,7 @@ def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spread
                    f"-> {output}", err=True)
         for f in res.files:
             if not f.error:
-                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}); " + ", ".join(
+                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; " + ", ".join(
                     f"{f.decisions.get(k, 0)} {k}" for k in ("accept", "review", "no-match")), err=True)
     if res.failed:
         raise typer.Exit(1)

@@ -31,7 +31,7 @@ def summary_rows(res: NormalizeResult, about: dict[str, str]) -> list[tuple[str,
             continue
         rows.append((f.source, f"rows ({f.format})", str(f.rows)))
         rows += [(f.source, d, str(f.decisions.get(d, 0))) for d in FILLS]
-        rows += [(f.source, "unreadable line", p) for p in f.problems]
+        rows += [(f.source, "unreadable line", str(p)) for p in f.problems]
     rows += [("settings", k, v) for k, v in about.items()]
     return rows
 

@@ -29,7 +29,11 @@ def seeds_result(linker):
 def test_every_row_kept_in_order_per_file(seeds_result):
     recs = seeds_result.records
     per = pd.Series([r["source"] for r in recs]).value_counts().to_dict()
-    assert per == {SEED[k].name: n for k, n in COUNTS.items()}
+    unreadable = {"000": 1}  # the truncated Zhuhai row: kept, flagged, its text as written
+    assert per == {SEED[k].name: n + unreadable.get(k, 0) for k, n in COUNTS.items()}
+    trunc = [r for r in recs if r["reason"] == "unreadable"]
+    assert [(r["source"], r["line"], r["decision"]) for r in trunc] == [(SEED["000"].name, 124, "review")]
+    assert "truncated" in trunc[0]["check"] and "文明实践工作基本经费" in trunc[0]["raw line"]
     for src in per:  # input order within each file
         lines = [r["line"] for r in recs if r["source"] == src]
         assert lines == sorted(lines)
@@ -45,14 +49,14 @@ def test_original_text_untouched(seeds_result):
 
 
 def test_coded_rows_are_checked_with_anomalies_flagged(seeds_result):
-    zh = [r for r in seeds_result.records if r["source"] == SEED["000"].name]
-    assert all(r["reason"] == "written code" for r in zh)
+    zh = [r for r in seeds_result.records if r["source"] == SEED["000"].name and r["reason"] != "unreadable"]
+    assert len(zh) == COUNTS["000"] and all(r["reason"] == "written code" for r in zh)
     by = {r["三级指标"]: r for r in zh}
     assert by["111000320-信息化建设任务完成率"]["check"] == "ok" and by["111000320-信息化建设任务完成率"]["decision"] == "accept"
     bad = by["1114010894-市级及以上主要刊物上刊登的稿件数"]
     assert bad["decision"] == "review" and "malformed code" in bad["check"]
     assert "code-digits-disagree" in by["212003359-采购物资质量达标率"]["check"]
-    gz = next(r for r in seeds_result.records if r["三级指标"] == "111063829-采购验收合格率")
+    gz = next(r for r in seeds_result.records if r.get("三级指标") == "111063829-采购验收合格率")
     assert gz["class_flag"] == "document 1/12, code 1/11"
 
 
@@ -234,7 +238,7 @@ def test_progress_bar_and_summary(capsys, tmp_path):
     assert capsys.readouterr().err == ""
     r = runner.invoke(app, ["normalize", str(SEED["002"]), "-o", str(tmp_path / "o.csv")])
     assert r.exit_code == 0
-    assert f"{COUNTS['002']} rows in" in r.stderr and f"{SEED['002'].name}: {COUNTS['002']} rows (guangzhou-cells)" in r.stderr
+    assert f"{COUNTS['002']} rows in" in r.stderr and f"{SEED['002'].name}: {COUNTS['002']} rows (guangzhou-cells), 0 unreadable" in r.stderr
     assert "[####" not in r.stderr  # not a terminal: no bar
 
 
