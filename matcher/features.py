@@ -44,19 +44,28 @@ class CharWeights:
     def w(self, ch: str) -> float:
         return self.idf.get(ch, self.unseen)
 
+    def profile(self, text: str) -> "Profile":
+        """A text's characters with multiplicity and their total weight, computed once per text."""
+        counts = Counter(text)
+        return Profile(counts, {ch: self.w(ch) for ch in counts}, sum(self.w(ch) * n for ch, n in counts.items()))
+
     def covered(self, a: str, b: str) -> float:
         """Weighted share of a's characters (with multiplicity) that b also has."""
-        if not a:
-            return 0.0
-        have = Counter(b)
-        total = got = 0.0
-        for ch in a:
-            w = self.w(ch)
-            total += w
-            if have[ch] > 0:
-                have[ch] -= 1
-                got += w
-        return got / total
+        return overlap(self.profile(a), Counter(b))
+
+
+@dataclass
+class Profile:
+    counts: Counter
+    weight: dict[str, float]
+    total: float
+
+
+def overlap(a: Profile, b: Counter) -> float:
+    """Weighted share of a's characters (with multiplicity) found in b."""
+    if not a.total:
+        return 0.0
+    return sum(a.weight[ch] * min(n, b.get(ch, 0)) for ch, n in a.counts.items()) / a.total
 
 
 def common_suffix(a: str, b: str) -> int:
@@ -79,6 +88,8 @@ class NameInfo:
     level2: str
     kind: str
     popularity: float  # how often documents use the code, 0..1 on a log scale: the usual fallback codes
+    profile: Profile  # of the canonical name
+    mod_profile: Profile  # of the modifier
 
 
 def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
@@ -122,20 +133,21 @@ class Query:
     canon: str
     level2: str  # class digits given by the document ('' when none)
     kind: str  # kind of measure from name and value
+    profile: Profile  # weighted characters of `canon`
 
 
-def pair_features(q: Query, n: NameInfo, vec: float, weights: CharWeights) -> dict[str, float]:
+def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
     ql2 = q.level2 if q.level2 in LEVEL2 else ""
     code_level2 = n.level2
     ka = kinds_agree(q.kind, n.kind)
     head_match = bool(n.head) and q.canon.endswith(n.head)
-    mod_cov = weights.covered(n.modifier, q.canon) if n.modifier else 1.0
+    mod_cov = overlap(n.mod_profile, q.profile.counts) if n.modifier else 1.0
     return {
         "vec": vec,
         "ratio": fuzz.ratio(q.canon, n.canon) / 100.0,
         "exact": float(q.canon == n.canon),
-        "cov_name": weights.covered(n.canon, q.canon),
-        "cov_query": weights.covered(q.canon, n.canon),
+        "cov_name": overlap(n.profile, q.profile.counts),
+        "cov_query": overlap(q.profile, n.profile.counts),
         "suffix": min(common_suffix(q.canon, n.canon), 4) / 4.0,
         "head_match": float(head_match),
         "mod_cov": mod_cov,

@@ -15,6 +15,7 @@ Pipeline for a query (name, optional class digits, optional target value):
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -62,8 +63,13 @@ class ScoreModel:
         Path(path).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
 
     def raw(self, feats: dict[str, float]) -> float:
-        w = {**self.weights, **FIXED_WEIGHTS} if self.use_fixed else self.weights
+        w = self.effective_weights
         return self.bias + sum(w.get(k, 0.0) * v for k, v in feats.items())
+
+    @functools.cached_property
+    def effective_weights(self) -> dict[str, float]:
+        """Fitted weights with the domain-set ones (merged once, not per candidate)."""
+        return {**self.weights, **FIXED_WEIGHTS} if self.use_fixed else dict(self.weights)
 
     def calibrated(self, raw: float, margin: float) -> float:
         z = self.calib_a * raw + self.calib_m * margin + self.calib_b
@@ -179,7 +185,7 @@ class Linker:
             head = heads[c]
             mod = c[: len(c) - len(head)]
             self.info.append(NameInfo(c, head, mod, is_generic(mod), self.cat.entries[code].level2, self.code_kind[code],
-                                      pop[code]))
+                                      pop[code], self.weights.profile(c), self.weights.profile(mod)))
         self.extra_vecs = self._encode_cached([clean(t) or t for t in extra], "passage")
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
@@ -223,7 +229,7 @@ class Linker:
         for i, sim in self._candidate_ids(q, qvec, must).items():
             code = self.codes[i]
             e = self.cat.entries[code]
-            feats = pair_features(q, self.info[i], sim, self.weights)
+            feats = pair_features(q, self.info[i], sim)
             raw = self.model.raw(feats)
             if code not in best or raw > best[code].raw:
                 best[code] = Candidate(code, e.name, self.names[i], e.level2, 0.0, raw, feats)
@@ -234,7 +240,9 @@ class Linker:
         return ranked
 
     def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
-        return Query(text=text, canon=self.canon(text), level2=(level2 or "").strip(), kind=kind_of(text, value))
+        canon = self.canon(text)
+        return Query(text=text, canon=canon, level2=(level2 or "").strip(), kind=kind_of(text, value),
+                     profile=self.weights.profile(canon))
 
     # ------------------------------------------------------------------ public API
 
