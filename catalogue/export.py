@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from .files import atomic_path
 from .records import IndicatorRow, InputError
 from .store import Catalogue
 
@@ -35,9 +35,7 @@ def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     CSV/JSONL take the first sheet; CSV is written with a BOM so that Excel reads the Chinese."""
     path = Path(path)
     check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent or ".")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         first = next(iter(sheets.values()))
         suffix = path.suffix.lower()
         if suffix == ".csv":
@@ -50,10 +48,6 @@ def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 for name, df in sheets.items():
                     df.to_excel(xw, sheet_name=name[:31], index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def entry_dict(e) -> dict:

@@ -10,12 +10,12 @@ import json
 import os
 import shutil
 import sqlite3
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .build import Anomaly, Entry, Occurrence, build_entries, occurrences_from_rows
+from .files import atomic_path
 from .records import InputError
 from .textio import fold
 
@@ -62,9 +62,8 @@ def writable_path(path: Path | None) -> Path:
         user = user_catalogue_path()
         if not user.exists():
             user.parent.mkdir(parents=True, exist_ok=True)
-            tmp = user.with_name(user.name + ".tmp")
-            shutil.copyfile(BUNDLED_DB, tmp)
-            os.replace(tmp, user)
+            with atomic_path(user) as tmp:
+                shutil.copyfile(BUNDLED_DB, tmp)
         return user
     return path
 
@@ -157,11 +156,9 @@ def write_catalogue(path: Path, occs: list[Occurrence], learned: list[Learned] =
     entries, anomalies = build_entries(occs)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".catalogue-", suffix=".sqlite", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    try:
-        con = _connect(Path(tmp))
+    with atomic_path(path) as tmp:
+        tmp.unlink()  # sqlite makes its own file
+        con = _connect(tmp)
         with con:
             con.executescript(SCHEMA)
             con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -181,10 +178,6 @@ def write_catalogue(path: Path, occs: list[Occurrence], learned: list[Learned] =
                             [tuple(asdict(l).values()) for l in learned])
             con.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (_fingerprint(entries),))
         con.close()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _fingerprint(entries: list[Entry]) -> str:

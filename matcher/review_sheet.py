@@ -7,13 +7,12 @@ leaves an output that looks finished.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from catalogue.export import check_writable, write_frames
+from catalogue.files import atomic_path
 
 from .bulk import NormalizeResult, columns_in_order
 
@@ -44,14 +43,8 @@ def write_result(path: Path, res: NormalizeResult, about: dict[str, str]) -> Non
         write_frames(path, {"rows": df})
         return
     check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        _write_xlsx(Path(tmp), df, summary_rows(res, about))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        _write_xlsx(tmp, df, summary_rows(res, about))
 
 
 def _write_xlsx(path: Path, df: pd.DataFrame, summary: list[tuple[str, str, str]]) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from catalogue.files import atomic_path
 from catalogue.records import InputError
 from catalogue.store import Catalogue
 
@@ -103,12 +104,10 @@ def build(cat: Catalogue, encoder, folder: Path | None = None, kind: str | None 
 def save(vi: VectorIndex, cat: Catalogue, folder: Path | None = None) -> None:
     fpath, mpath = paths_for(vi.meta.encoder, cat, folder)
     fpath.parent.mkdir(parents=True, exist_ok=True)
-    tmp = fpath.parent / (fpath.name + ".tmp")
-    faiss.write_index(vi.index, str(tmp))
-    os.replace(tmp, fpath)
-    mtmp = mpath.parent / (mpath.name + ".tmp")
-    mtmp.write_text(json.dumps({**asdict(vi.meta), "names": vi.names, "codes": vi.codes}, ensure_ascii=False))
-    os.replace(mtmp, mpath)
+    with atomic_path(fpath) as tmp:
+        faiss.write_index(vi.index, str(tmp))
+    with atomic_path(mpath) as tmp:
+        tmp.write_text(json.dumps({**asdict(vi.meta), "names": vi.names, "codes": vi.codes}, ensure_ascii=False))
 
 
 def load(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:

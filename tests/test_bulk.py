@@ -255,3 +255,19 @@ def test_learned_code_found_on_the_large_catalogue_path(tmp_catalogue, monkeypat
     s = union.suggest("完全不相干的说法", "31")
     assert (s.decision, s.code, s.reason) == ("accept", "111000231", "learned")
     assert len(union.score(union.make_query("完全不相干的说法", "31"), union.encode_queries(["完全不相干的说法"])[0])) <= 5
+
+
+def test_outputs_are_complete_files_with_ordinary_permissions(tmp_path):
+    import stat
+
+    old = os.umask(0o022)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    try:
+        for suffix in ("xlsx", "csv"):
+            out = outdir / f"o.{suffix}"
+            assert runner.invoke(app, ["normalize", str(SEED["002"]), "-o", str(out), "-q"]).exit_code == 0
+            assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not the temp file's private 0600
+        assert sorted(p.name for p in outdir.iterdir()) == ["o.csv", "o.xlsx"]  # no temp files left
+    finally:
+        os.umask(old)
