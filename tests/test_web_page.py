@@ -41,6 +41,16 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         first31.locator("button.confirm").click()
         page.wait_for_selector("#verdict .decision[data-decision='accept']", timeout=15000)
         page.screenshot(path=str(tmp_path / "page.png"))
+        # a correction: another text, a code typed into 纠正为
+        page.fill("#text", "")
+        page.locator("#text").press_sequentially("馆员满意度", delay=20)
+        page.select_option("#class", "31")
+        page.wait_for_selector("#verdict[data-text='馆员满意度'][data-class='31']", timeout=15000)
+        page.wait_for_timeout(400)  # let any debounced request still in flight land
+        page.fill("li.cand input.fix", "331000551")
+        page.click("li.cand button.send")
+        page.wait_for_selector("#verdict:has-text('331000551')", timeout=15000)
+        assert page.locator("#verdict .decision").get_attribute("data-decision") == "accept"
         # the lookup view finds a code and shows its detail
         page.click("#tab-lookup")
         page.fill("#q", "222000929")
@@ -49,4 +59,5 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.wait_for_selector("#detail:has-text('保障机构正常运转')", timeout=15000)
         browser.close()
     learned = Catalogue.load(cat).learned
-    assert [(l.text, l.code, l.source) for l in learned] == [("办事群众满意", chosen, "web feedback")]
+    assert [(l.text, l.level2, l.code, l.source) for l in learned] == [
+        ("办事群众满意", "", chosen, "web feedback"), ("馆员满意度", "31", "331000551", "web feedback")]
