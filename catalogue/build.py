@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from .classes import LEVEL2, classes_of_code, level1_of, level2_of
+from .classes import LEVEL2, classes_of_code, filed_classes
 from .records import IndicatorRow
 
 CODE_RE = re.compile(r"^\d{9}$")
@@ -65,10 +65,10 @@ def occurrences_from_rows(rows: list[IndicatorRow]) -> list[Occurrence]:
     for r in rows:
         if not r.code:
             continue
+        f1, f2 = filed_classes(r.level1_text, r.level2_text)
         out.append(Occurrence(
             code=r.code, name=r.name, source=r.source, line=r.line, unit=r.unit, project=r.project,
-            filed_level1=level1_of(r.level1_text), filed_level2=level2_of(r.level2_text, level1_of(r.level1_text)),
-            value=r.value,
+            filed_level1=f1, filed_level2=f2, value=r.value,
         ))
     return out
 

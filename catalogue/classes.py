@@ -58,6 +58,13 @@ def level2_of(text: str, level1: str = "") -> str:
     return _L2_WORDS.get(bare, "")
 
 
+def filed_classes(level1_text: str, level2_text: str) -> tuple[str, str]:
+    """The classes a row was filed under, as its two cells say them (no inference): what the
+    catalogue records per occurrence and what a code's own digits are checked against."""
+    l1 = level1_of(level1_text)
+    return l1, level2_of(level2_text, l1)
+
+
 def classes_of_code(code: str) -> tuple[str, str]:
     """(level1, level2) read off a 9-digit code: `112000272` -> ('1', '12')."""
     if len(code) >= 3 and code[:3].isdigit():

@@ -231,6 +231,9 @@ class Catalogue:
         self.path = path
         self.entries = {e.code: e for e in entries}
         self.anomalies = anomalies
+        self._anomalies_by_code: dict[str, list[Anomaly]] = {}
+        for a in anomalies:
+            self._anomalies_by_code.setdefault(a.code, []).append(a)
         self.fingerprint = fingerprint
         self.learned = learned
 
@@ -261,6 +264,10 @@ class Catalogue:
 
     def get(self, code: str) -> Entry | None:
         return self.entries.get(code.strip())
+
+    def anomalies_of(self, code: str) -> list[Anomaly]:
+        """The anomalies recorded for one code (looked up, not scanned: bulk runs ask per row)."""
+        return self._anomalies_by_code.get(code.strip(), [])
 
     def lookup(self, query: str, klass: str = "", limit: int = 50) -> list[Entry]:
         """Exact code, code prefix (`113`, `1130002`), or name / part of a name (aliases included),

@@ -16,12 +16,12 @@ from typing import Callable
 from rapidfuzz import fuzz
 
 from catalogue.build import CODE_RE
-from catalogue.classes import classes_of_code, level1_of, level2_of
+from catalogue.classes import classes_of_code, filed_classes
 from catalogue.readers.detect import read_document
 from catalogue.readers.table import Columns
 from catalogue.records import IndicatorRow, InputError, ReadProblem
 
-from .linker import ACCEPT, NO_MATCH, REVIEW, Linker, Suggestion, class_label
+from .linker import ACCEPT, REVIEW, Linker, Suggestion
 from .text import clean, kind_of
 
 ALTERNATIVES = 3
@@ -36,7 +36,6 @@ OUT_COLUMNS = ["indicator", "class", "decision", "code", "code_name", "score", "
 @dataclass
 class FileReport:
     source: str
-    path: str
     format: str = ""
     rows: int = 0
     error: str = ""  # the file could not be read at all
@@ -84,8 +83,8 @@ def _class_flag(row: IndicatorRow, code: str) -> str:
     if not code:
         return ""
     c1, c2 = classes_of_code(code)
-    f1 = level1_of(row.level1_text) or row.level1
-    f2 = level2_of(row.level2_text, f1) or row.level2
+    f1, f2 = filed_classes(row.level1_text, row.level2_text)
+    f1, f2 = f1 or row.level1, f2 or row.level2  # cells silent: the classes the reader inferred
     if (f2 and f2 != c2) or (f1 and f1 != c1):
         return f"document {f1 or '?'}/{f2 or '?'}, code {c1}/{c2}"
     return ""
@@ -104,8 +103,8 @@ def check_written(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
         spellings = {clean(n) for n in e.names}
         if clean(row.name) not in spellings and max(fuzz.ratio(clean(row.name), n) for n in spellings) < 90:
             problems.append(f"name differs from catalogue 「{e.name}」")
-        problems += [f"catalogue anomaly: {a.kind}" for a in cat.anomalies
-                     if a.code == row.code and a.kind not in ("malformed-code",)]
+        problems += [f"catalogue anomaly: {a.kind}" for a in cat.anomalies_of(row.code)
+                     if a.kind != "malformed-code"]
     serious = [p for p in problems if not p.startswith("catalogue anomaly")]
     return {
         "decision": REVIEW if serious else ACCEPT, "code": row.code, "code_name": e.name if e else "",
@@ -129,7 +128,7 @@ def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[Indicator
     rows: list[IndicatorRow] = []
     files: list[FileReport] = []
     for p in paths:
-        rep = FileReport(source=Path(p).name, path=str(p))
+        rep = FileReport(source=Path(p).name)
         try:
             res = read_document(p, columns)
         except InputError as exc:

@@ -45,7 +45,6 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
     """Decisions in a reviewed file, and one-line problems (file:row: why) for cells that cannot be used."""
     path = Path(path)
     _, rows = load(path)
-    rows = [r for r in rows]
     if not rows:
         raise InputError(f"{path}: empty file")
     header = rows[0]

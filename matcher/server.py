@@ -14,7 +14,6 @@ import ipaddress
 import json
 import threading
 from dataclasses import asdict
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -40,8 +39,9 @@ class ApiError(Exception):
 
 
 def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return host == "localhost"
+    """True for localhost and loopback addresses; '' (every address) and names are not."""
+    if host == "localhost":
+        return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -98,7 +98,7 @@ class App:
             e = self.linker.cat.get(code)
             if e is None:
                 raise ApiError(404, f"no code {code} in the catalogue", "code")
-            anomalies = [asdict(a) for a in self.linker.cat.anomalies if a.code == code]
+            anomalies = [asdict(a) for a in self.linker.cat.anomalies_of(code)]
         return {**entry_dict(e), "anomalies": anomalies}
 
     def lookup(self, params: dict) -> dict:

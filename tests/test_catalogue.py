@@ -125,3 +125,10 @@ def test_bundled_catalogue_is_built_from_bundled_seeds(bundled_catalogue, tmp_pa
     build(sorted(BUNDLED_SEEDS.glob("*.txt")), fresh)
     assert Catalogue.load(fresh).fingerprint == bundled_catalogue.fingerprint
     assert bundled_catalogue.path == BUNDLED_DB
+
+
+def test_anomalies_of_a_code(bundled_catalogue):
+    assert [a.kind for a in bundled_catalogue.anomalies_of("222000929")] == ["one-code-many-names"]
+    assert {a.kind for a in bundled_catalogue.anomalies_of("111000231")} == {"one-name-many-codes"}
+    assert bundled_catalogue.anomalies_of("112000272") == []
+    assert sum(len(bundled_catalogue.anomalies_of(c)) for c in bundled_catalogue.entries) == len(bundled_catalogue.anomalies)

@@ -1,7 +1,6 @@
 """Suggestions: ranking, decisions, invariances, candidate generation."""
 import json
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 

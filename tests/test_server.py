@@ -124,3 +124,11 @@ def test_feedback_off_loopback_needs_the_token(tmp_path):
     with running_server("--host", "0.0.0.0", "-c", str(cat)) as url:
         st, d = call(url, "/api/feedback", body=body)
         assert st == 403 and "disabled" in d["error"]
+
+
+def test_which_addresses_count_as_loopback():
+    from matcher.server import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("127.1.2.3") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("") and not is_loopback("192.168.1.5")
+    assert not is_loopback("example.org")
