@@ -61,6 +61,23 @@ def suggest_gold(linker: Linker, gold: list[GoldRow], vectors=None) -> list[Sugg
     return linker.suggest_many([(g.name, g.level2, g.value) for g in gold], k=5, vectors=vectors)
 
 
+def predict_out_of_fold(linker: Linker, gold: list[GoldRow], folds: list[set[int]]) -> list[Suggestion]:
+    """Each row's suggestion from a model fitted on the rows outside its fold: how the matcher does
+    on links it has not seen (`scripts/crossval.py`)."""
+    pred: list[Suggestion] = [None] * len(gold)  # type: ignore[list-item]
+    for test in folds:
+        model = fit(linker, [g for i, g in enumerate(gold) if i not in test], fitted_on="crossval")
+        held = sorted(test)
+        for i, s in zip(held, suggest_gold(with_model(linker, model), [gold[i] for i in held])):
+            pred[i] = s
+    return pred
+
+
+def source_folds(gold: list[GoldRow]) -> list[set[int]]:
+    """One fold per source document: its links are unseen in wording as well as in label."""
+    return [{i for i, g in enumerate(gold) if g.source == s} for s in sorted({g.source for g in gold})]
+
+
 def evaluate(linker: Linker, gold: list[GoldRow]) -> dict:
     vectors = linker.encode_queries([g.name for g in gold])
     sugg = suggest_gold(linker, gold, vectors)

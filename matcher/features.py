@@ -90,6 +90,7 @@ class NameInfo:
     popularity: float  # how often documents use the code, 0..1 on a log scale: the usual fallback codes
     profile: Profile  # of the canonical name
     mod_profile: Profile  # of the modifier
+    cover_profile: Profile  # what a query should cover: the whole name, or only the head of a generic one
 
 
 def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
@@ -146,7 +147,7 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
         "vec": vec,
         "ratio": fuzz.ratio(q.canon, n.canon) / 100.0,
         "exact": float(q.canon == n.canon),
-        "cov_name": overlap(n.profile, q.profile.counts),
+        "cov_name": overlap(n.cover_profile, q.profile.counts),
         "cov_query": overlap(q.profile, n.profile.counts),
         "suffix": min(common_suffix(q.canon, n.canon), 4) / 4.0,
         "head_match": float(head_match),

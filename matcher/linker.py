@@ -7,11 +7,13 @@ Pipeline for a query (name, optional class digits, optional target value):
 3. **ranking**: each candidate name gets the component scores of `features.pair_features`; the
    score is one logistic function of them, `raw = bias + Σ weight·feature`, with the weights fitted on
    labelled links (`indicode calibrate`); a code takes its best-scoring spelling;
-4. **calibration**: `raw` is mapped by a logistic curve (Platt scaling), fitted on the same links, to
-   the chance that the top suggestion is right, so a score of 0.9 means about 9 in 10 such
-   suggestions are right;
-5. **decision**: `accept` at or above the accept threshold, `review` at or above the review threshold,
-   else `no-match`, naming the class where a new code would go.
+4. **calibration**: `raw`, the margin over the runner-up and the match type (does the code name an
+   object the query only partly has?) are mapped by a logistic curve (Platt scaling), fitted on the
+   same links, to the chance that the top suggestion is right, so a score of 0.9 means about 9 in 10
+   such suggestions are right;
+5. **decision**: `accept` at or above the accept threshold unless the object is only partly shared
+   (`may_accept`), `review` at or above the review threshold, else `no-match`, naming the class where
+   a new code would go.
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ class ScoreModel:
     accept: float
     review: float
     fitted_on: str = ""
+    calib_p: float = 0.0  # + calib_p·partial: the suggestion names an object the query only partly has
     use_fixed: bool = True  # apply the domain-set weights (off for the single-signal baselines)
 
     @classmethod
@@ -71,8 +74,8 @@ class ScoreModel:
         """Fitted weights with the domain-set ones (merged once, not per candidate)."""
         return {**self.weights, **FIXED_WEIGHTS} if self.use_fixed else dict(self.weights)
 
-    def calibrated(self, raw: float, margin: float) -> float:
-        z = self.calib_a * raw + self.calib_m * margin + self.calib_b
+    def calibrated(self, raw: float, margin: float, partial: float = 0.0) -> float:
+        z = self.calib_a * raw + self.calib_m * margin + self.calib_p * partial + self.calib_b
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
@@ -95,6 +98,8 @@ class Candidate:
             bits.append("计量词相同")
         if f.get("head_generic"):
             bits.append("通用编码")
+        if f.get("object_partial"):
+            bits.append("对象仅部分相同（不自动采用）")
         if f.get("class_same"):
             bits.append(f"类别 {self.level2} 一致")
         elif f.get("class_diff") or f.get("class_level1"):
@@ -184,8 +189,10 @@ class Linker:
         for c, code in zip(self.name_canon, self.codes):
             head = heads[c]
             mod = c[: len(c) - len(head)]
-            self.info.append(NameInfo(c, head, mod, is_generic(mod), self.cat.entries[code].level2, self.code_kind[code],
-                                      pop[code], self.weights.profile(c), self.weights.profile(mod)))
+            generic = is_generic(mod)
+            self.info.append(NameInfo(c, head, mod, generic, self.cat.entries[code].level2, self.code_kind[code],
+                                      pop[code], self.weights.profile(c), self.weights.profile(mod),
+                                      self.weights.profile(head if generic else c)))
         self.extra_vecs = self._encode_cached([clean(t) or t for t in extra], "passage")
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
@@ -236,7 +243,7 @@ class Linker:
         ranked = sorted(best.values(), key=lambda c: (-c.raw, c.code))
         for i, c in enumerate(ranked):
             other = ranked[1].raw if i == 0 and len(ranked) > 1 else ranked[0].raw if i else c.raw - MAX_MARGIN
-            c.score = self.model.calibrated(c.raw, min(c.raw - other, MAX_MARGIN))
+            c.score = self.model.calibrated(c.raw, min(c.raw - other, MAX_MARGIN), c.features.get("object_partial", 0.0))
         return ranked
 
     def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
@@ -283,11 +290,19 @@ class Linker:
             ranked = [top] + [c for c in ranked if c.code != learned]
             return Suggestion(text, level2, value, ACCEPT, ranked[:k], "", "learned")
         top = ranked[0]
-        decision = ACCEPT if top.score >= self.model.accept else REVIEW if top.score >= self.model.review else NO_MATCH
+        decision = (ACCEPT if top.score >= self.model.accept and may_accept(top.features)
+                    else REVIEW if top.score >= self.model.review else NO_MATCH)
         new_class = ""
         if decision == NO_MATCH:
             new_class = class_label(q.level2 if q.level2 in LEVEL2 else top.level2)
         return Suggestion(text, level2, value, decision, ranked[:k], new_class)
+
+
+def may_accept(features: dict[str, float]) -> bool:
+    """Whether a suggestion may be accepted without a person: not when the code names an object the
+    query has only part of (员工 for 馆员, 制服购置 for 设备购置). That is a guess that two different
+    objects are the same thing, and a wrong code costs a reviewer more than a question (DOMAIN.md)."""
+    return not features.get("object_partial")
 
 
 def _majority_kind(values: list[str]) -> str:

@@ -162,7 +162,7 @@ def test_interrupted_run_leaves_no_output(tmp_path):
 def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_path):
     reviewed = tmp_path / "reviewed.csv"
     reviewed.write_text("indicator,class,code,reviewer_code\n"
-                        "馆员满意度,31,331000588,331000551\n"      # corrected
+                        "租金支付及时率,13,113000297,113001668\n"  # corrected
                         "验收合格率,12,112000287,ok\n"            # confirmed
                         "项目收益率,11,,NIL\n"                    # no code fits
                         "某指标,11,,\n"                          # no decision
@@ -171,18 +171,19 @@ def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_pa
     assert r.exit_code == 1 and "reviewed.csv:6: reviewer code '999999999' is not in the catalogue" in r.stderr
     cat = Catalogue.load(tmp_catalogue)
     assert [(l.text, l.level2, l.code, l.reviewer) for l in cat.learned] == [
-        ("馆员满意度", "31", "331000551", "王"), ("验收合格率", "12", "112000287", "王"), ("项目收益率", "11", "NIL", "王")]
+        ("租金支付及时率", "13", "113001668", "王"), ("验收合格率", "12", "112000287", "王"), ("项目收益率", "11", "NIL", "王")]
     assert cat.learned[0].source == "reviewed.csv:2"
     linker = Linker.default(tmp_catalogue)
-    s = linker.suggest("馆员满意度", "31")
-    assert (s.decision, s.code, s.reason) == ("accept", "331000551", "learned")
-    assert linker.suggest("馆员满意度", "32").reason != "learned"  # same text, other class: not the same decision
+    s = linker.suggest("租金支付及时率", "13")
+    assert (s.decision, s.code, s.reason) == ("accept", "113001668", "learned")
+    assert linker.suggest("租金支付及时率", "12").reason != "learned"  # same text, other class: not the same decision
     nm = linker.suggest("项目收益率", "11")
     assert (nm.decision, nm.reason) == ("no-match", "learned")
     listed = json.loads(runner.invoke(app, ["learned", "list", "-c", str(tmp_catalogue), "--json"]).stdout)
     assert len(listed) == 3
     assert runner.invoke(app, ["learned", "remove", str(listed[0]["id"]), "-c", str(tmp_catalogue)]).exit_code == 0
-    assert Linker.default(tmp_catalogue).suggest("馆员满意度", "31").reason != "learned"
+    undone = Linker.default(tmp_catalogue).suggest("租金支付及时率", "13")
+    assert undone.reason != "learned" and undone.code != "113001668"
 
 
 def test_learning_dev_links_raises_them_to_the_target(tmp_catalogue):

@@ -9,7 +9,7 @@ from catalogue.records import InputError
 from conftest import GOLD_DEV
 from matcher.calibration import fit, logistic_fit
 from matcher.cli import app
-from matcher.evaluate import KEYS, evaluate
+from matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
 from matcher.gold import read_gold
 
 runner = CliRunner()
@@ -43,7 +43,23 @@ def test_dev_figures_meet_the_targets(figures):
     in the README)."""
     assert figures["top1"] >= 0.80 and figures["recall5"] >= 0.95
     assert figures["end_to_end"] >= 0.85 and figures["accept_precision"] >= 0.97
-    assert figures["accept_share"] >= 0.30
+    assert figures["accept_share"] >= 0.40
+
+
+def test_figures_hold_on_documents_not_fitted_on(linker):
+    """Each source document's links scored by a model fitted on the other documents' links."""
+    gold = read_gold(GOLD_DEV)
+    out = metrics(gold, predict_out_of_fold(linker, gold, source_folds(gold)))
+    assert out["top1"] >= 0.78 and out["recall5"] >= 0.93 and out["end_to_end"] >= 0.85
+    assert out["accept_precision"] >= 0.95 and out["accept_share"] >= 0.40
+
+
+def test_partial_object_suggestions_are_calibrated_lower(linker):
+    """Most top suggestions that name an object the query only partly has are wrong; the
+    calibration learns that from the links rather than being told."""
+    m = fit(linker, read_gold(GOLD_DEV))
+    assert m.calib_p < 0
+    assert m.calibrated(0.5, 1.0, partial=1.0) < m.calibrated(0.5, 1.0, partial=0.0)
 
 
 def test_hybrid_beats_both_baselines(figures):

@@ -5,6 +5,9 @@ import pytest
 from typer.testing import CliRunner
 
 from matcher.cli import app
+import dataclasses
+
+from matcher.evaluate import with_model
 from matcher.linker import ACCEPT, NO_MATCH, REVIEW, Linker
 
 runner = CliRunner()
@@ -49,6 +52,23 @@ def test_a_count_is_not_a_rate(linker):
     c = next(c for c in count.candidates if c.code == "222119160") if any(
         c.code == "222119160" for c in count.candidates) else None
     assert c is None or c.features["kind_conflict"] == 1.0 and c.score < rate.top.score / 2
+
+
+def test_a_generic_code_is_covered_by_its_measure_head(linker):
+    """服务对象 in 服务对象满意度 stands for whoever is served: a query need only cover 满意度."""
+    generic = linker.suggest("各单位满意度", "31")
+    assert generic.top.code == "331000551" and generic.top.features["cov_name"] == 1.0
+    specific = linker.suggest("馆员满意度", "31")
+    staff = next(c for c in specific.candidates if c.code == "331000588")  # 员工满意度
+    assert staff.features["object_partial"] == 1.0 and staff.features["cov_name"] < 1.0
+
+
+def test_a_partly_shared_object_is_never_accepted(linker):
+    eager = with_model(linker, dataclasses.replace(linker.model, accept=0.0))
+    partial = eager.suggest("租金支付及时率", "13", "100%")  # 合同支付及时率: 支付 shared, 租金 ≠ 合同
+    assert partial.top.features["object_partial"] == 1.0 and partial.decision == REVIEW
+    assert "对象仅部分相同" in partial.top.why()
+    assert eager.suggest("验收合格率", "12").decision == ACCEPT
 
 
 def test_class_is_a_soft_signal(linker):

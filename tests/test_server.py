@@ -94,13 +94,13 @@ def test_concurrent_requests_are_answered_correctly(server):
 
 def test_feedback_is_stored_like_learn(server):
     url, cat = server
-    st, d = call(url, "/api/feedback", body={"text": "馆员满意度", "class": "31", "code": "331000551", "reviewer": "李"})
-    assert st == 200 and d["stored"]["code"] == "331000551"
+    st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
+    assert st == 200 and d["stored"]["code"] == "113001668"
     learned = Catalogue.load(cat).learned
     assert [(l.text, l.level2, l.code, l.reviewer, l.source) for l in learned] == [
-        ("馆员满意度", "31", "331000551", "李", "web feedback")]
-    st, s = call(url, "/api/suggest", {"text": "馆员满意度", "class": "31"})
-    assert (s["decision"], s["code"], s["reason"]) == ("accept", "331000551", "learned")
+        ("租金支付及时率", "13", "113001668", "李", "web feedback")]
+    st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
+    assert (s["decision"], s["code"], s["reason"]) == ("accept", "113001668", "learned")
     st, d = call(url, "/api/feedback", body={"text": "x", "code": "123"})
     assert st == 400 and d["field"] == "code"
 

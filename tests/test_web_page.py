@@ -43,13 +43,14 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.screenshot(path=str(tmp_path / "page.png"))
         # a correction: another text, a code typed into 纠正为
         page.fill("#text", "")
-        page.locator("#text").press_sequentially("馆员满意度", delay=20)
-        page.select_option("#class", "31")
-        page.wait_for_selector("#verdict[data-text='馆员满意度'][data-class='31']", timeout=15000)
+        page.locator("#text").press_sequentially("租金支付及时率", delay=20)
+        page.select_option("#class", "13")
+        page.wait_for_selector("#verdict[data-text='租金支付及时率'][data-class='13']", timeout=15000)
         page.wait_for_timeout(400)  # let any debounced request still in flight land
-        page.fill("li.cand input.fix", "331000551")
+        assert "113001668" not in page.locator("#verdict").inner_text()  # not the tool's own answer
+        page.fill("li.cand input.fix", "113001668")
         page.click("li.cand button.send")
-        page.wait_for_selector("#verdict:has-text('331000551')", timeout=15000)
+        page.wait_for_selector("#verdict:has-text('113001668')", timeout=15000)
         assert page.locator("#verdict .decision").get_attribute("data-decision") == "accept"
         # the lookup view finds a code and shows its detail
         page.click("#tab-lookup")
@@ -60,4 +61,4 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         browser.close()
     learned = Catalogue.load(cat).learned
     assert [(l.text, l.level2, l.code, l.source) for l in learned] == [
-        ("办事群众满意", "", chosen, "web feedback"), ("馆员满意度", "31", "331000551", "web feedback")]
+        ("办事群众满意", "", chosen, "web feedback"), ("租金支付及时率", "13", "113001668", "web feedback")]

@@ -8,7 +8,11 @@ from pathlib import Path
 
 def build_tiny_model(folder: Path, texts: list[str], dim: int = 32) -> Path:
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    try:  # sentence-transformers ≥ 6 moved the modules; older releases have them here
+        from sentence_transformers.sentence_transformer import modules as models
+    except ImportError:
+        from sentence_transformers import models
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import WordPiece
     from tokenizers.trainers import WordPieceTrainer
@@ -30,7 +34,8 @@ def build_tiny_model(folder: Path, texts: list[str], dim: int = 32) -> Path:
                      intermediate_size=2 * dim, max_position_embeddings=80)
     BertModel(cfg).save_pretrained(raw)
     word = models.Transformer(str(raw), max_seq_length=64)
-    pool = models.Pooling(word.get_word_embedding_dimension(), pooling_mode="mean")
+    dim_of = getattr(word, "get_embedding_dimension", None) or word.get_word_embedding_dimension
+    pool = models.Pooling(dim_of(), pooling_mode="mean")
     out = folder / "tiny-st"
     SentenceTransformer(modules=[word, pool], device="cpu").save(str(out))
     return out
