@@ -190,9 +190,10 @@ class Linker:
             head = heads[c]
             mod = c[: len(c) - len(head)]
             generic = is_generic(mod)
+            whole = self.weights.profile(c)
             self.info.append(NameInfo(c, head, mod, generic, self.cat.entries[code].level2, self.code_kind[code],
-                                      pop[code], self.weights.profile(c), self.weights.profile(mod),
-                                      self.weights.profile(head if generic else c)))
+                                      pop[code], whole, self.weights.profile(mod),
+                                      self.weights.profile(head) if generic else whole))
         self.extra_vecs = self._encode_cached([clean(t) or t for t in extra], "passage")
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
