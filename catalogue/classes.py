@@ -65,6 +65,11 @@ def filed_classes(level1_text: str, level2_text: str) -> tuple[str, str]:
     return l1, level2_of(level2_text, l1)
 
 
+def is_class(digits: str) -> bool:
+    """Whether digits name a class of the tree: a level 1 (1-4) or a level 2 (11, 22, 31 …)."""
+    return digits in LEVEL1 or digits in LEVEL2
+
+
 def classes_of_code(code: str) -> tuple[str, str]:
     """(level1, level2) read off a 9-digit code: `112000272` -> ('1', '12')."""
     if len(code) >= 3 and code[:3].isdigit():

@@ -63,7 +63,7 @@ class NormalizeResult:
 def _original(row: IndicatorRow) -> dict:
     base = {"source": row.source, "line": row.line}
     if row.extra:  # a table: its own cells under its own headers, untouched
-        cells = {h: v for h, v in row.extra.items()}
+        cells = dict(row.extra)
     else:
         cells = {heading: getattr(row, attr) for attr, heading in DOC_FIELDS}
         if row.code:
@@ -73,9 +73,11 @@ def _original(row: IndicatorRow) -> dict:
     return base
 
 
-def _alts(cands, skip: str) -> list[str]:
+def _alts(cands, skip: str) -> dict[str, str]:
+    """The alt1…altN columns: the best other candidates than `skip`."""
     out = [f"{c.code}-{c.name} ({c.score:.2f})" for c in cands if c.code != skip][:ALTERNATIVES]
-    return out + [""] * (ALTERNATIVES - len(out))
+    out += [""] * (ALTERNATIVES - len(out))
+    return {f"alt{i}": v for i, v in enumerate(out, 1)}
 
 
 def _class_flag(row: IndicatorRow, code: str) -> str:
@@ -110,7 +112,7 @@ def check_written(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
         "decision": REVIEW if serious else ACCEPT, "code": row.code, "code_name": e.name if e else "",
         "score": 1.0 if not serious else (s.top.score if s.top and s.top.code == row.code else 0.0),
         "reason": "written code", "check": "; ".join(problems) or "ok", "class_flag": _class_flag(row, row.code),
-        "new_code_class": "", **dict(zip([f"alt{i}" for i in range(1, ALTERNATIVES + 1)], _alts(s.candidates, row.code))),
+        "new_code_class": "", **_alts(s.candidates, row.code),
     }
 
 
@@ -120,7 +122,7 @@ def _matched(row: IndicatorRow, s: Suggestion) -> dict:
         "decision": s.decision, "code": code, "code_name": s.top.name if code else "",
         "score": round(s.top.score, 4) if s.top else 0.0, "reason": s.reason, "check": "",
         "class_flag": _class_flag(row, code), "new_code_class": s.new_code_class,
-        **dict(zip([f"alt{i}" for i in range(1, ALTERNATIVES + 1)], _alts(s.candidates, code))),
+        **_alts(s.candidates, code),
     }
 
 

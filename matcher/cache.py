@@ -12,8 +12,14 @@ import numpy as np
 from .encoders import encoder_slug
 
 
+def user_cache() -> Path:
+    """indicode's folder in the user's cache ($XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "indicode"
+
+
 def cache_dir() -> Path:
-    return Path(os.environ.get("INDICODE_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "indicode")
+    """Where query vectors are cached: $INDICODE_CACHE_DIR, else the user cache."""
+    return Path(os.environ.get("INDICODE_CACHE_DIR") or user_cache())
 
 
 class VectorCache:

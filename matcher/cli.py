@@ -184,10 +184,10 @@ def _linker(catalogue: Optional[Path], model: Optional[str]):
 
 
 def _check_class(klass: Optional[str]) -> str:
-    from catalogue.classes import LEVEL1, LEVEL2
+    from catalogue.classes import is_class
 
     k = (klass or "").strip()
-    if k and k not in LEVEL2 and k not in LEVEL1:
+    if k and not is_class(k):
         raise InputError(f"--class {k}: not a class (use 1-4 or two digits such as 11, 22, 31)")
     return k
 

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from catalogue.classes import LEVEL1, LEVEL2
+from catalogue.classes import is_class
 from catalogue.export import entry_dict
 from catalogue.records import InputError
 from catalogue.store import NIL, add_learned, writable_path
@@ -71,7 +71,7 @@ class App:
     @staticmethod
     def klass(params: dict) -> str:
         v = str(params.get("class", "") or "").strip()
-        if v and v not in LEVEL2 and v not in LEVEL1:
+        if v and not is_class(v):
             raise ApiError(400, "'class' must be a class: 1-4 or two digits such as 11, 22, 31", "class")
         return v
 

@@ -23,6 +23,7 @@ from catalogue.files import atomic_path
 from catalogue.records import InputError
 from catalogue.store import Catalogue
 
+from .cache import user_cache
 from .encoders import encoder_slug
 from .text import clean
 
@@ -36,7 +37,7 @@ def index_dir() -> Path:
         return Path(os.environ["INDICODE_INDEX_DIR"])
     if INDEX_DIR.is_dir() and os.access(INDEX_DIR, os.W_OK):
         return INDEX_DIR
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "indicode" / "indexes"
+    return user_cache() / "indexes"
 
 
 TEXT_PREP = "clean-v1"  # names are encoded as `text.clean` leaves them (width, units, punctuation folded)
@@ -139,9 +140,10 @@ def load(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:
 
 
 def load_or_build(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:
-    try:
-        return load(cat, encoder, folder)
-    except InputError as exc:
-        if "no index" not in str(exc):
+    """The stored index, or a new one: built silently when there is none, with a note when stale."""
+    if all(p.exists() for p in paths_for(encoder.name, cat, folder)):
+        try:
+            return load(cat, encoder, folder)
+        except InputError as exc:
             print(f"indicode: {exc}; rebuilding", file=sys.stderr)
-        return build(cat, encoder, folder)
+    return build(cat, encoder, folder)

@@ -59,6 +59,14 @@ def test_stale_index_is_rebuilt(bundled_catalogue, tmp_path, capsys):
     assert json.loads(mpath.read_text())["prep"] == vector_index.TEXT_PREP
 
 
+def test_missing_index_is_built_without_a_note(bundled_catalogue, tmp_path, capsys):
+    enc = FakeEncoder()
+    vi = vector_index.load_or_build(bundled_catalogue, enc, tmp_path / "fresh")
+    assert vi.meta.size == len(vector_index.catalogue_names(bundled_catalogue)[0])
+    assert all(p.exists() for p in vector_index.paths_for(enc.name, bundled_catalogue, tmp_path / "fresh"))
+    assert capsys.readouterr().err == ""
+
+
 def test_approximate_index_kind(bundled_catalogue, tmp_path):
     enc = FakeEncoder()
     vi = vector_index.build(bundled_catalogue, enc, tmp_path, kind="hnsw")
