@@ -17,6 +17,7 @@ import random
 
 import numpy as np
 
+from catalogue.records import InputError
 from matcher.evaluate import KEYS, metrics, predict_out_of_fold, source_folds
 from matcher.gold import read_gold
 from matcher.linker import Linker
@@ -30,15 +31,17 @@ def main() -> None:
     ap.add_argument("--by-source", action="store_true", help="one fold per source document")
     args = ap.parse_args()
     gold = read_gold(args.gold)
-    linker = Linker.default()
     if args.by_source:
         plans = [source_folds(gold)]
+        if len(plans[0]) < 2:
+            raise InputError(f"{args.gold}: --by-source needs links from two or more sources (column 'source')")
     else:
         plans = []
         for rep in range(args.repeats):
             idx = list(range(len(gold)))
             random.Random(rep).shuffle(idx)
             plans.append([set(idx[f :: args.folds]) for f in range(args.folds)])
+    linker = Linker.default()
     runs = [metrics(gold, predict_out_of_fold(linker, gold, plan)) for plan in plans]
     summary = {k: round(float(np.median([r[k] for r in runs])), 3) for k in KEYS}
     print(json.dumps({"folds": "by source" if args.by_source else args.folds, "repeats": len(plans),
@@ -47,4 +50,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except InputError as exc:
+        raise SystemExit(f"error: {exc}") from None

@@ -54,6 +54,22 @@ def test_figures_hold_on_documents_not_fitted_on(linker):
     assert out["accept_precision"] >= 0.95 and out["accept_share"] >= 0.40
 
 
+def test_crossval_script_bad_input_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    nosource = tmp_path / "nosource.csv"
+    nosource.write_text("uid,level2,name,value,gold,acceptable\n1,31,a满意度,90%,331000551,331000551\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("uid,name\n1,x\n", encoding="utf-8")
+    for f, args, msg in [(nosource, ["--by-source"], "two or more sources"), (bad, [], "missing column")]:
+        r = subprocess.run([sys.executable, str(ROOT / "scripts" / "crossval.py"), str(f), *args],
+                           capture_output=True, text=True)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1 and str(f) in r.stderr and msg in r.stderr
+
+
 def test_partial_object_suggestions_are_calibrated_lower(linker):
     """Most top suggestions that name an object the query only partly has are wrong; the
     calibration learns that from the links rather than being told."""
