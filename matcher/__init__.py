@@ -1,1 +1,1 @@
-"""indicode matcher: encoders, indexes, ranking, and the command line."""
+"""indicode.matcher: encoders, vector indexes, features, ranking and calibration (the linking core)."""

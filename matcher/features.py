@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from catalogue.classes import LEVEL2
+from ..catalogue.classes import LEVEL2
 
 from .text import kinds_agree
 

@@ -5,9 +5,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from catalogue.records import InputError
-from catalogue.store import NIL
-from catalogue.textio import read_text
+from ..catalogue.records import InputError
+from ..catalogue.store import NIL
+from ..catalogue.textio import read_text
 
 REQUIRED = ("uid", "level2", "name", "gold", "acceptable")
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from catalogue.classes import LEVEL1, LEVEL2
-from catalogue.store import NIL, Catalogue
+from ..catalogue.classes import LEVEL1, LEVEL2
+from ..catalogue.store import NIL, Catalogue
 
 from . import vector_index
 from .cache import VectorCache

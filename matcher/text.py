@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from catalogue.textio import fold
+from ..catalogue.textio import fold
 
 # (variant, canonical): applied in order, longest first, to both query and catalogue names
 BUILTIN_VARIANTS: list[tuple[str, str]] = [

@@ -19,9 +19,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from catalogue.files import atomic_path
-from catalogue.records import InputError
-from catalogue.store import Catalogue
+from ..catalogue.files import atomic_path
+from ..catalogue.records import InputError
+from ..catalogue.store import Catalogue
 
 from .cache import user_cache
 from .encoders import encoder_slug

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from catalogue.build import Occurrence
-from catalogue.store import Catalogue, write_catalogue
-from matcher import vector_index
-from matcher.linker import Linker
+from indicode.catalogue.build import Occurrence
+from indicode.catalogue.store import Catalogue, write_catalogue
+from indicode.matcher import vector_index
+from indicode.matcher.linker import Linker
 
 
 class StandInEncoder:

@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from catalogue.readers.detect import read_document
-from catalogue.store import BUNDLED_SEEDS
-from matcher.bulk import normalize
-from matcher.linker import Linker
+from indicode.catalogue.readers.detect import read_document
+from indicode.catalogue.store import BUNDLED_SEEDS
+from indicode.bulk import normalize
+from indicode.matcher.linker import Linker
 
 PREFIXES = ["", "", "全区", "市级", "街道", "本单位", "年度", "各部门"]
 SUFFIXES = ["", "", "（%）", "（件）", "(2024年)", "情况"]

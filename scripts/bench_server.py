@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from catalogue.readers.detect import read_document  # noqa: E402
-from catalogue.store import BUNDLED_SEEDS  # noqa: E402
-from matcher.linker import Linker  # noqa: E402
+from indicode.catalogue.readers.detect import read_document  # noqa: E402
+from indicode.catalogue.store import BUNDLED_SEEDS  # noqa: E402
+from indicode.matcher.linker import Linker  # noqa: E402
 from server_proc import running_server  # noqa: E402
 
 

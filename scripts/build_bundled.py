@@ -6,9 +6,9 @@ text preparation; then `indicode calibrate` refits the shipped model.
 """
 from __future__ import annotations
 
-from catalogue.store import BUNDLED_DB, BUNDLED_SEEDS, Catalogue, build
-from matcher import vector_index
-from matcher.encoders import load_encoder
+from indicode.catalogue.store import BUNDLED_DB, BUNDLED_SEEDS, Catalogue, build
+from indicode.matcher import vector_index
+from indicode.matcher.encoders import load_encoder
 
 
 def main() -> None:

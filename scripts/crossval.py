@@ -17,10 +17,10 @@ import random
 
 import numpy as np
 
-from catalogue.records import InputError
-from matcher.evaluate import KEYS, metrics, predict_out_of_fold, source_folds
-from matcher.gold import read_gold
-from matcher.linker import Linker
+from indicode.catalogue.records import InputError
+from indicode.matcher.evaluate import KEYS, metrics, predict_out_of_fold, source_folds
+from indicode.matcher.gold import read_gold
+from indicode.matcher.linker import Linker
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from catalogue.store import BUNDLED_DB
-from matcher.evaluate import evaluate
-from matcher.gold import read_gold
-from matcher.linker import Linker
+from indicode.catalogue.store import BUNDLED_DB
+from indicode.matcher.evaluate import evaluate
+from indicode.matcher.gold import read_gold
+from indicode.matcher.linker import Linker
 
 
 def figures(catalogue: Path, gold) -> dict:
@@ -45,7 +45,7 @@ def main() -> None:
         shutil.copy(BUNDLED_DB, cat)
         gold = {n: read_gold(f) for n, f in files.items()}
         before = {n: figures(cat, g) for n, g in gold.items()}
-        cmd = [sys.executable, "-m", "matcher.cli", "learn", str(files["learned"]), "-c", str(cat), "--reviewer", "gold"]
+        cmd = [sys.executable, "-m", "indicode.cli", "learn", str(files["learned"]), "-c", str(cat), "--reviewer", "gold"]
         subprocess.run(cmd, check=True)
         after = {n: figures(cat, g) for n, g in gold.items()}
     print(f"{'rows':10} {'n':>4} {'figure':12} {'before':>7} {'after':>7}")

@@ -18,7 +18,7 @@ SEED = {
 
 @pytest.fixture(scope="session")
 def bundled_catalogue():
-    from catalogue.store import Catalogue
+    from indicode.catalogue.store import Catalogue
 
     return Catalogue.load()
 
@@ -28,7 +28,7 @@ def tmp_catalogue(tmp_path):
     """A private copy of the bundled catalogue, for tests that write to it."""
     import shutil
 
-    from catalogue.store import BUNDLED_DB
+    from indicode.catalogue.store import BUNDLED_DB
 
     path = tmp_path / "catalogue.sqlite"
     shutil.copy(BUNDLED_DB, path)
@@ -54,7 +54,7 @@ def _isolated_env(monkeypatch, tmp_path, index_dir):
 def linker(index_dir, tmp_path_factory):
     """The default linker (bundled catalogue, embedded encoder, shipped model). Session fixtures are
     made before the per-test environment, so its index and vector cache folders are set here."""
-    from matcher.linker import Linker
+    from indicode.matcher.linker import Linker
 
     saved = {k: os.environ.get(k) for k in ("INDICODE_INDEX_DIR", "INDICODE_CACHE_DIR")}
     os.environ["INDICODE_INDEX_DIR"] = str(index_dir)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 @contextmanager
 def running_server(*args: str, env: dict | None = None, timeout: float = 60.0):
     """Yields the base URL of a server started with `indicode serve --port 0 ARGS…`."""
-    cmd = [sys.executable, "-m", "matcher.cli", "serve", "--port", "0", *args]
+    cmd = [sys.executable, "-m", "indicode.cli", "serve", "--port", "0", *args]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                             env={**os.environ, **(env or {})})
     try:

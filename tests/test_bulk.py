@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from catalogue.store import Catalogue
+from indicode.catalogue.store import Catalogue
 from conftest import GOLD_DEV, SEED
-from matcher.bulk import normalize
-from matcher.cli import app
-from matcher.linker import Linker
+from indicode.bulk import normalize
+from indicode.cli import app
+from indicode.matcher.linker import Linker
 
 runner = CliRunner()
 COUNTS = {"000": 178, "001": 58, "002": 37, "003": 166, "004": 155}
@@ -149,7 +149,7 @@ def test_interrupted_run_leaves_no_output(tmp_path):
     big.write_text("三级指标\n" + "\n".join(f"指标{i}号完成率" for i in range(3000)) + "\n", encoding="utf-8")
     out = tmp_path / "out.xlsx"
     env = {**os.environ, "INDICODE_CACHE_DIR": str(tmp_path / "c")}
-    p = subprocess.Popen([sys.executable, "-m", "matcher.cli", "normalize", str(big), "-o", str(out), "-q"],
+    p = subprocess.Popen([sys.executable, "-m", "indicode.cli", "normalize", str(big), "-o", str(out), "-q"],
                          env=env, stderr=subprocess.PIPE)
     time.sleep(4)
     p.send_signal(signal.SIGINT)
@@ -187,8 +187,8 @@ def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_pa
 
 
 def test_learning_dev_links_raises_them_to_the_target(tmp_catalogue):
-    from matcher.evaluate import evaluate
-    from matcher.gold import read_gold
+    from indicode.matcher.evaluate import evaluate
+    from indicode.matcher.gold import read_gold
 
     r = runner.invoke(app, ["learn", str(GOLD_DEV), "-c", str(tmp_catalogue)])
     assert r.exit_code == 0, r.output
@@ -197,7 +197,7 @@ def test_learning_dev_links_raises_them_to_the_target(tmp_catalogue):
 
 
 def test_learning_into_the_bundled_catalogue_writes_a_user_copy(tmp_path, monkeypatch):
-    from catalogue.store import BUNDLED_DB, default_path
+    from indicode.catalogue.store import BUNDLED_DB, default_path
 
     monkeypatch.setenv("INDICODE_DATA_DIR", str(tmp_path / "data"))
     before = BUNDLED_DB.read_bytes()
@@ -226,7 +226,7 @@ def test_written_codes_unknown_or_misnamed_are_flagged(linker, tmp_path):
 
 
 def test_progress_bar_and_summary(capsys, tmp_path):
-    from matcher.cli import _Progress
+    from indicode.cli import _Progress
 
     bar = _Progress(enabled=True)
     bar("matching", 5, 10)
@@ -245,11 +245,11 @@ def test_progress_bar_and_summary(capsys, tmp_path):
 
 def test_learned_code_found_on_the_large_catalogue_path(tmp_catalogue, monkeypatch):
     """Above the full-scan size only the nearest names are scored; a learned code is always among them."""
-    import matcher.linker
+    import indicode.matcher.linker
 
-    from catalogue.store import add_learned
+    from indicode.catalogue.store import add_learned
 
-    monkeypatch.setattr(matcher.linker, "K_EACH", 2)  # so few that the learned code is not among the nearest
+    monkeypatch.setattr(indicode.matcher.linker, "K_EACH", 2)  # so few that the learned code is not among the nearest
     add_learned(tmp_catalogue, [("完全不相干的说法", "31", "111000231", "t", "test")])
     base = Linker.default(tmp_catalogue)
     union = Linker(base.cat, base.encoder, base.model, base.index, full_scan_max=0)

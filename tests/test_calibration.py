@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from catalogue.records import InputError
+from indicode.catalogue.records import InputError
 from conftest import GOLD_DEV
-from matcher.calibration import fit, logistic_fit
-from matcher.cli import app
-from matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
-from matcher.gold import read_gold
+from indicode.matcher.calibration import fit, logistic_fit
+from indicode.cli import app
+from indicode.matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
+from indicode.matcher.gold import read_gold
 
 runner = CliRunner()
 

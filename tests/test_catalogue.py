@@ -5,9 +5,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from catalogue.export import catalogue_frames, write_frames
-from catalogue.records import InputError
-from catalogue.store import SCHEMA_VERSION, Catalogue, build
+from indicode.catalogue.export import catalogue_frames, write_frames
+from indicode.catalogue.records import InputError
+from indicode.catalogue.store import SCHEMA_VERSION, Catalogue, build
 from conftest import SEED
 
 
@@ -119,7 +119,7 @@ def test_export_csv_and_xlsx(tmp_path, bundled_catalogue):
 
 
 def test_bundled_catalogue_is_built_from_bundled_seeds(bundled_catalogue, tmp_path):
-    from catalogue.store import BUNDLED_DB, BUNDLED_SEEDS
+    from indicode.catalogue.store import BUNDLED_DB, BUNDLED_SEEDS
 
     fresh = tmp_path / "fresh.sqlite"
     build(sorted(BUNDLED_SEEDS.glob("*.txt")), fresh)

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED
-from matcher.cli import app
+from indicode.cli import app
 
 runner = CliRunner()
 
@@ -18,7 +18,7 @@ def run(*args):
 
 
 def test_lookup_real_process():
-    out = subprocess.run([sys.executable, "-m", "matcher.cli", "lookup", "112000272"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "indicode.cli", "lookup", "112000272"], capture_output=True, text=True)
     assert out.returncode == 0
     assert "112000272-任务达标完成率" in out.stdout and "1-产出指标 / 12-质量指标" in out.stdout
 

@@ -4,11 +4,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from matcher.cli import app
+from indicode.cli import app
 import dataclasses
 
-from matcher.evaluate import with_model
-from matcher.linker import ACCEPT, NO_MATCH, REVIEW, Linker
+from indicode.matcher.evaluate import with_model
+from indicode.matcher.linker import ACCEPT, NO_MATCH, REVIEW, Linker
 
 runner = CliRunner()
 

@@ -2,8 +2,8 @@
 import openpyxl
 import pytest
 
-from catalogue.readers.detect import read_document
-from catalogue.records import InputError
+from indicode.catalogue.readers.detect import read_document
+from indicode.catalogue.records import InputError
 from conftest import SEED
 
 
@@ -117,7 +117,7 @@ def test_plain_csv_table_with_codes_classes_and_values(tmp_path):
 
 
 def test_columns_given_by_option(tmp_path):
-    from catalogue.readers.table import Columns
+    from indicode.catalogue.readers.table import Columns
 
     f = tmp_path / "odd.csv"
     f.write_text("a,b,c\nx,系统正常运行率,22\n", encoding="utf-8")

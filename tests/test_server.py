@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from catalogue.store import Catalogue
+from indicode.catalogue.store import Catalogue
 from server_proc import running_server
 
 
@@ -27,7 +27,7 @@ def call(url, path, params=None, body=None, headers=None, raw=None):
 def server(tmp_path_factory):
     import shutil
 
-    from catalogue.store import BUNDLED_DB
+    from indicode.catalogue.store import BUNDLED_DB
 
     d = tmp_path_factory.mktemp("srv")
     cat = d / "catalogue.sqlite"
@@ -108,7 +108,7 @@ def test_feedback_is_stored_like_learn(server):
 def test_feedback_off_loopback_needs_the_token(tmp_path):
     import shutil
 
-    from catalogue.store import BUNDLED_DB
+    from indicode.catalogue.store import BUNDLED_DB
 
     cat = tmp_path / "c.sqlite"
     shutil.copy(BUNDLED_DB, cat)
@@ -127,7 +127,7 @@ def test_feedback_off_loopback_needs_the_token(tmp_path):
 
 
 def test_which_addresses_count_as_loopback():
-    from matcher.server import is_loopback
+    from indicode.server import is_loopback
 
     assert is_loopback("127.0.0.1") and is_loopback("127.1.2.3") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("") and not is_loopback("192.168.1.5")

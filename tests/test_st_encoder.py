@@ -4,11 +4,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from catalogue.records import InputError
-from matcher import vector_index
-from matcher.cli import app
-from matcher.encoders import SentenceTransformerEncoder, configured_model
-from matcher.linker import Linker
+from indicode.catalogue.records import InputError
+from indicode.matcher import vector_index
+from indicode.cli import app
+from indicode.matcher.encoders import SentenceTransformerEncoder, configured_model
+from indicode.matcher.linker import Linker
 from tiny_st_model import build_tiny_model
 
 runner = CliRunner()

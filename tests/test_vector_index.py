@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from catalogue.records import InputError
-from matcher import vector_index
+from indicode.catalogue.records import InputError
+from indicode.matcher import vector_index
 
 
 class FakeEncoder:
@@ -78,7 +78,7 @@ def test_approximate_index_kind(bundled_catalogue, tmp_path):
 def test_shipped_index_is_current(bundled_catalogue):
     """The index under indexes/ matches the bundled catalogue and encoder (rebuild it when not:
     `python scripts/build_bundled.py`)."""
-    from matcher.encoders import load_encoder
+    from indicode.matcher.encoders import load_encoder
 
     vi = vector_index.load(bundled_catalogue, load_encoder(), vector_index.INDEX_DIR)
     assert vi.meta.fingerprint == bundled_catalogue.fingerprint

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogue.store import Catalogue
+from indicode.catalogue.store import Catalogue
 from server_proc import running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -14,7 +14,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 @pytest.fixture
 def page_server(tmp_path):
-    from catalogue.store import BUNDLED_DB
+    from indicode.catalogue.store import BUNDLED_DB
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: bash scripts/setup.sh installs it (apt-get install chromium)"
     cat = tmp_path / "c.sqlite"

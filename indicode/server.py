@@ -18,12 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from catalogue.classes import is_class
-from catalogue.export import entry_dict
-from catalogue.records import InputError
-from catalogue.store import NIL, add_learned, writable_path
+from .catalogue.classes import is_class
+from .catalogue.export import entry_dict
+from .catalogue.records import InputError
+from .catalogue.store import NIL, add_learned, writable_path
 
-from .linker import Linker
+from .matcher.linker import Linker
 
 STATIC = Path(__file__).parent / "static"
 MAX_QUERY = 2048  # bytes of query string

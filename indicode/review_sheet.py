@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from catalogue.export import check_writable, write_frames
-from catalogue.files import atomic_path
+from .catalogue.export import check_writable, write_frames
+from .catalogue.files import atomic_path
 
 from .bulk import NormalizeResult, columns_in_order
 

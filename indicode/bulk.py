@@ -15,14 +15,14 @@ from typing import Callable
 
 from rapidfuzz import fuzz
 
-from catalogue.build import CODE_RE
-from catalogue.classes import classes_of_code, filed_classes
-from catalogue.readers.detect import read_document
-from catalogue.readers.table import Columns
-from catalogue.records import IndicatorRow, InputError, ReadProblem
+from .catalogue.build import CODE_RE
+from .catalogue.classes import classes_of_code, filed_classes
+from .catalogue.readers.detect import read_document
+from .catalogue.readers.table import Columns
+from .catalogue.records import IndicatorRow, InputError, ReadProblem
 
-from .linker import ACCEPT, REVIEW, Linker, Suggestion
-from .text import clean, kind_of
+from .matcher.linker import ACCEPT, REVIEW, Linker, Suggestion
+from .matcher.text import clean, kind_of
 
 ALTERNATIVES = 3
 # the original fields of rows read from declaration documents, under the documents' own headings

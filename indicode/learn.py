@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from catalogue.readers.detect import load
-from catalogue.readers.zhuhai import split_code
-from catalogue.records import InputError
-from catalogue.store import NIL, Catalogue
+from .catalogue.readers.detect import load
+from .catalogue.readers.zhuhai import split_code
+from .catalogue.records import InputError
+from .catalogue.store import NIL, Catalogue
 
 CODE_COLS = ("reviewer_code", "gold")
 NAME_COLS = ("indicator", "name", "三级指标")

