@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,10 +13,13 @@ from .records import IndicatorRow, InputError
 from .store import Catalogue
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
+STDOUT = "-"  # `-o -`: JSON Lines on standard output, for pipes (jq, pandas.read_json(lines=True))
 
 
 def check_writable(path: Path) -> None:
     """Fail before any work when the output cannot be written (wrong suffix, missing folder, no rights)."""
+    if str(path) == STDOUT:
+        return
     path = Path(path)
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise InputError(f"{path}: output must end in {', '.join(TABLE_SUFFIXES)}")
@@ -32,7 +36,14 @@ def rows_frame(rows: list[IndicatorRow]) -> pd.DataFrame:
 
 def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     """Write atomically: a temp file renamed into place, so an interrupted run leaves no half file.
-    CSV/JSONL take the first sheet; CSV is written with a BOM so that Excel reads the Chinese."""
+    CSV/JSONL take the first sheet; CSV is written with a BOM so that Excel reads the Chinese.
+    `-` writes the first sheet to standard output as JSON Lines."""
+    if str(path) == STDOUT:
+        first = next(iter(sheets.values()))
+        for rec in first.to_dict(orient="records"):
+            sys.stdout.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+        return
     path = Path(path)
     check_writable(path)
     with atomic_path(path) as tmp:

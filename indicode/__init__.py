@@ -5,3 +5,15 @@ store) and `indicode.matcher` (encoders, indexes, ranking) are the linking core;
 under `indicode` (cli, server, bulk, review_sheet, learn) are the application built on them.
 """
 __version__ = "0.2.0"
+
+__all__ = ["Matcher", "__version__"]
+
+
+def __getattr__(name: str):
+    # the API pulls in the encoder and FAISS: loaded on first use, so `import indicode` (and the
+    # CLI's start-up) stays light
+    if name == "Matcher":
+        from .api import Matcher
+
+        return Matcher
+    raise AttributeError(f"module 'indicode' has no attribute {name!r}")

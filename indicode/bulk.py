@@ -143,12 +143,11 @@ def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[Indicator
     return rows, files
 
 
-def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
-              progress: Callable[[str, int, int], None] | None = None) -> NormalizeResult:
-    """Read every document and code every row. `progress(stage, done, total)` hears of the work as
-    it goes (stages: encoding, matching)."""
-    t0 = time.perf_counter()
-    rows, files = read_all(paths, columns)
+def match_rows(rows: list[IndicatorRow], linker: Linker,
+               progress: Callable[[str, int, int], None] | None = None) -> tuple[list[Suggestion], int, int]:
+    """One suggestion per row, each distinct (text, class, kind of value) matched once; returns
+    (suggestions in row order, distinct texts, texts newly encoded). `progress(stage, done, total)`
+    hears of the work as it goes (stages: encoding, matching)."""
     keys = [(clean(r.name), r.level2, kind_of(r.name, r.value)) for r in rows]
     first: dict[tuple, int] = {}
     for i, k in enumerate(keys):
@@ -169,24 +168,37 @@ def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
         sugg[k] = linker.suggest_many([(r.name, r.level2, r.value)], k=ALTERNATIVES + 1, vectors=v[None, :])[0]
         if progress and (i % 50 == 0 or i == n):
             progress("matching", i, n)
+    return [sugg[k] for k in keys], n, encoded
+
+
+def coded_columns(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
+    """indicode's columns for one row: a written code checked, any other row matched."""
+    added = check_written(linker, row, s) if row.code else _matched(row, s)
+    return {"indicator": row.name, "class": row.level2, **added, "reviewer_code": ""}
+
+
+def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> NormalizeResult:
+    """Read every document and code every row (see `match_rows` for `progress`)."""
+    t0 = time.perf_counter()
+    rows, files = read_all(paths, columns)
+    suggestions, unique, encoded = match_rows(rows, linker, progress)
     # rows and unreadable lines of each file, in input order: nothing the reader saw is left out
-    ordered = [(r.source, r.line, 0, r, k) for r, k in zip(rows, keys)]
+    ordered = [(r.source, r.line, 0, r, s) for r, s in zip(rows, suggestions)]
     ordered += [(p.source, p.line, 1, p, None) for f in files for p in f.problems]
     order = {f.source: i for i, f in enumerate(files)}
     ordered.sort(key=lambda t: (order[t[0]], t[1], t[2]))
     records = []
     by_file = {f.source: f for f in files}
-    for source, _, _, item, k in ordered:
+    for source, _, _, item, s in ordered:
         if isinstance(item, ReadProblem):
             rec = {"source": source, "line": item.line, "raw line": item.text, "indicator": "", "class": "",
                    "decision": REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
         else:
-            s = sugg[k]
-            added = check_written(linker, item, s) if item.code else _matched(item, s)
-            rec = {**_original(item), "indicator": item.name, "class": item.level2, **added, "reviewer_code": ""}
+            rec = {**_original(item), **coded_columns(linker, item, s)}
         records.append(rec)
         by_file[source].decisions[rec["decision"]] += 1
-    return NormalizeResult(records, files, time.perf_counter() - t0, len(first), encoded)
+    return NormalizeResult(records, files, time.perf_counter() - t0, unique, encoded)
 
 
 def columns_in_order(records: list[dict]) -> list[str]:

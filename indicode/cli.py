@@ -15,6 +15,20 @@ from .catalogue.records import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"indicode {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize."""
 catalogue_app = typer.Typer(no_args_is_help=True, help="Build and inspect the code catalogue.")
 app.add_typer(catalogue_app, name="catalogue")
 
@@ -67,7 +81,7 @@ def _guard(fn):
 @app.command()
 @_guard
 def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
-            output: Path = typer.Option(..., "-o", "--output", help="rows.csv | rows.xlsx | rows.jsonl"),
+            output: Path = typer.Option(..., "-o", "--output", help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
             name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
             value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
@@ -133,7 +147,7 @@ def catalogue_anomalies(catalogue: Optional[Path] = CatalogueOpt, kind: Optional
 
 @catalogue_app.command("export")
 @_guard
-def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl"),
+def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
                      catalogue: Optional[Path] = CatalogueOpt):
     """Export the catalogue (XLSX: a codes sheet and an anomalies sheet)."""
     from .catalogue.export import catalogue_frames, write_frames
@@ -212,7 +226,7 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
         typer.echo(f"{head}: {s.code}-{s.top.name}  (score {s.top.score:.2f}{', learned' if s.reason == 'learned' else ''})")
     for i, c in enumerate(s.candidates, 1):
         typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
-        typer.echo(f"      {c.why()}")
+        typer.echo(f"      {c.why}")
 
 
 @app.command()
@@ -283,7 +297,7 @@ class _Progress:
 @app.command()
 @_guard
 def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
-              output: Path = typer.Option(..., "-o", "--output", help="OUT.xlsx | OUT.csv | OUT.jsonl"),
+              output: Path = typer.Option(..., "-o", "--output", help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
               name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
               value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt,
               quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),

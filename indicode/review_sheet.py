@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalogue.export import check_writable, write_frames
+from .catalogue.export import STDOUT, check_writable, write_frames
 from .catalogue.files import atomic_path
 
 from .bulk import NormalizeResult, columns_in_order
@@ -36,10 +36,9 @@ def summary_rows(res: NormalizeResult, about: dict[str, str]) -> list[tuple[str,
 
 
 def write_result(path: Path, res: NormalizeResult, about: dict[str, str]) -> None:
-    path = Path(path)
     cols = columns_in_order(res.records)
     df = pd.DataFrame(res.records, columns=cols)
-    if path.suffix.lower() != ".xlsx":
+    if str(path) == STDOUT or Path(path).suffix.lower() != ".xlsx":
         write_frames(path, {"rows": df})
         return
     check_writable(path)

@@ -89,6 +89,7 @@ class Candidate:
     raw: float
     features: dict[str, float] = field(default_factory=dict)
 
+    @property
     def why(self) -> str:
         """The component scores in words (Chinese, for the people who use the tool)."""
         f = self.features
@@ -136,7 +137,7 @@ class Suggestion:
             "code": self.code, "name": self.top.name if self.code else "", "score": round(self.top.score, 4) if self.top else 0.0,
             "reason": self.reason, "new_code_class": self.new_code_class,
             "candidates": [{"code": c.code, "name": c.name, "matched": c.matched, "class": c.level2,
-                            "score": round(c.score, 4), "why": c.why(),
+                            "score": round(c.score, 4), "why": c.why,
                             "features": {k: round(v, 4) for k, v in c.features.items()}} for c in self.candidates],
         }
 

@@ -67,7 +67,7 @@ def test_a_partly_shared_object_is_never_accepted(linker):
     eager = with_model(linker, dataclasses.replace(linker.model, accept=0.0))
     partial = eager.suggest("租金支付及时率", "13", "100%")  # 合同支付及时率: 支付 shared, 租金 ≠ 合同
     assert partial.top.features["object_partial"] == 1.0 and partial.decision == REVIEW
-    assert "对象仅部分相同" in partial.top.why()
+    assert "对象仅部分相同" in partial.top.why
     assert eager.suggest("验收合格率", "12").decision == ACCEPT
 
 
@@ -83,9 +83,9 @@ def test_each_candidate_explains_itself(linker):
     c = s.top
     assert c.code == "112000287"
     assert set(c.features) >= {"vec", "ratio", "class_same", "kind_conflict"}
-    assert "语义相似" in c.why() and "类别 12 一致" in c.why()
+    assert "语义相似" in c.why and "类别 12 一致" in c.why
     d = s.to_dict()
-    assert d["code"] == "112000287" and d["candidates"][0]["why"] == c.why()
+    assert d["code"] == "112000287" and d["candidates"][0]["why"] == c.why
 
 
 def test_scores_are_ordered_and_k_respected(linker):
