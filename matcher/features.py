@@ -121,6 +121,16 @@ def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
     return heads
 
 
+def name_info(canon: str, head: str, level2: str, kind: str, popularity: float, weights: CharWeights) -> NameInfo:
+    """One catalogue spelling prepared for matching: the single place a name is prepared, given its
+    measure head (from `measure_heads` over the whole catalogue) and the catalogue's weights."""
+    mod = canon[: len(canon) - len(head)]
+    generic = is_generic(mod)
+    whole = weights.profile(canon)
+    return NameInfo(canon, head, mod, generic, level2, kind, popularity, whole, weights.profile(mod),
+                    weights.profile(head) if generic else whole)
+
+
 def is_generic(modifier: str) -> bool:
     rest = modifier
     for w in GENERIC_OBJECTS:

@@ -32,7 +32,7 @@ from ..catalogue.store import NIL, Catalogue
 from . import vector_index
 from .cache import VectorCache
 from .encoders import Encoder, load_encoder
-from .features import FIXED_WEIGHTS, CharWeights, NameInfo, Query, is_generic, measure_heads, pair_features
+from .features import FIXED_WEIGHTS, CharWeights, Query, measure_heads, name_info, pair_features
 from .text import Canon, clean, kind_of, learn_variants, value_kind
 
 MODEL_PATH = Path(__file__).parent / "data" / "model.json"
@@ -186,15 +186,8 @@ class Linker:
         heads = measure_heads(self.name_canon)
         top = max((e.count for e in self.cat.entries.values()), default=1)
         pop = {c: math.log1p(e.count) / math.log1p(top) for c, e in self.cat.entries.items()}
-        self.info = []
-        for c, code in zip(self.name_canon, self.codes):
-            head = heads[c]
-            mod = c[: len(c) - len(head)]
-            generic = is_generic(mod)
-            whole = self.weights.profile(c)
-            self.info.append(NameInfo(c, head, mod, generic, self.cat.entries[code].level2, self.code_kind[code],
-                                      pop[code], whole, self.weights.profile(mod),
-                                      self.weights.profile(head) if generic else whole))
+        self.info = [name_info(c, heads[c], self.cat.entries[code].level2, self.code_kind[code], pop[code], self.weights)
+                     for c, code in zip(self.name_canon, self.codes)]
         self.extra_vecs = self._encode_cached([clean(t) or t for t in extra], "passage")
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
