@@ -1,23 +1,87 @@
-"""Tables out: indicator rows and the catalogue as CSV / XLSX / JSONL."""
+"""Tables out: indicator rows and the catalogue as CSV / XLSX / JSONL, written so that nothing read
+from a document is ever executed by the program that opens the output.
+
+The one escaping rule (`cell_text` for CSV, `put` for XLSX), applied to every cell and header:
+- .xlsx: every text cell is stored as text, never as a formula, whatever it starts with (`=`, `+`,
+  `-`, `@`); the text itself is unchanged. Characters XML cannot hold (control characters other
+  than tab and newline) become U+FFFD.
+- .csv: a text cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe
+  gets one leading apostrophe (the OWASP rule against CSV injection; the apostrophe itself is
+  escaped too so that the rule can be undone): strip one leading apostrophe from a cell that starts
+  with an apostrophe followed by one of those characters to get the original text back.
+- .jsonl: written as is (JSON is data to every program that reads it).
+"""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from .files import atomic_path
+from .files import atomic_path, check_can_replace
 from .records import IndicatorRow, InputError
 from .store import Catalogue
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 STDOUT = "-"  # `-o -`: JSON Lines on standard output, for pipes (jq, pandas.read_json(lines=True))
+CSV_RISKY = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def cell_text(v):
+    """A CSV cell as written: text that a spreadsheet would run as a formula gets a leading `'`."""
+    if isinstance(v, str) and v.startswith(CSV_RISKY):
+        return "'" + v
+    return v
+
+
+def original_text(v: str) -> str:
+    """Undo `cell_text`: the original text of a CSV cell indicode wrote (one leading apostrophe
+    removed where `cell_text` put one)."""
+    return v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(CSV_RISKY) else v
+
+
+def put(ws, row: int, col: int, v) -> None:
+    """Write one value to a worksheet cell: numbers as numbers, text always as text (never a formula)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return
+    cell = ws.cell(row=row, column=col)
+    if isinstance(v, (bool, int, float)):
+        cell.value = v
+        return
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", v if isinstance(v, str) else str(v))
+    cell.value = text
+    cell.data_type = "s"  # openpyxl would make a formula of '=…'; text stays text
+
+
+def save_workbook(wb, path: Path) -> None:
+    """Save a workbook: built in memory, then written in one go, so that a failing disk fails in our
+    write (one clean error) rather than inside openpyxl's streaming writers."""
+    import gc
+    import io
+
+    buf = io.BytesIO()
+    failed = None
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda *_: None  # openpyxl's half-written streams complain as they are dropped
+    try:
+        try:
+            wb.save(buf)
+        except OSError as exc:  # openpyxl spools sheets to temporary files: the disk can fail there too
+            failed = OSError(exc.errno, exc.strerror)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    if failed is not None:
+        raise failed
+    Path(path).write_bytes(buf.getvalue())
 
 
 def check_writable(path: Path) -> None:
-    """Fail before any work when the output cannot be written (wrong suffix, missing folder, no rights)."""
+    """Fail before any work when the output cannot be written: a wrong suffix or a missing folder is a
+    usage error (InputError), a read-only file or folder a WriteError."""
     if str(path) == STDOUT:
         return
     path = Path(path)
@@ -26,39 +90,65 @@ def check_writable(path: Path) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"{path}: output folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InputError(f"{path}: output is not writable")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give a file name")
+    check_can_replace(path)
 
 
 def rows_frame(rows: list[IndicatorRow]) -> pd.DataFrame:
     return pd.DataFrame([r.to_dict() for r in rows], columns=list(IndicatorRow.__dataclass_fields__)[:-1])
 
 
+def write_jsonl(fh, df: pd.DataFrame) -> None:
+    for rec in df.to_dict(orient="records"):
+        fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> None:
+    """CSV with a BOM (so that Excel reads the Chinese), every cell and header escaped."""
+    safe = df.map(cell_text) if len(df) else df.copy()
+    safe.columns = [cell_text(str(c)) for c in df.columns]
+    safe.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def write_sheet(ws, df: pd.DataFrame) -> None:
+    """A plain sheet: bold header, then the rows, every cell through `put`."""
+    from openpyxl.styles import Font
+
+    for c, h in enumerate(df.columns, 1):
+        put(ws, 1, c, str(h))
+        ws.cell(row=1, column=c).font = Font(bold=True)
+    for r, rec in enumerate(df.itertuples(index=False), 2):
+        for c, v in enumerate(rec, 1):
+            put(ws, r, c, v)
+    ws.freeze_panes = "A2"
+
+
 def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     """Write atomically: a temp file renamed into place, so an interrupted run leaves no half file.
-    CSV/JSONL take the first sheet; CSV is written with a BOM so that Excel reads the Chinese.
-    `-` writes the first sheet to standard output as JSON Lines."""
+    CSV/JSONL take the first sheet. `-` writes the first sheet to standard output as JSON Lines."""
+    first = next(iter(sheets.values()))
     if str(path) == STDOUT:
-        first = next(iter(sheets.values()))
-        for rec in first.to_dict(orient="records"):
-            sys.stdout.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        write_jsonl(sys.stdout, first)
         sys.stdout.flush()
         return
     path = Path(path)
     check_writable(path)
     with atomic_path(path) as tmp:
-        first = next(iter(sheets.values()))
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            first.to_csv(tmp, index=False, encoding="utf-8-sig")
+            write_csv(tmp, first)
         elif suffix == ".jsonl":
             with open(tmp, "w", encoding="utf-8") as fh:
-                for rec in first.to_dict(orient="records"):
-                    fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+                write_jsonl(fh, first)
         else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                for name, df in sheets.items():
-                    df.to_excel(xw, sheet_name=name[:31], index=False)
+            from openpyxl import Workbook
+
+            wb = Workbook()
+            wb.remove(wb.active)
+            for name, df in sheets.items():
+                write_sheet(wb.create_sheet(name[:31]), df)
+            save_workbook(wb, tmp)
 
 
 def entry_dict(e) -> dict:
@@ -75,4 +165,7 @@ def catalogue_frames(cat: Catalogue) -> dict[str, pd.DataFrame]:
                            "sources": " | ".join(e.sources), "projects": " | ".join(e.projects),
                            "values": " | ".join(e.values)} for e in cat.entries.values()])
     anomalies = pd.DataFrame([a.__dict__ for a in cat.anomalies], columns=["kind", "code", "name", "detail"])
-    return {"codes": codes, "anomalies": anomalies}
+    frames = {"codes": codes, "anomalies": anomalies}
+    if cat.proposed:
+        frames["proposed"] = pd.DataFrame([p.__dict__ for p in cat.proposed])
+    return frames

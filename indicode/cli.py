@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import click
 import typer
 
 from .catalogue.records import InputError
@@ -48,7 +49,11 @@ def _columns(name_col, class_col, value_col, code_col):
     return Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
 
 
-def fail(msg: str, code: int = 2) -> None:
+# The exit codes, one contract for every command (README "Exit codes and concurrent writers").
+EXIT_OK, EXIT_PARTIAL, EXIT_INPUT, EXIT_WRITE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def fail(msg: str, code: int = EXIT_INPUT) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code)
 
@@ -63,16 +68,61 @@ def _load_catalogue(path: Optional[Path]):
     return Catalogue.load(path)
 
 
+def _not_utf8(values) -> Optional[str]:
+    """The first argument that holds bytes which are not UTF-8 (Python keeps them as surrogates)."""
+    for v in values:
+        items = v if isinstance(v, (list, tuple)) else [v]
+        for item in items:
+            if isinstance(item, (str, Path)):
+                text = str(item)
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
+
+
 def _guard(fn):
-    """Run a command body, turning bad input into a one-line error."""
+    """Run a command body and map every failure to one line on stderr and its exit code: the one
+    place where errors meet exit codes.
+
+    InputError (bad input or usage) -> 2, WriteError (read-only, disk full, catalogue busy) -> 3,
+    Ctrl-C -> 130; an OS error is 3 when it is about space or a read-only disk, else 2."""
+    import errno
     import functools
+    import os
+    import sqlite3
+
+    from .catalogue.files import WriteError
 
     @functools.wraps(fn)
     def wrapper(*a, **kw):
+        bad = _not_utf8(list(a) + list(kw.values()))
+        if bad is not None:
+            fail(f"argument '{bad}' is not valid UTF-8 text: give file names and texts in UTF-8")
         try:
             return fn(*a, **kw)
         except InputError as exc:
             fail(str(exc))
+        except WriteError as exc:
+            fail(str(exc), EXIT_WRITE)
+        except KeyboardInterrupt:
+            fail("interrupted: nothing was written", EXIT_INTERRUPTED)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            space = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+            fail(f"{where}{exc.strerror or exc}", EXIT_WRITE if space else EXIT_INPUT)
+        except sqlite3.DatabaseError as exc:
+            fail(f"catalogue: {exc}")
+        except (UnicodeError, MemoryError, RecursionError) as exc:
+            fail(f"input cannot be processed ({type(exc).__name__}: {str(exc)[:200]})")
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # a bug: still one line, with the traceback on request
+            if os.environ.get("INDICODE_DEBUG"):
+                raise
+            fail(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); "
+                 "run with INDICODE_DEBUG=1 for the traceback and report it", EXIT_PARTIAL)
     return wrapper
 
 
@@ -112,7 +162,8 @@ def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
 @_guard
 def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
                     output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write.")):
-    """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept."""
+    """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept.
+    Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
     from .catalogue.store import Catalogue, build
 
     n, problems = build(sources, output)
@@ -161,16 +212,27 @@ def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="co
 @_guard
 def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of) a name."),
            klass: Optional[str] = typer.Option(None, "--class", help="Only codes of this class (3, 31, 113…)."),
-           limit: int = typer.Option(20, "-n", "--limit"),
+           limit: int = typer.Option(20, "-n", "--limit", min=1, help="At most this many codes (1 or more)."),
            catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
-    """Find catalogue codes by code, code prefix, class, or name (aliases included)."""
+    """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
+    proposed are listed after them, marked as proposed."""
+    from dataclasses import asdict
+
     from .catalogue.classes import LEVEL1, LEVEL2
     from .catalogue.export import entry_dict
+    from .catalogue.textio import fold
 
-    found = _load_catalogue(catalogue).lookup(query, klass or "", limit)
+    if not fold(query):
+        raise InputError("lookup: the query is empty: give a code, a code prefix or part of a name")
+    klass = (klass or "").strip()
+    if klass and not klass.isdigit():
+        raise InputError(f"--class {klass}: give class digits (3, 31) or a code prefix (113)")
+    cat = _load_catalogue(catalogue)
+    found = cat.lookup(query, klass, limit)
+    proposed = cat.lookup_proposed(query, klass, limit)
     if as_json:
-        return echo_json([entry_dict(e) for e in found])
-    if not found:
+        return echo_json([entry_dict(e) for e in found] + [{**asdict(p), "proposed": True} for p in proposed])
+    if not found and not proposed:
         typer.echo(f"no code matches '{query}'", err=True)
         raise typer.Exit(1)
     for e in found:
@@ -183,6 +245,10 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
             typer.echo(f"    values:  {' | '.join(e.values)}")
             if len(e.filed) > 1 or any(k != f"{e.level1}/{e.level2}" for k in e.filed):
                 typer.echo(f"    filed under: {' | '.join(f'{k} ({v}x)' for k, v in e.filed.items())}")
+    for p in proposed:
+        cls = f"{p.level1}-{LEVEL1.get(p.level1, '?')} / {p.level2}-{LEVEL2.get(p.level2, '?')}"
+        typer.echo(f"{p.code}-{p.name}    [{cls}]  PROPOSED (not a catalogue code yet) by {p.reviewer} "
+                   f"at {p.source}, {p.proposed_at}, for 「{p.text}」")
 
 
 # ---------------------------------------------------------------- matching
@@ -340,26 +406,36 @@ def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spread
 @_guard
 def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and code columns."),
           reviewer: str = typer.Option("", "--reviewer", help="Who decided (default: $USER)."),
-          code_col: Optional[str] = typer.Option(None, help="Column with the decided code (default reviewer_code, gold)."),
-          name_col: Optional[str] = typer.Option(None, help="Column with the indicator text (default indicator, name)."),
-          class_col: Optional[str] = typer.Option(None, help="Column with the class digits (default class, level2)."),
+          code_col: Optional[str] = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, gold)."),
+          name_col: Optional[str] = typer.Option(None, help="Column with the indicator text (default 指标, indicator, name)."),
+          class_col: Optional[str] = typer.Option(None, help="Column with the class digits (default 类别, class, level2)."),
+          propose: bool = typer.Option(False, "--propose", help="Record a well-formed CODE-名称 whose code is not in "
+                                       "the catalogue as a proposed new code (always: 新:CODE-名称)."),
           catalogue: Optional[Path] = CatalogueOpt):
-    """Record reviewers' decisions as learned links: the matcher applies them from then on."""
+    """Record reviewers' decisions as learned links: the matcher applies them from then on.
+    Exit 1 when some cells were refused or conflict (each reported; the others are stored)."""
     import os
 
-    from .catalogue.store import Catalogue, add_learned, writable_path
+    from .catalogue.store import Catalogue, record_decisions, writable_path
     from .learn import read_reviewed
 
+    who = reviewer or os.environ.get("USER", "") or "unknown"
     target = writable_path(catalogue)
     cat = Catalogue.load(target)
-    decisions, problems = read_reviewed(reviewed, cat, code_col, name_col, class_col)
-    who = reviewer or os.environ.get("USER", "") or "unknown"
-    n = add_learned(target, [(d.text, d.level2, d.code, who, d.source) for d in decisions])
-    for p in problems:
-        typer.echo(f"error: {p}", err=True)
-    typer.echo(f"learned {n} decisions into {target}", err=True)
-    if problems:
-        raise typer.Exit(1)
+    review = read_reviewed(reviewed, cat, code_col, name_col, class_col, propose=propose, reviewer=who)
+    links = [(d.text, d.level2, d.code, who, d.source) for d in review.links]
+    proposals = [d.proposal for d in review.proposals]
+    if links or proposals:
+        record_decisions(target, links, proposals)
+    for line in review.refused + review.conflicts:
+        typer.echo(f"refused: {line}", err=True)
+    rows = sum(d.rows for d in review.decisions)
+    typer.echo(f"learned {len(links)} decisions ({rows} rows) and {len(proposals)} proposed new codes into {target}; "
+               f"refused {len(review.refused)} cells, {len(review.conflicts)} conflicts", err=True)
+    if not review.cells:
+        typer.echo(f"note: {reviewed}: no reviewer cell filled in; nothing to learn", err=True)
+    if review.refused or review.conflicts:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @learned_app.command("list")
@@ -380,12 +456,16 @@ def learned_list(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonO
 def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
                    catalogue: Optional[Path] = CatalogueOpt):
     """Undo learned links."""
-    from .catalogue.store import default_path, remove_learned
+    from .catalogue.store import BUNDLED_DB, default_path, remove_learned
 
-    n = remove_learned(catalogue or default_path(), ids)
+    path = Path(catalogue or default_path())
+    if path.resolve() == BUNDLED_DB.resolve():  # the package's own file holds none and is never written
+        raise InputError(f"{path}: the bundled catalogue has no learned links")
+    n = remove_learned(path, ids)
     typer.echo(f"removed {n} learned links", err=True)
     if n < len(ids):
-        raise typer.Exit(1)
+        typer.echo(f"refused: {len(ids) - n} of the ids are not learned links of {path}", err=True)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()

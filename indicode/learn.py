@@ -1,37 +1,89 @@
-"""The review loop: read a reviewed file and turn its reviewer column into learned links.
+"""The review loop: read a reviewed file and turn its reviewer cells into learned links.
 
-A reviewed file is a normalize output (`indicator`, `class`, `code`, `reviewer_code` columns) or any
-table with a name, class and decided-code column (e.g. labelled links with a `gold` column). In the
-reviewer column: a code (or `CODE-名称`) corrects or confirms, `ok` confirms the suggested code,
-`NIL` says no code fits; an empty cell is no decision.
+A reviewed file is a normalize output (the review workbook with its 逐行审核 and 按文本审核 sheets,
+or the CSV with `indicator`, `class`, `code`, `reviewer_code` columns) or any table with a name,
+class and decided-code column (e.g. labelled links with a `gold` column).
+
+What a reviewer may write (full-width forms and spaces are fine: every cell is NFKC-folded):
+- a catalogue code, or `CODE-名称` as the dropdown offers it: this code;
+- 确认 / ok / 是 / √ …: the suggested code (or "no code" when none was suggested);
+- 无匹配 / NIL / 无 / 不适用 …: no catalogue code fits;
+- `新:CODE-名称` (or, with `--propose`, any well-formed `CODE-名称` whose code is unknown): a new
+  code proposed for the text, recorded apart from the catalogue's codes as *proposed*;
+- nothing: no decision.
+A decision on the 按文本审核 sheet serves every row with that text and class. Two different
+decisions for one text and class in one file are reported and neither is stored; cells that cannot
+be used are reported with file, row and why (with a did-you-mean for a near-miss code).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue.readers.detect import load
-from .catalogue.readers.zhuhai import split_code
+from .catalogue.build import CODE_RE
+from .catalogue.classes import LEVEL2, classes_of_code, level2_of
+from .catalogue.export import original_text
+from .catalogue.readers.detect import XLSX_MAGIC, load
 from .catalogue.records import InputError
-from .catalogue.store import NIL, Catalogue
+from .catalogue.store import NIL, Catalogue, Proposed
+from .catalogue.textio import fold
 
-CODE_COLS = ("reviewer_code", "gold")
-NAME_COLS = ("indicator", "name", "三级指标")
-CLASS_COLS = ("class", "level2")
-CONFIRM = {"ok", "y", "yes", "✓", "√", "是", "确认", "同意"}
+# The review workbook's sheets and the headers learn reads back (review_sheet writes them).
+ROWS_SHEET, DISTINCT_SHEET, LEGEND_SHEET, SUMMARY_SHEET, OPTIONS_SHEET = "逐行审核", "按文本审核", "说明", "汇总", "选项"
+H_SOURCE, H_LINE, H_TEXT, H_CLASS, H_DECISION, H_REVIEW = "来源", "行号", "指标", "类别", "建议", "审核"
+H_CODE, H_NAME, H_SCORE, H_WHY, H_ROWS = "编码", "名称", "分数", "说明", "行数"
+CONFIRM_WORD, NIL_WORD = "确认", "无匹配"
+
+CODE_COLS = ("reviewer_code", H_REVIEW, "gold")
+NAME_COLS = ("indicator", H_TEXT, "name", "三级指标")
+CLASS_COLS = ("class", H_CLASS, "level2")
+SUGGESTED_COLS = ("code", H_CODE)
+CONFIRM = {"ok", "okay", "y", "yes", "✓", "✔", "√", "是", "对", "确认", "确定", "同意", "采用", "建议采用", "正确", "通过"}
+NIL_WORDS = {"nil", "none", "no match", "no-match", "n/a", "na", "无", "无匹配", "无匹配编码", "无编码", "没有",
+             "不适用", "不匹配", "空"}
+PROPOSE_RE = re.compile(r"^(?:新|新增|新编码|new)\s*[:：]\s*(.*)$", re.IGNORECASE)
+CODE_NAME_RE = re.compile(r"^(\d{5,12})\s*[-—–_]\s*(.*)$")
+MAX_ROWS = 1_000_000  # rows per sheet learn reads from a workbook
 
 
 @dataclass
 class Decision:
     text: str
     level2: str
-    code: str  # a catalogue code or NIL
-    source: str  # file:row
+    code: str  # a catalogue code, NIL, or a proposed code (then `proposal` is set)
+    source: str  # file:row (file:sheet:row for the review workbook)
+    rows: int = 1  # rows of the reviewed file it decides (a 按文本审核 row serves several)
+    proposal: Proposed | None = None
+
+
+@dataclass
+class Review:
+    """What a reviewed file holds: decisions to store, cells refused (one line each), conflicts."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    cells: int = 0  # reviewer cells with something written in them
+
+    @property
+    def links(self) -> list[Decision]:
+        return [d for d in self.decisions if d.proposal is None]
+
+    @property
+    def proposals(self) -> list[Decision]:
+        return [d for d in self.decisions if d.proposal is not None]
+
+
+def _fold(raw: str) -> str:
+    return unicodedata.normalize("NFKC", raw or "").strip()
 
 
 def _col(header: list[str], given: str | None, names: tuple[str, ...], path: Path, what: str,
          required: bool = True) -> int | None:
-    hs = [h.strip() for h in header]
+    hs = [_fold(h) for h in header]
     for n in ([given] if given else names):
         if n in hs:
             return hs.index(n)
@@ -40,36 +92,189 @@ def _col(header: list[str], given: str | None, names: tuple[str, ...], path: Pat
     return None
 
 
+def _xlsx_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v)
+
+
+def _tables(path: Path) -> list[tuple[str, list[list[str]]]]:
+    """(sheet, rows) to read: the review workbook's two decision sheets (按文本审核 first), or the
+    one table of any other file."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head == XLSX_MAGIC:
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=False)
+        except Exception as exc:  # openpyxl raises many types for a damaged archive
+            raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+        ours = [s for s in (DISTINCT_SHEET, ROWS_SHEET) if s in wb.sheetnames]
+        if ours:
+            out = []
+            for name in ours:
+                rows = []
+                for i, r in enumerate(wb[name].iter_rows(values_only=True)):
+                    if i >= MAX_ROWS:
+                        raise InputError(f"{path}: sheet {name} has more than {MAX_ROWS:,} rows")
+                    rows.append([_xlsx_text(v) for v in r])
+                out.append((name, rows))
+            wb.close()
+            return out
+        wb.close()
+        return [("", load(path)[1])]
+    rows = load(path)[1]
+    if path.suffix.lower() == ".csv":  # undo the CSV escaping of indicode's own outputs
+        rows = [[original_text(c) for c in r] for r in rows]
+    return [("", rows)]
+
+
+def _near_codes(code: str, name: str, cat: Catalogue) -> list[str]:
+    """Catalogue codes a mistyped code (one or two digits off) or its name most likely meant."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    out = []
+    if name:
+        f = fold(name)
+        out += [e.code for e in cat.entries.values() if any(fold(n) == f for n in e.names)]
+    near = process.extract(code, list(cat.entries), scorer=Levenshtein.distance, score_cutoff=2, limit=5)
+    out += [c for c, _, _ in sorted(near, key=lambda t: (t[1], t[0]))]
+    out = list(dict.fromkeys(out))[:3]
+    return [f"{c}-{cat.entries[c].name}" for c in out]
+
+
+def _unknown(raw: str, code: str, name: str, cat: Catalogue, propose_hint: bool) -> str:
+    msg = f"reviewer code '{raw}' is not in the catalogue"
+    near = _near_codes(code, name, cat)
+    if near:
+        msg += " - did you mean " + " or ".join(near) + "?"
+    if propose_hint and CODE_RE.match(code) and name:
+        msg += f" (to propose it as a new code write 新:{code}-{name}, or run learn --propose)"
+    return msg
+
+
+def _proposal(raw: str, body: str, level2: str, text: str, cat: Catalogue, where: str,
+              reviewer: str) -> Proposed | str:
+    """A proposed code from `CODE-名称`, or why it cannot be one."""
+    m = CODE_NAME_RE.match(body)
+    code, name = (m.group(1), m.group(2).strip()) if m else (body, "")
+    if not CODE_RE.match(code):
+        return (f"proposed code '{raw}': a code has 9 digits (level-1 digit, level-2 class, 6-digit serial); "
+                f"write 新:CODE-名称")
+    l1, l2 = classes_of_code(code)
+    if l2 not in LEVEL2 or l2[0] != l1:
+        return f"proposed code '{raw}': its digits {l1}/{l2} are not a class of the indicator tree"
+    if not name:
+        return f"proposed code '{raw}': give its name too, as 新:{code}-名称"
+    if code in cat.entries:
+        return (f"proposed code '{raw}': {code} is already a catalogue code ({code}-{cat.entries[code].name}); "
+                f"write the code itself")
+    if level2 and level2 != l2:
+        return f"proposed code '{raw}': the row's class is {level2} but the code's digits say {l2}"
+    for p in cat.proposed:
+        if p.code == code and p.name != name:
+            return f"proposed code '{raw}': {code} was already proposed as {code}-{p.name} ({p.reviewer}, {p.source})"
+    return Proposed(code=code, name=name, level1=l1, level2=l2, text=text, reviewer=reviewer, source=where,
+                    proposed_at="")
+
+
+def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, where: str, propose: bool,
+            reviewer: str) -> tuple[str, Proposed | None] | str:
+    """(code, proposal) a reviewer cell decides, or the reason it cannot be used."""
+    cell = _fold(raw)
+    low = cell.lower()
+    if low in CONFIRM:
+        return (_fold(suggested) or NIL), None
+    if low in NIL_WORDS:
+        return NIL, None
+    m = PROPOSE_RE.match(cell)
+    if m:
+        p = _proposal(raw, m.group(1).strip(), level2, text, cat, where, reviewer)
+        return p if isinstance(p, str) else (p.code, p)
+    m = CODE_NAME_RE.match(cell)
+    code, name = (m.group(1), m.group(2).strip()) if m else (re.sub(r"\s", "", cell), "")
+    if not code.isdigit():
+        return (f"reviewer cell '{raw}' is neither a code, {CONFIRM_WORD} (ok), {NIL_WORD} (NIL), "
+                f"nor 新:CODE-名称 for a new code")
+    if cat.get(code) is not None:
+        return code, None
+    if propose and name and CODE_RE.match(code):
+        p = _proposal(raw, f"{code}-{name}", level2, text, cat, where, reviewer)
+        return p if isinstance(p, str) else (p.code, p)
+    return _unknown(raw, code, name, cat, propose_hint=True)
+
+
 def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_col: str | None = None,
-                  class_col: str | None = None) -> tuple[list[Decision], list[str]]:
-    """Decisions in a reviewed file, and one-line problems (file:row: why) for cells that cannot be used."""
+                  class_col: str | None = None, propose: bool = False, reviewer: str = "") -> Review:
+    """The decisions in a reviewed file, every refused cell and every conflict as one line."""
     path = Path(path)
-    _, rows = load(path)
-    if not rows:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a reviewed file")
+    tables = _tables(path)
+    if not any(rows for _, rows in tables):
         raise InputError(f"{path}: empty file")
-    header = rows[0]
-    ci = _col(header, code_col, CODE_COLS, path, "reviewer code")
-    ni = _col(header, name_col, NAME_COLS, path, "indicator name")
-    ki = _col(header, class_col, CLASS_COLS, path, "class", required=False)
-    si = _col(header, None, ("code",), path, "suggested code", required=False)
-    out, problems = [], []
-    for no, r in enumerate(rows[1:], 2):
-        cell = lambda i: (r[i].strip() if i is not None and i < len(r) else "")  # noqa: E731
-        raw = cell(ci)
-        if not raw:
+    review = Review()
+    found: dict[tuple[str, str], list[Decision]] = {}
+    for sheet, rows in tables:
+        if not rows:
             continue
-        text, level2 = cell(ni), cell(ki)
-        if not text:
-            problems.append(f"{path}:{no}: reviewer code '{raw}' on a row without an indicator name")
+        header = rows[0]
+        ci = _col(header, code_col, CODE_COLS, path, "reviewer code")
+        ni = _col(header, name_col, NAME_COLS, path, "indicator name")
+        ki = _col(header, class_col, CLASS_COLS, path, "class", required=False)
+        si = _col(header, None, SUGGESTED_COLS, path, "suggested code", required=False)
+        cnt = _col(header, None, (H_ROWS,), path, "row count", required=False)
+        for no, r in enumerate(rows[1:], 2):
+            cell = lambda i: (r[i].strip() if i is not None and i < len(r) and r[i] else "")  # noqa: E731
+            raw = cell(ci)
+            if not raw:
+                continue
+            review.cells += 1
+            where = f"{path.name}:{sheet}:{no}" if sheet else f"{path.name}:{no}"
+            text, klass = cell(ni), _fold(cell(ki))
+            if not text:
+                review.refused.append(f"{where}: reviewer cell '{raw}' on a row without an indicator name")
+                continue
+            level2 = level2_of(klass) if klass else ""
+            if klass and not level2:
+                review.refused.append(f"{where}: class '{klass}' is not a level-2 class (two digits 11-43 such as "
+                                      f"31, or leave it empty)")
+                continue
+            got = _decide(raw, cell(si), level2, text, cat, where, propose, reviewer)
+            if isinstance(got, str):
+                review.refused.append(f"{where}: {got}")
+                continue
+            n = int(cell(cnt)) if cnt is not None and cell(cnt).isdigit() else 1
+            found.setdefault((text, level2), []).append(Decision(text, level2, got[0], where, n, got[1]))
+    for (text, level2), ds in found.items():
+        outcomes = {(d.code, d.proposal.name if d.proposal else "") for d in ds}
+        if len(outcomes) > 1:
+            said = "; ".join(f"{d.source} says {_said(d)}" for d in ds)
+            review.conflicts.append(f"「{text}」 [{level2 or '-'}]: different decisions ({said}): "
+                                    f"neither stored; make them agree and run learn again")
             continue
-        if raw.lower() in CONFIRM:
-            code = cell(si) or NIL
-        elif raw.upper() == NIL:
-            code = NIL
-        else:
-            code = split_code(raw)[0] or raw
-        if code != NIL and cat.get(code) is None:
-            problems.append(f"{path}:{no}: reviewer code '{raw}' is not in the catalogue")
-            continue
-        out.append(Decision(text, level2, code, f"{path.name}:{no}"))
-    return out, problems
+        first = ds[0]
+        on_distinct = [d.rows for d in ds if f":{DISTINCT_SHEET}:" in d.source]
+        first.rows = max(max(on_distinct, default=0), sum(1 for d in ds if f":{DISTINCT_SHEET}:" not in d.source))
+        review.decisions.append(first)
+    names: dict[str, set[str]] = {}
+    for d in review.proposals:
+        names.setdefault(d.code, set()).add(d.proposal.name)
+    clash = {c for c, ns in names.items() if len(ns) > 1}
+    for d in [d for d in review.proposals if d.code in clash]:
+        review.decisions.remove(d)
+        review.conflicts.append(f"{d.source}: new code {d.code} is proposed under different names "
+                                f"({' / '.join(sorted(names[d.code]))}): not stored; give it one name")
+    return review
+
+
+def _said(d: Decision) -> str:
+    if d.proposal:
+        return f"新:{d.code}-{d.proposal.name}"
+    return NIL_WORD if d.code == NIL else d.code

@@ -1,92 +1,292 @@
-"""The normalized output as files: an .xlsx a reviewer can work in, or CSV / JSONL.
+"""The normalized output as files: a workbook a reviewer can live in, or CSV / JSONL.
 
-The workbook has a `rows` sheet (fill colour per decision, frozen header, filters, an empty
-`reviewer_code` column to write the decided code, `ok` to confirm, or NIL) and a `summary` sheet.
-Every file is written to a temporary name and renamed when complete, so an interrupted run never
-leaves an output that looks finished.
+The workbook speaks the reviewer's language; CSV and JSONL keep the stable English record keys
+(`decision`, `code`, `reviewer_code` …) for programs. Sheets:
+- 逐行审核: every row, in input order. First the indicator and the decision to make (来源, 行号, 指标,
+  类别, 建议, 审核, 编码, 名称, 分数, 说明, 备选…), then the row's original cells. 审核 has a
+  dropdown per row: its candidate codes as `CODE-名称`, 确认 (take the suggested code) and 无匹配.
+- 按文本审核: each distinct (indicator, class) once, with how many rows carry it; a decision here
+  serves every one of those rows (`indicode learn` applies it to the text).
+- 说明: the colour legend and what to write; 汇总: rows and decisions per file, settings.
+Every cell goes through `export.put`: text is stored as text, never as a formula. Files are written
+to a temporary name and renamed when complete.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from .catalogue.export import STDOUT, check_writable, write_frames
+from .bulk import OUT_COLUMNS, NormalizeResult, columns_in_order
+from .catalogue.export import STDOUT, check_writable, put, save_workbook, write_frames
 from .catalogue.files import atomic_path
-
-from .bulk import NormalizeResult, columns_in_order
+from .learn import (CONFIRM_WORD, DISTINCT_SHEET, H_CLASS, H_CODE, H_DECISION, H_LINE, H_NAME, H_REVIEW, H_ROWS,
+                    H_SCORE, H_SOURCE, H_TEXT, H_WHY, LEGEND_SHEET, NIL_WORD, OPTIONS_SHEET, ROWS_SHEET, SUMMARY_SHEET)
 
 FILLS = {"accept": "C6EFCE", "review": "FFEB9C", "no-match": "FFC7CE"}
+REVIEW_FILL = "BDD7EE"
+DECISION_WORDS = {"accept": "建议采用", "review": "需复核", "no-match": "无匹配"}
+ANOMALY_WORDS = {"filed-class-mismatch": "归类不一致", "code-digits-disagree": "编码类别位自相矛盾",
+                 "one-code-many-names": "一码多名", "one-name-many-codes": "一名多码", "malformed-code": "编码格式错误"}
+ALT_COLS = [c for c in OUT_COLUMNS if c.startswith("alt")]
+ALT_HEADERS = [f"备选{i}" for i in range(1, len(ALT_COLS) + 1)]
+INLINE_LIMIT = 255  # characters Excel allows in an inline list of a data validation
+ALT_RE = re.compile(r"^(.*?)\s*\((\d+(?:\.\d+)?)\)$")
 
+
+# ---------------------------------------------------------------- words
+
+def _check_words(item: str) -> str:
+    item = item.strip()
+    if item == "ok":
+        return "编码核对无误"
+    if item == "unknown code":
+        return "目录中无此编码"
+    m = re.match(r"malformed code \((\d+) digits, expected 9\)", item)
+    if m:
+        return f"编码格式错误（{m.group(1)} 位，应为 9 位）"
+    m = re.match(r"name differs from catalogue (「.*」)", item)
+    if m:
+        return f"名称与目录不同（目录为{m.group(1)}）"
+    m = re.match(r"catalogue anomaly: (\S+)", item)
+    if m:
+        return "编码异常：" + ANOMALY_WORDS.get(m.group(1), m.group(1))
+    return item
+
+
+def explain(rec: dict) -> str:
+    """The reviewer's 说明 of one record, in words."""
+    reason, decision = rec.get("reason", ""), rec.get("decision", "")
+    score = rec.get("score")
+    parts = []
+    if reason == "unreadable":
+        parts.append(f"此行无法完整读取（{rec.get('check', '')}），请对照原文件")
+    elif reason == "written code":
+        parts.append("文件自带编码：" + "；".join(_check_words(c) for c in str(rec.get("check") or "ok").split(";")))
+    elif reason == "learned":
+        parts.append("按审核人此前的决定" + ("（无匹配）" if decision == "no-match" else ""))
+    elif reason == "empty":
+        parts.append("指标名称为空")
+    elif decision == "accept":
+        parts.append(f"建议采用：匹配得分 {score:.2f}")
+    elif decision == "review":
+        parts.append(f"需复核：得分 {score:.2f}，请确认或从下拉中选其他编码")
+    elif decision == "no-match":
+        parts.append("无匹配：目录中没有衡量同一事项的编码")
+    elif reason:
+        parts.append(str(reason))
+    if rec.get("new_code_class"):
+        parts.append(f"新编码应归入 {rec['new_code_class']}")
+    flag = str(rec.get("class_flag") or "")
+    m = re.match(r"document (\S+), code (\S+)", flag)
+    if m:
+        parts.append(f"归类不一致：文件为 {m.group(1)}，编码为 {m.group(2)}")
+    elif flag:
+        parts.append(flag)
+    return "；".join(parts)
+
+
+def options(rec: dict) -> list[str]:
+    """The dropdown of one record: its candidate codes as `CODE-名称`, then 确认 and 无匹配."""
+    codes = []
+    if rec.get("code"):
+        codes.append(f"{rec['code']}-{rec.get('code_name') or ''}".rstrip("-"))
+    for col in ALT_COLS:
+        alt = str(rec.get(col) or "")
+        m = ALT_RE.match(alt)
+        if alt:
+            codes.append(m.group(1) if m else alt)
+    if not rec.get("indicator"):
+        return []
+    return list(dict.fromkeys(codes)) + [CONFIRM_WORD, NIL_WORD]
+
+
+# ---------------------------------------------------------------- the workbook
 
 def summary_rows(res: NormalizeResult, about: dict[str, str]) -> list[tuple[str, str, str]]:
-    rows = [("all files", "rows", str(len(res.records)))]
-    rows += [("all files", d, str(res.decisions.get(d, 0))) for d in FILLS]
-    rows += [("all files", "distinct texts matched", str(res.unique)), ("all files", "texts encoded (not cached)", str(res.encoded)),
-             ("all files", "seconds", f"{res.seconds:.2f}")]
+    every = "全部文件"
+    rows = [(every, "行数", str(len(res.records)))]
+    rows += [(every, DECISION_WORDS[d], str(res.decisions.get(d, 0))) for d in FILLS]
+    rows += [(every, "不同文本（各匹配一次）", str(res.unique)), (every, "新编码的文本（未缓存）", str(res.encoded)),
+             (every, "用时（秒）", f"{res.seconds:.2f}")]
     for f in res.files:
         if f.error:
-            rows.append((f.source, "error", f.error))
+            rows.append((f.source, "错误", f.error))
             continue
-        rows.append((f.source, f"rows ({f.format})", str(f.rows)))
-        rows += [(f.source, d, str(f.decisions.get(d, 0))) for d in FILLS]
-        rows += [(f.source, "unreadable line", str(p)) for p in f.problems]
-    rows += [("settings", k, v) for k, v in about.items()]
+        rows.append((f.source, f"行数（{f.format}）", str(f.rows)))
+        rows += [(f.source, DECISION_WORDS[d], str(f.decisions.get(d, 0))) for d in FILLS]
+        rows += [(f.source, "无法读取的行", str(p)) for p in f.problems]
+    rows += [("设置", k, v) for k, v in about.items()]
     return rows
 
 
 def write_result(path: Path, res: NormalizeResult, about: dict[str, str]) -> None:
     cols = columns_in_order(res.records)
-    df = pd.DataFrame(res.records, columns=cols)
     if str(path) == STDOUT or Path(path).suffix.lower() != ".xlsx":
-        write_frames(path, {"rows": df})
+        write_frames(path, {"rows": pd.DataFrame(res.records, columns=cols)})
         return
     check_writable(path)
     with atomic_path(path) as tmp:
-        _write_xlsx(tmp, df, summary_rows(res, about))
+        write_workbook(tmp, res.records, cols, summary_rows(res, about))
 
 
-def _write_xlsx(path: Path, df: pd.DataFrame, summary: list[tuple[str, str, str]]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+class _Dropdowns:
+    """Data validations of a sheet: one per distinct list of options, inline when Excel's 255
+    characters allow, else a range of the hidden 选项 sheet."""
+
+    def __init__(self, ws, opts_ws):
+        self.ws, self.opts_ws = ws, opts_ws
+        self.by_items: dict[tuple[str, ...], object] = {}
+
+    def add(self, cell: str, items: list[str]) -> None:
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        if not items:
+            return
+        key = tuple(items)
+        dv = self.by_items.get(key)
+        if dv is None:
+            inline = ",".join(items)
+            if len(inline) <= INLINE_LIMIT and not any("," in i or '"' in i for i in items):
+                formula = f'"{inline}"'
+            else:
+                r = self.opts_ws.max_row + 1 if self.opts_ws.max_row > 1 or self.opts_ws["A1"].value else 1
+                for c, item in enumerate(items, 1):
+                    put(self.opts_ws, r, c, item)
+                formula = f"'{OPTIONS_SHEET}'!$A${r}:${get_column_letter(len(items))}${r}"
+            dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False,
+                                showErrorMessage=True, errorStyle="warning", errorTitle="不在候选中",
+                                error="也可以写其他编码（CODE 或 CODE-名称）、确认、无匹配，或 新:CODE-名称 提议新编码。",
+                                showInputMessage=True, promptTitle="审核",
+                                prompt="选一个候选编码，或 确认（采用建议编码）、无匹配（没有合适的编码）")
+            self.ws.add_data_validation(dv)
+            self.by_items[key] = dv
+        dv.add(cell)
+
+
+def _header(ws, names: list[str], widths: dict[str, float]) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "rows"
-    ws.append(list(df.columns))
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    dec_col = list(df.columns).index("decision") + 1 if "decision" in df.columns else None
+    for c, h in enumerate(names, 1):
+        put(ws, 1, c, h)
+        cell = ws.cell(row=1, column=c)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = widths.get(h, 14)
+        if h == H_REVIEW:
+            cell.fill = PatternFill("solid", start_color=REVIEW_FILL, end_color=REVIEW_FILL)
+            cell.comment = Comment("在此列审核：从下拉中选候选编码、确认 或 无匹配；也可写编码或 新:CODE-名称。"
+                                   "颜色说明见“说明”工作表。", "indicode")
+    ws.freeze_panes = ws.cell(row=2, column=names.index(H_TEXT) + 2 if H_TEXT in names else 1)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}{max(1, ws.max_row)}"
+
+
+WIDTHS = {H_SOURCE: 16, H_LINE: 6, H_TEXT: 34, H_CLASS: 6, H_DECISION: 9, H_REVIEW: 30, H_CODE: 11, H_NAME: 28,
+          H_SCORE: 6, H_WHY: 46, H_ROWS: 6}
+
+
+def _review_cells(rec: dict) -> list:
+    score = rec.get("score")
+    return [rec.get("indicator", ""), rec.get("class", ""), DECISION_WORDS.get(rec.get("decision"), rec.get("decision", "")),
+            "", rec.get("code", ""), rec.get("code_name", ""),
+            None if score is None or (isinstance(score, float) and pd.isna(score)) else round(float(score), 2),
+            explain(rec)] + [rec.get(c, "") for c in ALT_COLS]
+
+
+def write_workbook(path: Path, records: list[dict], cols: list[str], summary: list[tuple[str, str, str]]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     fills = {k: PatternFill("solid", start_color=v, end_color=v) for k, v in FILLS.items()}
-    for r, rec in enumerate(df.itertuples(index=False), 2):
-        for c, v in enumerate(rec, 1):
-            cell = ws.cell(row=r, column=c)
-            if v is None or (isinstance(v, float) and pd.isna(v)):
-                continue
-            cell.value = v
-            if isinstance(v, str) and v.startswith("="):
-                cell.data_type = "s"  # text, never a formula: the original cell stays as written
-        if dec_col:
-            fill = fills.get(ws.cell(row=r, column=dec_col).value)
-            if fill:
-                for c in range(1, len(df.columns) + 1):
-                    ws.cell(row=r, column=c).fill = fill
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(df.columns)))}{max(1, len(df) + 1)}"
-    for i, col in enumerate(df.columns, 1):
-        width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200).tolist()])
-        ws.column_dimensions[get_column_letter(i)].width = min(max(8, width * 1.6), 40)
-    if "reviewer_code" in df.columns:
-        rc = ws.cell(row=1, column=list(df.columns).index("reviewer_code") + 1)
-        rc.fill = PatternFill("solid", start_color="BDD7EE", end_color="BDD7EE")
-    sm = wb.create_sheet("summary")
-    sm.append(["scope", "item", "value"])
-    for c in sm[1]:
-        c.font = Font(bold=True)
-    for row in summary:
-        sm.append(list(row))
-    sm.column_dimensions["A"].width = 32
-    sm.column_dimensions["B"].width = 28
-    sm.column_dimensions["C"].width = 60
-    wb.save(path)
+    review_head = [H_TEXT, H_CLASS, H_DECISION, H_REVIEW, H_CODE, H_NAME, H_SCORE, H_WHY] + ALT_HEADERS
+    original = [c for c in cols if c not in OUT_COLUMNS and c not in ("source", "line")]
+    wb = Workbook()
+    rows_ws = wb.active
+    rows_ws.title = ROWS_SHEET
+    distinct_ws = wb.create_sheet(DISTINCT_SHEET)
+    legend_ws = wb.create_sheet(LEGEND_SHEET)
+    summary_ws = wb.create_sheet(SUMMARY_SHEET)
+    opts_ws = wb.create_sheet(OPTIONS_SHEET)
+    opts_ws.sheet_state = "hidden"
+
+    # 逐行审核
+    head = [H_SOURCE, H_LINE] + review_head + original
+    review_col = head.index(H_REVIEW) + 1
+    drops = _Dropdowns(rows_ws, opts_ws)
+    for r, rec in enumerate(records, 2):
+        values = [rec.get("source", ""), rec.get("line", "")] + _review_cells(rec) + [rec.get(c) for c in original]
+        for c, v in enumerate(values, 1):
+            put(rows_ws, r, c, v)
+        fill = fills.get(rec.get("decision"))
+        if fill:
+            for c in range(1, len(head) + 1):
+                rows_ws.cell(row=r, column=c).fill = fill
+        drops.add(rows_ws.cell(row=r, column=review_col).coordinate, options(rec))
+    _header(rows_ws, head, WIDTHS)
+
+    # 按文本审核: one row per distinct (indicator, class), the first row's suggestion
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for rec in records:
+        if rec.get("indicator"):
+            groups.setdefault((rec["indicator"], rec.get("class", "")), []).append(rec)
+    dhead = [H_TEXT, H_CLASS, H_ROWS] + review_head[2:] + [H_SOURCE]
+    review_col = dhead.index(H_REVIEW) + 1
+    drops = _Dropdowns(distinct_ws, opts_ws)
+    for r, ((text, klass), recs) in enumerate(groups.items(), 2):
+        first = recs[0]
+        cells = _review_cells(first)
+        if len({(x.get("decision"), x.get("code")) for x in recs}) > 1:
+            cells[7] += "；各行建议不同，见逐行审核"
+        where = "、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5]) + ("…" if len(recs) > 5 else "")
+        values = cells[:2] + [len(recs)] + cells[2:] + [where]
+        for c, v in enumerate(values, 1):
+            put(distinct_ws, r, c, v)
+        fill = fills.get(first.get("decision"))
+        if fill:
+            for c in range(1, len(dhead) + 1):
+                distinct_ws.cell(row=r, column=c).fill = fill
+        drops.add(distinct_ws.cell(row=r, column=review_col).coordinate, options(first))
+    _header(distinct_ws, dhead, {**WIDTHS, H_SOURCE: 40})
+
+    # 说明: the colour legend and what to write
+    legend = [("颜色 / 写法", "含义"),
+              ("绿色", "建议采用：得分高，可直接确认"),
+              ("黄色", "需复核：请确认或从下拉中选其他编码"),
+              ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）"),
+              ("蓝色表头「审核」", "审核人填写的列"),
+              ("候选 CODE-名称", "采用这个编码（也可直接写 9 位编码）"),
+              (CONFIRM_WORD, "采用「编码」列的建议编码；无建议时等于无匹配"),
+              (NIL_WORD, "没有合适的编码"),
+              ("新:CODE-名称", "提议新编码（记为“提议”，不与目录编码混同）"),
+              ("按文本审核", "每个不同的指标文本一行：在此审核一次，即适用于该文本的全部行"),
+              ("读回", "indicode learn 本文件 --reviewer 姓名")]
+    for r, (a, b) in enumerate(legend, 1):
+        put(legend_ws, r, 1, a)
+        put(legend_ws, r, 2, b)
+    for word, key in (("绿色", "accept"), ("黄色", "review"), ("红色", "no-match")):
+        row = next(i for i, (a, _) in enumerate(legend, 1) if a == word)
+        legend_ws.cell(row=row, column=1).fill = fills[key]
+    legend_ws.cell(row=5, column=1).fill = PatternFill("solid", start_color=REVIEW_FILL, end_color=REVIEW_FILL)
+    legend_ws.cell(row=1, column=1).font = legend_ws.cell(row=1, column=2).font = Font(bold=True)
+    legend_ws.column_dimensions["A"].width = 22
+    legend_ws.column_dimensions["B"].width = 80
+    for row in legend_ws.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    # 汇总
+    for c, h in enumerate(("范围", "项目", "值"), 1):
+        put(summary_ws, 1, c, h)
+        summary_ws.cell(row=1, column=c).font = Font(bold=True)
+    for r, row in enumerate(summary, 2):
+        for c, v in enumerate(row, 1):
+            put(summary_ws, r, c, v)
+    summary_ws.column_dimensions["A"].width = 32
+    summary_ws.column_dimensions["B"].width = 28
+    summary_ws.column_dimensions["C"].width = 60
+    wb.active = 0
+    save_workbook(wb, path)

@@ -1,4 +1,5 @@
 """The catalogue built from the coded seeds: entries, aliases, anomalies, storage, lookups."""
+import re
 import sqlite3
 
 import openpyxl
@@ -70,19 +71,78 @@ def test_merge_catalogues(tmp_path, built):
     assert Catalogue.load(merged).get("112000272").count == 10
 
 
-def test_schema_version_checked(tmp_path, built):
+def _damage(built, tmp_path, sql):
     import shutil
 
-    old = tmp_path / "old.sqlite"
-    shutil.copy(built[0], old)
-    with sqlite3.connect(old) as con:
-        con.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
-    with pytest.raises(InputError, match=f"schema version 0, this indicode reads {SCHEMA_VERSION}"):
-        Catalogue.load(old)
+    bad = tmp_path / "bad.sqlite"
+    shutil.copy(built[0], bad)
+    with sqlite3.connect(bad) as con:
+        con.executescript(sql)
+    return bad
+
+
+@pytest.mark.parametrize("sql,problem", [
+    ("UPDATE meta SET value='0' WHERE key='schema_version'", "schema version '0', this indicode reads 1 or 2"),
+    ("UPDATE meta SET value='1.0' WHERE key='schema_version'", "schema version '1.0'"),
+    ("DELETE FROM meta WHERE key='schema_version'", "schema version missing"),
+    ("DELETE FROM meta WHERE key='fingerprint'", "damaged catalogue (no fingerprint)"),
+    ("DROP TABLE learned", "damaged catalogue (missing table learned)"),
+    ("UPDATE codes SET sources='[not json' WHERE code='112000272'", "code 112000272: column sources is not valid JSON"),
+    ("UPDATE codes SET filed='[1, 2]' WHERE code='112000272'", "code 112000272: column filed is not valid JSON"),
+    ("DROP TABLE codes; DROP TABLE meta; CREATE TABLE other (x)", "not an indicode catalogue (an SQLite database"),
+])
+def test_damaged_or_foreign_catalogue_refused_on_open(tmp_path, built, sql, problem):
+    bad = _damage(built, tmp_path, sql)
+    with pytest.raises(InputError, match=re.escape(problem)):
+        Catalogue.load(bad)
+
+
+def test_not_sqlite_and_damaged_pages_refused(tmp_path, built):
+    import shutil
+
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not a database at all" * 100)
     with pytest.raises(InputError, match="not an indicode catalogue"):
         Catalogue.load(junk)
+    # damaged pages: overwrite the middle of a real catalogue; SQLite's page check must notice
+    broken = tmp_path / "broken.sqlite"
+    shutil.copy(built[0], broken)
+    data = bytearray(broken.read_bytes())
+    page = 4096
+    mid = (len(data) // page // 2) * page
+    data[mid + 8:mid + page] = bytes([0xA5]) * (page - 8)
+    broken.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="damaged catalogue"):
+        Catalogue.load(broken)
+    with pytest.raises(InputError, match="damaged catalogue"):
+        build([SEED["000"]], broken)  # nor is it replaced (its learned links could not be kept)
+
+
+def test_version_1_catalogue_read_and_upgraded_by_a_proposal(tmp_catalogue):
+    from indicode.catalogue.store import Proposed, record_decisions
+
+    with sqlite3.connect(tmp_catalogue) as con:
+        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"  # as shipped
+    before = Catalogue.load(tmp_catalogue)
+    assert before.proposed == []
+    record_decisions(tmp_catalogue, [], [Proposed("113009999", "某某及时率", "1", "13", "某某及时率", "王", "r.csv:2", "")])
+    after = Catalogue.load(tmp_catalogue)
+    assert [(p.code, p.name, p.reviewer) for p in after.proposed] == [("113009999", "某某及时率", "王")]
+    assert after.get("113009999") is None and after.fingerprint == before.fingerprint
+    with sqlite3.connect(tmp_catalogue) as con:
+        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+
+
+def test_build_output_checks(tmp_path, built):
+    with pytest.raises(InputError, match="must end in .sqlite"):
+        build([SEED["000"]], tmp_path / "cat.xlsx")
+    assert not (tmp_path / "cat.xlsx").exists()
+    mine = tmp_path / "mine.sqlite"
+    with sqlite3.connect(mine) as con:
+        con.execute("CREATE TABLE t (x)")
+    with pytest.raises(InputError, match="not an indicode catalogue"):
+        build([SEED["000"]], mine)  # somebody else's database is never replaced
+    assert sqlite3.connect(mine).execute("SELECT name FROM sqlite_master").fetchall() == [("t",)]
 
 
 def test_build_without_codes_fails(tmp_path):

