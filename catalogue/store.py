@@ -200,6 +200,7 @@ def read_proposed(path: Path) -> list[Proposed]:
 
 
 def _damaged(path: Path, why) -> InputError:
+    why = " ".join(str(why).split())  # one line, whatever SQLite said
     return InputError(f"{path}: damaged catalogue ({why}); rebuild it with `indicode catalogue build` "
                       f"or restore a copy")
 
@@ -244,7 +245,7 @@ def _open_checked(path: Path, write: bool = False) -> sqlite3.Connection:
             raise _damaged(path, "no fingerprint")
         check = [r[0] for r in con.execute("PRAGMA quick_check(3)")]
         if check != ["ok"]:
-            raise _damaged(path, f"integrity check: {'; '.join(map(str, check))[:200]}")
+            raise _damaged(path, f"integrity check: {' '.join(' '.join(map(str, check)).split())[:200]}")
     except InputError:
         if con is not None:
             con.close()

@@ -63,7 +63,7 @@ def explain(rec: dict) -> str:
     if reason == "unreadable":
         parts.append(f"此行无法完整读取（{rec.get('check', '')}），请对照原文件")
     elif reason == "written code":
-        parts.append("文件自带编码：" + "；".join(_check_words(c) for c in str(rec.get("check") or "ok").split(";")))
+        parts += ["文件自带编码"] + [_check_words(c) for c in str(rec.get("check") or "ok").split(";")]
     elif reason == "learned":
         parts.append("按审核人此前的决定" + ("（无匹配）" if decision == "no-match" else ""))
     elif reason == "empty":
