@@ -201,8 +201,8 @@ def read_proposed(path: Path) -> list[Proposed]:
 
 def _damaged(path: Path, why) -> InputError:
     why = " ".join(str(why).split())  # one line, whatever SQLite said
-    return InputError(f"{path}: damaged catalogue ({why}); rebuild it with `indicode catalogue build` "
-                      f"or restore a copy")
+    return InputError(f"{path}: damaged catalogue ({why}); build a new one with "
+                      f"`indicode catalogue build SOURCES -o NEW.sqlite` or restore a copy")
 
 
 def _has_table(con: sqlite3.Connection, name: str) -> bool:
@@ -236,7 +236,7 @@ def _open_checked(path: Path, write: bool = False) -> sqlite3.Connection:
         if found not in READABLE_VERSIONS:
             shown = "missing" if found is None else repr(found)
             raise InputError(f"{path}: catalogue schema version {shown}, this indicode reads "
-                             f"{' or '.join(READABLE_VERSIONS)}; rebuild it with `indicode catalogue build`")
+                             f"{' or '.join(READABLE_VERSIONS)}; build a new one with `indicode catalogue build SOURCES -o NEW.sqlite`")
         missing = sorted(TABLES_V1 - tables)
         if missing:
             raise _damaged(path, f"missing table {', '.join(missing)}")
@@ -406,6 +406,8 @@ def build(sources: list[Path], out: Path) -> tuple[int, list[str]]:
         res = read_document(src)
         occs += occurrences_from_rows(res.rows)
         problems += [str(p) for p in res.problems]
+    if not occs and not catalogues:
+        raise InputError(f"{', '.join(map(str, sources))}: no coded indicator rows to build a catalogue from")
     with write_lock(out):
         for src in catalogues:
             occs += read_occurrences(src)

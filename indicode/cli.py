@@ -9,12 +9,46 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-import click
 import typer
+from typer.core import TyperGroup
 
 from .catalogue.records import InputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# The exit codes, one contract for every command (README "Exit codes and concurrent writers").
+EXIT_OK, EXIT_PARTIAL, EXIT_INPUT, EXIT_WRITE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _is(exc: BaseException, name: str) -> bool:
+    """Whether exc is a click exception of this kind (by name: typer may bundle its own click)."""
+    return any(k.__name__ == name for k in type(exc).__mro__)
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, a missing argument, an unknown command) as one `error:`
+    line and exit 2, like every other error of the command, rather than click's framed usage text."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Exception as exc:
+            if _is(exc, "NoArgsIsHelpError") or (_is(exc, "ClickException") and not _is(exc, "UsageError")):
+                exc.show()
+                sys.exit(exc.exit_code)
+            if _is(exc, "UsageError"):
+                ctx = getattr(exc, "ctx", None)
+                where = ctx.command_path if ctx else "indicode"
+                typer.echo(f"error: {where}: {' '.join(exc.format_message().split())} (see {where} --help)", err=True)
+                sys.exit(EXIT_INPUT)
+            if _is(exc, "Abort"):
+                typer.echo("error: interrupted", err=True)
+                sys.exit(EXIT_INTERRUPTED)
+            raise
+        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else EXIT_OK)
+
+
+app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True,
                   help="Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize.")
 
 
@@ -47,10 +81,6 @@ def _columns(name_col, class_col, value_col, code_col):
     from .catalogue.readers.table import Columns
 
     return Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
-
-
-# The exit codes, one contract for every command (README "Exit codes and concurrent writers").
-EXIT_OK, EXIT_PARTIAL, EXIT_INPUT, EXIT_WRITE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def fail(msg: str, code: int = EXIT_INPUT) -> None:
@@ -108,6 +138,9 @@ def _guard(fn):
             fail(str(exc), EXIT_WRITE)
         except KeyboardInterrupt:
             fail("interrupted: nothing was written", EXIT_INTERRUPTED)
+        except BrokenPipeError:  # the reader (`| head`) has all it wanted
+            sys.stdout = open(os.devnull, "w")
+            raise typer.Exit(EXIT_OK) from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             space = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
@@ -116,10 +149,8 @@ def _guard(fn):
             fail(f"catalogue: {exc}")
         except (UnicodeError, MemoryError, RecursionError) as exc:
             fail(f"input cannot be processed ({type(exc).__name__}: {str(exc)[:200]})")
-        except (typer.Exit, typer.Abort, click.ClickException):
-            raise
         except Exception as exc:  # a bug: still one line, with the traceback on request
-            if os.environ.get("INDICODE_DEBUG"):
+            if _is(exc, "ClickException") or _is(exc, "Exit") or _is(exc, "Abort") or os.environ.get("INDICODE_DEBUG"):
                 raise
             fail(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); "
                  "run with INDICODE_DEBUG=1 for the traceback and report it", EXIT_PARTIAL)
