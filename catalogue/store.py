@@ -80,6 +80,7 @@ def writable_path(path: Path | None) -> Path:
                 user.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise write_failed(user, exc) from None
+            check_can_replace(user)
             with write_lock(user):
                 if not user.exists():
                     with atomic_path(user) as tmp:
@@ -227,7 +228,9 @@ def _open_checked(path: Path, write: bool = False) -> sqlite3.Connection:
         raise InputError(f"{path}: not an indicode catalogue (not an SQLite database)")
     con = None
     try:
-        con = _connect(path, read_only=not write)
+        # a file we may not write is opened read-only; any other is opened as usual even to read, so
+        # that SQLite can roll back a transaction a killed writer left in its journal
+        con = _connect(path, read_only=not write and is_read_only(path))
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "meta" not in tables or "codes" not in tables:
             raise InputError(f"{path}: not an indicode catalogue (an SQLite database without indicode's tables)")

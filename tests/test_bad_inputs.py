@@ -238,3 +238,24 @@ def test_non_utf8_argument_in_a_real_process(tmp_path):
                        capture_output=True)
     assert p.returncode == 2 and b"Traceback" not in p.stderr
     assert p.stderr.decode().count("\n") == 1 and "not valid UTF-8" in p.stderr.decode()
+
+
+@pytest.mark.parametrize("kind", ["read-only folder", "a file"])
+def test_unwritable_data_folder(tmp_path, monkeypatch, kind):
+    """The first learn into the bundled catalogue copies it to the data folder: that folder cannot
+    take it -> one line, exit 3, the bundled file untouched."""
+    data = tmp_path / "data"
+    if kind == "a file":
+        data.write_text("not a folder")
+    else:
+        data.mkdir()
+        data.chmod(0o555)
+    monkeypatch.setenv("INDICODE_DATA_DIR", str(data))
+    before = BUNDLED_DB.read_bytes()
+    r, _ = _run(tmp_path, ["learn", "REVIEWED"])
+    assert r.exit_code == 3, r.output
+    assert "catalogue.sqlite" in one_error(r) and "nothing was written" in one_error(r)
+    assert BUNDLED_DB.read_bytes() == before
+    if kind != "a file":
+        assert list(data.iterdir()) == []
+        data.chmod(0o755)

@@ -361,3 +361,36 @@ def test_file_size_limit_is_a_real_full_disk(tmp_path):
         assert not out.exists()
         assert [f.name for f in tmp_path.iterdir() if TMP_TAG in f.name] == []
 
+
+
+def test_a_writer_killed_mid_transaction_is_rolled_back_on_open(tmp_catalogue, tmp_path):
+    """kill -9 during a learn-like transaction leaves a hot journal; the next open rolls it back
+    (the catalogue as before, whole) rather than calling the file damaged."""
+    code = ("import sqlite3, sys, time\n"
+            "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "con.execute('PRAGMA cache_size=1')\n"
+            "con.execute('BEGIN')\n"
+            "for i in range(3000):\n"
+            "    con.execute('INSERT INTO learned (text, level2, code, reviewer, decided_at, source) VALUES (?,?,?,?,?,?)',"
+            " (f't{i}' * 20, '12', '112000272', 'x', 'now', 's'))\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)\n")
+    p = subprocess.Popen([sys.executable, "-c", code, str(tmp_catalogue)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    p.kill()
+    p.wait()
+    assert (tmp_path / "catalogue.sqlite-journal").exists()
+    cat = Catalogue.load(tmp_catalogue)
+    assert cat.learned == [] and len(cat) == 123
+    assert add_learned(tmp_catalogue, [("之后的决定", "12", "112000287", "t", "t")]) == 1
+
+
+def test_interrupt_is_exit_130_and_nothing_written(tmp_path, monkeypatch):
+    def interrupted(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "write_catalogue", interrupted)
+    out = tmp_path / "c.sqlite"
+    r = runner.invoke(app, ["catalogue", "build", str(SEED["000"]), "-o", str(out)])
+    assert r.exit_code == 130 and _one_error(r.stderr) and "interrupted" in r.stderr
+    assert not out.exists()
