@@ -14,6 +14,7 @@ The one escaping rule (`cell_text` for CSV, `put` for XLSX), applied to every ce
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from .store import Catalogue
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 STDOUT = "-"  # `-o -`: JSON Lines on standard output, for pipes (jq, pandas.read_json(lines=True))
 CSV_RISKY = ("=", "+", "-", "@", "\t", "\r", "'")
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # what XML 1.0 cannot hold (openpyxl's rule)
 
 
 def cell_text(v):
@@ -43,15 +45,13 @@ def original_text(v: str) -> str:
 
 def put(ws, row: int, col: int, v) -> None:
     """Write one value to a worksheet cell: numbers as numbers, text always as text (never a formula)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return
     cell = ws.cell(row=row, column=col)
     if isinstance(v, (bool, int, float)):
         cell.value = v
         return
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", v if isinstance(v, str) else str(v))
+    text = _ILLEGAL.sub("\ufffd", v if isinstance(v, str) else str(v))
     cell.value = text
     cell.data_type = "s"  # openpyxl would make a formula of '=…'; text stays text
 

@@ -14,6 +14,7 @@ to a temporary name and renamed when complete.
 from __future__ import annotations
 
 import re
+from copy import copy
 from pathlib import Path
 
 import pandas as pd
@@ -202,6 +203,17 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
     from openpyxl.styles import Alignment, Font, PatternFill
 
     fills = {k: PatternFill("solid", start_color=v, end_color=v) for k, v in FILLS.items()}
+    styles = {}  # decision -> the style of a filled cell, copied to the others (setting a fill is slow)
+
+    def paint(ws, r: int, width: int, decision: str) -> None:
+        if decision not in fills:
+            return
+        if decision not in styles:
+            ws.cell(row=r, column=1).fill = fills[decision]
+            styles[decision] = copy(ws.cell(row=r, column=1)._style)
+        for c in range(1, width + 1):
+            ws.cell(row=r, column=c)._style = copy(styles[decision])
+
     review_head = [H_TEXT, H_CLASS, H_DECISION, H_REVIEW, H_CODE, H_NAME, H_SCORE, H_WHY] + ALT_HEADERS
     original = [c for c in cols if c not in OUT_COLUMNS and c not in ("source", "line")]
     wb = Workbook()
@@ -221,10 +233,7 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
         values = [rec.get("source", ""), rec.get("line", "")] + _review_cells(rec) + [rec.get(c) for c in original]
         for c, v in enumerate(values, 1):
             put(rows_ws, r, c, v)
-        fill = fills.get(rec.get("decision"))
-        if fill:
-            for c in range(1, len(head) + 1):
-                rows_ws.cell(row=r, column=c).fill = fill
+        paint(rows_ws, r, len(head), rec.get("decision"))
         drops.add(rows_ws.cell(row=r, column=review_col).coordinate, options(rec))
     _header(rows_ws, head, WIDTHS)
 
@@ -245,10 +254,7 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
         values = cells[:2] + [len(recs)] + cells[2:] + [where]
         for c, v in enumerate(values, 1):
             put(distinct_ws, r, c, v)
-        fill = fills.get(first.get("decision"))
-        if fill:
-            for c in range(1, len(dhead) + 1):
-                distinct_ws.cell(row=r, column=c).fill = fill
+        paint(distinct_ws, r, len(dhead), first.get("decision"))
         drops.add(distinct_ws.cell(row=r, column=review_col).coordinate, options(first))
     _header(distinct_ws, dhead, {**WIDTHS, H_SOURCE: 40})
 

@@ -142,6 +142,12 @@ def test_proposed_new_code_is_kept_apart_and_visible(tmp_catalogue, tmp_path):
     assert [(d["code"], d.get("proposed")) for d in js] == [("113009999", True)]
     stats = json.loads(runner.invoke(app, ["catalogue", "stats", "-c", str(tmp_catalogue), "--json"]).stdout)
     assert stats["proposed"] == 2 and stats["codes"] == len(before)
+    out = tmp_path / "codes.xlsx"
+    assert runner.invoke(app, ["catalogue", "export", "-c", str(tmp_catalogue), "-o", str(out)]).exit_code == 0
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out)["proposed"]
+    assert [c.value for c in sheet[2]][:2] == ["113009998", "另一指标"] and sheet.max_row == 3
 
 
 def test_unknown_well_formed_code_needs_the_propose_form(tmp_catalogue, tmp_path):
