@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 from .build import Anomaly, Entry, Occurrence, build_entries, occurrences_from_rows
-from .files import BusyError, WriteError, atomic_path, check_can_replace, is_read_only, write_failed
+from .files import BusyError, atomic_path, check_can_replace, is_read_only, write_failed
 from .records import InputError
 from .textio import fold
 
@@ -272,9 +272,8 @@ def _writing(path: Path):
     """A checked read-write connection to `path` inside its write lock; SQLite errors that mean the
     file cannot take the write become WriteError / BusyError, other damage InputError."""
     path = Path(path)
+    _open_checked(path).close()  # before the lock: no lock file beside what is not a catalogue
     check_can_replace(path)
-    if is_read_only(path):
-        raise WriteError(f"{path}: the catalogue is read-only: nothing was written; make it writable or use another")
     with write_lock(path):
         con = _open_checked(path, write=True)
         try:

@@ -119,6 +119,7 @@ def test_damaged_or_foreign_catalogue(tmp_path, case, command):
     assert str(cat) in line and problem in line, line
     if before is not None:
         assert cat.read_bytes() == before  # never replaced, never "repaired"
+    assert not (tmp_path / "bad.sqlite.lock").exists()  # no writer got as far as its lock
     assert list(out.iterdir()) == []
 
 

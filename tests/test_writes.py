@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from conftest import ROOT, SEED
 from indicode.catalogue import store
 from indicode.catalogue.export import cell_text, original_text
-from indicode.catalogue.files import TMP_TAG, BusyError, WriteError, atomic_path, sweep_temporaries
-from indicode.catalogue.store import Catalogue, add_learned, build, write_lock
+from indicode.catalogue.files import TMP_TAG, BusyError, atomic_path, sweep_temporaries
+from indicode.catalogue.store import Catalogue, add_learned, build
 from indicode.cli import app
 
 runner = CliRunner()
