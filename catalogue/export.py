@@ -2,8 +2,9 @@
 from a document is ever executed by the program that opens the output.
 
 The one escaping rule (`cell_text` for CSV, `put` for XLSX), applied to every cell and header:
-- .xlsx: every text cell is stored as text, never as a formula, whatever it starts with (`=`, `+`,
-  `-`, `@`); the text itself is unchanged. Characters XML cannot hold (control characters other
+- .xlsx (XlsxWriter, with formulas, links and numbers from strings all off): every text cell
+  is stored as text, never as a formula, whatever it starts with (`=`, `+`, `-`, `@`); the text
+  itself is unchanged. Characters XML cannot hold (control characters other
   than tab and newline) become U+FFFD.
 - .csv: a text cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe
   gets one leading apostrophe (the OWASP rule against CSV injection; the apostrophe itself is
@@ -27,7 +28,7 @@ from .store import Catalogue
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 STDOUT = "-"  # `-o -`: JSON Lines on standard output, for pipes (jq, pandas.read_json(lines=True))
 CSV_RISKY = ("=", "+", "-", "@", "\t", "\r", "'")
-_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # what XML 1.0 cannot hold (openpyxl's rule)
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # characters XML 1.0 cannot hold
 
 
 def cell_text(v):
@@ -43,40 +44,42 @@ def original_text(v: str) -> str:
     return v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(CSV_RISKY) else v
 
 
-def put(ws, row: int, col: int, v) -> None:
-    """Write one value to a worksheet cell: numbers as numbers, text always as text (never a formula)."""
+def new_workbook(path: Path):
+    """An XlsxWriter workbook that never turns text into formulas, links or numbers, streaming rows
+    to disk (`constant_memory`) so that memory stays flat however many rows are written."""
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                           "strings_to_urls": False, "strings_to_numbers": False,
+                                           "nan_inf_to_errors": True})
+
+
+def put(ws, row: int, col: int, v, fmt=None) -> None:
+    """Write one value to a worksheet cell (0-based, as XlsxWriter counts): numbers as numbers, text
+    always as text, never a formula, whatever it starts with."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
+        if fmt is not None:
+            ws.write_blank(row, col, None, fmt)
         return
-    cell = ws.cell(row=row, column=col)
-    if isinstance(v, (bool, int, float)):
-        cell.value = v
-        return
-    text = _ILLEGAL.sub("\ufffd", v if isinstance(v, str) else str(v))
-    cell.value = text
-    cell.data_type = "s"  # openpyxl would make a formula of '=…'; text stays text
+    if isinstance(v, bool):
+        ws.write_boolean(row, col, v, fmt)
+    elif isinstance(v, (int, float)):
+        ws.write_number(row, col, v, fmt)
+    else:
+        ws.write_string(row, col, _ILLEGAL.sub("\ufffd", v if isinstance(v, str) else str(v)), fmt)
 
 
-def save_workbook(wb, path: Path) -> None:
-    """Save a workbook: built in memory, then written in one go, so that a failing disk fails in our
-    write (one clean error) rather than inside openpyxl's streaming writers."""
-    import gc
-    import io
+def close_workbook(wb) -> None:
+    """Finish a workbook; a disk that cannot take it is an OSError like any other failed write."""
+    import errno
 
-    buf = io.BytesIO()
-    failed = None
-    hook = sys.unraisablehook
-    sys.unraisablehook = lambda *_: None  # openpyxl's half-written streams complain as they are dropped
+    from xlsxwriter.exceptions import FileCreateError
+
     try:
-        try:
-            wb.save(buf)
-        except OSError as exc:  # openpyxl spools sheets to temporary files: the disk can fail there too
-            failed = OSError(exc.errno, exc.strerror)
-        gc.collect()
-    finally:
-        sys.unraisablehook = hook
-    if failed is not None:
-        raise failed
-    Path(path).write_bytes(buf.getvalue())
+        wb.close()
+    except FileCreateError as exc:
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        raise OSError(getattr(cause, "errno", errno.EIO), getattr(cause, "strerror", None) or str(exc)) from None
 
 
 def check_writable(path: Path) -> None:
@@ -111,17 +114,16 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
     safe.to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def write_sheet(ws, df: pd.DataFrame) -> None:
-    """A plain sheet: bold header, then the rows, every cell through `put`."""
-    from openpyxl.styles import Font
-
-    for c, h in enumerate(df.columns, 1):
-        put(ws, 1, c, str(h))
-        ws.cell(row=1, column=c).font = Font(bold=True)
-    for r, rec in enumerate(df.itertuples(index=False), 2):
-        for c, v in enumerate(rec, 1):
+def write_sheet(wb, name: str, df: pd.DataFrame) -> None:
+    """A plain sheet: bold frozen header, then the rows, every cell through `put`."""
+    ws = wb.add_worksheet(name[:31])
+    bold = wb.add_format({"bold": True})
+    for c, h in enumerate(df.columns):
+        put(ws, 0, c, str(h), bold)
+    for r, rec in enumerate(df.itertuples(index=False), 1):
+        for c, v in enumerate(rec):
             put(ws, r, c, v)
-    ws.freeze_panes = "A2"
+    ws.freeze_panes(1, 0)
 
 
 def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
@@ -142,13 +144,10 @@ def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
             with open(tmp, "w", encoding="utf-8") as fh:
                 write_jsonl(fh, first)
         else:
-            from openpyxl import Workbook
-
-            wb = Workbook()
-            wb.remove(wb.active)
+            wb = new_workbook(tmp)
             for name, df in sheets.items():
-                write_sheet(wb.create_sheet(name[:31]), df)
-            save_workbook(wb, tmp)
+                write_sheet(wb, name, df)
+            close_workbook(wb)
 
 
 def entry_dict(e) -> dict:

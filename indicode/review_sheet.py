@@ -14,13 +14,12 @@ to a temporary name and renamed when complete.
 from __future__ import annotations
 
 import re
-from copy import copy
 from pathlib import Path
 
 import pandas as pd
 
 from .bulk import OUT_COLUMNS, NormalizeResult, columns_in_order
-from .catalogue.export import STDOUT, check_writable, put, save_workbook, write_frames
+from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_frames
 from .catalogue.files import atomic_path
 from .learn import (CONFIRM_WORD, DISTINCT_SHEET, H_CLASS, H_CODE, H_DECISION, H_LINE, H_NAME, H_REVIEW, H_ROWS,
                     H_SCORE, H_SOURCE, H_TEXT, H_WHY, LEGEND_SHEET, NIL_WORD, OPTIONS_SHEET, ROWS_SHEET, SUMMARY_SHEET)
@@ -132,62 +131,72 @@ def write_result(path: Path, res: NormalizeResult, about: dict[str, str]) -> Non
         write_workbook(tmp, res.records, cols, summary_rows(res, about))
 
 
-class _Dropdowns:
-    """Data validations of a sheet: one per distinct list of options, inline when Excel's 255
-    characters allow, else a range of the hidden 选项 sheet."""
+class _Options:
+    """Where a dropdown's list lives: inline when Excel's 255 characters allow (and no item holds a
+    comma or a quote), else a row of the hidden 选项 sheet (one row per distinct list, reused)."""
 
-    def __init__(self, ws, opts_ws):
-        self.ws, self.opts_ws = ws, opts_ws
-        self.by_items: dict[tuple[str, ...], object] = {}
+    def __init__(self, ws):
+        self.ws = ws
+        self.rows = 0
+        self.sources: dict[tuple[str, ...], object] = {}
 
-    def add(self, cell: str, items: list[str]) -> None:
-        from openpyxl.utils import get_column_letter
-        from openpyxl.worksheet.datavalidation import DataValidation
-
-        if not items:
-            return
-        key = tuple(items)
-        dv = self.by_items.get(key)
-        if dv is None:
+    def source(self, items: tuple[str, ...]):
+        if items not in self.sources:
             inline = ",".join(items)
             if len(inline) <= INLINE_LIMIT and not any("," in i or '"' in i for i in items):
-                formula = f'"{inline}"'
+                self.sources[items] = list(items)
             else:
-                r = self.opts_ws.max_row + 1 if self.opts_ws.max_row > 1 or self.opts_ws["A1"].value else 1
-                for c, item in enumerate(items, 1):
-                    put(self.opts_ws, r, c, item)
-                formula = f"'{OPTIONS_SHEET}'!$A${r}:${get_column_letter(len(items))}${r}"
-            dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False,
-                                showErrorMessage=True, errorStyle="warning", errorTitle="不在候选中",
-                                error="也可以写其他编码（CODE 或 CODE-名称）、确认、无匹配，或 新:CODE-名称 提议新编码。",
-                                showInputMessage=True, promptTitle="审核",
-                                prompt="选一个候选编码，或 确认（采用建议编码）、无匹配（没有合适的编码）")
-            self.ws.add_data_validation(dv)
-            self.by_items[key] = dv
-        dv.add(cell)
+                from xlsxwriter.utility import xl_rowcol_to_cell
+
+                r, self.rows = self.rows, self.rows + 1
+                for c, item in enumerate(items):
+                    put(self.ws, r, c, item)
+                first = xl_rowcol_to_cell(r, 0, row_abs=True, col_abs=True)
+                last = xl_rowcol_to_cell(r, len(items) - 1, row_abs=True, col_abs=True)
+                self.sources[items] = f"='{OPTIONS_SHEET}'!{first}:{last}"
+        return self.sources[items]
 
 
-def _header(ws, names: list[str], widths: dict[str, float]) -> None:
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+class _Dropdowns:
+    """The 审核 dropdowns of a sheet: one data validation per distinct list of options, covering
+    every cell that offers it."""
 
-    for c, h in enumerate(names, 1):
-        put(ws, 1, c, h)
-        cell = ws.cell(row=1, column=c)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="center")
-        ws.column_dimensions[get_column_letter(c)].width = widths.get(h, 14)
-        if h == H_REVIEW:
-            cell.fill = PatternFill("solid", start_color=REVIEW_FILL, end_color=REVIEW_FILL)
-            cell.comment = Comment("在此列审核：从下拉中选候选编码、确认 或 无匹配；也可写编码或 新:CODE-名称。"
-                                   "颜色说明见“说明”工作表。", "indicode")
-    ws.freeze_panes = ws.cell(row=2, column=names.index(H_TEXT) + 2 if H_TEXT in names else 1)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}{max(1, ws.max_row)}"
+    def __init__(self, options: _Options):
+        self.options = options
+        self.cells: dict[tuple[str, ...], list[str]] = {}
+
+    def add(self, cell: str, items: list[str]) -> None:
+        if items:
+            self.cells.setdefault(tuple(items), []).append(cell)
+
+    def write(self, ws) -> None:
+        from xlsxwriter.utility import xl_cell_to_rowcol
+
+        for items, cells in self.cells.items():
+            row, col = xl_cell_to_rowcol(cells[0])
+            ws.data_validation(row, col, row, col, {
+                "validate": "list", "source": self.options.source(items), "ignore_blank": True, "dropdown": True,
+                "multi_range": " ".join(cells), "error_type": "warning", "error_title": "不在候选中",
+                "error_message": "也可以写其他编码（CODE 或 CODE-名称）、确认、无匹配，或 新:CODE-名称 提议新编码。",
+                "input_title": "审核", "input_message": "选一个候选编码，或 确认（采用建议编码）、无匹配（没有合适的编码）"})
 
 
 WIDTHS = {H_SOURCE: 16, H_LINE: 6, H_TEXT: 34, H_CLASS: 6, H_DECISION: 9, H_REVIEW: 30, H_CODE: 11, H_NAME: 28,
           H_SCORE: 6, H_WHY: 46, H_ROWS: 6}
+
+
+def _header(wb, ws, names: list[str], widths: dict[str, float], rows: int) -> None:
+    """Header row (the 审核 column blue, with a note), widths, frozen panes up to 指标, filters."""
+    bold = wb.add_format({"bold": True, "valign": "vcenter"})
+    review = wb.add_format({"bold": True, "valign": "vcenter", "bg_color": "#" + REVIEW_FILL})
+    for c, h in enumerate(names):
+        ws.set_column(c, c, widths.get(h, 14))
+        put(ws, 0, c, h, review if h == H_REVIEW else bold)
+        if h == H_REVIEW:
+            ws.write_comment(0, c, "在此列审核：从下拉中选候选编码、确认 或 无匹配；也可写编码或 新:CODE-名称。"
+                                   "颜色说明见“说明”工作表。", {"author": "indicode"})
+    ws.freeze_panes(1, names.index(H_TEXT) + 1 if H_TEXT in names else 0)
+    ws.autofilter(0, 0, max(rows, 1), len(names) - 1)
 
 
 def _review_cells(rec: dict) -> list:
@@ -199,43 +208,32 @@ def _review_cells(rec: dict) -> list:
 
 
 def write_workbook(path: Path, records: list[dict], cols: list[str], summary: list[tuple[str, str, str]]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from xlsxwriter.utility import xl_rowcol_to_cell
 
-    fills = {k: PatternFill("solid", start_color=v, end_color=v) for k, v in FILLS.items()}
-    styles = {}  # decision -> the style of a filled cell, copied to the others (setting a fill is slow)
-
-    def paint(ws, r: int, width: int, decision: str) -> None:
-        if decision not in fills:
-            return
-        if decision not in styles:
-            ws.cell(row=r, column=1).fill = fills[decision]
-            styles[decision] = copy(ws.cell(row=r, column=1)._style)
-        for c in range(1, width + 1):
-            ws.cell(row=r, column=c)._style = copy(styles[decision])
-
+    wb = new_workbook(path)
+    rows_ws = wb.add_worksheet(ROWS_SHEET)
+    distinct_ws = wb.add_worksheet(DISTINCT_SHEET)
+    legend_ws = wb.add_worksheet(LEGEND_SHEET)
+    summary_ws = wb.add_worksheet(SUMMARY_SHEET)
+    opts_ws = wb.add_worksheet(OPTIONS_SHEET)
+    opts_ws.hide()
+    fills = {k: wb.add_format({"bg_color": "#" + v}) for k, v in FILLS.items()}
     review_head = [H_TEXT, H_CLASS, H_DECISION, H_REVIEW, H_CODE, H_NAME, H_SCORE, H_WHY] + ALT_HEADERS
     original = [c for c in cols if c not in OUT_COLUMNS and c not in ("source", "line")]
-    wb = Workbook()
-    rows_ws = wb.active
-    rows_ws.title = ROWS_SHEET
-    distinct_ws = wb.create_sheet(DISTINCT_SHEET)
-    legend_ws = wb.create_sheet(LEGEND_SHEET)
-    summary_ws = wb.create_sheet(SUMMARY_SHEET)
-    opts_ws = wb.create_sheet(OPTIONS_SHEET)
-    opts_ws.sheet_state = "hidden"
 
     # 逐行审核
     head = [H_SOURCE, H_LINE] + review_head + original
-    review_col = head.index(H_REVIEW) + 1
-    drops = _Dropdowns(rows_ws, opts_ws)
-    for r, rec in enumerate(records, 2):
+    review_col = head.index(H_REVIEW)
+    _header(wb, rows_ws, head, WIDTHS, len(records))
+    lists = _Options(opts_ws)
+    drops = _Dropdowns(lists)
+    for r, rec in enumerate(records, 1):
+        fmt = fills.get(rec.get("decision"))
         values = [rec.get("source", ""), rec.get("line", "")] + _review_cells(rec) + [rec.get(c) for c in original]
-        for c, v in enumerate(values, 1):
-            put(rows_ws, r, c, v)
-        paint(rows_ws, r, len(head), rec.get("decision"))
-        drops.add(rows_ws.cell(row=r, column=review_col).coordinate, options(rec))
-    _header(rows_ws, head, WIDTHS)
+        for c, v in enumerate(values):
+            put(rows_ws, r, c, v, fmt)
+        drops.add(xl_rowcol_to_cell(r, review_col), options(rec))
+    drops.write(rows_ws)
 
     # 按文本审核: one row per distinct (indicator, class), the first row's suggestion
     groups: dict[tuple[str, str], list[dict]] = {}
@@ -243,56 +241,51 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
         if rec.get("indicator"):
             groups.setdefault((rec["indicator"], rec.get("class", "")), []).append(rec)
     dhead = [H_TEXT, H_CLASS, H_ROWS] + review_head[2:] + [H_SOURCE]
-    review_col = dhead.index(H_REVIEW) + 1
-    drops = _Dropdowns(distinct_ws, opts_ws)
-    for r, ((text, klass), recs) in enumerate(groups.items(), 2):
+    review_col = dhead.index(H_REVIEW)
+    _header(wb, distinct_ws, dhead, {**WIDTHS, H_SOURCE: 40}, len(groups))
+    drops = _Dropdowns(lists)
+    for r, ((text, klass), recs) in enumerate(groups.items(), 1):
         first = recs[0]
         cells = _review_cells(first)
         if len({(x.get("decision"), x.get("code")) for x in recs}) > 1:
             cells[7] += "；各行建议不同，见逐行审核"
         where = "、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5]) + ("…" if len(recs) > 5 else "")
-        values = cells[:2] + [len(recs)] + cells[2:] + [where]
-        for c, v in enumerate(values, 1):
-            put(distinct_ws, r, c, v)
-        paint(distinct_ws, r, len(dhead), first.get("decision"))
-        drops.add(distinct_ws.cell(row=r, column=review_col).coordinate, options(first))
-    _header(distinct_ws, dhead, {**WIDTHS, H_SOURCE: 40})
+        fmt = fills.get(first.get("decision"))
+        for c, v in enumerate(cells[:2] + [len(recs)] + cells[2:] + [where]):
+            put(distinct_ws, r, c, v, fmt)
+        drops.add(xl_rowcol_to_cell(r, review_col), options(first))
+    drops.write(distinct_ws)
 
     # 说明: the colour legend and what to write
-    legend = [("颜色 / 写法", "含义"),
-              ("绿色", "建议采用：得分高，可直接确认"),
-              ("黄色", "需复核：请确认或从下拉中选其他编码"),
-              ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）"),
-              ("蓝色表头「审核」", "审核人填写的列"),
-              ("候选 CODE-名称", "采用这个编码（也可直接写 9 位编码）"),
-              (CONFIRM_WORD, "采用「编码」列的建议编码；无建议时等于无匹配"),
-              (NIL_WORD, "没有合适的编码"),
-              ("新:CODE-名称", "提议新编码（记为“提议”，不与目录编码混同）"),
-              ("按文本审核", "每个不同的指标文本一行：在此审核一次，即适用于该文本的全部行"),
-              ("读回", "indicode learn 本文件 --reviewer 姓名")]
-    for r, (a, b) in enumerate(legend, 1):
-        put(legend_ws, r, 1, a)
-        put(legend_ws, r, 2, b)
-    for word, key in (("绿色", "accept"), ("黄色", "review"), ("红色", "no-match")):
-        row = next(i for i, (a, _) in enumerate(legend, 1) if a == word)
-        legend_ws.cell(row=row, column=1).fill = fills[key]
-    legend_ws.cell(row=5, column=1).fill = PatternFill("solid", start_color=REVIEW_FILL, end_color=REVIEW_FILL)
-    legend_ws.cell(row=1, column=1).font = legend_ws.cell(row=1, column=2).font = Font(bold=True)
-    legend_ws.column_dimensions["A"].width = 22
-    legend_ws.column_dimensions["B"].width = 80
-    for row in legend_ws.iter_rows():
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    legend = [("颜色 / 写法", "含义", None),
+              ("绿色", "建议采用：得分高，可直接确认", FILLS["accept"]),
+              ("黄色", "需复核：请确认或从下拉中选其他编码", FILLS["review"]),
+              ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）", FILLS["no-match"]),
+              ("蓝色表头「审核」", "审核人填写的列", REVIEW_FILL),
+              ("候选 CODE-名称", "采用这个编码（也可直接写 9 位编码）", None),
+              (CONFIRM_WORD, "采用「编码」列的建议编码；无建议时等于无匹配", None),
+              (NIL_WORD, "没有合适的编码", None),
+              ("新:CODE-名称", "提议新编码（记为“提议”，不与目录编码混同）", None),
+              ("按文本审核", "每个不同的指标文本一行：在此审核一次，即适用于该文本的全部行", None),
+              ("读回", "indicode learn 本文件 --reviewer 姓名", None)]
+    legend_ws.set_column(0, 0, 22)
+    legend_ws.set_column(1, 1, 80)
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    for r, (a, b, colour) in enumerate(legend):
+        first_fmt = wb.add_format({"text_wrap": True, "valign": "top", "bold": r == 0,
+                                   **({"bg_color": "#" + colour} if colour else {})})
+        put(legend_ws, r, 0, a, first_fmt)
+        put(legend_ws, r, 1, b, wb.add_format({"bold": True}) if r == 0 else wrap)
 
     # 汇总
-    for c, h in enumerate(("范围", "项目", "值"), 1):
-        put(summary_ws, 1, c, h)
-        summary_ws.cell(row=1, column=c).font = Font(bold=True)
-    for r, row in enumerate(summary, 2):
-        for c, v in enumerate(row, 1):
+    bold = wb.add_format({"bold": True})
+    summary_ws.set_column(0, 0, 32)
+    summary_ws.set_column(1, 1, 28)
+    summary_ws.set_column(2, 2, 60)
+    for c, h in enumerate(("范围", "项目", "值")):
+        put(summary_ws, 0, c, h, bold)
+    for r, row in enumerate(summary, 1):
+        for c, v in enumerate(row):
             put(summary_ws, r, c, v)
-    summary_ws.column_dimensions["A"].width = 32
-    summary_ws.column_dimensions["B"].width = 28
-    summary_ws.column_dimensions["C"].width = 60
-    wb.active = 0
-    save_workbook(wb, path)
+    rows_ws.activate()
+    close_workbook(wb)

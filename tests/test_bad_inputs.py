@@ -165,8 +165,8 @@ def _full(*a, **kw):
 
 @pytest.mark.parametrize("case", ["normalize xlsx", "normalize csv", "build"])  # learn: test_writes.py (SQLite full)
 def test_full_disk_on_every_writer(tmp_path, monkeypatch, case):
-    import openpyxl
     import pandas as pd
+    import xlsxwriter
 
     from indicode.catalogue import files
 
@@ -174,7 +174,7 @@ def test_full_disk_on_every_writer(tmp_path, monkeypatch, case):
     shutil.copy(BUNDLED_DB, cat)
     before = cat.read_bytes()
     if case == "normalize xlsx":
-        monkeypatch.setattr(openpyxl.Workbook, "save", _full)
+        monkeypatch.setattr(xlsxwriter.Workbook, "close", _full)
         args = ["normalize", str(DOC), "-o", "OUT/n.xlsx", "-q"]
     elif case == "normalize csv":
         monkeypatch.setattr(pd.DataFrame, "to_csv", _full)

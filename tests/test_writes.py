@@ -277,10 +277,10 @@ def _disk_full(*a, **kw):
 
 
 @pytest.mark.parametrize("patch,args", [
-    ("openpyxl.Workbook.save", ["extract", SEED["002"], "-o", "OUT/rows.xlsx"]),
+    ("xlsxwriter.Workbook.close", ["extract", SEED["002"], "-o", "OUT/rows.xlsx"]),
     ("pandas.DataFrame.to_csv", ["extract", SEED["002"], "-o", "OUT/rows.csv"]),
     ("pandas.DataFrame.to_csv", ["catalogue", "export", "-o", "OUT/codes.csv"]),
-    ("openpyxl.Workbook.save", ["catalogue", "export", "-o", "OUT/codes.xlsx"]),
+    ("xlsxwriter.Workbook.close", ["catalogue", "export", "-o", "OUT/codes.xlsx"]),
     ("shutil.copyfile", ["learn", "REVIEWED"]),  # the first learn copies the bundled catalogue for the user
 ])
 def test_full_disk_is_one_line_exit_3_and_nothing_half_written(tmp_path, monkeypatch, patch, args):
