@@ -108,10 +108,12 @@ def write_jsonl(fh, df: pd.DataFrame) -> None:
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:
-    """CSV with a BOM (so that Excel reads the Chinese), every cell and header escaped."""
+    """CSV with a BOM (so that Excel reads the Chinese), CRLF rows, every cell and header escaped."""
     safe = df.map(cell_text) if len(df) else df.copy()
     safe.columns = [cell_text(str(c)) for c in df.columns]
-    safe.to_csv(path, index=False, encoding="utf-8-sig")
+    # CRLF rows (RFC 4180): a cell holding a lone CR is then quoted, never a row break that would
+    # start the next "row" with whatever follows it
+    safe.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def write_sheet(wb, name: str, df: pd.DataFrame) -> None:

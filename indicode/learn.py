@@ -17,6 +17,7 @@ be used are reported with file, row and why (with a did-you-mean for a near-miss
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 import unicodedata
@@ -29,7 +30,7 @@ from .catalogue.export import original_text
 from .catalogue.readers.detect import XLSX_MAGIC, load
 from .catalogue.records import InputError
 from .catalogue.store import NIL, Catalogue, Proposed
-from .catalogue.textio import fold
+from .catalogue.textio import fold, read_text
 
 # The review workbook's sheets and the headers learn reads back (review_sheet writes them).
 ROWS_SHEET, DISTINCT_SHEET, LEGEND_SHEET, SUMMARY_SHEET, OPTIONS_SHEET = "逐行审核", "按文本审核", "说明", "汇总", "选项"
@@ -126,10 +127,13 @@ def _tables(path: Path) -> list[tuple[str, list[list[str]]]]:
             return out
         wb.close()
         return [("", load(path)[1])]
-    rows = load(path)[1]
-    if path.suffix.lower() == ".csv":  # undo the CSV escaping of indicode's own outputs
-        rows = [[original_text(c) for c in r] for r in rows]
-    return [("", rows)]
+    if path.suffix.lower() == ".csv":
+        # indicode's own CSV (comma-separated, cells escaped): read as such, the escaping undone;
+        # any other table through the document reader, which also guesses its dialect
+        rows = [[original_text(c) for c in r] for r in csv.reader(io.StringIO(read_text(path)))]
+        if rows and any(_fold(h) in CODE_COLS for h in rows[0]):
+            return [("", rows)]
+    return [("", load(path)[1])]
 
 
 def _near_codes(code: str, name: str, cat: Catalogue) -> list[str]:

@@ -394,3 +394,56 @@ def test_interrupt_is_exit_130_and_nothing_written(tmp_path, monkeypatch):
     r = runner.invoke(app, ["catalogue", "build", str(SEED["000"]), "-o", str(out)])
     assert r.exit_code == 130 and _one_error(r.stderr) and "interrupted" in r.stderr
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- the rule, on any text
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+RISKY_TEXT = st.text(alphabet=st.sampled_from(list("=+-@'\t\r\n ,\"A1中文%|!()") + ["\x00", "\x07"]), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(RISKY_TEXT, min_size=2, max_size=2), min_size=1, max_size=6))
+def test_any_text_round_trips_and_never_runs(tmp_path_factory, cells):
+    """Whatever the cells hold: the CSV never starts a cell with a formula character and gives the
+    text back by the documented rule; the workbook holds it as text (no <f>), unchanged but for the
+    characters XML cannot hold."""
+    import pandas as pd
+
+    from indicode.catalogue.export import write_frames
+
+    tmp = tmp_path_factory.mktemp("prop")
+    df = pd.DataFrame(cells, columns=["a", "=b"])
+    write_frames(tmp / "o.csv", {"rows": df})
+    with open(tmp / "o.csv", encoding="utf-8-sig", newline="") as fh:
+        back = list(csv.reader(fh))
+    assert not [v for row in back for v in row if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert [[original_text(v) for v in row] for row in back[1:]] == cells
+    write_frames(tmp / "o.xlsx", {"rows": df})
+    assert "<f>" not in _sheet_xml(tmp / "o.xlsx")
+    ws = openpyxl.load_workbook(tmp / "o.xlsx").active
+    got = [[c.value or "" for c in row] for row in ws.iter_rows(min_row=2, max_col=2)]
+    # XML cannot hold NUL or BEL (U+FFFD instead); a CR is stored as OOXML's _x000D_, which Excel reads as CR
+    clean = [[v.replace("\x00", "\ufffd").replace("\x07", "\ufffd").replace("\r", "_x000D_") for v in row]
+             for row in cells]
+    assert got == clean
+
+
+def test_learn_reads_back_escaped_csv_cells(tmp_catalogue, tmp_path):
+    """A reviewer fills in the CSV indicode wrote: texts that start with a formula character come
+    back without the apostrophe the CSV gave them."""
+    import pandas as pd
+
+    from indicode.catalogue.export import write_frames
+
+    df = pd.DataFrame({"indicator": ["=按时完成率", "-年度目标完成率", "'引号开头"], "class": ["13", "11", "11"],
+                       "code": ["", "", ""], "reviewer_code": ["113000297", "NIL", "NIL"]})
+    out = tmp_path / "reviewed.csv"
+    write_frames(out, {"rows": df})
+    assert "'=按时完成率" in out.read_text(encoding="utf-8-sig")
+    r = runner.invoke(app, ["learn", str(out), "-c", str(tmp_catalogue)])
+    assert r.exit_code == 0, r.output
+    assert {(l.text, l.code) for l in Catalogue.load(tmp_catalogue).learned} == {
+        ("=按时完成率", "113000297"), ("-年度目标完成率", "NIL"), ("'引号开头", "NIL")}
