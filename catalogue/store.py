@@ -523,6 +523,15 @@ class Catalogue:
             scored.append((rank, len(e.name), e.code, e))
         return [s[-1] for s in sorted(scored)[:limit]]
 
+    def codes_named(self, name: str) -> list[str]:
+        """Codes one of whose spellings is `name` (width- and case-folded); indexed on first use."""
+        if not hasattr(self, "_by_name"):
+            self._by_name: dict[str, list[str]] = {}
+            for e in self.entries.values():
+                for n in e.names:
+                    self._by_name.setdefault(fold(n), []).append(e.code)
+        return list(dict.fromkeys(self._by_name.get(fold(name), [])))
+
     def lookup_proposed(self, query: str, klass: str = "", limit: int = 50) -> list[Proposed]:
         """Proposed codes by code, code prefix or part of their name or text (shown apart from the
         catalogue's own codes)."""

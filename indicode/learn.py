@@ -143,8 +143,7 @@ def _near_codes(code: str, name: str, cat: Catalogue) -> list[str]:
 
     out = []
     if name:
-        f = fold(name)
-        out += [e.code for e in cat.entries.values() if any(fold(n) == f for n in e.names)]
+        out += cat.codes_named(name)
     near = process.extract(code, list(cat.entries), scorer=Levenshtein.distance, score_cutoff=2, limit=5)
     out += [c for c, _, _ in sorted(near, key=lambda t: (t[1], t[0]))]
     out = list(dict.fromkeys(out))[:3]

@@ -260,3 +260,17 @@ def test_unwritable_data_folder(tmp_path, monkeypatch, kind):
     if kind != "a file":
         assert list(data.iterdir()) == []
         data.chmod(0o755)
+
+
+def test_a_bug_is_still_one_line_and_debug_shows_it(monkeypatch):
+    from indicode.catalogue.store import Catalogue
+
+    def broken(self):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(Catalogue, "stats", broken)
+    r = runner.invoke(app, ["catalogue", "stats"])
+    assert r.exit_code == 1 and "internal error (ZeroDivisionError" in one_error(r)
+    monkeypatch.setenv("INDICODE_DEBUG", "1")
+    r = runner.invoke(app, ["catalogue", "stats"])
+    assert isinstance(r.exception, ZeroDivisionError)
