@@ -30,7 +30,7 @@ from .catalogue.export import original_text
 from .catalogue.readers.detect import XLSX_MAGIC, load
 from .catalogue.records import InputError
 from .catalogue.store import NIL, Catalogue, Proposed
-from .catalogue.textio import fold, read_text
+from .catalogue.textio import read_text
 
 # The review workbook's sheets and the headers learn reads back (review_sheet writes them).
 ROWS_SHEET, DISTINCT_SHEET, LEGEND_SHEET, SUMMARY_SHEET, OPTIONS_SHEET = "逐行审核", "按文本审核", "说明", "汇总", "选项"
