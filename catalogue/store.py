@@ -445,6 +445,28 @@ def in_class(e: Entry, klass: str) -> bool:
     return e.code.startswith(klass)
 
 
+def read_entries(con: sqlite3.Connection, codes: list[str] | None = None, path: Path | None = None) -> list[Entry]:
+    """Entries of an open catalogue, in code order: all of them, or only `codes`; a JSON column that
+    does not parse is a damaged catalogue (InputError naming `path`), not a traceback."""
+    where, args = "", []
+    if codes is not None:
+        where, args = f"WHERE code IN ({','.join('?' * len(codes))})", list(codes)
+    names: dict[str, dict[str, int]] = {}
+    for code, name, count, _ in con.execute(
+            f"SELECT code, name, count, canonical FROM names {where} ORDER BY code, canonical DESC, count DESC, rowid",
+            args):
+        names.setdefault(code, {})[name] = count
+    entries = []
+    for r in con.execute('SELECT code, name, level1, level2, valid, count, filed, sources, projects, "values" '
+                         f"FROM codes {where} ORDER BY code", args):
+        cols = [_json_column(path, r[0], col, raw, want)
+                for col, raw, want in zip(("filed", "sources", "projects", "values"), r[6:10], (dict, list, list, list))]
+        entries.append(Entry(code=r[0], name=r[1], level1=r[2], level2=r[3], valid=bool(r[4]), count=r[5],
+                             filed=cols[0], sources=cols[1], projects=cols[2], values=cols[3],
+                             names=names.get(r[0], {r[1]: r[5]})))
+    return entries
+
+
 class Catalogue:
     """The catalogue loaded into memory: lookups by code, prefix, class and name."""
 
@@ -465,18 +487,7 @@ class Catalogue:
         path = Path(path) if path else default_path()
         con = _open_checked(path)
         try:
-            entries = []
-            names: dict[str, dict[str, int]] = {}
-            for code, name, count, _ in con.execute(
-                    "SELECT code, name, count, canonical FROM names ORDER BY code, canonical DESC, count DESC, rowid"):
-                names.setdefault(code, {})[name] = count
-            for r in con.execute('SELECT code, name, level1, level2, valid, count, filed, sources, projects, "values" '
-                                 "FROM codes ORDER BY code"):
-                cols = [_json_column(path, r[0], col, raw, want)
-                        for col, raw, want in zip(("filed", "sources", "projects", "values"), r[6:10], (dict, list, list, list))]
-                entries.append(Entry(code=r[0], name=r[1], level1=r[2], level2=r[3], valid=bool(r[4]), count=r[5],
-                                     filed=cols[0], sources=cols[1], projects=cols[2], values=cols[3],
-                                     names=names.get(r[0], {r[1]: r[5]})))
+            entries = read_entries(con, path=path)
             anomalies = [Anomaly(*r) for r in con.execute("SELECT kind, code, name, detail FROM anomalies ORDER BY rowid")]
             fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()[0]
             learned = [Learned(*r) for r in con.execute(LEARNED_SQL)]
