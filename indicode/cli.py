@@ -459,7 +459,7 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     if links or proposals:
         record_decisions(target, links, proposals)
     for line in review.refused + review.conflicts:
-        typer.echo(f"refused: {line}", err=True)
+        typer.echo(f"refused: {' '.join(line.split())}", err=True)  # one line, whatever a cell held
     rows = sum(d.rows for d in review.decisions)
     typer.echo(f"learned {len(links)} decisions ({rows} rows) and {len(proposals)} proposed new codes into {target}; "
                f"refused {len(review.refused)} cells, {len(review.conflicts)} conflicts", err=True)

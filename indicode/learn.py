@@ -150,14 +150,10 @@ def _near_codes(code: str, name: str, cat: Catalogue) -> list[str]:
     return [f"{c}-{cat.entries[c].name}" for c in out]
 
 
-def _unknown(raw: str, code: str, name: str, cat: Catalogue, propose_hint: bool) -> str:
-    msg = f"reviewer code '{raw}' is not in the catalogue"
+def _not_in_catalogue(code: str, name: str, cat: Catalogue) -> str:
+    """`is not in the catalogue`, with a did-you-mean when a code is close."""
     near = _near_codes(code, name, cat)
-    if near:
-        msg += " - did you mean " + " or ".join(near) + "?"
-    if propose_hint and CODE_RE.match(code) and name:
-        msg += f" (to propose it as a new code write 新:{code}-{name}, or run learn --propose)"
-    return msg
+    return "is not in the catalogue" + (" - did you mean " + " or ".join(near) + "?" if near else "")
 
 
 def _proposal(raw: str, body: str, level2: str, text: str, cat: Catalogue, where: str,
@@ -191,7 +187,10 @@ def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, wh
     cell = _fold(raw)
     low = cell.lower()
     if low in CONFIRM:
-        return (_fold(suggested) or NIL), None
+        code = _fold(suggested)
+        if code and cat.get(code) is None:  # a code the document wrote, unknown to the catalogue
+            return f"'{raw}' confirms the document's code {code}, which {_not_in_catalogue(code, '', cat)}"
+        return (code or NIL), None
     if low in NIL_WORDS:
         return NIL, None
     m = PROPOSE_RE.match(cell)
@@ -208,7 +207,10 @@ def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, wh
     if propose and name and CODE_RE.match(code):
         p = _proposal(raw, f"{code}-{name}", level2, text, cat, where, reviewer)
         return p if isinstance(p, str) else (p.code, p)
-    return _unknown(raw, code, name, cat, propose_hint=True)
+    msg = f"reviewer code '{raw}' {_not_in_catalogue(code, name, cat)}"
+    if CODE_RE.match(code) and name:
+        msg += f" (to propose it as a new code write 新:{code}-{name}, or run learn --propose)"
+    return msg
 
 
 def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_col: str | None = None,

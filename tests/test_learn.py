@@ -81,6 +81,14 @@ def test_confirming_a_no_match_row_means_no_code(tmp_catalogue, tmp_path):
     assert learned(tmp_catalogue) == {("项目收益率", "11"): NIL}
 
 
+def test_confirming_an_unknown_written_code_is_refused(tmp_catalogue, tmp_path):
+    r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["验收合格率,12,112000288,ok", '"多行\n备注",12,,"待\n定"']))
+    assert r.exit_code == 1
+    assert "'ok' confirms the document's code 112000288, which is not in the catalogue - did you mean" in r.stderr
+    assert any(l.startswith("refused: ") and "'待 定' is neither a code" in l for l in r.stderr.splitlines())
+    assert learned(tmp_catalogue) == {}
+
+
 def test_did_you_mean_for_near_miss_codes(tmp_catalogue, tmp_path):
     r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["甲,12,,11200027",                # a digit dropped
                                                      "乙,12,,112000372",               # a digit changed
