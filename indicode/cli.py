@@ -504,22 +504,24 @@ def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indi
 def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
           port: int = typer.Option(8000, help="Port (0: any free port, printed at start)."),
           token: str = typer.Option("", envvar="INDICODE_TOKEN", help="Token feedback must carry on a non-loopback address."),
+          allow_host: List[str] = typer.Option([], "--allow-host", help="Another host name (or IP) clients use to reach "
+                                               "this server; repeatable. Requests naming any other Host are refused."),
+          timeout: float = typer.Option(10.0, min=0.1, max=600, help="Seconds a request's headers, and then its body, may take to arrive."),
           catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
-    """HTTP API (OpenAPI at /openapi.json) and the drafting page at /."""
-    from .server import is_loopback, make_server
+    """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
+    from .server import is_loopback, serve as run
 
     linker = _linker(catalogue, model)
     linker.suggest("预热", "")  # load everything before the first request
-    server = make_server(linker, host, port, token)
     if not is_loopback(host) and not token:
         typer.echo("note: not on loopback and no --token: feedback is disabled", err=True)
-    typer.echo(f"indicode serving http://{host}:{server.server_address[1]}/  ({len(linker.cat)} codes)", err=True)
     try:
-        server.serve_forever()
+        run(linker, host, port, token, allow_host, timeout,
+            on_ready=lambda url: typer.echo(f"indicode serving {url}  ({len(linker.cat)} codes)", err=True))
+    except OSError as exc:
+        fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})")
     except KeyboardInterrupt:
         pass
-    finally:
-        server.server_close()
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -35,3 +35,66 @@ def running_server(*args: str, env: dict | None = None, timeout: float = 60.0):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def call(url, path, params=None, body=None, headers=None, raw=None, method=None):
+    """(status, decoded JSON) of one request; the body is JSON unless `raw` bytes are given."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    full = url + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(full, data=data, headers={"Content-Type": "application/json", **(headers or {})},
+                                 method=method or ("POST" if data is not None else "GET"))
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read().decode())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode())
+
+
+def raw_exchange(url: str, data: bytes, timeout: float = 30.0) -> tuple[int, dict, dict]:
+    """Send bytes as they are on a new connection; (status, headers, JSON body) of the answer, or
+    status 0 when the server closed the connection without one."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    with socket.create_connection((u.hostname, u.port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            head, sep, body = out.partition(b"\r\n\r\n")
+            if sep:
+                hdrs = dict(line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:])
+                hdrs = {k.lower(): v for k, v in hdrs.items()}
+                if len(body) >= int(hdrs.get("content-length", 10**9)):
+                    break
+    if not out:
+        return 0, {}, {}
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    hdrs = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
+    return int(lines[0].split()[1]), hdrs, json.loads(body.decode() or "null")
+
+
+def copy_bundled(folder) -> "Path":
+    """A private copy of the bundled catalogue in `folder` (a server may write to it)."""
+    import shutil
+    from pathlib import Path
+
+    from indicode.catalogue.store import BUNDLED_DB
+
+    path = Path(folder) / "catalogue.sqlite"
+    shutil.copy(BUNDLED_DB, path)
+    return path

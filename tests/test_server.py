@@ -1,37 +1,16 @@
-"""The HTTP API against a real server process on loopback."""
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
+"""The HTTP API against a real server process on loopback: answers, validation, JSON errors."""
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from indicode.catalogue.store import Catalogue
-from server_proc import running_server
-
-
-def call(url, path, params=None, body=None, headers=None, raw=None):
-    full = url + path + ("?" + urllib.parse.urlencode(params) if params else "")
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(full, data=data, headers={"Content-Type": "application/json", **(headers or {})},
-                                 method="POST" if data is not None else "GET")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read().decode())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode())
+from server_proc import call, copy_bundled, running_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import shutil
-
-    from indicode.catalogue.store import BUNDLED_DB
-
     d = tmp_path_factory.mktemp("srv")
-    cat = d / "catalogue.sqlite"
-    shutil.copy(BUNDLED_DB, cat)
+    cat = copy_bundled(d)
     with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(d / "cache")}) as url:
         yield url, cat
 
@@ -42,7 +21,11 @@ def test_suggest_and_openapi(server):
     assert st == 200 and len(d["candidates"]) == 3 and d["candidates"][0]["class"] == "31"
     assert d["decision"] in ("accept", "review") and d["code"].startswith("331")
     st, spec = call(url, "/openapi.json")
-    assert st == 200 and spec["openapi"].startswith("3.") and "/api/feedback" in spec["paths"]
+    assert st == 200 and spec["openapi"].startswith("3.")
+    assert {"/api/suggest", "/api/codes/{code}", "/api/lookup", "/api/feedback", "/api/health", "/reconcile"} <= set(spec["paths"])
+    # the framework documents the validation it does
+    params = {p["name"]: p for p in spec["paths"]["/api/suggest"]["get"]["parameters"]}
+    assert params["text"]["schema"]["maxLength"] == 200 and params["k"]["schema"]["maximum"] == 50
 
 
 def test_code_detail_and_lookup(server):
@@ -52,15 +35,27 @@ def test_code_detail_and_lookup(server):
     st, found = call(url, "/api/lookup", {"q": "113", "limit": 50})
     assert st == 200 and found["results"] and all(r["code"].startswith("113") for r in found["results"])
     st, found = call(url, "/api/lookup", {"q": "满意度", "class": "31"})
-    assert st == 200 and all(r["level2"] == "31" for r in found["results"])
+    assert st == 200 and found["results"] and all(r["level2"] == "31" for r in found["results"])
+
+
+def test_health_tells_what_is_served(server):
+    url, cat = server
+    st, h = call(url, "/api/health")
+    assert st == 200 and h["ok"] is True and h["codes"] == len(Catalogue.load(cat))
+    assert h["fingerprint"] == Catalogue.load(cat).fingerprint
 
 
 @pytest.mark.parametrize("path,params,status,field", [
-    ("/api/suggest", {}, 400, "text"),
-    ("/api/suggest", {"text": "x", "k": "0"}, 400, "k"),
-    ("/api/suggest", {"text": "x", "k": "abc"}, 400, "k"),
-    ("/api/suggest", {"text": "x", "class": "99"}, 400, "class"),
-    ("/api/suggest", {"text": "长" * 201}, 400, "text"),
+    ("/api/suggest", {}, 422, "text"),
+    ("/api/suggest", {"text": "   "}, 422, "text"),
+    ("/api/suggest", {"text": "x", "k": "0"}, 422, "k"),
+    ("/api/suggest", {"text": "x", "k": "abc"}, 422, "k"),
+    ("/api/suggest", {"text": "x", "k": "9" * 5000}, 414, None),
+    ("/api/suggest", {"text": "x", "class": "99"}, 422, "class"),
+    ("/api/suggest", {"text": "x", "class": "3a"}, 422, "class"),
+    ("/api/suggest", {"text": "长" * 201}, 422, "text"),
+    ("/api/suggest", {"text": "a\x00b"}, 422, "text"),
+    ("/api/lookup", {"q": "x", "limit": "51"}, 422, "limit"),
     ("/api/codes/000000000", None, 404, "code"),
     ("/api/nothing", None, 404, None),
 ])
@@ -70,16 +65,20 @@ def test_bad_input_gets_json_errors(server, path, params, status, field):
     assert d.get("field") == field
 
 
-def test_size_limits_and_methods(server):
+def test_size_limits_and_methods_answer_in_json(server):
     url, _ = server
     st, d = call(url, "/api/suggest", {"text": "x", "value": "v" * 3000})
     assert st == 414 and "query string" in d["error"]
     st, d = call(url, "/api/feedback", raw=b"{" + b" " * 10000 + b"}")
-    assert st == 413
+    assert st == 413 and "8192" in d["error"]
     st, d = call(url, "/api/feedback", raw=b"not json")
-    assert st == 400 and "JSON" in d["error"]
+    assert st == 422 and "JSON" in d["error"]
     st, d = call(url, "/api/suggest", raw=b"{}")
+    assert st == 405 and "POST" in d["error"]
+    st, d = call(url, "/api/feedback")
     assert st == 405
+    st, d = call(url, "/api/health", method="DELETE")
+    assert st == 405 and d["error"]
 
 
 def test_concurrent_requests_are_answered_correctly(server):
@@ -94,24 +93,21 @@ def test_concurrent_requests_are_answered_correctly(server):
 
 def test_feedback_is_stored_like_learn(server):
     url, cat = server
+    before = len(Catalogue.load(cat).learned)
     st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
     assert st == 200 and d["stored"]["code"] == "113001668"
     learned = Catalogue.load(cat).learned
-    assert [(l.text, l.level2, l.code, l.reviewer, l.source) for l in learned] == [
+    assert [(l.text, l.level2, l.code, l.reviewer, l.source) for l in learned[before:]] == [
         ("租金支付及时率", "13", "113001668", "李", "web feedback")]
     st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
     assert (s["decision"], s["code"], s["reason"]) == ("accept", "113001668", "learned")
-    st, d = call(url, "/api/feedback", body={"text": "x", "code": "123"})
-    assert st == 400 and d["field"] == "code"
+    st, d = call(url, "/api/feedback", body={"text": "x", "code": "123456789"})
+    assert st == 422 and d["field"] == "code"
+    assert len(Catalogue.load(cat).learned) == before + 1
 
 
 def test_feedback_off_loopback_needs_the_token(tmp_path):
-    import shutil
-
-    from indicode.catalogue.store import BUNDLED_DB
-
-    cat = tmp_path / "c.sqlite"
-    shutil.copy(BUNDLED_DB, cat)
+    cat = copy_bundled(tmp_path)
     body = {"text": "验收合格率", "class": "12", "code": "112000287"}
     with running_server("--host", "0.0.0.0", "--token", "s3cret", "-c", str(cat)) as url:
         assert call(url, "/api/suggest", {"text": "验收合格率"})[0] == 200  # reading needs no token
@@ -119,6 +115,7 @@ def test_feedback_off_loopback_needs_the_token(tmp_path):
         assert st == 403 and "token" in d["error"]
         st, d = call(url, "/api/feedback", body=body, headers={"X-Indicode-Token": "wrong"})
         assert st == 403
+        assert Catalogue.load(cat).learned == []
         st, d = call(url, "/api/feedback", body=body, headers={"X-Indicode-Token": "s3cret"})
         assert st == 200
     with running_server("--host", "0.0.0.0", "-c", str(cat)) as url:
@@ -126,9 +123,13 @@ def test_feedback_off_loopback_needs_the_token(tmp_path):
         assert st == 403 and "disabled" in d["error"]
 
 
-def test_which_addresses_count_as_loopback():
-    from indicode.server import is_loopback
+def test_which_addresses_count_as_loopback_and_which_hosts_are_served():
+    from indicode.server import is_loopback, served_hosts
 
     assert is_loopback("127.0.0.1") and is_loopback("127.1.2.3") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("") and not is_loopback("192.168.1.5")
     assert not is_loopback("example.org")
+    assert served_hosts("127.0.0.1", 8000) == {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}
+    assert served_hosts("indicode.example.org", 80) == {"indicode.example.org:80", "indicode.example.org"}
+    assert "10.1.2.3:8000" in served_hosts("0.0.0.0", 8000, ["10.1.2.3"])
+    assert "evil.example:8000" not in served_hosts("0.0.0.0", 8000)

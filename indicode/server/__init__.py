@@ -1,0 +1,13 @@
+"""`indicode serve`: the HTTP API, the drafting page and the Reconciliation Service API.
+
+FastAPI (validation, OpenAPI, a thread pool for the endpoints) on uvicorn (its h11 protocol with a
+deadline for request heads and a connection cap), behind a Guard that checks the Host, the limits
+and the body deadline. Modules: `service` (the Linker in use, kept in step with the catalogue file),
+`app` (page and /api), `reconcile` (/reconcile), `guard` (ASGI middleware), `protocol` (h11),
+`run` (binding and start-up).
+"""
+from .app import create_app
+from .run import is_loopback, serve, served_hosts
+from .service import Service
+
+__all__ = ["Service", "create_app", "is_loopback", "serve", "served_hosts"]

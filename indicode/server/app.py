@@ -1,0 +1,158 @@
+"""The FastAPI application: the drafting page and `/api/…`, a thin layer over the Linker and the
+catalogue (`indicode.api.Matcher` makes the same calls). Validation, the OpenAPI document and the
+thread pool come from FastAPI: the endpoints are plain functions, run in its worker threads, so
+suggestions run side by side (the Service swaps the Linker when the catalogue changes; no lock is
+held while suggesting). Every error is JSON: `{"error": "...", "field": "..."}`.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Path as PathParam, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..catalogue.classes import LEVEL1, LEVEL2
+from ..catalogue.export import entry_dict
+from ..catalogue.records import InputError
+from ..catalogue.store import NIL
+from .service import Service, Unavailable
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+MAX_TEXT = 200  # characters of an indicator text
+MAX_K = 50
+CLASS_PATTERN = "^(" + "|".join(sorted({**LEVEL1, **LEVEL2})) + ")?$"  # '' or a class of the tree
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"  # something to read, no control characters
+CODE_PATTERN = rf"^({NIL}|[0-9]{{9,10}})$"
+# the page: its own scripts and styles only, never inside another site's frame
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                           "img-src 'self' data:; frame-ancestors 'none'; form-action 'none'",
+                "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+
+Text = Annotated[str, Query(min_length=1, max_length=MAX_TEXT, pattern=TEXT_PATTERN, description="the indicator as written")]
+Class = Annotated[str, Query(alias="class", pattern=CLASS_PATTERN, description="class digits: 1-4 or 11 … 43")]
+
+
+class Feedback(BaseModel):
+    """A reviewer's decision on one text: `code` confirms or corrects (a catalogue code), or `NIL`
+    says no code fits."""
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    text: str = Field(min_length=1, max_length=MAX_TEXT, pattern=TEXT_PATTERN)
+    klass: str = Field("", alias="class", pattern=CLASS_PATTERN)
+    code: str = Field(pattern=CODE_PATTERN, description="a catalogue code, or NIL")
+    reviewer: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
+def error_body(message: str, field: str = "") -> dict:
+    return {"error": message, **({"field": field} if field else {})}
+
+
+def create_app(service: Service, token: str = "", needs_token: bool = False) -> FastAPI:
+    """The app serving `service`. `needs_token`: feedback must carry `token` (off loopback)."""
+    app = FastAPI(title="indicode", version=__version__, docs_url=None, redoc_url=None,
+                  description="Suggest Guangdong performance-indicator codes, look codes up, record feedback; "
+                              "W3C Reconciliation Service API 0.2 at /reconcile.")
+    index_html = (STATIC / "index.html").read_bytes()
+
+    # ------------------------------------------------------------------ errors, all JSON
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such path {request.url.path}"
+        elif exc.status_code == 405:
+            detail = f"{request.method} not allowed on {request.url.path}"
+        return JSONResponse(error_body(detail, getattr(exc, "field", "")), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        err = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        if err.get("type") == "json_invalid":
+            return JSONResponse(error_body("the body is not valid JSON"), 422)
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "body", "path", "header")]
+        field = loc[0] if loc else ""
+        return JSONResponse(error_body(f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}", field), 422)
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError):
+        return JSONResponse(error_body(str(exc), "code" if "'code'" in str(exc) else ""), 422)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable):
+        return JSONResponse(error_body(f"the catalogue cannot be served: {exc}"), 503, headers={"Retry-After": "2"})
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception):
+        return JSONResponse(error_body(f"internal error ({type(exc).__name__}); see the server's log"), 500)
+
+    # ------------------------------------------------------------------ the page and the API
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page():
+        return HTMLResponse(index_html, headers=PAGE_HEADERS)
+
+    @app.get("/api/health", summary="Whether the catalogue can be served, and which one")
+    def health():
+        h = service.health()
+        return JSONResponse(h, 200 if h["ok"] else 503)
+
+    @app.get("/api/suggest", summary="Ranked codes for an indicator text, with a decision and why")
+    def suggest(text: Text, klass: Class = "",
+                value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="target value, e.g. ≥95%")] = "",
+                k: Annotated[int, Query(ge=1, le=MAX_K, description="how many codes")] = 5):
+        return service.linker().suggest(text.strip(), klass, value.strip(), k).to_dict()
+
+    @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies")
+    def code(code: Annotated[str, PathParam(max_length=20)]):
+        cat = service.linker().cat
+        e = cat.get(code)
+        if e is None:
+            exc = HTTPException(404, f"no code {code} in the catalogue")
+            exc.field = "code"
+            raise exc
+        return {**entry_dict(e), "anomalies": [asdict(a) for a in cat.anomalies_of(code)]}
+
+    @app.get("/api/lookup", summary="Codes by exact code, code prefix or (part of) a name")
+    def lookup(q: Annotated[str, Query(min_length=1, max_length=MAX_TEXT, pattern=TEXT_PATTERN)],
+               klass: Annotated[str, Query(alias="class", pattern=r"^[0-9]{0,10}$", description="class or code prefix")] = "",
+               limit: Annotated[int, Query(ge=1, le=MAX_K)] = 20):
+        q = q.strip()
+        return {"query": q, "results": [entry_dict(e) for e in service.linker().cat.lookup(q, klass, limit)]}
+
+    def same_origin_write(request: Request,
+                          x_indicode_token: Annotated[str, Header(max_length=200)] = "") -> None:
+        """Writes come only from the page itself: a JSON body (an HTML form or a no-cors fetch cannot
+        send one without the browser asking first), an Origin, when the browser sends one, equal to
+        ours, and on a non-loopback address the start-up token."""
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            raise HTTPException(415, "feedback must be sent as application/json")
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        origin = request.headers.get("origin")
+        if origin is not None and origin.lower() != own.lower():
+            raise HTTPException(403, f"feedback from another origin ({origin}) is refused")
+        site = request.headers.get("sec-fetch-site")
+        if site is not None and site not in ("same-origin", "none"):
+            raise HTTPException(403, f"feedback from a {site} page is refused")
+        if needs_token:
+            if not token:
+                raise HTTPException(403, "feedback is disabled on a non-loopback address unless the server was started with a token")
+            if not hmac.compare_digest(x_indicode_token.encode(), token.encode()):
+                raise HTTPException(403, "feedback needs the server's token (header X-Indicode-Token)")
+
+    @app.post("/api/feedback", dependencies=[Depends(same_origin_write)],
+              summary="Confirm or correct a suggestion (stored like `indicode learn`)")
+    def feedback(fb: Feedback):
+        return service.learn(fb.text.strip(), fb.klass, fb.code, fb.reviewer.strip() or "web")
+
+    from .reconcile import router
+
+    app.include_router(router(service))
+    return app

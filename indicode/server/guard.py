@@ -1,0 +1,136 @@
+"""The door of the service (an ASGI middleware around the FastAPI app): who may ask, and how much.
+
+Before the app sees a request: the Host must be one this server serves (a foreign Host is DNS
+rebinding or a misdirected request), the query string and body must fit their limits whatever
+Content-Length says (the body is read here, with a cap and a deadline, chunked or not), and at most
+`max_inflight` requests run at once. Everything refused is answered in JSON. The reconciliation
+endpoints (read-only) get CORS headers; nothing else does.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    query: int  # bytes of query string
+    body: int  # bytes of request body
+
+
+HEADER_LIMIT = 16384  # bytes of all request headers (h11 enforces it only on a head still arriving)
+API_LIMITS = Limits(query=2048, body=8192)
+RECONCILE_LIMITS = Limits(query=16384, body=65536)  # a batch of queries from OpenRefine
+RECONCILE = "/reconcile"
+
+
+def is_reconcile(path: str) -> bool:
+    return path == RECONCILE or path.startswith(RECONCILE + "/")
+
+
+async def send_json(send, status: int, obj: dict, close: bool = False, extra: list | None = None) -> None:
+    body = json.dumps(obj, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+               (b"x-content-type-options", b"nosniff")] + (extra or [])
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+CORS = [(b"access-control-allow-origin", b"*")]
+PREFLIGHT = CORS + [(b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+                    (b"access-control-allow-headers", b"content-type"), (b"access-control-max-age", b"600")]
+
+
+class Guard:
+    """ASGI middleware: host check, limits, body deadline, in-flight cap, CORS for /reconcile."""
+
+    def __init__(self, app, hosts: set[str], timeout: float = 10.0, max_inflight: int = 64):
+        self.app, self.hosts, self.timeout, self.max_inflight = app, {h.lower() for h in hosts}, timeout, max_inflight
+        self.inflight = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1").lower()
+        if host not in self.hosts:
+            return await send_json(send, 421, {"error": f"this server does not serve the host {host or '(none)'!r}"},
+                                   close=True)
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > HEADER_LIMIT:
+            return await send_json(send, 431, {"error": f"request headers larger than {HEADER_LIMIT} bytes"}, close=True)
+        path = scope["path"]
+        limits = RECONCILE_LIMITS if is_reconcile(path) else API_LIMITS
+        if len(scope["query_string"]) > limits.query:
+            return await send_json(send, 414, {"error": f"query string longer than {limits.query} bytes"})
+        if is_reconcile(path) and scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT})
+            return await send({"type": "http.response.body", "body": b""})
+        if self.inflight >= self.max_inflight:
+            return await send_json(send, 503, {"error": "too many requests at once; try again"}, extra=[(b"retry-after", b"1")])
+        self.inflight += 1
+        try:
+            try:
+                body = await self._read_body(headers, receive, limits.body)
+            except BodyError as exc:  # the rest of the body is never read: the connection closes
+                return await send_json(send, exc.status, {"error": exc.message}, close=True)
+            await self.app(scope, _replay(body, receive), _with_headers(send, CORS if is_reconcile(path) else []))
+        finally:
+            self.inflight -= 1
+
+    async def _read_body(self, headers: dict, receive, cap: int) -> bytes:
+        """The whole body, at most `cap` bytes, within the deadline (h11 has already refused a
+        Content-Length that is not a number)."""
+        length = headers.get(b"content-length")
+        if length is not None and int(length) > cap:
+            raise BodyError(413, f"request body larger than {cap} bytes")
+        if length is None and b"transfer-encoding" not in headers:
+            return b""
+        chunks, size = [], 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        while True:
+            try:
+                msg = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise BodyError(408, f"request body not received within {self.timeout:g} s") from None
+            if msg["type"] == "http.disconnect":
+                raise BodyError(400, "client went away before the body was sent")
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > cap:
+                raise BodyError(413, f"request body larger than {cap} bytes")
+            chunks.append(chunk)
+            if not msg.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _replay(body: bytes, receive):
+    """A receive() that gives the app the body already read, then whatever comes next."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _with_headers(send, extra: list):
+    async def wrapped(msg):
+        if msg["type"] == "http.response.start":
+            msg = {**msg, "headers": list(msg.get("headers", [])) + extra + [(b"x-content-type-options", b"nosniff")]}
+        await send(msg)
+
+    return wrapped

@@ -1,0 +1,72 @@
+"""uvicorn's h11 protocol with the three things a service on a desk or a department network needs
+on top: a request head must arrive within a deadline (a half-sent request is not held open for
+ever), the number of open connections is capped, and a request h11 cannot parse (a negative or
+non-numeric Content-Length, an oversized header block) is answered in JSON like every other error.
+"""
+from __future__ import annotations
+
+import json
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .guard import HEADER_LIMIT
+
+
+
+def _raw_json(status: int, reason: str, obj: dict) -> bytes:
+    body = json.dumps(obj, ensure_ascii=False).encode()
+    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n"
+            ).encode() + body
+
+
+class GuardedH11Protocol(H11Protocol):
+    head_timeout = 10.0  # seconds for a request line and headers to arrive
+    max_connections = 256
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer = None
+        if len(self.connections) > self.max_connections:
+            self._refuse(503, "Service Unavailable", "too many open connections; try again")
+            return
+        self._arm_head_timer()
+
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return  # closed already, or a request is under way (its body deadline is the Guard's)
+        if self.conn.trailing_data[0]:  # part of a request arrived
+            self._refuse(408, "Request Timeout", f"request headers not received within {self.head_timeout:g} s")
+        else:
+            self.transport.close()
+
+    def _refuse(self, status: int, reason: str, message: str) -> None:
+        self.transport.write(_raw_json(status, reason, {"error": message}))
+        self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(400, "Bad Request", "invalid HTTP request (malformed request line, headers or Content-Length, "
+                                         f"or headers larger than {HEADER_LIMIT} bytes)")
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_head_timer()
+
+    def connection_lost(self, exc) -> None:
+        if getattr(self, "_head_timer", None) is not None:
+            self._head_timer.cancel()
+        super().connection_lost(exc)
+
+
+def protocol_class(head_timeout: float, max_connections: int = 256) -> type[GuardedH11Protocol]:
+    """The protocol with these settings (uvicorn takes a class)."""
+    return type("IndicodeH11Protocol", (GuardedH11Protocol,),
+                {"head_timeout": head_timeout, "max_connections": max_connections})

@@ -1,0 +1,195 @@
+"""W3C Reconciliation Service API 0.2 at `/reconcile` (what OpenRefine speaks), over the same Linker.
+
+Entities are catalogue codes; types are the level-2 classes (`31` 服务对象满意度 …, each with its
+level-1 class as the broader type); two properties refine a query: `class` (the same as a type) and
+`value`, the target value (指标值), which the linker reads as the kind-of-measure signal. Scores are
+the linker's calibrated chance that the code is right, on a 0-100 scale; `match` is true only for the
+top candidate of an `accept` decision. Read-only: the Guard adds CORS to every answer under this path.
+"""
+from __future__ import annotations
+
+import html
+import json
+from typing import Annotated, Literal
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+
+from .. import __version__
+from ..catalogue.classes import LEVEL1, LEVEL2, is_class
+from ..matcher.linker import Linker, class_label
+from .app import MAX_K, MAX_TEXT
+from .service import Service
+
+MAX_QUERIES = 50  # queries in one batch (OpenRefine sends 10)
+DEFAULT_LIMIT = 5
+SUGGEST_PAGE = 20
+PROPERTIES = {"value": ("指标值", "the target value (e.g. ≥95%, 100%, 及时): tells the kind of measure"),
+              "class": ("二级指标", "the level-2 class digits (11 … 43), the same as a type")}
+Short = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
+class EntityRef(BaseModel):
+    id: Short
+    name: Short | None = None
+
+
+PropertyValue = Short | float | bool | EntityRef
+
+
+class PropertyMapping(BaseModel):
+    pid: Short
+    v: PropertyValue | Annotated[list[PropertyValue], Field(max_length=20)]
+
+
+class ReconQuery(BaseModel):
+    """One query of a batch, as reconciliation-query-batch.json describes it."""
+    model_config = ConfigDict(extra="forbid")
+    query: Short | None = None
+    type: Short | Annotated[list[Short], Field(max_length=20)] | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_K)] | None = None
+    properties: Annotated[list[PropertyMapping], Field(max_length=20)] | None = None
+    type_strict: Literal["any", "should", "all"] | None = None
+
+
+Batch = RootModel[Annotated[dict[Annotated[str, Field(max_length=100)], ReconQuery], Field(max_length=MAX_QUERIES)]]
+
+
+def class_type(level2: str) -> dict:
+    t = {"id": level2, "name": LEVEL2.get(level2) or LEVEL1.get(level2) or level2}
+    if level2 in LEVEL2:
+        t["broader"] = [{"id": level2[0], "name": LEVEL1[level2[0]]}]
+    return t
+
+
+def _first(v) -> str:
+    """A property value as text: the first of a list, an entity's id, a number as written."""
+    if isinstance(v, list):
+        v = v[0] if v else ""
+    if isinstance(v, EntityRef):
+        return v.id
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def answer(linker: Linker, q: ReconQuery) -> dict:
+    """One query's candidates, best first."""
+    types = [q.type] if isinstance(q.type, str) else (q.type or [])
+    klass = next((t for t in types if is_class(t)), "")  # an unknown type is no class
+    value = ""
+    for p in q.properties or []:
+        v = _first(p.v).strip()
+        if p.pid == "class" and is_class(v):
+            klass = v
+        elif p.pid == "value":
+            value = v[:100]
+    text = (q.query or "").strip()
+    if not text:  # nothing to match by name: no indicator can be told from a class or value alone
+        return {"result": []}
+    s = linker.suggest(text, klass, value, q.limit or DEFAULT_LIMIT)
+    return {"result": [{
+        "id": c.code, "name": c.name, "description": f"{class_label(c.level2)} · {c.why}",
+        "score": round(c.score * 100, 1), "match": i == 0 and s.decision == "accept",
+        "type": [class_type(c.level2)] if c.level2 else [],
+        "features": [{"id": k, "value": round(v, 4)} for k, v in c.features.items()],
+    } for i, c in enumerate(s.candidates)]}
+
+
+def parse_batch(raw: str) -> dict[str, ReconQuery]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise HTTPException(400, "'queries' must be a JSON object of queries") from None
+    try:
+        return Batch.model_validate(data).root
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("queries", *e["loc"])} for e in exc.errors(include_input=False)]) from None
+
+
+def router(service: Service) -> APIRouter:
+    r = APIRouter(prefix="/reconcile", tags=["reconciliation"])
+
+    def base(request: Request) -> str:
+        return f"{request.url.scheme}://{request.headers['host']}"
+
+    def manifest(request: Request) -> dict:
+        b = base(request)
+        return {
+            "versions": ["0.2"], "name": "indicode 绩效指标编码 (Guangdong performance-indicator codes)",
+            "identifierSpace": f"{b}/api/codes/", "schemaSpace": f"{b}/reconcile/types/",
+            "serviceVersion": __version__, "documentation": f"{b}/openapi.json",
+            "view": {"url": f"{b}/#code={{{{id}}}}"},
+            "preview": {"url": f"{b}/reconcile/preview?id={{{{id}}}}", "width": 430, "height": 150},
+            "defaultTypes": [class_type(c) for c in LEVEL2],
+            "suggest": {k: {"service_url": b, "service_path": f"/reconcile/suggest/{k}"} for k in ("entity", "type", "property")},
+        }
+
+    def run_batch(raw: str) -> dict:
+        batch = parse_batch(raw)
+        linker = service.linker()  # one catalogue for the whole batch
+        return {key: answer(linker, q) for key, q in batch.items()}
+
+    @r.get("", summary="The service manifest, or answers to `queries` (a JSON batch)")
+    def get_reconcile(request: Request, queries: Annotated[str | None, Query(max_length=16000)] = None):
+        return manifest(request) if queries is None else run_batch(queries)
+
+    @r.post("", summary="Answers to a batch of queries: form field `queries`, or the batch as a JSON body")
+    async def post_reconcile(request: Request):
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await request.body()
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the body is not UTF-8") from None
+        if ctype == "application/x-www-form-urlencoded":
+            fields = parse_qs(text, max_num_fields=10)
+            if "queries" not in fields:
+                raise HTTPException(400, "form field 'queries' is missing")
+            text = fields["queries"][0]
+        elif ctype != "application/json":
+            raise HTTPException(415, "send the queries as a form field 'queries' or as an application/json body")
+        return await run_in_threadpool(run_batch, text)
+
+    @r.get("/suggest/entity", summary="Codes whose code starts with, or whose name holds, the prefix")
+    def suggest_entity(prefix: Annotated[str, Query(min_length=1, max_length=MAX_TEXT)],
+                       type: Annotated[str, Query(max_length=10)] = "",
+                       cursor: Annotated[int, Query(ge=0, le=10000)] = 0):
+        cat = service.linker().cat
+        klass = type if is_class(type) else ""
+        found = cat.lookup(prefix.strip(), klass, cursor + SUGGEST_PAGE)[cursor:]
+        return {"result": [{"id": e.code, "name": e.name,
+                            "description": class_label(e.level2) + (f" · 别名 {'、'.join(e.aliases)}" if e.aliases else ""),
+                            "notable": [class_type(e.level2)] if e.level2 else []} for e in found]}
+
+    @r.get("/suggest/type", summary="Classes whose digits or name hold the prefix")
+    def suggest_type(prefix: Annotated[str, Query(max_length=MAX_TEXT)] = ""):
+        p = prefix.strip()
+        return {"result": [class_type(c) for c, name in LEVEL2.items() if c.startswith(p) or p in name]}
+
+    @r.get("/suggest/property", summary="The properties a query may carry: value and class")
+    def suggest_property(prefix: Annotated[str, Query(max_length=MAX_TEXT)] = ""):
+        p = prefix.strip().lower()
+        return {"result": [{"id": pid, "name": name, "description": desc} for pid, (name, desc) in PROPERTIES.items()
+                           if p in pid or p in name]}
+
+    @r.get("/preview", response_class=HTMLResponse, summary="A code in a few lines of HTML, for OpenRefine's preview")
+    def preview(request: Request, id: Annotated[str, Query(min_length=1, max_length=20)]):
+        e = service.linker().cat.get(id)
+        if e is None:
+            raise HTTPException(404, f"no code {id} in the catalogue")
+        esc = html.escape
+        rows = [f"<b>{esc(e.code)}-{esc(e.name)}</b>", esc(class_label(e.level2))]
+        if e.aliases:
+            rows.append("别名：" + esc("、".join(e.aliases)))
+        if e.values:
+            rows.append("指标值示例：" + esc("、".join(e.values[:5])))
+        rows.append(f'<a href="{esc(base(request))}/#code={esc(e.code)}" target="_blank">在 indicode 中打开</a>')
+        return HTMLResponse('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"></head>'
+                            '<body style="font:14px sans-serif;margin:6px">' + "<br>".join(rows) + "</body></html>")
+
+    return r

@@ -1,0 +1,120 @@
+"""What the HTTP layer serves: one Linker over one catalogue file, swapped for a new one when the
+file changes under the running server.
+
+Another process may rebuild the catalogue (`indicode catalogue build`, a new file renamed into
+place), replace it, or learn into it (`indicode learn`, rows written in place). Each request looks
+at the file's identity (device, inode, size, modification time: one `stat`, a few microseconds);
+when it changed, one thread builds a new Linker (reusing the encoder, and the vector index while the
+catalogue's fingerprint is the same) and swaps the reference. Requests already running finish on
+the Linker they started with; no lock is held while suggesting. When the file cannot be read, the
+service says so (`Unavailable`, a 503) instead of answering from a catalogue it no longer has.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from ..catalogue.records import InputError
+from ..catalogue.store import NIL, Catalogue, add_learned, writable_path
+from ..matcher.linker import Linker
+
+RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
+
+
+class Unavailable(Exception):
+    """The catalogue cannot be served (missing, unreadable, not a catalogue)."""
+
+
+def file_identity(path: Path) -> tuple:
+    """What changes when a file is replaced or written: (device, inode, size, mtime) of the file and
+    of its SQLite write-ahead log, if any, plus SQLite's file change counter (header bytes 24-27,
+    bumped by every committed write: two writes within one clock tick keep the same mtime)."""
+    out: list = []
+    for p in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = os.stat(p)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    try:
+        with open(path, "rb") as f:
+            out.append(f.read(28)[24:])
+    except OSError:
+        out.append(None)
+    return tuple(out)
+
+
+class Service:
+    """The Linker in use, kept in step with its catalogue file."""
+
+    def __init__(self, linker: Linker):
+        self._linker = linker
+        self.path = Path(linker.cat.path)
+        self._identity = file_identity(self.path)
+        self._error = ""  # why the catalogue cannot be served ('' when it can)
+        self._tried = 0.0
+        self._reload_lock = threading.Lock()
+        self.reloads = 0
+
+    # ------------------------------------------------------------------ the current linker
+
+    def linker(self) -> Linker:
+        """The Linker for the catalogue as it is now on disk (rebuilt if the file changed), or
+        `Unavailable` with the reason."""
+        if file_identity(self.path) != self._identity or self._error:
+            self._refresh()
+        if self._error:
+            raise Unavailable(self._error)
+        return self._linker
+
+    def _refresh(self) -> None:
+        with self._reload_lock:  # one thread rebuilds; the others wait, then see its result
+            ident = file_identity(self.path)
+            if ident == self._identity and not self._error:
+                return
+            if self._error and ident == self._identity and time.monotonic() - self._tried < RETRY_SECONDS:
+                return
+            self._tried = time.monotonic()
+            try:
+                cat = Catalogue.load(self.path)
+                old = self._linker
+                index = old.index if cat.fingerprint == old.cat.fingerprint else None
+                new = Linker(cat, old.encoder, model=old.model, index=index, full_scan_max=old.full_scan_max)
+            except InputError as exc:
+                self._identity, self._error = ident, str(exc)
+                return
+            except Exception as exc:  # noqa: BLE001 - a file half-written by another process, sqlite busy …
+                self._identity, self._error = ident, f"{self.path}: cannot read the catalogue ({exc})"
+                return
+            # the identity read before loading: a change during the load is seen on the next request
+            self._linker, self._identity, self._error = new, ident, ""
+            self.reloads += 1
+
+    def health(self) -> dict:
+        """The truth about what is served: ok, the file, its fingerprint and size, or the error."""
+        try:
+            lk = self.linker()
+        except Unavailable as exc:
+            return {"ok": False, "catalogue": str(self.path), "error": str(exc)}
+        return {"ok": True, "catalogue": str(self.path), "fingerprint": lk.cat.fingerprint, "codes": len(lk.cat),
+                "learned": len(lk.cat.learned), "reloads": self.reloads}
+
+    # ------------------------------------------------------------------ writes
+
+    def learn(self, text: str, klass: str, code: str, reviewer: str) -> dict:
+        """Record a reviewer's decision exactly like `indicode learn` does, then serve it."""
+        lk = self.linker()
+        if code != NIL and lk.cat.get(code) is None:
+            raise InputError(f"'code' {code or '(empty)'} is not in the catalogue (or NIL)")
+        target = writable_path(self.path)
+        add_learned(target, [(text, klass, code, reviewer, "web feedback")])
+        if target != self.path:  # the bundled catalogue: from now on the user's copy is served
+            with self._reload_lock:
+                self.path, self._identity = target, None
+        lk = self.linker()
+        stored = next((l for l in reversed(lk.cat.learned) if l.text == text and l.level2 == klass), None)
+        return {"stored": asdict(stored) if stored else None, "catalogue": str(target)}

@@ -1,0 +1,160 @@
+"""What a careful attacker sends to a real server process: every refusal is a JSON 4xx and nothing
+is stored; half-sent requests are timed out; the server keeps answering."""
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from indicode.catalogue.store import Catalogue
+from server_proc import call, copy_bundled, raw_exchange, running_server
+
+TIMEOUT = 1.0  # --timeout of the server under test: seconds for a request head, then its body
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("guard")
+    cat = copy_bundled(d)
+    with running_server("-c", str(cat), "--timeout", str(TIMEOUT), env={"INDICODE_CACHE_DIR": str(d / "cache")}) as url:
+        yield url, cat
+
+
+def host_of(url):
+    return url.split("://", 1)[1]
+
+
+def feedback_request(url, body: bytes, ctype="application/json", extra: str = "", length: int | None = None) -> bytes:
+    n = len(body) if length is None else length
+    return (f"POST /api/feedback HTTP/1.1\r\nHost: {host_of(url)}\r\nContent-Type: {ctype}\r\n{extra}"
+            f"Content-Length: {n}\r\n\r\n").encode() + body
+
+
+GOOD = json.dumps({"text": "群众满意度", "class": "31", "code": "112000272"}).encode()
+
+
+def assert_nothing_stored(cat):
+    assert Catalogue.load(cat).learned == []
+
+
+@pytest.mark.parametrize("name,request_bytes,status", [
+    ("html form post", lambda u: feedback_request(u, b"text=%E7%BE%A4&code=112000272", "application/x-www-form-urlencoded"), 415),
+    ("no-cors text/plain fetch", lambda u: feedback_request(u, GOOD, "text/plain;charset=UTF-8"), 415),
+    ("multipart form", lambda u: feedback_request(u, b"--x\r\n\r\n--x--", "multipart/form-data; boundary=x"), 415),
+    ("foreign Origin", lambda u: feedback_request(u, GOOD, extra="Origin: http://evil.example\r\n"), 403),
+    ("null Origin", lambda u: feedback_request(u, GOOD, extra="Origin: null\r\n"), 403),
+    ("cross-site fetch metadata", lambda u: feedback_request(u, GOOD, extra="Sec-Fetch-Site: cross-site\r\n"), 403),
+    ("foreign Host (DNS rebinding)", lambda u: feedback_request(u, GOOD).replace(
+        f"Host: {host_of(u)}".encode(), b"Host: evil.example:" + host_of(u).split(":")[1].encode()), 421),
+    ("negative Content-Length", lambda u: feedback_request(u, GOOD, length=-1), 400),
+    ("oversized Content-Length", lambda u: feedback_request(u, GOOD, length=300_000_000), 413),
+    ("non-numeric Content-Length", lambda u: feedback_request(u, GOOD).replace(b"Content-Length: ", b"Content-Length: 1e3 "), 400),
+    ("list in text", lambda u: feedback_request(u, b'{"text": ["a"], "code": "NIL"}'), 422),
+    ("number in text", lambda u: feedback_request(u, b'{"text": 12, "code": "NIL"}'), 422),
+    ("object in text", lambda u: feedback_request(u, b'{"text": {"a": 1}, "code": "NIL"}'), 422),
+    ("5000-digit number", lambda u: feedback_request(u, b'{"text": ' + b"9" * 5000 + b', "code": "NIL"}'), 400),
+    ("deep nesting", lambda u: feedback_request(u, b'{"text": ' + b"[" * 4000 + b"]" * 4000 + b', "code": "NIL"}'), 400),
+    ("lone surrogate", lambda u: feedback_request(u, b'{"text": "\\ud800", "code": "NIL"}'), 422),
+    ("bytes that are not UTF-8", lambda u: feedback_request(u, b'{"text": "\xff\xfe", "code": "NIL"}'), 400),
+    ("class not digits", lambda u: feedback_request(u, b'{"text": "a", "class": "31 OR 1", "code": "NIL"}'), 422),
+    ("class as a number", lambda u: feedback_request(u, b'{"text": "a", "class": 31, "code": "NIL"}'), 422),
+    ("unknown field", lambda u: feedback_request(u, b'{"text": "a", "code": "NIL", "source": "x"}'), 422),
+    ("code not a code", lambda u: feedback_request(u, b'{"text": "a", "code": "DROP"}'), 422),
+    ("reviewer too long", lambda u: feedback_request(u, json.dumps({"text": "a", "code": "NIL", "reviewer": "x" * 61}).encode()), 422),
+    ("body not an object", lambda u: feedback_request(u, b'["text"]'), 422),
+])
+def test_refused_with_json_4xx_and_nothing_stored(server, name, request_bytes, status):
+    url, cat = server
+    st, headers, body = raw_exchange(url, request_bytes(url))
+    assert st == status, (name, body)
+    assert headers["content-type"].startswith("application/json") and body["error"]
+    assert_nothing_stored(cat)
+
+
+def test_foreign_host_is_refused_on_every_route(server):
+    url, _ = server
+    port = host_of(url).split(":")[1]
+    for path in ("/", "/api/health", "/api/suggest?text=x", "/api/codes/112000272", "/api/lookup?q=1", "/openapi.json",
+                 "/reconcile", "/nothing"):
+        for host in (f"evil.example:{port}", "127.0.0.1:1", "localhost", ""):
+            st, _, body = raw_exchange(url, f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            assert st == 421 and "host" in body["error"], (path, host)
+    # the names it does serve
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        st, _, body = raw_exchange(url, f"GET /api/health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        assert st == 200 and body["ok"]
+
+
+def test_chunked_body_over_the_limit_is_refused(server):
+    url, cat = server
+    chunk = b"1000\r\n" + b" " * 4096 + b"\r\n"
+    req = (f"POST /api/feedback HTTP/1.1\r\nHost: {host_of(url)}\r\nContent-Type: application/json\r\n"
+           f"Transfer-Encoding: chunked\r\n\r\n").encode() + chunk * 3 + b"0\r\n\r\n"
+    st, _, body = raw_exchange(url, req)
+    assert st == 413 and "8192" in body["error"]
+    assert_nothing_stored(cat)
+
+
+def test_oversized_headers_are_refused(server):
+    url, _ = server
+    st, _, body = raw_exchange(url, f"GET /api/health HTTP/1.1\r\nHost: {host_of(url)}\r\nX-Big: {'a' * 20000}\r\n\r\n".encode())
+    assert st in (400, 431) and body["error"]
+
+
+def test_a_body_shorter_than_its_content_length_times_out(server):
+    url, cat = server
+    t = time.monotonic()
+    st, _, body = raw_exchange(url, feedback_request(url, GOOD, length=len(GOOD) + 50))
+    assert st == 408 and "body" in body["error"]
+    assert time.monotonic() - t < 30  # answered, not held
+    assert_nothing_stored(cat)
+
+
+def test_half_sent_requests_are_timed_out_and_do_not_pile_up(server):
+    url, _ = server
+    host, port = host_of(url).split(":")
+    socks = []
+    for _ in range(40):
+        s = socket.create_connection((host, int(port)), timeout=30)
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: 12")  # never finished
+        socks.append(s)
+    # the server still answers while they hang
+    assert call(url, "/api/health")[0] == 200
+    answers = []
+
+    def read(s):
+        try:
+            answers.append(s.recv(4096))
+        except OSError as exc:
+            answers.append(repr(exc).encode())
+
+    threads = [threading.Thread(target=read, args=(s,)) for s in socks]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    for s in socks:
+        s.close()
+    assert len(answers) == 40 and all(b" 408 " in a for a in answers)
+    assert all(b'"error"' in a for a in answers)
+
+
+def test_every_error_is_json_even_from_the_framework(server):
+    url, _ = server
+    for method, path in (("PUT", "/api/feedback"), ("DELETE", "/"), ("GET", "/api/feedback"), ("PATCH", "/reconcile")):
+        st, headers, body = raw_exchange(url, f"{method} {path} HTTP/1.1\r\nHost: {host_of(url)}\r\nContent-Length: 0\r\n\r\n".encode())
+        assert st == 405 and headers["content-type"].startswith("application/json") and body["error"]
+    st, headers, body = raw_exchange(url, b"NONSENSE\r\n\r\n")
+    assert st == 400 and body["error"]
+
+
+def test_the_page_may_not_be_framed_and_loads_nothing_from_outside(server):
+    import urllib.request
+
+    url, _ = server
+    with urllib.request.urlopen(url + "/") as r:
+        csp = r.headers["Content-Security-Policy"]
+        html = r.read().decode()
+    assert "frame-ancestors 'none'" in csp and r.headers["X-Frame-Options"] == "DENY"
+    assert "http://" not in html and "https://" not in html
