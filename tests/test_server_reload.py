@@ -1,0 +1,80 @@
+"""A catalogue that changes under a running server: learned into, rebuilt by `indicode catalogue
+build` and replaced by other processes. The server picks each change up, or says plainly (503, and
+in /api/health) that it cannot serve."""
+import shutil
+import subprocess
+import sys
+
+from conftest import SEED
+from indicode.catalogue.store import Catalogue, add_learned
+from server_proc import call, copy_bundled, running_server
+
+
+def test_server_follows_its_catalogue_file(tmp_path):
+    cat = copy_bundled(tmp_path)
+    before = Catalogue.load(cat)
+    with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url:
+        st, h = call(url, "/api/health")
+        assert st == 200 and h["ok"] and h["fingerprint"] == before.fingerprint and h["codes"] == len(before)
+
+        # learned into by another process (this one), in place
+        add_learned(cat, [("会务保障到位率", "12", "112000272", "王", "test")])
+        st, s = call(url, "/api/suggest", {"text": "会务保障到位率", "class": "12"})
+        assert (st, s["decision"], s["code"], s["reason"]) == (200, "accept", "112000272", "learned")
+
+        # rebuilt from fewer documents by `indicode catalogue build` in another process
+        out = subprocess.run([sys.executable, "-m", "indicode.cli", "catalogue", "build", str(SEED["000"]), "-o", str(cat)],
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        after = Catalogue.load(cat)
+        assert after.fingerprint != before.fingerprint
+        gone = sorted(set(before.entries) - set(after.entries))
+        assert gone, "the smaller build should drop the codes only document 004 carries"
+        st, h = call(url, "/api/health")
+        assert st == 200 and h["ok"] and h["fingerprint"] == after.fingerprint and h["codes"] == len(after)
+        assert call(url, "/api/codes/" + gone[0])[0] == 404
+        kept = next(iter(after.entries))
+        assert call(url, "/api/codes/" + kept)[0] == 200
+        st, s = call(url, "/api/suggest", {"text": "办事群众满意度", "class": "31", "k": 50})
+        assert st == 200 and s["candidates"] and not {c["code"] for c in s["candidates"]} & set(gone)
+        st, s = call(url, "/api/suggest", {"text": "会务保障到位率", "class": "12"})  # learned links survive a build
+        assert (s["decision"], s["code"]) == ("accept", "112000272")
+        # feedback after the rebuild (this raised KeyError before)
+        st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": kept, "reviewer": "李"})
+        assert st == 200 and d["stored"]["code"] == kept
+        assert ("租金支付及时率", kept) in [(l.text, l.code) for l in Catalogue.load(cat).learned]
+        st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
+        assert (s["decision"], s["code"], s["reason"]) == ("accept", kept, "learned")
+
+        # replaced by something that is not a catalogue: said plainly, everywhere
+        saved = tmp_path / "saved.sqlite"
+        shutil.copy(cat, saved)
+        cat.write_bytes(b"not a catalogue")
+        st, h = call(url, "/api/health")
+        assert st == 503 and h["ok"] is False and "catalogue" in h["error"]
+        st, d = call(url, "/api/suggest", {"text": "办事群众满意度"})
+        assert st == 503 and "cannot be served" in d["error"]
+        st, d = call(url, "/api/feedback", body={"text": "x", "code": "NIL"})
+        assert st == 503
+        assert cat.read_bytes() == b"not a catalogue"  # nothing written into it
+
+        # and back
+        shutil.copy(saved, cat)
+        st, h = call(url, "/api/health")
+        assert st == 200 and h["ok"] and h["fingerprint"] == after.fingerprint
+        assert call(url, "/api/suggest", {"text": "办事群众满意度"})[0] == 200
+
+
+def test_service_reuses_the_index_while_the_fingerprint_holds(tmp_path, linker):
+    from indicode.matcher.linker import Linker
+    from indicode.server import Service
+
+    cat = copy_bundled(tmp_path)
+    svc = Service(Linker(Catalogue.load(cat), linker.encoder, model=linker.model, index=linker.index))
+    first = svc.linker()
+    assert svc.linker() is first  # nothing changed: the same object, no reload
+    add_learned(cat, [("某某及时率", "13", "113001668", "王", "test")])
+    second = svc.linker()
+    assert second is not first and second.index is first.index and svc.reloads == 1
+    assert [l.text for l in second.cat.learned] == ["某某及时率"]
+    assert first.cat.learned == []  # requests still running on the old one are not disturbed
