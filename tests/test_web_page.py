@@ -1,11 +1,16 @@
-"""The drafting page in a real headless Chromium (Playwright driving the system browser)."""
+"""The drafting page in a real headless Chromium (Playwright driving the system browser): the mouse
+and keyboard flows, the reviewer's name, the unreachable server, a code opened from the address,
+and a page on another origin trying to write."""
 import shutil
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from indicode.catalogue.store import Catalogue
-from server_proc import running_server
+from server_proc import copy_bundled, running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -14,34 +19,48 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 @pytest.fixture
 def page_server(tmp_path):
-    from indicode.catalogue.store import BUNDLED_DB
-
     assert Path(CHROMIUM).exists(), "Chromium is missing: bash scripts/setup.sh installs it (apt-get install chromium)"
-    cat = tmp_path / "c.sqlite"
-    shutil.copy(BUNDLED_DB, cat)
+    cat = copy_bundled(tmp_path)
     with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url:
         yield url, cat
 
 
-def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
+@contextmanager
+def browser_page():
     from playwright.sync_api import sync_playwright
 
-    url, cat = page_server
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 800})
+        finally:
+            browser.close()
+
+
+def learned(cat):
+    return [(l.text, l.level2, l.code, l.reviewer, l.source) for l in Catalogue.load(cat).learned]
+
+
+def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
+    url, cat = page_server
+    with browser_page() as page:
         page.goto(url + "/")
         page.locator("#text").press_sequentially("办事群众满意", delay=40)  # typed, key by key: debounced
         page.wait_for_selector("li.cand[data-code^='331']", timeout=15000)
-        codes = page.locator("li.cand[data-code]").evaluate_all("els => els.map(e => e.dataset.code)")
-        assert any(c.startswith("331") for c in codes)
         first31 = page.locator("li.cand[data-code^='331']").first
         chosen = first31.get_attribute("data-code")
         assert page.locator("#verdict .decision").get_attribute("data-decision") in ("accept", "review", "no-match")
+        # results are announced to screen readers
+        assert page.locator("#status").get_attribute("aria-live") == "polite"
+        assert "条建议" in page.locator("#status").inner_text() or "无匹配" in page.locator("#status").inner_text()
+        # the first confirmation asks who is reviewing, once
         first31.locator("button.confirm").click()
+        page.wait_for_selector("#who-dialog[open]", timeout=5000)
+        page.fill("#who-input", "王芳")
+        page.click("#who-save")
         page.wait_for_selector("#verdict .decision[data-decision='accept']", timeout=15000)
-        page.screenshot(path=str(tmp_path / "page.png"))
-        # a correction: another text, a code typed into 纠正为
+        assert page.locator("#reviewer-name").inner_text() == "王芳"
+        # a correction: another text, a code typed into 纠正为 and sent with Enter; not asked again
         page.fill("#text", "")
         page.locator("#text").press_sequentially("租金支付及时率", delay=20)
         page.select_option("#class", "13")
@@ -49,8 +68,9 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.wait_for_timeout(400)  # let any debounced request still in flight land
         assert "113001668" not in page.locator("#verdict").inner_text()  # not the tool's own answer
         page.fill("li.cand input.fix", "113001668")
-        page.click("li.cand button.send")
+        page.press("li.cand input.fix", "Enter")
         page.wait_for_selector("#verdict:has-text('113001668')", timeout=15000)
+        assert not page.locator("#who-dialog").evaluate("d => d.open")
         assert page.locator("#verdict .decision").get_attribute("data-decision") == "accept"
         # the lookup view finds a code and shows its detail
         page.click("#tab-lookup")
@@ -58,7 +78,115 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.wait_for_selector("#lresults tr[data-code='222000929'] a.open", timeout=15000)
         page.click("#lresults tr[data-code='222000929'] a.open")
         page.wait_for_selector("#detail:has-text('保障机构正常运转')", timeout=15000)
-        browser.close()
-    learned = Catalogue.load(cat).learned
-    assert [(l.text, l.level2, l.code, l.source) for l in learned] == [
-        ("办事群众满意", "", chosen, "web feedback"), ("租金支付及时率", "13", "113001668", "web feedback")]
+    assert learned(cat) == [("办事群众满意", "", chosen, "王芳", "web feedback"),
+                            ("租金支付及时率", "13", "113001668", "王芳", "web feedback")]
+
+
+def test_keyboard_picks_and_confirms_a_suggestion(page_server):
+    url, cat = page_server
+    with browser_page() as page:
+        page.goto(url + "/")
+        page.evaluate("localStorage.setItem('indicode.reviewer', '李')")  # asked before, remembered
+        page.reload()
+        page.locator("#text").press_sequentially("验收合格率", delay=20)
+        page.wait_for_selector("#verdict[data-text='验收合格率'] .decision", timeout=15000)
+        codes = page.locator("li.cand[data-code]").evaluate_all("els => els.map(e => e.dataset.code)")
+        assert len(codes) >= 2
+        page.press("#text", "ArrowDown")
+        page.press("#text", "ArrowDown")
+        assert page.get_attribute("#text", "aria-activedescendant") == "cand-1"
+        page.press("#text", "ArrowUp")
+        assert page.locator("li.cand.active").get_attribute("data-code") == codes[0]
+        assert page.get_attribute("#cand-0", "aria-selected") == "true" and page.get_attribute("#cand-1", "aria-selected") == "false"
+        page.press("#text", "ArrowDown")  # the second one, then Enter confirms it
+        page.press("#text", "Enter")
+        page.wait_for_selector(f"#verdict:has-text('{codes[1]}') .decision[data-decision='accept']", timeout=15000)
+    assert learned(cat) == [("验收合格率", "", codes[1], "李", "web feedback")]
+
+
+def test_unreachable_server_is_shown_and_recovered_from(tmp_path):
+    cat = copy_bundled(tmp_path)
+    env = {"INDICODE_CACHE_DIR": str(tmp_path / "cache")}
+    with browser_page() as page:
+        with running_server("-c", str(cat), env=env) as url:
+            page.goto(url + "/")
+            page.locator("#text").press_sequentially("验收合格率", delay=20)
+            page.wait_for_selector("li.cand button.confirm", timeout=15000)
+        port = url.rsplit(":", 1)[1]
+        page.locator("#text").press_sequentially("和满意度", delay=20)
+        page.wait_for_selector("#offline:not([hidden])", timeout=15000)
+        assert "无法连接" in page.locator("#offline").inner_text()
+        assert page.locator("li.cand").count() == 0 and page.locator("#verdict").inner_text() == ""  # no stale results
+        assert all(page.locator("main button").evaluate_all("bs => bs.map(b => b.disabled)"))
+        with running_server("-c", str(cat), "--port", port, env=env):  # back on the same address
+            page.locator("#offline").wait_for(state="hidden", timeout=20000)
+            page.wait_for_selector("#verdict[data-text='验收合格率和满意度'] .decision", timeout=15000)
+            assert not any(page.locator("main button").evaluate_all("bs => bs.map(b => b.disabled)"))
+
+
+def test_a_code_in_the_address_opens_on_the_page(page_server):
+    url, _ = page_server
+    with browser_page() as page:
+        page.goto(url + "/#code=222000929")  # the reconciliation manifest's view URL
+        page.wait_for_selector("#detail:has-text('保障机构正常运转')", timeout=15000)
+        assert page.locator("#view-lookup").is_visible()
+        page.goto(url + "/?code=112000272")
+        page.wait_for_selector("#detail:has-text('任务达标完成率')", timeout=15000)
+
+
+ATTACK = """<!doctype html><html><head><meta charset="utf-8"></head><body>
+<form id="plain" method="POST" action="{target}/api/feedback" enctype="text/plain" target="out1">
+  <input name='{{"text":"群众满意度","class":"31","code":"112000272","x":"' value='"}}'></form>
+<form id="urlenc" method="POST" action="{target}/api/feedback" target="out2">
+  <input name="text" value="群众满意度"><input name="class" value="31"><input name="code" value="112000272"></form>
+<iframe name="out1"></iframe><iframe name="out2"></iframe>
+<script>
+const body = JSON.stringify({{text: "群众满意度", "class": "31", code: "112000272"}});
+const done = [];
+fetch("{target}/api/feedback", {{method: "POST", mode: "no-cors", headers: {{"Content-Type": "text/plain"}}, body}})
+  .then(() => done.push("no-cors sent"), () => done.push("no-cors failed"))
+  .then(() => fetch("{target}/api/feedback", {{method: "POST", headers: {{"Content-Type": "application/json"}}, body}}))
+  .then(() => done.push("cors answered"), () => done.push("cors blocked"))
+  .then(() => {{ document.getElementById("plain").submit(); document.getElementById("urlenc").submit(); }})
+  .then(() => {{ document.title = done.join(";"); }});
+</script></body></html>"""
+
+
+@contextmanager
+def other_origin_server(html: str):
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            data = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_a_page_on_another_origin_cannot_write(page_server):
+    url, cat = page_server
+    with other_origin_server(ATTACK.format(target=url)) as evil, browser_page() as page:
+        assert evil != url
+        page.goto(evil + "/")
+        page.wait_for_function("document.title.includes('cors')", timeout=15000)
+        assert page.title() == "no-cors sent;cors blocked"  # sent, but refused; the JSON one never leaves
+        for name in ("out1", "out2"):
+            frame = page.frame(name=name)
+            frame.wait_for_load_state()
+            frame.wait_for_selector("body:has-text('error')", timeout=15000)
+            assert "application/json" in frame.inner_text("body")  # the 415 the server answered
+        page.wait_for_timeout(500)
+    assert learned(cat) == []
