@@ -7,7 +7,7 @@ and the body deadline. Modules: `service` (the Linker in use, kept in step with 
 `run` (binding and start-up).
 """
 from .app import create_app
-from .run import is_loopback, serve, served_hosts
+from .run import is_loopback, make_server, serve, served_hosts
 from .service import Service
 
-__all__ = ["Service", "create_app", "is_loopback", "serve", "served_hosts"]
+__all__ = ["Service", "create_app", "is_loopback", "make_server", "serve", "served_hosts"]

@@ -107,7 +107,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     def suggest(text: Text, klass: Class = "",
                 value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="target value, e.g. ≥95%")] = "",
                 k: Annotated[int, Query(ge=1, le=MAX_K, description="how many codes")] = 5):
-        return service.linker().suggest(text.strip(), klass, value.strip(), k).to_dict()
+        return service.suggest(service.linker(), text.strip(), klass, value.strip(), k).to_dict()
 
     @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies")
     def code(code: Annotated[str, PathParam(max_length=20)]):

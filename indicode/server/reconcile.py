@@ -77,7 +77,7 @@ def _first(v) -> str:
     return str(v)
 
 
-def answer(linker: Linker, q: ReconQuery) -> dict:
+def answer(service: Service, linker: Linker, q: ReconQuery) -> dict:
     """One query's candidates, best first."""
     types = [q.type] if isinstance(q.type, str) else (q.type or [])
     klass = next((t for t in types if is_class(t)), "")  # an unknown type is no class
@@ -91,7 +91,7 @@ def answer(linker: Linker, q: ReconQuery) -> dict:
     text = (q.query or "").strip()
     if not text:  # nothing to match by name: no indicator can be told from a class or value alone
         return {"result": []}
-    s = linker.suggest(text, klass, value, q.limit or DEFAULT_LIMIT)
+    s = service.suggest(linker, text, klass, value, q.limit or DEFAULT_LIMIT)
     return {"result": [{
         "id": c.code, "name": c.name, "description": f"{class_label(c.level2)} · {c.why}",
         "score": round(c.score * 100, 1), "match": i == 0 and s.decision == "accept",
@@ -132,7 +132,7 @@ def router(service: Service) -> APIRouter:
     def run_batch(raw: str) -> dict:
         batch = parse_batch(raw)
         linker = service.linker()  # one catalogue for the whole batch
-        return {key: answer(linker, q) for key, q in batch.items()}
+        return {key: answer(service, linker, q) for key, q in batch.items()}
 
     @r.get("", summary="The service manifest, or answers to `queries` (a JSON batch)")
     def get_reconcile(request: Request, queries: Annotated[str | None, Query(max_length=16000)] = None):

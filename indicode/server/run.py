@@ -50,18 +50,17 @@ def served_hosts(host: str, port: int, extra: Iterable[str] = ()) -> set[str]:
 
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
     return sock
 
 
-def serve(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str = "",
-          allow_hosts: Iterable[str] = (), timeout: float = 10.0,
-          on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM). `on_ready(url)` is called once the socket listens.
-    `timeout`: seconds a request's head, and then its body, may take to arrive."""
+def make_server(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str = "",
+                allow_hosts: Iterable[str] = (), timeout: float = 10.0) -> tuple[uvicorn.Server, socket.socket, str]:
+    """The uvicorn server for `linker` on a listening socket, and the URL it serves. `timeout`:
+    seconds a request's head, and then its body, may take to arrive."""
     sock = bind(host, port)
     port = sock.getsockname()[1]
     service = Service(linker)
@@ -70,7 +69,14 @@ def serve(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str 
     config = uvicorn.Config(app, http=protocol_class(timeout), lifespan="off", log_level="warning",
                             access_log=False, server_header=False, timeout_keep_alive=int(KEEP_ALIVE),
                             h11_max_incomplete_event_size=HEADER_LIMIT, timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
+    return uvicorn.Server(config), sock, f"http://{_bracket(host)}:{port}/"
+
+
+def serve(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str = "",
+          allow_hosts: Iterable[str] = (), timeout: float = 10.0,
+          on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM). `on_ready(url)` is called once the socket listens."""
+    server, sock, url = make_server(linker, host, port, token, allow_hosts, timeout)
     if on_ready:
-        on_ready(f"http://{_bracket(host)}:{port}/")
+        on_ready(url)
     server.run(sockets=[sock])

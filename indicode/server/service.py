@@ -59,6 +59,10 @@ class Service:
         self._tried = 0.0
         self._reload_lock = threading.Lock()
         self.reloads = 0
+        # A Linker that serialises its own encoder (`_encode_lock`: thread-safe suggest) is called
+        # from many threads at once; an older one, whose vector cache and encoder are not safe to
+        # share, gets one lock here.
+        self._serial = None if hasattr(linker, "_encode_lock") else threading.Lock()
 
     # ------------------------------------------------------------------ the current linker
 
@@ -83,7 +87,9 @@ class Service:
                 cat = Catalogue.load(self.path)
                 old = self._linker
                 index = old.index if cat.fingerprint == old.cat.fingerprint else None
-                new = Linker(cat, old.encoder, model=old.model, index=index, full_scan_max=old.full_scan_max)
+                # the new Linker encodes with the same encoder object: not beside a running suggestion
+                with self._serial or old._encode_lock:
+                    new = Linker(cat, old.encoder, model=old.model, index=index, full_scan_max=old.full_scan_max)
             except InputError as exc:
                 self._identity, self._error = ident, str(exc)
                 return
@@ -93,6 +99,13 @@ class Service:
             # the identity read before loading: a change during the load is seen on the next request
             self._linker, self._identity, self._error = new, ident, ""
             self.reloads += 1
+
+    def suggest(self, linker: Linker, text: str, klass: str = "", value: str = "", k: int = 5):
+        """`linker.suggest`, side by side with other requests when the Linker allows it."""
+        if self._serial is None:
+            return linker.suggest(text, klass, value, k)
+        with self._serial:
+            return linker.suggest(text, klass, value, k)
 
     def health(self) -> dict:
         """The truth about what is served: ok, the file, its fingerprint and size, or the error."""
