@@ -133,3 +133,19 @@ def test_which_addresses_count_as_loopback_and_which_hosts_are_served():
     assert served_hosts("indicode.example.org", 80) == {"indicode.example.org:80", "indicode.example.org"}
     assert "10.1.2.3:8000" in served_hosts("0.0.0.0", 8000, ["10.1.2.3"])
     assert "evil.example:8000" not in served_hosts("0.0.0.0", 8000)
+
+
+def test_feedback_on_the_bundled_catalogue_goes_to_the_users_copy(tmp_path):
+    from indicode.catalogue.store import BUNDLED_DB
+
+    data = tmp_path / "data"
+    bundled = BUNDLED_DB.read_bytes()
+    with running_server(env={"INDICODE_DATA_DIR": str(data), "INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url:
+        assert call(url, "/api/health")[1]["catalogue"] == str(BUNDLED_DB)
+        st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
+        assert st == 200 and d["catalogue"] == str(data / "catalogue.sqlite")
+        st, h = call(url, "/api/health")
+        assert h["ok"] and h["catalogue"] == str(data / "catalogue.sqlite") and h["learned"] == 1
+        st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
+        assert (s["decision"], s["code"], s["reason"]) == ("accept", "113001668", "learned")
+    assert BUNDLED_DB.read_bytes() == bundled  # the package's own file is never written

@@ -158,3 +158,54 @@ def test_the_page_may_not_be_framed_and_loads_nothing_from_outside(server):
         html = r.read().decode()
     assert "frame-ancestors 'none'" in csp and r.headers["X-Frame-Options"] == "DENY"
     assert "http://" not in html and "https://" not in html
+
+
+def test_requests_beyond_the_in_flight_cap_get_a_json_503():
+    import asyncio
+
+    from indicode.server.guard import Guard
+
+    release = asyncio.Event()
+
+    async def slow_app(scope, receive, send):
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    guard = Guard(slow_app, {"127.0.0.1:1"}, max_inflight=2)
+    scope = {"type": "http", "method": "GET", "path": "/api/health", "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1:1")]}
+
+    async def one():
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(msg):
+            sent.append(msg)
+
+        await guard(scope, receive, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    async def main():
+        tasks = [asyncio.create_task(one()) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(*tasks)
+
+    results = asyncio.run(main())
+    assert sorted(st for st, _ in results) == [200, 200, 503]
+    assert json.loads(next(body for st, body in results if st == 503))["error"]
+    assert guard.inflight == 0
+
+
+def test_a_busy_port_is_a_one_line_error(server):
+    import subprocess
+    import sys
+
+    url, cat = server
+    out = subprocess.run([sys.executable, "-m", "indicode.cli", "serve", "--port", host_of(url).split(":")[1], "-c", str(cat)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.startswith("error: ") and "cannot listen" in out.stderr
+    assert "Traceback" not in out.stderr
