@@ -78,3 +78,22 @@ def test_service_reuses_the_index_while_the_fingerprint_holds(tmp_path, linker):
     assert second is not first and second.index is first.index and svc.reloads == 1
     assert [l.text for l in second.cat.learned] == ["某某及时率"]
     assert first.cat.learned == []  # requests still running on the old one are not disturbed
+
+
+def test_feedback_while_another_process_holds_the_catalogue_is_a_json_503(tmp_path):
+    import sqlite3
+
+    cat = copy_bundled(tmp_path)
+    with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url:
+        assert call(url, "/api/health")[0] == 200
+        con = sqlite3.connect(cat, isolation_level=None)
+        con.execute("BEGIN EXCLUSIVE")  # another writer, mid-transaction
+        try:
+            st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668"})
+        finally:
+            con.execute("ROLLBACK")
+            con.close()
+        assert st == 503 and "not recorded" in d["error"]
+        assert Catalogue.load(cat).learned == []
+        st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668"})
+        assert st == 200  # and once it is free again

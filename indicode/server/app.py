@@ -22,7 +22,7 @@ from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.export import entry_dict
 from ..catalogue.records import InputError
 from ..catalogue.store import NIL
-from .service import Service, Unavailable
+from .service import Service, UnknownCode, Unavailable, Unwritable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_TEXT = 200  # characters of an indicator text
@@ -82,11 +82,16 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError):
-        return JSONResponse(error_body(str(exc), "code" if "'code'" in str(exc) else ""), 422)
+        return JSONResponse(error_body(str(exc), "code" if isinstance(exc, UnknownCode) else ""), 422)
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable):
         return JSONResponse(error_body(f"the catalogue cannot be served: {exc}"), 503, headers={"Retry-After": "2"})
+
+    @app.exception_handler(Unwritable)
+    async def unwritable(request: Request, exc: Unwritable):
+        return JSONResponse(error_body(f"feedback not recorded, nothing was written: {exc}"), 503,
+                            headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):

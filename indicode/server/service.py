@@ -12,20 +12,32 @@ service says so (`Unavailable`, a 503) instead of answering from a catalogue it 
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from ..catalogue import files
 from ..catalogue.records import InputError
 from ..catalogue.store import NIL, Catalogue, add_learned, writable_path
 from ..matcher.linker import Linker
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
+# what a failed write raises: the OS, SQLite, and the store's own one-line error where it has one
+WRITE_ERRORS = (OSError, sqlite3.Error) + ((files.WriteError,) if hasattr(files, "WriteError") else ())
 
 
 class Unavailable(Exception):
     """The catalogue cannot be served (missing, unreadable, not a catalogue)."""
+
+
+class UnknownCode(InputError):
+    """Feedback names a code the catalogue does not have."""
+
+
+class Unwritable(Exception):
+    """Feedback could not be recorded (catalogue busy with another writer, read-only, disk full)."""
 
 
 def file_identity(path: Path) -> tuple:
@@ -122,9 +134,12 @@ class Service:
         """Record a reviewer's decision exactly like `indicode learn` does, then serve it."""
         lk = self.linker()
         if code != NIL and lk.cat.get(code) is None:
-            raise InputError(f"'code' {code or '(empty)'} is not in the catalogue (or NIL)")
-        target = writable_path(self.path)
-        add_learned(target, [(text, klass, code, reviewer, "web feedback")])
+            raise UnknownCode(f"'code' {code or '(empty)'} is not in the catalogue (or NIL)")
+        try:
+            target = writable_path(self.path)
+            add_learned(target, [(text, klass, code, reviewer, "web feedback")])
+        except (InputError, *WRITE_ERRORS) as exc:  # about the file, not the request (locked, damaged …)
+            raise Unwritable(str(exc) or type(exc).__name__) from None
         if target != self.path:  # the bundled catalogue: from now on the user's copy is served
             with self._reload_lock:
                 self.path, self._identity = target, None
