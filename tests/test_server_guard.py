@@ -209,3 +209,37 @@ def test_a_busy_port_is_a_one_line_error(server):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and out.stderr.startswith("error: ") and "cannot listen" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_crash_inside_is_a_json_500():
+    import asyncio
+
+    from indicode.server import create_app
+
+    class Broken:  # a Service whose linker fails in a way nobody planned for
+        def linker(self):
+            raise RuntimeError("boom")
+
+    app = create_app(Broken())
+    scope = {"type": "http", "method": "GET", "path": "/api/suggest", "raw_path": b"/api/suggest",
+             "query_string": b"text=x", "headers": [(b"host", b"127.0.0.1:1")], "scheme": "http",
+             "server": ("127.0.0.1", 1), "client": ("127.0.0.1", 2), "root_path": "", "http_version": "1.1",
+             "asgi": {"version": "3.0"}}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(msg):
+        sent.append(msg)
+
+    async def main():
+        try:
+            await app(scope, receive, send)
+        except RuntimeError:
+            pass  # re-raised for the server's log after the answer went out
+
+    asyncio.run(main())
+    assert sent[0]["status"] == 500
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert "internal error" in body["error"] and "boom" not in body["error"]  # no internals leak

@@ -67,6 +67,9 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.wait_for_selector("#verdict[data-text='租金支付及时率'][data-class='13']", timeout=15000)
         page.wait_for_timeout(400)  # let any debounced request still in flight land
         assert "113001668" not in page.locator("#verdict").inner_text()  # not the tool's own answer
+        page.fill("li.cand input.fix", "11300")  # not a code: refused, said in Chinese, nothing stored
+        page.press("li.cand input.fix", "Enter")
+        page.wait_for_selector("#toast:has-text('编码填写有误')", timeout=15000)
         page.fill("li.cand input.fix", "113001668")
         page.press("li.cand input.fix", "Enter")
         page.wait_for_selector("#verdict:has-text('113001668')", timeout=15000)
