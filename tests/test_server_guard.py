@@ -220,6 +220,9 @@ def test_a_crash_inside_is_a_json_500():
         def linker(self):
             raise RuntimeError("boom")
 
+        def suggest(self, *args):
+            raise AssertionError("not reached: the linker failed first")
+
     app = create_app(Broken())
     scope = {"type": "http", "method": "GET", "path": "/api/suggest", "raw_path": b"/api/suggest",
              "query_string": b"text=x", "headers": [(b"host", b"127.0.0.1:1")], "scheme": "http",
