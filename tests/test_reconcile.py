@@ -93,11 +93,13 @@ def test_the_schema_checks_are_not_vacuous():
 def test_satisfaction_matches_and_bandwidth_does_not(server):
     url, _ = server
     out = reconcile(url, {"a": {"query": "办事群众满意度", "type": "31"},
+                          "a_untyped": {"query": "办事群众满意度"},
                           "b": {"query": "电子政务外网主骨干带宽", "type": "11"},
                           "c": {"query": "电子政务外网主骨干带宽"}})
     top = out["a"]["result"][0]
     assert top["id"].startswith("331") and top["match"] is True
     assert top["type"][0]["id"] == "31"
+    assert out["a_untyped"]["result"][0]["id"].startswith("331")
     assert not any(r["match"] for r in out["b"]["result"] + out["c"]["result"])
 
 
