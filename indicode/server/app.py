@@ -49,6 +49,14 @@ class Feedback(BaseModel):
     reviewer: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
+class FieldError(HTTPException):
+    """An HTTP error about one input field (named in the JSON answer)."""
+
+    def __init__(self, status: int, message: str, field: str):
+        super().__init__(status, message)
+        self.field = field
+
+
 def error_body(message: str, field: str = "") -> dict:
     return {"error": message, **({"field": field} if field else {})}
 
@@ -119,9 +127,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         cat = service.linker().cat
         e = cat.get(code)
         if e is None:
-            exc = HTTPException(404, f"no code {code} in the catalogue")
-            exc.field = "code"
-            raise exc
+            raise FieldError(404, f"no code {code} in the catalogue", "code")
         return {**entry_dict(e), "anomalies": [asdict(a) for a in cat.anomalies_of(code)]}
 
     @app.get("/api/lookup", summary="Codes by exact code, code prefix or (part of) a name")
