@@ -55,9 +55,9 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         assert "条建议" in page.locator("#status").inner_text() or "无匹配" in page.locator("#status").inner_text()
         # the first confirmation asks who is reviewing, once
         first31.locator("button.confirm").click()
-        page.wait_for_selector("#who-dialog[open]", timeout=5000)
-        page.fill("#who-input", "王芳")
-        page.click("#who-save")
+        page.wait_for_selector("#ask-dialog[open]", timeout=5000)
+        page.fill("#ask-input", "王芳")
+        page.click("#ask-save")
         page.wait_for_selector("#verdict .decision[data-decision='accept']", timeout=15000)
         assert page.locator("#reviewer-name").inner_text() == "王芳"
         # a correction: another text, a code typed into 纠正为 and sent with Enter; not asked again
@@ -73,7 +73,7 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.fill("li.cand input.fix", "113001668")
         page.press("li.cand input.fix", "Enter")
         page.wait_for_selector("#verdict:has-text('113001668')", timeout=15000)
-        assert not page.locator("#who-dialog").evaluate("d => d.open")
+        assert not page.locator("#ask-dialog").evaluate("d => d.open")
         assert page.locator("#verdict .decision").get_attribute("data-decision") == "accept"
         # the lookup view finds a code and shows its detail
         page.click("#tab-lookup")
@@ -125,6 +125,32 @@ def test_unreachable_server_is_shown_and_recovered_from(tmp_path):
             page.locator("#offline").wait_for(state="hidden", timeout=20000)
             page.wait_for_selector("#verdict[data-text='验收合格率和满意度'] .decision", timeout=15000)
             assert not any(page.locator("main button").evaluate_all("bs => bs.map(b => b.disabled)"))
+
+
+def test_a_shared_server_asks_for_its_token_once(tmp_path):
+    cat = copy_bundled(tmp_path)
+    with running_server("--host", "0.0.0.0", "--token", "s3cret", "-c", str(cat),
+                        env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url, browser_page() as page:
+        page.goto(url + "/")
+        page.evaluate("localStorage.setItem('indicode.reviewer', '李')")
+        page.reload()
+        page.locator("#text").press_sequentially("验收合格率", delay=20)
+        page.wait_for_selector("li.cand button.confirm", timeout=15000)
+        code = page.locator("li.cand[data-code]").first.get_attribute("data-code")
+        page.locator("li.cand button.confirm").first.click()
+        page.wait_for_selector("#ask-dialog[open]", timeout=5000)  # refused without the token: asked for it
+        assert page.get_attribute("#ask-input", "type") == "password"
+        page.fill("#ask-input", "wrong")
+        page.press("#ask-input", "Enter")
+        page.wait_for_selector("#toast:has-text('令牌')", timeout=15000)  # said in Chinese, nothing stored
+        assert Catalogue.load(cat).learned == []
+        page.evaluate("sessionStorage.removeItem('indicode.token')")
+        page.locator("li.cand button.confirm").first.click()
+        page.wait_for_selector("#ask-dialog[open]", timeout=5000)
+        page.fill("#ask-input", "s3cret")
+        page.click("#ask-save")
+        page.wait_for_selector(f"#verdict:has-text('{code}') .decision[data-decision='accept']", timeout=15000)
+    assert learned(cat) == [("验收合格率", "", code, "李", "web feedback")]
 
 
 def test_a_code_in_the_address_opens_on_the_page(page_server):
