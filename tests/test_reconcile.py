@@ -194,3 +194,16 @@ def test_cors_only_on_the_reconciliation_endpoints(server):
         assert "access-control-allow-origin" not in {k.lower() for k in fetch(url, path)[1]}
     st, headers, _ = fetch(url, "/api/feedback", method="OPTIONS")
     assert st == 405 and "access-control-allow-origin" not in {k.lower() for k in headers}
+
+
+def test_jsonp_for_older_clients_with_a_plain_function_name_only(server):
+    url, _ = server
+    st, headers, body = fetch(url, "/reconcile?callback=jQuery_123.cb")
+    assert st == 200 and headers["content-type"].startswith("application/javascript")
+    assert body.startswith("/**/jQuery_123.cb(") and body.endswith(");")
+    MANIFEST.validate(json.loads(body[len("/**/jQuery_123.cb("):-2]))
+    st, _, body = fetch(url, "/reconcile/suggest/entity?prefix=331&callback=cb")
+    SUGGEST_ENTITIES.validate(json.loads(body[len("/**/cb("):-2]))
+    for bad in ("alert(1)//", "a b", "1abc", "x" * 65):
+        st, _, body = fetch(url, "/reconcile?" + urllib.parse.urlencode({"callback": bad}))
+        assert st == 422 and json.loads(body)["field"] == "callback"

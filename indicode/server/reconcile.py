@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from .. import __version__
@@ -31,6 +31,18 @@ SUGGEST_PAGE = 20
 PROPERTIES = {"value": ("指标值", "the target value (e.g. ≥95%, 100%, 及时): tells the kind of measure"),
               "class": ("二级指标", "the level-2 class digits (11 … 43), the same as a type")}
 Short = Annotated[str, Field(max_length=MAX_TEXT)]
+# JSONP, which the spec allows beside CORS for older clients: a plain function name, nothing else
+Callback = Annotated[str | None, Query(pattern=r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$",
+                                       description="JSONP: wrap the answer in a call to this function")]
+
+
+def reply(obj: dict, callback: str | None) -> Response:
+    """JSON, or with `callback` the same JSON as a JavaScript call (the `/**/` keeps the first bytes
+    from being anything but a comment)."""
+    if callback is None:
+        return JSONResponse(obj)
+    body = json.dumps(obj, ensure_ascii=False)
+    return Response(f"/**/{callback}({body});", media_type="application/javascript")
 
 
 class EntityRef(BaseModel):
@@ -135,8 +147,9 @@ def router(service: Service) -> APIRouter:
         return {key: answer(service, linker, q) for key, q in batch.items()}
 
     @r.get("", summary="The service manifest, or answers to `queries` (a JSON batch)")
-    def get_reconcile(request: Request, queries: Annotated[str | None, Query(max_length=16000)] = None):
-        return manifest(request) if queries is None else run_batch(queries)
+    def get_reconcile(request: Request, queries: Annotated[str | None, Query(max_length=16000)] = None,
+                      callback: Callback = None):
+        return reply(manifest(request) if queries is None else run_batch(queries), callback)
 
     @r.post("", summary="Answers to a batch of queries: form field `queries`, or the batch as a JSON body")
     async def post_reconcile(request: Request):
@@ -158,24 +171,24 @@ def router(service: Service) -> APIRouter:
     @r.get("/suggest/entity", summary="Codes whose code starts with, or whose name holds, the prefix")
     def suggest_entity(prefix: Annotated[str, Query(min_length=1, max_length=MAX_TEXT)],
                        type: Annotated[str, Query(max_length=10)] = "",
-                       cursor: Annotated[int, Query(ge=0, le=10000)] = 0):
+                       cursor: Annotated[int, Query(ge=0, le=10000)] = 0, callback: Callback = None):
         cat = service.linker().cat
         klass = type if is_class(type) else ""
         found = cat.lookup(prefix.strip(), klass, cursor + SUGGEST_PAGE)[cursor:]
-        return {"result": [{"id": e.code, "name": e.name,
+        return reply({"result": [{"id": e.code, "name": e.name,
                             "description": class_label(e.level2) + (f" · 别名 {'、'.join(e.aliases)}" if e.aliases else ""),
-                            "notable": [class_type(e.level2)] if e.level2 else []} for e in found]}
+                            "notable": [class_type(e.level2)] if e.level2 else []} for e in found]}, callback)
 
     @r.get("/suggest/type", summary="Classes whose digits or name hold the prefix")
-    def suggest_type(prefix: Annotated[str, Query(max_length=MAX_TEXT)] = ""):
+    def suggest_type(prefix: Annotated[str, Query(max_length=MAX_TEXT)] = "", callback: Callback = None):
         p = prefix.strip()
-        return {"result": [class_type(c) for c, name in LEVEL2.items() if c.startswith(p) or p in name]}
+        return reply({"result": [class_type(c) for c, name in LEVEL2.items() if c.startswith(p) or p in name]}, callback)
 
     @r.get("/suggest/property", summary="The properties a query may carry: value and class")
-    def suggest_property(prefix: Annotated[str, Query(max_length=MAX_TEXT)] = ""):
+    def suggest_property(prefix: Annotated[str, Query(max_length=MAX_TEXT)] = "", callback: Callback = None):
         p = prefix.strip().lower()
-        return {"result": [{"id": pid, "name": name, "description": desc} for pid, (name, desc) in PROPERTIES.items()
-                           if p in pid or p in name]}
+        return reply({"result": [{"id": pid, "name": name, "description": desc}
+                                 for pid, (name, desc) in PROPERTIES.items() if p in pid or p in name]}, callback)
 
     @r.get("/preview", response_class=HTMLResponse, summary="A code in a few lines of HTML, for OpenRefine's preview")
     def preview(request: Request, id: Annotated[str, Query(min_length=1, max_length=20)]):
