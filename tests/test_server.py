@@ -135,17 +135,22 @@ def test_which_addresses_count_as_loopback_and_which_hosts_are_served():
     assert "evil.example:8000" not in served_hosts("0.0.0.0", 8000)
 
 
-def test_feedback_on_the_bundled_catalogue_goes_to_the_users_copy(tmp_path):
-    from indicode.catalogue.store import BUNDLED_DB
+def test_feedback_on_the_bundled_catalogue_goes_to_the_users_copy(tmp_path, monkeypatch):
+    from indicode.catalogue.store import BUNDLED_DB, add_learned, writable_path
 
     data = tmp_path / "data"
     bundled = BUNDLED_DB.read_bytes()
     with running_server(env={"INDICODE_DATA_DIR": str(data), "INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url:
         assert call(url, "/api/health")[1]["catalogue"] == str(BUNDLED_DB)
+        # `indicode learn` in another process makes the user's copy: the server follows it
+        monkeypatch.setenv("INDICODE_DATA_DIR", str(data))
+        add_learned(writable_path(None), [("会务保障到位率", "12", "112000272", "王", "test")])
+        st, s = call(url, "/api/suggest", {"text": "会务保障到位率", "class": "12"})
+        assert (s["decision"], s["code"], s["reason"]) == ("accept", "112000272", "learned")
         st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
         assert st == 200 and d["catalogue"] == str(data / "catalogue.sqlite")
         st, h = call(url, "/api/health")
-        assert h["ok"] and h["catalogue"] == str(data / "catalogue.sqlite") and h["learned"] == 1
+        assert h["ok"] and h["catalogue"] == str(data / "catalogue.sqlite") and h["learned"] == 2
         st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
         assert (s["decision"], s["code"], s["reason"]) == ("accept", "113001668", "learned")
     assert BUNDLED_DB.read_bytes() == bundled  # the package's own file is never written

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..catalogue import files
 from ..catalogue.records import InputError
-from ..catalogue.store import NIL, Catalogue, add_learned, writable_path
+from ..catalogue.store import BUNDLED_DB, NIL, Catalogue, add_learned, user_catalogue_path, writable_path
 from ..matcher.linker import Linker
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
@@ -66,6 +66,7 @@ class Service:
     def __init__(self, linker: Linker):
         self._linker = linker
         self.path = Path(linker.cat.path)
+        self._bundled = self.path.resolve() == BUNDLED_DB.resolve()
         self._identity = file_identity(self.path)
         self._error = ""  # why the catalogue cannot be served ('' when it can)
         self._tried = 0.0
@@ -81,6 +82,11 @@ class Service:
     def linker(self) -> Linker:
         """The Linker for the catalogue as it is now on disk (rebuilt if the file changed), or
         `Unavailable` with the reason."""
+        if self._bundled and user_catalogue_path().exists():
+            # the package's own file is never written: learned links (from `indicode learn` in
+            # another process, say) go to the user's copy, which is then the catalogue in use
+            with self._reload_lock:
+                self.path, self._identity, self._bundled = user_catalogue_path(), None, False
         if file_identity(self.path) != self._identity or self._error:
             self._refresh()
         if self._error:
@@ -142,7 +148,7 @@ class Service:
             raise Unwritable(str(exc) or type(exc).__name__) from None
         if target != self.path:  # the bundled catalogue: from now on the user's copy is served
             with self._reload_lock:
-                self.path, self._identity = target, None
+                self.path, self._identity, self._bundled = target, None, False
         lk = self.linker()
         stored = next((l for l in reversed(lk.cat.learned) if l.text == text and l.level2 == klass), None)
         return {"stored": asdict(stored) if stored else None, "catalogue": str(target)}
