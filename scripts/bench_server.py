@@ -18,6 +18,7 @@ import argparse
 import http.client
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -113,6 +114,14 @@ def main() -> None:
     part = {p: items[i * n:(i + 1) * n] for i, p in enumerate(phases)}
     cache = tempfile.mkdtemp(prefix="indicode-bench-cache-")
     os.environ["INDICODE_CACHE_DIR"] = cache  # a fresh vector cache: nothing is answered from it
+    try:
+        measure(n, rounds, phases, warm, part, cache)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(cache + "-server", ignore_errors=True)
+
+
+def measure(n: int, rounds: int, phases: list[str], warm, part: dict, cache: str) -> None:
 
     from indicode.matcher.linker import Linker
     from indicode.server import Service
