@@ -24,6 +24,7 @@ def test_suggest_and_openapi(server):
     assert st == 200 and spec["openapi"].startswith("3.")
     assert {"/api/suggest", "/api/codes/{code}", "/api/lookup", "/api/feedback", "/api/health", "/reconcile"} <= set(spec["paths"])
     # the framework documents the validation it does
+    assert "application/x-www-form-urlencoded" in spec["paths"]["/reconcile"]["post"]["requestBody"]["content"]
     params = {p["name"]: p for p in spec["paths"]["/api/suggest"]["get"]["parameters"]}
     assert params["text"]["schema"]["maxLength"] == 200 and params["k"]["schema"]["maximum"] == 50
 

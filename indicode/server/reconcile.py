@@ -151,7 +151,12 @@ def router(service: Service) -> APIRouter:
                       callback: Callback = None):
         return reply(manifest(request) if queries is None else run_batch(queries), callback)
 
-    @r.post("", summary="Answers to a batch of queries: form field `queries`, or the batch as a JSON body")
+    @r.post("", summary="Answers to a batch of queries: form field `queries`, or the batch as a JSON body",
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "application/x-www-form-urlencoded": {"schema": {
+                    "type": "object", "required": ["queries"],
+                    "properties": {"queries": {"type": "string", "description": "a JSON reconciliation query batch"}}}},
+                "application/json": {"schema": {"type": "object", "description": "a reconciliation query batch"}}}}})
     async def post_reconcile(request: Request):
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await request.body()
