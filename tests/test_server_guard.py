@@ -243,3 +243,22 @@ def test_a_crash_inside_is_a_json_500():
     assert sent[0]["status"] == 500
     body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
     assert "internal error" in body["error"] and "boom" not in body["error"]  # no internals leak
+
+
+def test_a_half_sent_second_request_on_a_kept_alive_connection_times_out(server):
+    url, _ = server
+    host, port = host_of(url).split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(f"GET /api/health HTTP/1.1\r\nHost: {host_of(url)}\r\n\r\n".encode())
+        first = b""
+        while b'"ok"' not in first:
+            first += s.recv(4096)
+        assert first.startswith(b"HTTP/1.1 200")
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHo")  # the next request never finishes
+        rest = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            rest += chunk
+    assert rest.startswith(b"HTTP/1.1 408") and b'"error"' in rest
