@@ -34,3 +34,36 @@ def test_accepted_connections_have_nagle_off_and_stay_alive(linker):
         server.should_exit = True
         t.join(10)
     assert not t.is_alive()
+
+
+def test_connections_beyond_the_cap_get_a_json_503(linker):
+    server, sock, url = make_server(linker, "127.0.0.1", 0, max_connections=3)
+    port = sock.getsockname()[1]
+    t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    t.start()
+    held = []
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for _ in range(3):
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+        extra = socket.create_connection(("127.0.0.1", port), timeout=30)
+        answer = b""
+        while chunk := extra.recv(4096):
+            answer += chunk
+        extra.close()
+        assert answer.startswith(b"HTTP/1.1 503") and b"too many open connections" in answer
+        held.pop().close()  # one leaves: the next one is served
+        deadline = time.monotonic() + 30
+        while len(server.server_state.connections) >= 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/api/health")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        for s in held:
+            s.close()
+        server.should_exit = True
+        t.join(10)

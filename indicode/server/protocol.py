@@ -24,7 +24,7 @@ def _raw_json(status: int, reason: str, obj: dict) -> bytes:
 
 class GuardedH11Protocol(H11Protocol):
     head_timeout = 10.0  # seconds for a request line and headers to arrive
-    max_connections = 256
+    max_connections = 256  # set by protocol_class
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

@@ -15,6 +15,7 @@ from .service import Service
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 KEEP_ALIVE = 5.0  # seconds an idle kept-alive connection stays open
+MAX_CONNECTIONS = 256  # open connections; one more is answered 503 and closed
 
 
 def is_loopback(host: str) -> bool:
@@ -58,7 +59,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def make_server(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str = "",
-                allow_hosts: Iterable[str] = (), timeout: float = 10.0) -> tuple[uvicorn.Server, socket.socket, str]:
+                allow_hosts: Iterable[str] = (), timeout: float = 10.0,
+                max_connections: int = MAX_CONNECTIONS) -> tuple[uvicorn.Server, socket.socket, str]:
     """The uvicorn server for `linker` on a listening socket, and the URL it serves. `timeout`:
     seconds a request's head, and then its body, may take to arrive."""
     sock = bind(host, port)
@@ -66,7 +68,7 @@ def make_server(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token
     service = Service(linker)
     app = Guard(create_app(service, token=token, needs_token=not is_loopback(host)),
                 served_hosts(host, port, allow_hosts), timeout=timeout)
-    config = uvicorn.Config(app, http=protocol_class(timeout), lifespan="off", log_level="warning",
+    config = uvicorn.Config(app, http=protocol_class(timeout, max_connections), lifespan="off", log_level="warning",
                             access_log=False, server_header=False, timeout_keep_alive=int(KEEP_ALIVE),
                             h11_max_incomplete_event_size=HEADER_LIMIT, timeout_graceful_shutdown=2)
     return uvicorn.Server(config), sock, f"http://{_bracket(host)}:{port}/"
