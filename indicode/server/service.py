@@ -18,14 +18,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ..catalogue import files
+from ..catalogue.files import WriteError
 from ..catalogue.records import InputError
 from ..catalogue.store import BUNDLED_DB, NIL, Catalogue, add_learned, user_catalogue_path, writable_path
 from ..matcher.linker import Linker
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
-# what a failed write raises: the OS, SQLite, and the store's own one-line error where it has one
-WRITE_ERRORS = (OSError, sqlite3.Error) + ((files.WriteError,) if hasattr(files, "WriteError") else ())
+# what a failed write raises: the store's one-line error (busy, read-only, disk full), or below it
+# the OS and SQLite
+WRITE_ERRORS = (WriteError, OSError, sqlite3.Error)
 
 
 class Unavailable(Exception):
