@@ -1,0 +1,173 @@
+"""Spreadsheets and CSV to rows of text cells: .xlsx (openpyxl), legacy .xls (xlrd), .csv (csv).
+
+Every reader returns the same shape, a list of rows of strings, so that the declaration readers see a
+spreadsheet export exactly as they see the text it holds. Merged cells read as a person sees them: a
+block merged down a column repeats its text on every row it covers (a level-1 class written once for
+four indicators belongs to all four); a block merged across columns keeps its text in its first column.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from ..records import InputError
+from .limits import MAX_ROWS, Budget, check_zip, n
+
+_DIM_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Za-z]*)\$?(\d*)(?::\$?([A-Za-z]*)\$?(\d*))?"')
+_SHEET_RE = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+
+
+def cell_text(v) -> str:
+    """One cell as text, on one line (tabs and line breaks inside a cell would split it)."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).replace("\t", " ").replace("\r", "").replace("\n", "")
+
+
+def _trim(cells: list[str]) -> list[str]:
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+def declared_rows(path: Path, zf: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose sheets declare more rows than indicode reads, before parsing any."""
+    for name in zf.namelist():
+        if not _SHEET_RE.match(name):
+            continue
+        with zf.open(name) as fh:
+            head = fh.read(65536)
+        m = _DIM_RE.search(head)
+        if not m:
+            continue
+        last = m.group(4) or m.group(2)
+        if last and int(last) > MAX_ROWS:
+            raise InputError(f"{path}: workbook declares {int(last)} rows, more than the {n(MAX_ROWS)} "
+                             f"indicode reads - split it")
+
+
+def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
+    """Every row of every sheet of a workbook, as text cells, within the limits."""
+    import openpyxl
+
+    check_zip(path, zf, "xlsx")
+    declared_rows(path, zf)
+    fh = path.open("rb")  # a file object: openpyxl would judge a path by its extension
+    try:
+        # data_only=False: a cell typed as `=100%` is kept as written rather than lost as a formula
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for a damaged archive
+        fh.close()
+        raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}) - open and save it "
+                         f"again in Excel, or export it as .csv") from None
+    budget = Budget(str(path))
+    rows: list[list[str]] = []
+    pending = 0  # empty rows not stored until a row with text follows (trailing ones never are)
+    try:
+        for ws in wb.worksheets:
+            if not hasattr(ws, "reset_dimensions"):  # a chartsheet
+                continue
+            ws.reset_dimensions()  # never pad rows to a declared width or length
+            for r in ws.iter_rows(values_only=True):
+                cells = budget.row(_trim([cell_text(v) for v in r]), len(rows) + pending + 1)
+                if not cells:
+                    pending += 1
+                    continue
+                rows.extend([] for _ in range(pending))
+                pending = 0
+                rows.append(cells)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: damaged .xlsx workbook ({type(exc).__name__} after {n(len(rows))} rows) - "
+                         f"open and save it again in Excel, or export it as .csv") from None
+    finally:
+        wb.close()
+        fh.close()
+    return rows
+
+
+def xls_rows(path: Path) -> list[list[str]]:
+    """Every row of every sheet of a legacy (BIFF) .xls workbook."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(path, formatting_info=True, on_demand=True, logfile=io.StringIO())
+    except xlrd.XLRDError as exc:
+        if "find workbook" in str(exc).lower():
+            raise InputError(f"{path}: an old Office file that is not an Excel workbook (a .doc?) - save it "
+                             f"as .docx or .xlsx") from None
+        raise InputError(f"{path}: not a readable .xls workbook ({exc}) - save it as .xlsx") from None
+    except Exception as exc:
+        raise InputError(f"{path}: not a readable .xls workbook ({type(exc).__name__}) - save it as .xlsx") from None
+    budget = Budget(str(path))
+    rows: list[list[str]] = []
+    try:
+        for i in range(book.nsheets):
+            sh = book.sheet_by_index(i)
+            if len(rows) + sh.nrows > MAX_ROWS:
+                raise InputError(f"{path}: workbook holds {n(len(rows) + sh.nrows)} rows, more than the "
+                                 f"{n(MAX_ROWS)} indicode reads - split it")
+            grid = [[_xls_cell(sh.cell(r, c), book.datemode) for c in range(sh.row_len(r))]
+                    for r in range(sh.nrows)]
+            for rlo, rhi, clo, chi in sh.merged_cells:  # merged down: the text on every row
+                if rlo < len(grid) and clo < len(grid[rlo]):
+                    for r in range(rlo + 1, min(rhi, len(grid))):
+                        grid[r] += [""] * (clo + 1 - len(grid[r]))
+                        grid[r][clo] = grid[rlo][clo]
+            for cells in grid:
+                rows.append(budget.row(_trim(cells), len(rows) + 1))
+            book.unload_sheet(i)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: damaged .xls workbook ({type(exc).__name__}) - save it as .xlsx") from None
+    finally:
+        book.release_resources()
+    return rows
+
+
+def _xls_cell(cell, datemode: int) -> str:
+    import xlrd
+
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return cell_text(xlrd.xldate_as_datetime(cell.value, datemode))
+        except Exception:
+            return cell_text(cell.value)
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return str(bool(cell.value))
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#ERR")
+    if isinstance(cell.value, datetime):
+        return cell_text(cell.value)
+    return cell_text(cell.value)
+
+
+def csv_rows(text: str, source: str) -> list[list[str]]:
+    """Rows of a CSV text, its delimiter sniffed from the first lines; a field over the cap, a NUL or
+    a broken quote is one line naming the row."""
+    sample = "\n".join(text[:65536].split("\n")[:50])
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    budget = Budget(source)
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows: list[list[str]] = []
+    try:
+        for r in reader:
+            rows.append(budget.row([cell_text(c) for c in r], reader.line_num))
+    except csv.Error as exc:
+        why = str(exc)
+        if "field larger than field limit" in why:
+            why = f"a field of more than {n(csv.field_size_limit())} characters (an unclosed quote?)"
+        raise InputError(f"{source}:{reader.line_num + 1}: cannot read as CSV: {why} - "
+                         f"check the quotes on that row") from None
+    return rows

@@ -1,0 +1,193 @@
+"""Write text lines (a seed document, or generated rows) into .docx, .xls, .pdf, .xlsx and .csv files,
+the way departments hold them, so that tests compare what the readers get from each format with what
+they get from the text. Lines holding tabs become table rows (one cell per field); other lines
+become paragraphs (or, in a PDF, text lines)."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+
+def blocks(lines: list[str]) -> list[tuple[str, list]]:
+    """Consecutive tab lines grouped into tables: [("p", line) | ("t", [cells, ...])]."""
+    out: list[tuple[str, list]] = []
+    for line in lines:
+        if "\t" in line:
+            if out and out[-1][0] == "t":
+                out[-1][1].append(line.split("\t"))
+            else:
+                out.append(("t", [line.split("\t")]))
+        else:
+            out.append(("p", line))
+    return out
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A table's header row: its cells are never merged with the data under them."""
+    return "三级指标" in cells
+
+
+def write_docx(lines: list[str], path: Path, merge_down: tuple[int, ...] = (), merge_title: bool = False) -> Path:
+    """A Word document; `merge_down` columns have each text merged down over the empty cells under
+    it (as Word tables write a class once for its block); `merge_title` writes one-cell lines as a
+    table row merged across the whole table."""
+    import docx
+
+    doc = docx.Document()
+    for kind, body in blocks(lines):
+        if kind == "p":
+            doc.add_paragraph(body)
+            continue
+        width = max(len(r) for r in body)
+        t = doc.add_table(rows=len(body), cols=width)
+        grid = [[c for c in r.cells] for r in t.rows]
+        for i, cells in enumerate(body):
+            for j, text in enumerate(cells):
+                if text:
+                    grid[i][j].text = text
+        for j in merge_down:
+            i = 0
+            while i < len(body):
+                if j < len(body[i]) and body[i][j] and not _is_header(body[i]):
+                    k = i + 1
+                    while k < len(body) and not (body[k][j] if j < len(body[k]) else "") and any(body[k]):
+                        k += 1
+                    if k - 1 > i:
+                        text = body[i][j]
+                        merged = grid[i][j].merge(grid[k - 1][j])
+                        merged.text = text
+                    i = k
+                else:
+                    i += 1
+    if merge_title:
+        t = doc.add_table(rows=1, cols=4)
+        merged = t.rows[0].cells[0].merge(t.rows[0].cells[3])
+        merged.text = "附：以上指标由项目单位填报"
+    doc.save(path)
+    return path
+
+
+def write_xls(lines: list[str], path: Path, merge_down: tuple[int, ...] = ()) -> Path:
+    """A legacy .xls workbook, one line a row, one field a cell (merged down like write_docx)."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("sheet1")
+    rows = [l.split("\t") for l in lines]
+    merged: set[tuple[int, int]] = set()
+    for j in merge_down:
+        i = 0
+        while i < len(rows):
+            if j < len(rows[i]) and rows[i][j] and "\t" in lines[i] and not _is_header(rows[i]):
+                k = i + 1
+                while (k < len(rows) and "\t" in lines[k] and not (rows[k][j] if j < len(rows[k]) else "")):
+                    k += 1
+                if k - 1 > i:
+                    ws.write_merge(i, k - 1, j, j, rows[i][j])
+                    merged.update((r, j) for r in range(i, k))
+                i = k
+            else:
+                i += 1
+    for i, cells in enumerate(rows):
+        for j, text in enumerate(cells):
+            if text and (i, j) not in merged:
+                ws.write(i, j, text)
+    wb.save(str(path))
+    return path
+
+
+def write_xlsx(lines: list[str], path: Path) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for i, line in enumerate(lines, 1):
+        for j, text in enumerate(line.split("\t"), 1):
+            if text:
+                cell = ws.cell(row=i, column=j)
+                cell.value = text
+                cell.data_type = "s"  # text as a real export stores it, even `=100%`
+    wb.save(path)
+    return path
+
+
+def write_csv(lines: list[str], path: Path, encoding: str = "utf-8") -> Path:
+    with path.open("w", newline="", encoding=encoding) as fh:
+        w = csv.writer(fh)
+        for line in lines:
+            w.writerow(line.split("\t"))
+    return path
+
+
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Debian fonts-wqy-microhei (scripts/setup.sh)
+
+
+def _font() -> str:
+    """A CJK TrueType font embedded in the PDF with its Unicode map, as office programs write them.
+    (reportlab's built-in STSong-Light lacks characters such as ² that the seeds hold.)"""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    name = "WenQuanYiMicroHei"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        if not CJK_FONT.exists():
+            raise RuntimeError(f"{CJK_FONT} missing: run scripts/setup.sh (apt package fonts-wqy-microhei)")
+        pdfmetrics.registerFont(TTFont(name, str(CJK_FONT), subfontIndex=0))
+    return name
+
+
+def write_pdf_text(lines: list[str], path: Path, per_page: int = 45) -> Path:
+    """A PDF whose text layer holds the lines (as a PDF of wrapped text does), `per_page` lines to a
+    page with a page number at the foot, so that items wrapped over a page break are cut there."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    font = _font()
+    c = canvas.Canvas(str(path), pagesize=A4)
+    page, y = 1, 800
+    for k, line in enumerate(lines):
+        if k and k % per_page == 0:
+            c.setFont(font, 9)
+            c.drawCentredString(A4[0] / 2, 30, str(page))
+            c.showPage()
+            page, y = page + 1, 800
+        c.setFont(font, 10)
+        c.drawString(40, y, line)
+        y -= 16
+    c.setFont(font, 9)
+    c.drawCentredString(A4[0] / 2, 30, str(page))
+    c.showPage()
+    c.save()
+    return path
+
+
+def write_pdf_tables(lines: list[str], path: Path) -> Path:
+    """A PDF with ruled tables (the tab lines, one field a cell, long cells wrapped) between
+    paragraphs, on landscape A3 pages; a table's first row is repeated on each page it runs over."""
+    from reportlab.lib.pagesizes import A3, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    font = _font()
+    cell_style = ParagraphStyle("cell", fontName=font, fontSize=7, leading=9, wordWrap="CJK")
+    para_style = ParagraphStyle("para", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
+    size = landscape(A3)
+    usable = size[0] - 60
+    story = []
+    for kind, body in blocks(lines):
+        if kind == "p":
+            if body.strip():
+                story.append(Paragraph(escape(body), para_style))
+            continue
+        width = max(len(r) for r in body)
+        longest = [max((len(r[j]) if j < len(r) else 0) for r in body) for j in range(width)]
+        weights = [min(max(n, 4), 60) for n in longest]
+        widths = [usable * w / sum(weights) for w in weights]
+        data = [[Paragraph(escape(c), cell_style) for c in r] + [""] * (width - len(r)) for r in body]
+        t = Table(data, colWidths=widths, repeatRows=1)
+        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(t)
+    SimpleDocTemplate(str(path), pagesize=size, leftMargin=30, rightMargin=30, topMargin=30,
+                      bottomMargin=30).build(story)
+    return path

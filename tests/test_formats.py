@@ -1,0 +1,137 @@
+"""The seed documents written to .docx, .xls and .pdf (by the tests, from the text seeds) read to the
+very rows the text gives: names, classes, codes, values, units, projects, in order."""
+import pytest
+
+from indicode.catalogue.readers.detect import load, read_document
+from indicode.catalogue.records import InputError
+from conftest import SEED
+from docmakers import write_docx, write_pdf_tables, write_pdf_text, write_xls
+
+KEYS = ["000", "001", "002", "003", "004"]
+
+
+def seed_lines(key):
+    return SEED[key].read_text(encoding="utf-8").split("\n")
+
+
+def records(res, keep_lines=True):
+    return [{**r.to_dict(), "source": "", **({} if keep_lines else {"line": 0})} for r in res.rows]
+
+
+def assert_same(got, want, keep_lines=True):
+    assert len(got.rows) == len(want.rows)
+    assert records(got, keep_lines) == records(want, keep_lines)
+    problems = lambda res: [((p.line if keep_lines else 0), p.why) for p in res.problems]  # noqa: E731
+    assert problems(got) == problems(want)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_docx_reads_like_the_text(tmp_path, key):
+    doc = write_docx(seed_lines(key), tmp_path / f"{key}.docx")
+    got = read_document(doc)
+    want = read_document(SEED[key])
+    assert got.format == want.format
+    assert_same(got, want)  # one paragraph or table row per line: even the line numbers agree
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_xls_reads_like_the_text(tmp_path, key):
+    got = read_document(write_xls(seed_lines(key), tmp_path / f"{key}.xls"))
+    want = read_document(SEED[key])
+    assert got.format == want.format
+    assert_same(got, want)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_pdf_reads_like_the_text(tmp_path, key):
+    lines = seed_lines(key)
+    pdf = tmp_path / f"{key}.pdf"
+    if key in ("001", "004"):
+        write_pdf_text(lines, pdf)  # wrapped lists, 45 lines a page: items cut by page breaks and numbers
+    else:
+        write_pdf_tables(lines, pdf)  # ruled tables, wrapped cells, header repeated on each page
+    got = read_document(pdf)
+    want = read_document(SEED[key])
+    assert got.format == want.format
+    assert_same(got, want, keep_lines=False)
+
+
+def test_pdf_page_numbers_between_wrapped_lines_are_left_out(tmp_path):
+    lines = seed_lines("001")
+    pdf = write_pdf_text(lines, tmp_path / "small_pages.pdf", per_page=7)  # many page breaks
+    _, rows = load(pdf)
+    assert not any(r == ["1"] or r == ["2"] for r in rows)
+    assert_same(read_document(pdf), read_document(SEED["001"]), keep_lines=False)
+
+
+@pytest.mark.parametrize("key", ["000", "003"])
+def test_docx_merged_cells_read_as_repeated(tmp_path, key):
+    # the unit (000) or level columns (003) merged down over their block, as Word tables are drawn
+    cols = (0,) if key == "000" else (0, 1)
+    doc = write_docx(seed_lines(key), tmp_path / f"{key}_merged.docx", merge_down=cols, merge_title=key == "000")
+    if key == "000":
+        _, rows = load(doc)
+        assert rows[-1] == ["附：以上指标由项目单位填报"]  # merged across: the text once, in its first column
+    assert_same(read_document(doc), read_document(SEED[key]))
+
+
+@pytest.mark.parametrize("key", ["000", "003"])
+def test_xls_merged_cells_read_as_repeated(tmp_path, key):
+    cols = (0,) if key == "000" else (0, 1)
+    assert_same(read_document(write_xls(seed_lines(key), tmp_path / f"{key}_m.xls", merge_down=cols)),
+                read_document(SEED[key]))
+
+
+def test_merged_unit_column_left_empty_is_carried(tmp_path):
+    # an .xlsx export leaves a merged cell's lower rows empty: the Zhuhai unit is carried down
+    lines = [l.split("\t") for l in seed_lines("000")]
+    prev = None
+    for cells in lines:
+        if cells[0] and cells[0] == prev:
+            cells[0] = ""
+        elif cells[0]:
+            prev = cells[0]
+    f = tmp_path / "blank_units.txt"
+    f.write_text("\n".join("\t".join(c) for c in lines), encoding="utf-8")
+    assert_same(read_document(f), read_document(SEED["000"]))
+
+
+@pytest.mark.parametrize("maker,name", [(write_docx, "decl.txt"), (write_xls, "decl.csv"),
+                                        (write_pdf_tables, "decl.xlsx")])
+def test_format_detected_by_content_not_name(tmp_path, maker, name):
+    f = maker(seed_lines("002"), tmp_path / name)
+    assert len(read_document(f).rows) == 37
+
+
+def test_scanned_pdf_without_text_layer(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    f = tmp_path / "scan.pdf"
+    c = canvas.Canvas(str(f))
+    c.rect(50, 50, 400, 600, fill=1)  # a page with a picture and no text
+    c.showPage()
+    c.save()
+    with pytest.raises(InputError) as exc:
+        read_document(f)
+    assert str(exc.value) == f"{f}: PDF has no text layer (scanned?) - run OCR or export the text"
+
+
+def test_docx_with_several_tables_empty_paragraphs_and_a_content_control(tmp_path):
+    import copy
+
+    import docx
+    from docx.oxml import OxmlElement
+
+    lines = seed_lines("002")
+    f = write_docx(lines, tmp_path / "two.docx")
+    d = docx.Document(f)
+    body = d.element.body
+    tbl = body.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tbl")
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    sdt.append(content)
+    content.append(copy.deepcopy(tbl))  # the same table again, inside a content control
+    tbl.addnext(sdt)
+    d.save(f)
+    res = read_document(f)
+    want = read_document(SEED["002"])
+    assert [r.name for r in res.rows] == [r.name for r in want.rows] * 2
