@@ -168,6 +168,6 @@ def csv_rows(text: str, source: str) -> list[list[str]]:
         why = str(exc)
         if "field larger than field limit" in why:
             why = f"a field of more than {n(csv.field_size_limit())} characters (an unclosed quote?)"
-        raise InputError(f"{source}:{reader.line_num + 1}: cannot read as CSV: {why} - "
+        raise InputError(f"{source}:{reader.line_num}: cannot read as CSV: {why} - "
                          f"check the quotes on that row") from None
     return rows
