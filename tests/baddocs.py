@@ -58,7 +58,7 @@ def rows_bomb(path: Path, rows: int = 10**8, filler_rows: int = 20_000) -> Path:
     return xlsx_with_sheet(path, [_sheet_xml(f"A1:A{rows}", "".join(body))])
 
 
-def cell_bomb(path: Path, size: int = 20 * 2**20) -> Path:
+def cell_bomb(path: Path, size: int = 20 * 2**20, compresslevel: int = 1) -> Path:
     """One cell of `size` characters, compressed about a thousand times."""
     head, tail = _sheet_xml("A1:A2", "<§>").split("<§>")
 
@@ -70,7 +70,7 @@ def cell_bomb(path: Path, size: int = 20 * 2**20) -> Path:
             yield block
         yield "</t></is></c></row>" + tail
 
-    return xlsx_with_sheet(path, chunks(), compresslevel=1)
+    return xlsx_with_sheet(path, chunks(), compresslevel=compresslevel)
 
 
 def seed_lines() -> list[str]:
