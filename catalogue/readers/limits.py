@@ -20,7 +20,9 @@ MAX_ROWS = 1_000_000  # rows (or lines) of one document
 MAX_CELLS = 5_000_000  # cells of one document, empty cells inside a row included
 MAX_CELL_CHARS = 131_072  # one cell (the csv module's own default field limit)
 MAX_CHARS = 64_000_000  # all the text of one document
-MAX_UNZIPPED = {"xlsx": 256 * 2**20, "docx": 64 * 2**20}  # all members of an archive, uncompressed
+MAX_UNZIPPED = {"xlsx": 256 * 2**20, "docx": 160 * 2**20}  # all members of an archive, uncompressed
+# members parsed whole into memory (an XML tree, a string table): pictures may be large, these not
+MAX_MEMBER = {"xlsx": {"xl/sharedStrings.xml": 64 * 2**20}, "docx": {"word/document.xml": 48 * 2**20}}
 MAX_RATIO = 100  # uncompressed/compressed of one member, checked above RATIO_FLOOR bytes
 RATIO_FLOOR = 8 * 2**20
 MAX_PAGES = 2_000  # pages of a PDF
@@ -43,6 +45,10 @@ def check_zip(path: Path, zf: zipfile.ZipFile, kind: str) -> None:
     total = 0
     for info in zf.infolist():
         total += info.file_size
+        cap = MAX_MEMBER[kind].get(info.filename)
+        if cap is not None and info.file_size > cap:
+            raise InputError(f"{path}: {info.filename} is {n(info.file_size)} bytes uncompressed, more than "
+                             f"the {n(cap)} indicode reads - split the document or export only the table")
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
             raise InputError(f"{path}: {info.filename} expands {n(ratio)} times ({n(info.file_size)} bytes "
