@@ -97,17 +97,31 @@ def write_xls(lines: list[str], path: Path, merge_down: tuple[int, ...] = ()) ->
     return path
 
 
-def write_xlsx(lines: list[str], path: Path) -> Path:
+def write_xlsx(lines: list[str], path: Path, merge_down: tuple[int, ...] = ()) -> Path:
+    """An .xlsx workbook, one line a row, one field a text cell (merged down like write_docx)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
     ws = wb.active
-    for i, line in enumerate(lines, 1):
-        for j, text in enumerate(line.split("\t"), 1):
+    rows = [l.split("\t") for l in lines]
+    for i, cells in enumerate(rows, 1):
+        for j, text in enumerate(cells, 1):
             if text:
                 cell = ws.cell(row=i, column=j)
                 cell.value = text
                 cell.data_type = "s"  # text as a real export stores it, even `=100%`
+    for j in merge_down:
+        i = 0
+        while i < len(rows):
+            if j < len(rows[i]) and rows[i][j] and "\t" in lines[i] and not _is_header(rows[i]):
+                k = i + 1
+                while k < len(rows) and "\t" in lines[k] and not (rows[k][j] if j < len(rows[k]) else ""):
+                    k += 1
+                if k - 1 > i:
+                    ws.merge_cells(start_row=i + 1, start_column=j + 1, end_row=k, end_column=j + 1)
+                i = k
+            else:
+                i += 1
     wb.save(path)
     return path
 

@@ -5,7 +5,7 @@ import pytest
 from indicode.catalogue.readers.detect import load, read_document
 from indicode.catalogue.records import InputError
 from conftest import SEED
-from docmakers import write_docx, write_pdf_tables, write_pdf_text, write_xls
+from docmakers import write_docx, write_pdf_tables, write_pdf_text, write_xls, write_xlsx
 
 KEYS = ["000", "001", "002", "003", "004"]
 
@@ -80,6 +80,16 @@ def test_xls_merged_cells_read_as_repeated(tmp_path, key):
     cols = (0,) if key == "000" else (0, 1)
     assert_same(read_document(write_xls(seed_lines(key), tmp_path / f"{key}_m.xls", merge_down=cols)),
                 read_document(SEED[key]))
+
+
+@pytest.mark.parametrize("key", ["000", "003"])
+def test_xlsx_merged_cells_read_as_repeated(tmp_path, key):
+    cols = (0,) if key == "000" else (0, 1)
+    f = write_xlsx(seed_lines(key), tmp_path / f"{key}_m.xlsx", merge_down=cols)
+    _, rows = load(f)
+    text_rows = [l.split("\t") for l in seed_lines(key)]
+    assert rows != [r if any(r) else [] for r in text_rows]  # the merge did change the cells...
+    assert_same(read_document(f), read_document(SEED[key]))  # ...not the rows read
 
 
 def test_merged_unit_column_left_empty_is_carried(tmp_path):

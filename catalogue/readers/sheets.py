@@ -19,6 +19,34 @@ from .limits import MAX_ROWS, Budget, check_zip, n
 
 _DIM_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Za-z]*)\$?(\d*)(?::\$?([A-Za-z]*)\$?(\d*))?"')
 _SHEET_RE = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="\$?([A-Za-z]+)\$?(\d+):\$?([A-Za-z]+)\$?(\d+)"')
+
+
+def _col(letters: bytes) -> int:
+    """`A` -> 0, `AB` -> 27."""
+    k = 0
+    for ch in letters.upper():
+        k = k * 26 + ch - 64
+    return k - 1
+
+
+def merged_down(zf: zipfile.ZipFile, member: str) -> list[tuple[int, int, int]]:
+    """(first row, last row, column) of each block merged down a column in a sheet (rows 1-based),
+    found by scanning the sheet's XML in pieces (mergeCells follow the sheet data)."""
+    found: set[tuple[int, int, int]] = set()
+    try:
+        with zf.open(member) as fh:
+            tail = b""
+            while chunk := fh.read(2**20):
+                buf = tail + chunk
+                for m in _MERGE_RE.finditer(buf):
+                    r1, r2 = int(m.group(2)), int(m.group(4))
+                    if r2 > r1:
+                        found.add((r1, r2, _col(m.group(1))))
+                tail = buf[-200:]
+    except KeyError:
+        return []
+    return sorted(found)
 
 
 def cell_text(v) -> str:
@@ -74,6 +102,7 @@ def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
             if not hasattr(ws, "reset_dimensions"):  # a chartsheet
                 continue
             ws.reset_dimensions()  # never pad rows to a declared width or length
+            base = len(rows) + pending  # index of the sheet's row 1
             for r in ws.iter_rows(values_only=True):
                 cells = budget.row(_trim([cell_text(v) for v in r]), len(rows) + pending + 1)
                 if not cells:
@@ -82,6 +111,9 @@ def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
                 rows.extend([] for _ in range(pending))
                 pending = 0
                 rows.append(cells)
+            member = getattr(ws, "_worksheet_path", "").lstrip("/")
+            for r1, r2, col in merged_down(zf, member) if member else []:
+                _fill_down(rows, base + r1 - 1, base + r2 - 1, col)
     except InputError:
         raise
     except Exception as exc:
@@ -91,6 +123,15 @@ def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
         wb.close()
         fh.close()
     return rows
+
+
+def _fill_down(rows: list[list[str]], first: int, last: int, col: int) -> None:
+    """Repeat the text of a block merged down a column on each row it covers (rows that were read)."""
+    if first >= len(rows) or col >= len(rows[first]) or not rows[first][col]:
+        return
+    for i in range(first + 1, min(last, len(rows) - 1) + 1):
+        rows[i] += [""] * (col + 1 - len(rows[i]))
+        rows[i][col] = rows[first][col]
 
 
 def xls_rows(path: Path) -> list[list[str]]:
@@ -117,10 +158,7 @@ def xls_rows(path: Path) -> list[list[str]]:
             grid = [[_xls_cell(sh.cell(r, c), book.datemode) for c in range(sh.row_len(r))]
                     for r in range(sh.nrows)]
             for rlo, rhi, clo, chi in sh.merged_cells:  # merged down: the text on every row
-                if rlo < len(grid) and clo < len(grid[rlo]):
-                    for r in range(rlo + 1, min(rhi, len(grid))):
-                        grid[r] += [""] * (clo + 1 - len(grid[r]))
-                        grid[r][clo] = grid[rlo][clo]
+                _fill_down(grid, rlo, rhi - 1, clo)
             for cells in grid:
                 rows.append(budget.row(_trim(cells), len(rows) + 1))
             book.unload_sheet(i)
