@@ -139,3 +139,11 @@ def test_bad_files_raise_one_line_errors(tmp_path, content, problem):
         read_document(f)
     msg = str(exc.value)
     assert str(f) in msg and problem in msg and "\n" not in msg
+
+
+def test_csv_cells_kept_as_written(tmp_path):
+    # found by tests/test_properties.py: the sniffer guessed "skip spaces after a comma" from `, `
+    f = tmp_path / "spaces.csv"
+    f.write_text('三级指标,二级指标,指标值\n"""", ,100%\n  0,11,100%\n', encoding="utf-8")
+    res = read_document(f)
+    assert [(r.extra["三级指标"], r.extra["二级指标"], r.name) for r in res.rows] == [('"', " ", '"'), ("  0", "11", "0")]

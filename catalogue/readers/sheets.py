@@ -193,9 +193,14 @@ def csv_rows(text: str, source: str) -> list[list[str]]:
     a broken quote is one line naming the row."""
     sample = "\n".join(text[:65536].split("\n")[:50])
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
+
+    class dialect(csv.excel):  # only the delimiter is guessed: the sniffer's other guesses
+        pass                   # (skip spaces after a delimiter, quote with ') would change cells
+
+    dialect.delimiter = delimiter
     budget = Budget(source)
     reader = csv.reader(io.StringIO(text), dialect)
     rows: list[list[str]] = []
