@@ -1,5 +1,7 @@
 """The seed documents written to .docx, .xls and .pdf (by the tests, from the text seeds) read to the
 very rows the text gives: names, classes, codes, values, units, projects, in order."""
+import re
+
 import pytest
 
 from indicode.catalogue.readers.detect import load, read_document
@@ -145,3 +147,24 @@ def test_docx_with_several_tables_empty_paragraphs_and_a_content_control(tmp_pat
     res = read_document(f)
     want = read_document(SEED["002"])
     assert [r.name for r in res.rows] == [r.name for r in want.rows] * 2
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@pytest.mark.parametrize("stream,words", [("EncryptedPackage", "a password-protected Office file"),
+                                          ("WordDocument", "an old Word document (.doc) - save it as .docx")])
+def test_other_ole_files_named(tmp_path, stream, words):
+    # an OLE2 compound file whose directory names this stream and no Workbook
+    f = tmp_path / "old.xls"
+    f.write_bytes(OLE + bytes(504) + ("Root Entry".encode("utf-16-le") + bytes(44)) + stream.encode("utf-16-le") + bytes(512))
+    with pytest.raises(InputError, match=re.escape(words)):
+        read_document(f)
+
+
+def test_damaged_xls_one_line(tmp_path):
+    f = write_xls(seed_lines("002"), tmp_path / "cut.xls")
+    f.write_bytes(f.read_bytes()[:3000])
+    with pytest.raises(InputError) as exc:
+        read_document(f)
+    assert str(exc.value).startswith(f"{f}: ") and "xls" in str(exc.value) and "\n" not in str(exc.value)

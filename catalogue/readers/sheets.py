@@ -138,9 +138,19 @@ def xls_rows(path: Path) -> list[list[str]]:
     """Every row of every sheet of a legacy (BIFF) .xls workbook."""
     import xlrd
 
+    data = path.read_bytes()  # the size was checked before
+    if not _ole_stream(data, "Workbook") and not _ole_stream(data, "Book"):
+        if _ole_stream(data, "EncryptedPackage"):
+            raise InputError(f"{path}: a password-protected Office file - remove the password (or export "
+                             f"the table as .csv) and give that")
+        if _ole_stream(data, "WordDocument"):
+            raise InputError(f"{path}: an old Word document (.doc) - save it as .docx")
     try:
-        book = xlrd.open_workbook(path, formatting_info=True, on_demand=True, logfile=io.StringIO())
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO())
     except xlrd.XLRDError as exc:
+        if "encrypted" in str(exc).lower():
+            raise InputError(f"{path}: a password-protected workbook - remove the password (or export the "
+                             f"table as .csv) and give that") from None
         if "find workbook" in str(exc).lower():
             raise InputError(f"{path}: an old Office file that is not an Excel workbook (a .doc?) - save it "
                              f"as .docx or .xlsx") from None
@@ -169,6 +179,11 @@ def xls_rows(path: Path) -> list[list[str]]:
     finally:
         book.release_resources()
     return rows
+
+
+def _ole_stream(data: bytes, name: str) -> bool:
+    """Whether an OLE2 compound file names a stream (directory entries hold names in UTF-16LE)."""
+    return name.encode("utf-16-le") in data
 
 
 def _xls_cell(cell, datemode: int) -> str:
