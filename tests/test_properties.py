@@ -45,7 +45,10 @@ def write_text(lines, path):
     return path
 
 
-WRITERS = {"txt": write_text, "csv": write_csv, "xlsx": write_xlsx, "docx": write_docx, "xls": write_xls}
+WRITERS = {"txt": write_text, "csv": write_csv, "xlsx": write_xlsx, "docx": write_docx, "xls": write_xls,
+           # exports as users have them: GBK-family CSV, UTF-16 text
+           "gb18030.csv": lambda lines, p: write_csv(lines, p, encoding="gb18030"),
+           "utf16.txt": lambda lines, p: p.write_bytes("\n".join(lines).encode("utf-16")) and p}
 
 
 def check(path, rows, linker, exact=True):
