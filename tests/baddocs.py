@@ -127,6 +127,15 @@ def zip_of_neither(path: Path) -> Path:
     return path
 
 
+def many_parts(path: Path, parts: int = 20_000) -> Path:
+    """A package with a workbook part and tens of thousands of empty members."""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        for i in range(parts):
+            zf.writestr(f"x/{i}", b"")
+    return path
+
+
 def binary_junk(path: Path) -> Path:
     path.write_bytes(bytes(range(256)) * 8 + os.urandom(2048))
     return path
@@ -154,6 +163,7 @@ BAD = [
     ("truncated-zip", "cut.xlsx", truncated_zip, "damaged or truncated zip"),
     ("docx-no-table", "notice.docx", docx_without_table, "no indicator table found"),
     ("zip-of-neither", "archive.xlsx", zip_of_neither, "neither an .xlsx workbook nor a .docx document"),
+    ("many-parts", "parts.xlsx", many_parts, "a zip package of 20,001 parts, more than the 10,000"),
     ("binary-junk", "junk.dat", binary_junk, "not a text document"),
     ("empty-file", "empty.csv", empty_file, "empty file"),
     ("folder", "folder", folder, "is a folder, not a document"),

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..records import InputError, ReadResult
 from ..textio import read_text
 from . import guangzhou, shenshan, table, zhuhai
-from .limits import MAX_FILE_BYTES, Budget, check_file_size
+from .limits import MAX_FILE_BYTES, Budget, check_file_size, check_zip_entries
 from .sheets import csv_rows, xls_rows, xlsx_rows
 from .table import Columns
 
@@ -46,6 +46,7 @@ def _head(path: Path) -> tuple[bytes, int]:
 def _zip_rows(path: Path) -> tuple[str, list[list[str]]]:
     from .word import docx_rows
 
+    check_zip_entries(path)
     try:
         zf = zipfile.ZipFile(path)
         names = set(zf.namelist())

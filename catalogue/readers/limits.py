@@ -8,6 +8,7 @@ line naming the file (and row), the figure, the cap and what to do.
 """
 from __future__ import annotations
 
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ MAX_CHARS = 64_000_000  # all the text of one document
 MAX_UNZIPPED = {"xlsx": 256 * 2**20, "docx": 160 * 2**20}  # all members of an archive, uncompressed
 # members parsed whole into memory (an XML tree, a string table): pictures may be large, these not
 MAX_MEMBER = {"xlsx": {"xl/sharedStrings.xml": 64 * 2**20}, "docx": {"word/document.xml": 48 * 2**20}}
+MAX_ZIP_ENTRIES = 10_000  # parts of a package (a workbook or document has tens to hundreds)
 MAX_RATIO = 100  # uncompressed/compressed of one member, checked above RATIO_FLOOR bytes
 RATIO_FLOOR = 8 * 2**20
 MAX_PAGES = 2_000  # pages of a PDF
@@ -38,6 +40,31 @@ def check_file_size(path: Path, size: int, cap: int, what: str) -> None:
     if size > cap:
         raise InputError(f"{path}: {what} of {n(size)} bytes, more than the {n(cap)} indicode reads - "
                          f"split it or export only the indicator table")
+
+
+def zip_entries(path: Path) -> int | None:
+    """The number of members a zip's end record declares, read before the directory is parsed (the
+    directory of millions of empty members would fill memory by itself); None when not found."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 65_557))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    count = struct.unpack("<H", tail[at + 10:at + 12])[0]
+    z64 = tail.rfind(b"PK\x06\x06", 0, at)
+    if count == 0xFFFF and z64 >= 0 and len(tail) >= z64 + 40:
+        count = struct.unpack("<Q", tail[z64 + 32:z64 + 40])[0]
+    return count
+
+
+def check_zip_entries(path: Path) -> None:
+    count = zip_entries(path)
+    if count is not None and count > MAX_ZIP_ENTRIES:
+        raise InputError(f"{path}: a zip package of {n(count)} parts, more than the {n(MAX_ZIP_ENTRIES)} "
+                         f"indicode opens (not a workbook or document as Office writes them)")
 
 
 def check_zip(path: Path, zf: zipfile.ZipFile, kind: str) -> None:
