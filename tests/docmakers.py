@@ -151,27 +151,29 @@ def _font() -> str:
     return name
 
 
-def write_pdf_text(lines: list[str], path: Path, per_page: int = 45) -> Path:
+def write_pdf_text(lines: list[str], path: Path, per_page: int = 45, head: str = "",
+                   foot: str = "{page}") -> Path:
     """A PDF whose text layer holds the lines (as a PDF of wrapped text does), `per_page` lines to a
-    page with a page number at the foot, so that items wrapped over a page break are cut there."""
+    page under a running `head`, with `foot` at the foot of each page (`{page}`, `{pages}` filled
+    in), so that items wrapped over a page break are cut there by page furniture."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
     font = _font()
     c = canvas.Canvas(str(path), pagesize=A4)
-    page, y = 1, 800
-    for k, line in enumerate(lines):
-        if k and k % per_page == 0:
+    pages = max(1, -(-len(lines) // per_page))
+    for page in range(1, pages + 1):
+        if head:
             c.setFont(font, 9)
-            c.drawCentredString(A4[0] / 2, 30, str(page))
-            c.showPage()
-            page, y = page + 1, 800
+            c.drawCentredString(A4[0] / 2, 815, head)
+        y = 790
         c.setFont(font, 10)
-        c.drawString(40, y, line)
-        y -= 16
-    c.setFont(font, 9)
-    c.drawCentredString(A4[0] / 2, 30, str(page))
-    c.showPage()
+        for line in lines[(page - 1) * per_page: page * per_page]:
+            c.drawString(40, y, line)
+            y -= 16
+        c.setFont(font, 9)
+        c.drawCentredString(A4[0] / 2, 30, foot.format(page=page, pages=pages))
+        c.showPage()
     c.save()
     return path
 

@@ -58,6 +58,15 @@ def test_pdf_reads_like_the_text(tmp_path, key):
     assert_same(got, want, keep_lines=False)
 
 
+@pytest.mark.parametrize("head,foot", [("", "- {page} -"), ("广州市海珠区2025年部门预算", "第 {page} 页 共 {pages} 页"),
+                                       ("内部资料", "{page}/{pages}")])
+def test_pdf_running_heads_and_page_numbers_left_out(tmp_path, head, foot):
+    pdf = write_pdf_text(seed_lines("004"), tmp_path / "furniture.pdf", per_page=20, head=head, foot=foot)
+    _, rows = load(pdf)
+    assert not any(head and r == [head] for r in rows) and not any("页" in "".join(r) and "共" in "".join(r) for r in rows)
+    assert_same(read_document(pdf), read_document(SEED["004"]), keep_lines=False)
+
+
 def test_pdf_page_numbers_between_wrapped_lines_are_left_out(tmp_path):
     lines = seed_lines("001")
     pdf = write_pdf_text(lines, tmp_path / "small_pages.pdf", per_page=7)  # many page breaks

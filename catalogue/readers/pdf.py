@@ -4,8 +4,8 @@ Ruled tables come out as rows of cells (a cell's wrapped lines joined again; a c
 column repeats its text on the rows it covers, as in the .docx and .xls readers). Text outside tables
 comes out line by line, a wide gap between characters read as a cell boundary (a tab), so that a
 table laid out with spaces reads like the tab text the row readers know. Page furniture that would
-cut an item wrapped over a page break in two (a bare page number at the top or bottom of a page, a
-table header repeated on the next page) is left out. A PDF without any text (a scan) is refused
+cut an item wrapped over a page break in two is left out: page numbers, running heads and feet (the
+same line at the top or foot of at least half the pages), a table header repeated on the next page. A PDF without any text (a scan) is refused
 with what to do.
 """
 from __future__ import annotations
@@ -20,8 +20,12 @@ from .sheets import _trim, cell_text
 
 TAB_GAP = 1.5  # a gap wider than this many font sizes separates two cells
 SPACE_GAP = 0.2  # a gap wider than this many font sizes is a space
-PAGE_NO_RE = re.compile(r"^[-—–\s]*(第\s*)?\d{1,4}\s*(页)?\s*([/／]\s*(共\s*)?\d{1,4}\s*页?)?[-—–\s]*$|"
-                        r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
+# page furniture: `第 3 页 共 10 页`, `Page 3 of 10` always; a bare `3`, `- 3 -` or `3/10` only where the
+# numbers run with the pages (a wrapped `100` at the top of a page is text)
+PAGE_WORDS_RE = re.compile(r"^(第\s*\d{1,4}\s*页\s*[,，/／]?\s*(共\s*\d{1,4}\s*页)?|共\s*\d{1,4}\s*页\s*[,，]?\s*"
+                           r"第\s*\d{1,4}\s*页|page\s*\d{1,4}(\s*(of|/)\s*\d{1,4})?)$", re.I)
+BARE_NO_RE = re.compile(r"^[-—–\s]*(\d{1,4})(\s*[/／]\s*\d{1,4})?[-—–\s]*$")
+EDGE = 2  # lines looked at, at the top and at the foot of each page
 
 
 def _line_text(chars: list[dict]) -> list[str]:
@@ -63,6 +67,48 @@ def _table_rows(table) -> list[tuple[float, list[str]]]:
     return out
 
 
+def _edges(items: list) -> list[str]:
+    """Texts of the first and last EDGE lines outside tables of a page."""
+    text = [" ".join(c).strip() for c, _, table_row in items if not table_row]
+    return text[:EDGE] + text[-EDGE:]
+
+
+def _without_furniture(pages: list[list]) -> list[list]:
+    """Pages with their running heads, feet and page numbers taken off the top and the foot: lines
+    that sit there on at least half the pages (two at least), page numbers in words, and bare numbers
+    that run with the pages."""
+    need = max(2, (len(pages) + 1) // 2)
+    seen: dict[str, int] = {}
+    offsets: dict[int, int] = {}
+    for no, items in enumerate(pages, 1):
+        for t in set(_edges(items)):
+            seen[t] = seen.get(t, 0) + 1
+            m = BARE_NO_RE.match(t)
+            if m:
+                offsets[int(m.group(1)) - no] = offsets.get(int(m.group(1)) - no, 0) + 1
+    running = {t for t, k in seen.items() if k >= need}
+    page_offsets = {o for o, k in offsets.items() if k >= need or (len(pages) == 1 and o == 0)}
+
+    def furniture(item, no: int) -> bool:
+        cells, _, table_row = item
+        if table_row:
+            return False
+        t = " ".join(cells).strip()
+        m = BARE_NO_RE.match(t)
+        return t in running or bool(PAGE_WORDS_RE.match(t)) or bool(m and int(m.group(1)) - no in page_offsets)
+
+    out = []
+    for no, items in enumerate(pages, 1):
+        items = list(items)
+        for _ in range(EDGE):
+            if items and furniture(items[0], no):
+                items.pop(0)
+            if items and furniture(items[-1], no):
+                items.pop()
+        out.append(items)
+    return out
+
+
 def pdf_rows(path: Path) -> list[list[str]]:
     import pdfplumber
 
@@ -77,7 +123,7 @@ def pdf_rows(path: Path) -> list[list[str]]:
     budget = Budget(str(path))
     rows: list[list[str]] = []
     chars_seen = cid_chars = 0
-    last_header: list[str] | None = None
+    page_items: list[list] = []  # per page: (cells, table header row?, table row?) top to bottom
     try:
         if len(pages) > MAX_PAGES:
             raise InputError(f"{path}: PDF of {n(len(pages))} pages, more than the {n(MAX_PAGES)} indicode "
@@ -88,11 +134,11 @@ def pdf_rows(path: Path) -> list[list[str]]:
                                  f"- export the text or the table from the program that made it")
             chars_seen += len(page.chars)
             cid_chars += sum(1 for c in page.chars if c["text"].startswith("(cid:"))
-            items: list[tuple[float, int, list[str], bool]] = []
+            items: list[tuple[float, int, list[str], bool, bool]] = []
             tables = page.find_tables()
             for t in tables:
                 for k, (top, cells) in enumerate(_table_rows(t)):
-                    items.append((top, len(items), cells, k == 0))
+                    items.append((top, len(items), budget.row(cells, f"page {no}"), k == 0, True))
             boxes = [t.bbox for t in tables]
 
             def outside(obj, boxes=boxes) -> bool:
@@ -101,27 +147,26 @@ def pdf_rows(path: Path) -> list[list[str]]:
 
             text_page = page.filter(outside) if boxes else page
             for line in text_page.extract_text_lines(return_chars=True, strip=True):
-                items.append((line["top"], len(items), _line_text(line["chars"]), False))
+                items.append((line["top"], len(items), budget.row(_line_text(line["chars"]), f"page {no}"),
+                              False, False))
             items.sort(key=lambda it: (round(it[0], 1), it[1]))
-            # a bare page number first or last on the page is furniture, not text
-            while items and not items[0][3] and PAGE_NO_RE.match("".join(items[0][2]).strip()):
-                items.pop(0)
-            while items and not items[-1][3] and PAGE_NO_RE.match("".join(items[-1][2]).strip()):
-                items.pop()
-            for k, (_, _, cells, is_head) in enumerate(items):
-                if is_head and k == 0 and last_header is not None and cells == last_header:
-                    continue  # the table header repeated at the top of a continuation page
-                if is_head:
-                    last_header = cells
-                rows.append(budget.row(cells, f"page {no}"))
+            page_items.append([(cells, is_head, table_row) for _, _, cells, is_head, table_row in items])
             page.close()
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{path}: damaged PDF ({type(exc).__name__} after {len(rows)} lines) - export the "
+        raise InputError(f"{path}: damaged PDF ({type(exc).__name__} on page {len(page_items) + 1}) - export the "
                          f"text or the table from the program that made it") from None
     finally:
         pdf.close()
+    last_header: list[str] | None = None
+    for no, items in enumerate(_without_furniture(page_items), 1):
+        for k, (cells, is_head, _) in enumerate(items):
+            if is_head and k == 0 and last_header is not None and cells == last_header:
+                continue  # the table header repeated at the top of a continuation page
+            if is_head:
+                last_header = cells
+            rows.append(cells)
     if not chars_seen:
         raise InputError(f"{path}: PDF has no text layer (scanned?) - run OCR or export the text")
     if cid_chars > chars_seen // 2:
