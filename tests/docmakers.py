@@ -28,6 +28,64 @@ def _is_header(cells: list[str]) -> bool:
     return "三级指标" in cells
 
 
+def _numbered(doc, text: str, num_id: str):
+    """A paragraph in automatic list `num_id` (its number is Word's, not text)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    p = doc.add_paragraph(text)
+    ppr = p._p.get_or_add_pPr()
+    numpr = OxmlElement("w:numPr")
+    for tag, val in (("w:ilvl", "0"), ("w:numId", num_id)):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), val)
+        numpr.append(el)
+    ppr.append(numpr)
+    return p
+
+
+def _new_list(doc, lvl_text: str = "%1、") -> str:
+    """A numbering definition (`1、`, `2、` …) and a fresh list using it, as Word makes for each list
+    typed with `1、`; returns the list's numId."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    numbering = doc.part.numbering_part.element
+    ids = [int(n.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}numId")) for n in numbering.num_lst]
+    num_id = str(max(ids + [0]) + 1)
+    abstract = parse_xml(f'<w:abstractNum {nsdecls("w")} w:abstractNumId="9{num_id}"><w:lvl w:ilvl="0">'
+                         f'<w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="{lvl_text}"/>'
+                         f'</w:lvl></w:abstractNum>')
+    first_num = numbering.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}num")
+    if first_num is not None:
+        first_num.addprevious(abstract)
+    else:
+        numbering.append(abstract)
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="9{num_id}"/></w:num>'))
+    return num_id
+
+
+def write_docx_auto_numbered(lines: list[str], path: Path) -> Path:
+    """Guangzhou list text typed in Word: each line starting `N、1-…` becomes a paragraph of an
+    automatic numbered list (a new list where N is 1), its `N、` no longer in the text."""
+    import re
+
+    import docx
+
+    doc = docx.Document()
+    num_id = None
+    for line in lines:
+        m = re.match(r"^(\d{1,3})、(?=\d-)", line)
+        if m:
+            if m.group(1) == "1" or num_id is None:
+                num_id = _new_list(doc)
+            _numbered(doc, line[m.end():], num_id)
+        else:
+            doc.add_paragraph(line)
+    doc.save(path)
+    return path
+
+
 def write_docx(lines: list[str], path: Path, merge_down: tuple[int, ...] = (), merge_title: bool = False) -> Path:
     """A Word document; `merge_down` columns have each text merged down over the empty cells under
     it (as Word tables write a class once for its block); `merge_title` writes one-cell lines as a

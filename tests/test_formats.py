@@ -7,7 +7,7 @@ import pytest
 from indicode.catalogue.readers.detect import load, read_document
 from indicode.catalogue.records import InputError
 from conftest import SEED
-from docmakers import write_docx, write_pdf_tables, write_pdf_text, write_xls, write_xlsx
+from docmakers import write_docx, write_docx_auto_numbered, write_pdf_tables, write_pdf_text, write_xls, write_xlsx
 
 KEYS = ["000", "001", "002", "003", "004"]
 
@@ -34,6 +34,18 @@ def test_docx_reads_like_the_text(tmp_path, key):
     want = read_document(SEED[key])
     assert got.format == want.format
     assert_same(got, want)  # one paragraph or table row per line: even the line numbers agree
+
+
+@pytest.mark.parametrize("key", ["001", "004"])
+def test_docx_automatic_list_numbers_read_as_written(tmp_path, key):
+    lines = seed_lines(key)
+    doc = write_docx_auto_numbered(lines, tmp_path / f"{key}_numbered.docx")
+    import docx
+
+    assert not any(p.text.startswith("1、1-") for p in docx.Document(doc).paragraphs)  # numbers are Word's
+    _, rows = load(doc)
+    assert ["\t".join(r) for r in rows] == lines  # each number where the text had it
+    assert_same(read_document(doc), read_document(SEED[key]))
 
 
 @pytest.mark.parametrize("key", KEYS)
