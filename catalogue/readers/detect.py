@@ -26,6 +26,7 @@ from .sheets import csv_rows, xls_rows, xlsx_rows
 from .table import Columns
 
 ZIP_MAGIC = b"PK\x03\x04"
+XLSX_MAGIC = ZIP_MAGIC  # learn.py tells a workbook from a CSV by it
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 

@@ -13,6 +13,7 @@ import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from ..records import InputError
 from .limits import MAX_ROWS, Budget, check_zip, n
@@ -81,7 +82,39 @@ def declared_rows(path: Path, zf: zipfile.ZipFile) -> None:
 
 
 def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
-    """Every row of every sheet of a workbook, as text cells, within the limits."""
+    """Every row of every sheet of a workbook, as text cells, within the limits (a sheet's empty rows
+    at its end kept when a sheet follows, so that line numbers count every row before)."""
+    out: list[list[str]] = []
+    trailing_before = 0
+    for i, (_, rows, trailing) in enumerate(_sheets(path, zf, cell_text)):
+        if i:
+            out.extend([] for _ in range(trailing_before))
+        out += rows
+        trailing_before = trailing
+    return out
+
+
+def workbook_sheets(path: Path, zf: zipfile.ZipFile | None = None,
+                    cell: Callable[[object], str] = cell_text) -> list[tuple[str, list[list[str]]]]:
+    """(sheet name, rows) of each worksheet of an .xlsx, read within the limits: the package and the
+    declared sheet sizes checked before parsing, rows and cells counted while reading (row numbers
+    in messages count on from one sheet to the next, as the line numbers of `xlsx_rows`). Callers that
+    need the sheets apart (learn reads its own review workbook) use this rather than openpyxl."""
+    from .limits import check_zip_entries
+
+    if zf is None:
+        check_zip_entries(path)
+        try:
+            with zipfile.ZipFile(path) as own:
+                return [(title, rows) for title, rows, _ in _sheets(path, own, cell)]
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"{path}: not a readable .xlsx workbook (damaged or truncated zip: {exc}) - "
+                             f"save it again") from None
+    return [(title, rows) for title, rows, _ in _sheets(path, zf, cell)]
+
+
+def _sheets(path: Path, zf: zipfile.ZipFile, cell: Callable[[object], str]) -> list[tuple[str, list[list[str]], int]]:
+    """(name, rows, empty rows after the last row with text) of each worksheet."""
     import openpyxl
 
     check_zip(path, zf, "xlsx")
@@ -95,16 +128,17 @@ def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
         raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}) - open and save it "
                          f"again in Excel, or export it as .csv") from None
     budget = Budget(str(path))
-    rows: list[list[str]] = []
-    pending = 0  # empty rows not stored until a row with text follows (trailing ones never are)
+    sheets: list[tuple[str, list[list[str]], int]] = []
+    before = 0  # rows of the sheets before, empty ones included
     try:
         for ws in wb.worksheets:
             if not hasattr(ws, "reset_dimensions"):  # a chartsheet
                 continue
             ws.reset_dimensions()  # never pad rows to a declared width or length
-            base = len(rows) + pending  # index of the sheet's row 1
+            rows: list[list[str]] = []
+            pending = 0  # empty rows not stored until a row with text follows (trailing ones never are)
             for r in ws.iter_rows(values_only=True):
-                cells = budget.row(_trim([cell_text(v) for v in r]), len(rows) + pending + 1)
+                cells = budget.row(_trim([cell(v) for v in r]), before + len(rows) + pending + 1)
                 if not cells:
                     pending += 1
                     continue
@@ -113,16 +147,18 @@ def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
                 rows.append(cells)
             member = getattr(ws, "_worksheet_path", "").lstrip("/")
             for r1, r2, col in merged_down(zf, member) if member else []:
-                _fill_down(rows, base + r1 - 1, base + r2 - 1, col)
+                _fill_down(rows, r1 - 1, r2 - 1, col)
+            before += len(rows) + pending
+            sheets.append((ws.title, rows, pending))
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{path}: damaged .xlsx workbook ({type(exc).__name__} after {n(len(rows))} rows) - "
+        raise InputError(f"{path}: damaged .xlsx workbook ({type(exc).__name__} after {n(before)} rows) - "
                          f"open and save it again in Excel, or export it as .csv") from None
     finally:
         wb.close()
         fh.close()
-    return rows
+    return sheets
 
 
 def _fill_down(rows: list[list[str]], first: int, last: int, col: int) -> None:
