@@ -189,3 +189,26 @@ def test_damaged_xls_one_line(tmp_path):
     with pytest.raises(InputError) as exc:
         read_document(f)
     assert str(exc.value).startswith(f"{f}: ") and "xls" in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_docx_tracked_changes_read_as_accepted(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    d.add_paragraph("三级指标\t指标值")
+    p = d.add_paragraph("任务")
+    for xml in ('<w:ins %s w:id="1" w:author="a"><w:r><w:t>达标</w:t></w:r></w:ins>',
+                '<w:del %s w:id="2" w:author="a"><w:r><w:delText>按时</w:delText></w:r></w:del>',
+                '<w:r %s><w:t>完成率</w:t><w:tab/><w:t>100%%</w:t></w:r>'):
+        p._p.append(parse_xml(xml % nsdecls("w")))
+    t = d.add_table(rows=1, cols=2)
+    t.cell(0, 0).text = "服务对象满意"
+    t.cell(0, 0).add_paragraph("度")  # a cell's text over two paragraphs
+    t.cell(0, 1).text = "Service"
+    t.cell(0, 1).add_paragraph("quality")
+    f = tmp_path / "tracked.docx"
+    d.save(f)
+    _, rows = load(f)
+    assert rows == [["三级指标", "指标值"], ["任务达标完成率", "100%"], ["服务对象满意度", "Service quality"]]

@@ -50,13 +50,19 @@ def merged_down(zf: zipfile.ZipFile, member: str) -> list[tuple[int, int, int]]:
     return sorted(found)
 
 
+_LATIN_BREAK = re.compile(r"(?<=[A-Za-z])\n(?=[A-Za-z])")
+
+
 def cell_text(v) -> str:
     """One cell as text, on one line (tabs and line breaks inside a cell would split it)."""
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return str(v).replace("\t", " ").replace("\r", "").replace("\n", "")
+    text = str(v).replace("\t", " ").replace("\r", "")
+    if "\n" in text:  # lines of a wrapped cell joined again: a space only between two Latin words
+        text = _LATIN_BREAK.sub(" ", text).replace("\n", "")
+    return text
 
 
 def _trim(cells: list[str]) -> list[str]:

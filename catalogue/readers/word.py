@@ -99,10 +99,41 @@ class Numbering:
         return text
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_SKIP = {_W + "del", _W + "moveFrom", _W + "drawing", _W + "pict", _W + "object", _W + "rPr", _W + "pPr",
+         _W + "fldChar", _W + "instrText", _W + "footnoteReference", _W + "endnoteReference",
+         "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
+
+
+def paragraph_text(p) -> str:
+    """A paragraph's text as Word shows it with changes accepted: text in tracked insertions, moves,
+    hyperlinks, fields and content controls included; deleted text, text boxes and field codes not;
+    tabs as tabs and line breaks as new lines."""
+    out: list[str] = []
+
+    def walk(el) -> None:
+        for child in el:
+            tag = child.tag
+            if tag in _SKIP or not isinstance(tag, str):
+                continue
+            if tag == _W + "t":
+                out.append(child.text or "")
+            elif tag in (_W + "tab", _W + "ptab"):
+                out.append("\t")
+            elif tag in (_W + "br", _W + "cr"):
+                out.append("\n")
+            elif tag == _W + "noBreakHyphen":
+                out.append("-")
+            else:
+                walk(child)
+
+    walk(p)
+    return "".join(out)
+
+
 def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
     import docx
     from docx.oxml.ns import qn
-    from docx.text.paragraph import Paragraph
 
     check_zip(path, zf, "docx")
     try:
@@ -132,11 +163,11 @@ def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
         return numbering.label(p, style_numpr.get(pstyle.get(qn("w:val"))) if pstyle is not None else None)
 
     def cell_of(tc) -> str:
-        return cell_text("".join(label_of(p) + Paragraph(p, None).text for p in tc.iter(P)))
+        return cell_text("\n".join(label_of(p) + paragraph_text(p) for p in tc.iter(P)))
 
     def paragraph(p) -> None:
         label = label_of(p)
-        for k, line in enumerate(Paragraph(p, None).text.split("\n")):
+        for k, line in enumerate(paragraph_text(p).split("\n")):
             add([c.replace("\r", "") for c in ((label if k == 0 else "") + line).split("\t")])
 
 
