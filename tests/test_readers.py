@@ -168,3 +168,9 @@ def test_workbook_sheets_apart_and_within_limits(tmp_path):
 
     with pytest.raises(InputError, match="declares 100000000 rows"):
         workbook_sheets(rows_bomb(tmp_path / "bomb.xlsx"))
+
+
+def test_text_mentioning_magic_bytes_is_text(tmp_path):
+    f = tmp_path / "note.csv"
+    f.write_text("三级指标,指标值\n%PDF-1.4 文件归档率,100%\n", encoding="utf-8")
+    assert [r.name for r in read_document(f).rows] == ["%PDF-1.4 文件归档率"]

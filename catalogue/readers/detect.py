@@ -67,7 +67,8 @@ def load(path: Path) -> tuple[str, list[list[str]]]:
     """(text, rows) of a document: tab-joined text for the text readers, cells for the table reader."""
     path = Path(path)
     head, size = _head(path)
-    binary = head.startswith((ZIP_MAGIC, OLE_MAGIC)) or b"%PDF-" in head
+    is_pdf = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(b"%PDF-")  # (a CSV may mention %PDF-)
+    binary = head.startswith((ZIP_MAGIC, OLE_MAGIC)) or is_pdf
     if binary:
         check_file_size(path, size, MAX_FILE_BYTES, "document")
         if head.startswith(ZIP_MAGIC):
