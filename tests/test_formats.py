@@ -212,3 +212,12 @@ def test_docx_tracked_changes_read_as_accepted(tmp_path):
     d.save(f)
     _, rows = load(f)
     assert rows == [["三级指标", "指标值"], ["任务达标完成率", "100%"], ["服务对象满意度", "Service quality"]]
+
+
+def test_oversized_xls_refused_before_parsing(tmp_path):
+    f = tmp_path / "big.xls"
+    with f.open("wb") as fh:
+        fh.write(OLE)
+        fh.truncate(33 * 2**20)
+    with pytest.raises(InputError, match=r"big.xls: \.xls workbook of 34,603,008 bytes, more than the 33,554,432"):
+        read_document(f)

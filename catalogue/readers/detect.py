@@ -21,7 +21,7 @@ from pathlib import Path
 from ..records import InputError, ReadResult
 from ..textio import read_text
 from . import guangzhou, shenshan, table, zhuhai
-from .limits import MAX_FILE_BYTES, Budget, check_file_size, check_zip_entries
+from .limits import MAX_FILE_BYTES, MAX_XLS_BYTES, Budget, check_file_size, check_zip_entries
 from .sheets import csv_rows, xls_rows, xlsx_rows
 from .table import Columns
 
@@ -74,6 +74,7 @@ def load(path: Path) -> tuple[str, list[list[str]]]:
         if head.startswith(ZIP_MAGIC):
             kind, rows = _zip_rows(path)
         elif head.startswith(OLE_MAGIC):
+            check_file_size(path, size, MAX_XLS_BYTES, ".xls workbook")
             kind, rows = "xls", xls_rows(path)
         else:
             from .pdf import pdf_rows

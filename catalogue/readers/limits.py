@@ -16,7 +16,8 @@ from pathlib import Path
 from ..records import InputError
 
 MAX_TEXT_BYTES = 32 * 2**20  # a text document (the largest seed is 68 KB)
-MAX_FILE_BYTES = 128 * 2**20  # a binary document (.xlsx, .docx, .xls, .pdf) on disk
+MAX_FILE_BYTES = 128 * 2**20  # a binary document (.xlsx, .docx, .pdf) on disk
+MAX_XLS_BYTES = 32 * 2**20  # a legacy .xls, parsed whole by xlrd (at most 65,536 rows anyway)
 MAX_ROWS = 1_000_000  # rows (or lines) of one document
 MAX_CELLS = 5_000_000  # cells of one document, empty cells inside a row included
 MAX_CELL_CHARS = 131_072  # one cell (the csv module's own default field limit)
