@@ -79,6 +79,14 @@ def test_pdf_running_heads_and_page_numbers_left_out(tmp_path, head, foot):
     assert_same(read_document(pdf), read_document(SEED["004"]), keep_lines=False)
 
 
+@pytest.mark.parametrize("key", ["000", "002", "003"])
+def test_pdf_of_tab_text_lines(tmp_path, key):
+    # the text lines drawn as they are, tabs included (a PDF printed from a text editor): a tab comes
+    # back as a control character and separates cells
+    pdf = write_pdf_text(seed_lines(key), tmp_path / f"{key}_lines.pdf")
+    assert_same(read_document(pdf), read_document(SEED[key]), keep_lines=False)
+
+
 def test_pdf_page_numbers_between_wrapped_lines_are_left_out(tmp_path):
     lines = seed_lines("001")
     pdf = write_pdf_text(lines, tmp_path / "small_pages.pdf", per_page=7)  # many page breaks

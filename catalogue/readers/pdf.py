@@ -32,6 +32,10 @@ def _line_text(chars: list[dict]) -> list[str]:
     """Cells of one text line from its characters, a wide gap starting a new cell."""
     cells, cur, prev = [], "", None
     for ch in sorted(chars, key=lambda c: c["x0"]):
+        if ch["text"] and ord(ch["text"][0]) < 32:  # a tab drawn as a glyph (read back as \t or NUL)
+            cells.append(cur)
+            cur, prev = "", None
+            continue
         if not ch["text"].strip():
             continue
         if prev is not None:
