@@ -236,9 +236,10 @@ def write_pdf_text(lines: list[str], path: Path, per_page: int = 45, head: str =
     return path
 
 
-def write_pdf_tables(lines: list[str], path: Path) -> Path:
+def write_pdf_tables(lines: list[str], path: Path, merge_down: tuple[int, ...] = ()) -> Path:
     """A PDF with ruled tables (the tab lines, one field a cell, long cells wrapped) between
-    paragraphs, on landscape A3 pages; a table's first row is repeated on each page it runs over."""
+    paragraphs, on landscape A3 pages; a table's first row is repeated on each page it runs over;
+    `merge_down` columns have each text spanning the empty cells under it (as write_docx)."""
     from reportlab.lib.pagesizes import A3, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
@@ -259,8 +260,21 @@ def write_pdf_tables(lines: list[str], path: Path) -> Path:
         weights = [min(max(n, 4), 60) for n in longest]
         widths = [usable * w / sum(weights) for w in weights]
         data = [[Paragraph(escape(c), cell_style) for c in r] + [""] * (width - len(r)) for r in body]
+        style = [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+        for j in merge_down:
+            i = 1  # the first row is repeated on every page: never part of a span
+            while i < len(body):
+                if j < len(body[i]) and body[i][j] and not _is_header(body[i]):
+                    k = i + 1
+                    while k < len(body) and not (body[k][j] if j < len(body[k]) else "") and any(body[k]):
+                        k += 1
+                    if k - 1 > i:
+                        style.append(("SPAN", (j, i), (j, k - 1)))
+                    i = k
+                else:
+                    i += 1
         t = Table(data, colWidths=widths, repeatRows=1)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        t.setStyle(TableStyle(style))
         story.append(t)
     SimpleDocTemplate(str(path), pagesize=size, leftMargin=30, rightMargin=30, topMargin=30,
                       bottomMargin=30).build(story)

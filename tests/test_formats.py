@@ -107,6 +107,19 @@ def test_docx_merged_cells_read_as_repeated(tmp_path, key):
 
 
 @pytest.mark.parametrize("key", ["000", "003"])
+def test_pdf_merged_cells_read_as_repeated(tmp_path, key):
+    # level columns spanning their block in ruled tables; 003's forms start many pages with their
+    # title, which is not a running head to leave out
+    cols = (0,) if key == "000" else (0, 1)
+    pdf = write_pdf_tables(seed_lines(key), tmp_path / f"{key}_span.pdf", merge_down=cols)
+    if key == "003":  # the spanned class repeated on the rows under it
+        _, rows = load(pdf)
+        level1 = lambda rs: sum(1 for r in rs if r and r[0] in ("产出指标", "效益指标", "满意度指标"))  # noqa: E731
+        assert level1(rows) > 2 * level1([l.split("\t") for l in seed_lines(key)])
+    assert_same(read_document(pdf), read_document(SEED[key]), keep_lines=False)
+
+
+@pytest.mark.parametrize("key", ["000", "003"])
 def test_xls_merged_cells_read_as_repeated(tmp_path, key):
     cols = (0,) if key == "000" else (0, 1)
     assert_same(read_document(write_xls(seed_lines(key), tmp_path / f"{key}_m.xls", merge_down=cols)),

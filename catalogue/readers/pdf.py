@@ -57,7 +57,9 @@ def _table_rows(table) -> list[tuple[float, list[str]]]:
     out: list[tuple[float, list[str]]] = []
     spans: dict[int, tuple[float, str]] = {}  # column -> (bottom of a cell reaching below its row, text)
     for row, cells_text in zip(table.rows, texts):
-        top, bottom = row.bbox[1], row.bbox[3]
+        top = row.bbox[1]
+        # the row's own height: its bbox reaches down to the foot of any cell spanning rows below
+        bottom = min((c[3] for c in row.cells if c), default=row.bbox[3])
         cells = []
         for j, (box, text) in enumerate(zip(row.cells, cells_text)):
             if box is None:
@@ -79,8 +81,8 @@ def _edges(items: list) -> list[str]:
 
 def _without_furniture(pages: list[list]) -> list[list]:
     """Pages with their running heads, feet and page numbers taken off the top and the foot: lines
-    that sit there on at least half the pages (two at least), page numbers in words, and bare numbers
-    that run with the pages."""
+    that sit there on at least half the pages (two at least) with text flowing past them, page
+    numbers in words, and bare numbers that run with the pages."""
     need = max(2, (len(pages) + 1) // 2)
     seen: dict[str, int] = {}
     offsets: dict[int, int] = {}
@@ -93,21 +95,25 @@ def _without_furniture(pages: list[list]) -> list[list]:
     running = {t for t, k in seen.items() if k >= need}
     page_offsets = {o for o, k in offsets.items() if k >= need or (len(pages) == 1 and o == 0)}
 
-    def furniture(item, no: int) -> bool:
+    def furniture(item, no: int, inner) -> bool:
+        """`inner`: the item next to it on the page's inside. A running line is taken off only where
+        text flows past it (a title over a table, as a form starting each page has, stays)."""
         cells, _, table_row = item
         if table_row:
             return False
         t = " ".join(cells).strip()
         m = BARE_NO_RE.match(t)
-        return t in running or bool(PAGE_WORDS_RE.match(t)) or bool(m and int(m.group(1)) - no in page_offsets)
+        if PAGE_WORDS_RE.match(t) or (m and int(m.group(1)) - no in page_offsets):
+            return True
+        return t in running and (inner is None or not inner[2])
 
     out = []
     for no, items in enumerate(pages, 1):
         items = list(items)
         for _ in range(EDGE):
-            if items and furniture(items[0], no):
+            if items and furniture(items[0], no, items[1] if len(items) > 1 else None):
                 items.pop(0)
-            if items and furniture(items[-1], no):
+            if items and furniture(items[-1], no, items[-2] if len(items) > 1 else None):
                 items.pop()
         out.append(items)
     return out
