@@ -139,6 +139,10 @@ def test_unreadable_file_one_line(tmp_path, tmp_catalogue):
         f = d / "locked.txt"
         shutil.copy(SEED_000, f)
         f.chmod(0)
+        shut = d / "shut"  # a folder one may not enter
+        shut.mkdir()
+        shutil.copy(SEED_000, shut / "inside.txt")
+        shut.chmod(0)
         as_root = os.geteuid() == 0
         run(["catalogue", "build", SEED_000, "-o", d / "warm.sqlite"])  # modules imported before giving up root
         if as_root:
@@ -146,14 +150,18 @@ def test_unreadable_file_one_line(tmp_path, tmp_catalogue):
         try:
             with pytest.raises(InputError) as exc:
                 read_document(f)
+            with pytest.raises(InputError) as exc_shut:
+                read_document(shut / "inside.txt")
             code, _, stderr, err = run(["catalogue", "build", f, "-o", d / "c.sqlite"])
         finally:
             if as_root:
                 os.seteuid(0)
         assert str(exc.value) == f"{f}: cannot read file (Permission denied)"
+        assert str(exc_shut.value) == f"{shut / 'inside.txt'}: cannot read file (Permission denied)"
         assert_one_line_error(stderr, err, f, "cannot read file (Permission denied)")
         assert code == 2 and not (d / "c.sqlite").exists()
         f.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        shut.chmod(stat.S_IRWXU)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -32,9 +32,9 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 def _head(path: Path) -> tuple[bytes, int]:
     """The first bytes and the size of a file; one line when it is missing, a folder or unreadable."""
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a document - give the files in it")
     try:
+        if path.is_dir():  # (inside: a folder one may not enter raises rather than answering)
+            raise InputError(f"{path}: is a folder, not a document - give the files in it")
         size = path.stat().st_size
         with path.open("rb") as fh:
             return fh.read(1024), size
