@@ -174,3 +174,13 @@ def test_text_mentioning_magic_bytes_is_text(tmp_path):
     f = tmp_path / "note.csv"
     f.write_text("三级指标,指标值\n%PDF-1.4 文件归档率,100%\n", encoding="utf-8")
     assert [r.name for r in read_document(f).rows] == ["%PDF-1.4 文件归档率"]
+
+
+def test_devices_and_pipes_refused_without_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # opening it would block until someone writes
+    for f in (fifo, "/dev/zero"):
+        with pytest.raises(InputError, match="not a regular file"):
+            read_document(f)

@@ -15,6 +15,7 @@ are told apart by their first bytes and, for zip packages, by the members they h
 """
 from __future__ import annotations
 
+import stat
 import zipfile
 from pathlib import Path
 
@@ -35,9 +36,11 @@ def _head(path: Path) -> tuple[bytes, int]:
     try:
         if path.is_dir():  # (inside: a folder one may not enter raises rather than answering)
             raise InputError(f"{path}: is a folder, not a document - give the files in it")
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # /dev/zero never ends; a pipe blocks until written to
+            raise InputError(f"{path}: not a regular file (a device or a pipe) - give a document file")
         with path.open("rb") as fh:
-            return fh.read(1024), size
+            return fh.read(1024), st.st_size
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
