@@ -242,3 +242,46 @@ def test_oversized_xls_refused_before_parsing(tmp_path):
         fh.truncate(33 * 2**20)
     with pytest.raises(InputError, match=r"big.xls: \.xls workbook of 34,603,008 bytes, more than the 33,554,432"):
         read_document(f)
+
+
+NUMBERS = [  # (value, number format, what the sheet shows)
+    (1, "0%", "100%"), (0.955, "0.0%", "95.5%"), (0.95, "0%", "95%"), (314310.45, "#,##0.00", "314,310.45"),
+    (0.1 + 0.2, "General", "0.3"), (3, "General", "3"), (2.5, "0.00", "2.50"),
+]
+
+
+def test_xlsx_numbers_read_as_shown(tmp_path):
+    import datetime
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["三级指标", "指标值"])
+    for k, (v, fmt, _) in enumerate(NUMBERS, 2):
+        ws.append([f"指标{k}", v])
+        ws.cell(row=k, column=2).number_format = fmt
+    ws.append(["完成时间", datetime.datetime(2024, 12, 31)])
+    ws.cell(row=ws.max_row, column=2).number_format = 'yyyy"年"m"月"d"日"'
+    f = tmp_path / "numbers.xlsx"
+    wb.save(f)
+    assert [r.value for r in read_document(f).rows] == [s for _, _, s in NUMBERS] + ["2024年12月31日"]
+
+
+def test_xls_numbers_read_as_shown(tmp_path):
+    import datetime
+
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("s")
+    ws.write(0, 0, "三级指标")
+    ws.write(0, 1, "指标值")
+    for k, (v, fmt, _) in enumerate(NUMBERS, 1):
+        ws.write(k, 0, f"指标{k}")
+        ws.write(k, 1, v, xlwt.easyxf(num_format_str=fmt))
+    ws.write(len(NUMBERS) + 1, 0, "完成时间")
+    ws.write(len(NUMBERS) + 1, 1, datetime.datetime(2024, 12, 31), xlwt.easyxf(num_format_str="yyyy-mm-dd"))
+    f = tmp_path / "numbers.xls"
+    wb.save(str(f))
+    assert [r.value for r in read_document(f).rows] == [s for _, _, s in NUMBERS] + ["2024-12-31"]

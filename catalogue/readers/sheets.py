@@ -65,6 +65,29 @@ def cell_text(v) -> str:
     return text
 
 
+_LITERALS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
+
+
+def shown(v, number_format: str | None) -> str:
+    """A cell's value as the spreadsheet shows it, for the number formats declarations use: typing
+    `100%` into Excel stores the number 1 formatted `0%`, and `100%` is what the document says."""
+    fmt = _LITERALS.sub("", (number_format or "General").split(";")[0]).strip()
+    if isinstance(v, datetime):
+        if v.hour == v.minute == v.second == 0:
+            return f"{v.year}年{v.month}月{v.day}日" if "年" in (number_format or "") else v.date().isoformat()
+        return cell_text(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return cell_text(v)
+    decimals = len(m.group(1)) if (m := re.search(r"0\.(0+)", fmt)) else 0
+    if "%" in fmt:
+        return f"{v * 100:.{decimals}f}%"
+    if re.fullmatch(r"[#,]*0(\.0+)?", fmt):
+        return format(v, f"{',' if ',' in fmt else ''}.{decimals}f")
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:.15g}"  # as Excel shows it (15 significant digits), not the binary's last digits
+    return cell_text(v)
+
+
 def _trim(cells: list[str]) -> list[str]:
     while cells and not cells[-1]:
         cells.pop()
@@ -92,7 +115,7 @@ def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
     at its end kept when a sheet follows, so that line numbers count every row before)."""
     out: list[list[str]] = []
     trailing_before = 0
-    for i, (_, rows, trailing) in enumerate(_sheets(path, zf, cell_text)):
+    for i, (_, rows, trailing) in enumerate(_sheets(path, zf, None)):
         if i:
             out.extend([] for _ in range(trailing_before))
         out += rows
@@ -101,11 +124,12 @@ def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
 
 
 def workbook_sheets(path: Path, zf: zipfile.ZipFile | None = None,
-                    cell: Callable[[object], str] = cell_text) -> list[tuple[str, list[list[str]]]]:
+                    cell: Callable[[object], str] | None = None) -> list[tuple[str, list[list[str]]]]:
     """(sheet name, rows) of each worksheet of an .xlsx, read within the limits: the package and the
     declared sheet sizes checked before parsing, rows and cells counted while reading (row numbers
     in messages count on from one sheet to the next, as the line numbers of `xlsx_rows`). Callers that
-    need the sheets apart (learn reads its own review workbook) use this rather than openpyxl."""
+    need the sheets apart (learn reads its own review workbook) use this rather than openpyxl.
+    `cell` turns a cell's value into text; by default the value as the sheet shows it (`shown`)."""
     from .limits import check_zip_entries
 
     if zf is None:
@@ -119,7 +143,8 @@ def workbook_sheets(path: Path, zf: zipfile.ZipFile | None = None,
     return [(title, rows) for title, rows, _ in _sheets(path, zf, cell)]
 
 
-def _sheets(path: Path, zf: zipfile.ZipFile, cell: Callable[[object], str]) -> list[tuple[str, list[list[str]], int]]:
+def _sheets(path: Path, zf: zipfile.ZipFile,
+            cell: Callable[[object], str] | None) -> list[tuple[str, list[list[str]], int]]:
     """(name, rows, empty rows after the last row with text) of each worksheet."""
     import openpyxl
 
@@ -143,8 +168,9 @@ def _sheets(path: Path, zf: zipfile.ZipFile, cell: Callable[[object], str]) -> l
             ws.reset_dimensions()  # never pad rows to a declared width or length
             rows: list[list[str]] = []
             pending = 0  # empty rows not stored until a row with text follows (trailing ones never are)
-            for r in ws.iter_rows(values_only=True):
-                cells = budget.row(_trim([cell(v) for v in r]), before + len(rows) + pending + 1)
+            for r in ws.iter_rows():
+                texts = [cell(c.value) if cell else shown(c.value, getattr(c, "number_format", None)) for c in r]
+                cells = budget.row(_trim(texts), before + len(rows) + pending + 1)
                 if not cells:
                     pending += 1
                     continue
@@ -207,7 +233,7 @@ def xls_rows(path: Path) -> list[list[str]]:
             if len(rows) + sh.nrows > MAX_ROWS:
                 raise InputError(f"{path}: workbook holds {n(len(rows) + sh.nrows)} rows, more than the "
                                  f"{n(MAX_ROWS)} indicode reads - split it")
-            grid = [[_xls_cell(sh.cell(r, c), book.datemode) for c in range(sh.row_len(r))]
+            grid = [[_xls_cell(sh.cell(r, c), book) for c in range(sh.row_len(r))]
                     for r in range(sh.nrows)]
             for rlo, rhi, clo, chi in sh.merged_cells:  # merged down: the text on every row
                 _fill_down(grid, rlo, rhi - 1, clo)
@@ -228,20 +254,25 @@ def _ole_stream(data: bytes, name: str) -> bool:
     return name.encode("utf-16-le") in data
 
 
-def _xls_cell(cell, datemode: int) -> str:
+def _xls_cell(cell, book) -> str:
     import xlrd
 
+    fmt = None
+    try:
+        fmt = book.format_map[book.xf_list[cell.xf_index].format_key].format_str
+    except (AttributeError, IndexError, KeyError, TypeError):
+        pass
     if cell.ctype == xlrd.XL_CELL_DATE:
         try:
-            return cell_text(xlrd.xldate_as_datetime(cell.value, datemode))
+            return shown(xlrd.xldate_as_datetime(cell.value, book.datemode), fmt)
         except Exception:
             return cell_text(cell.value)
     if cell.ctype == xlrd.XL_CELL_BOOLEAN:
         return str(bool(cell.value))
     if cell.ctype == xlrd.XL_CELL_ERROR:
         return xlrd.error_text_from_code.get(cell.value, "#ERR")
-    if isinstance(cell.value, datetime):
-        return cell_text(cell.value)
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        return shown(cell.value, fmt)
     return cell_text(cell.value)
 
 
