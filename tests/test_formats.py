@@ -186,6 +186,13 @@ def test_docx_with_several_tables_empty_paragraphs_and_a_content_control(tmp_pat
     content.append(copy.deepcopy(tbl))  # the same table again, inside a content control
     tbl.addnext(sdt)
     d.save(f)
+    tr = tbl.findall("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tr")[5]
+    tc = tr.findall("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tc")[-1]
+    cell_sdt, cell_content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    cell_sdt.append(cell_content)
+    tc.addprevious(cell_sdt)
+    cell_content.append(tc)  # a cell (the one holding the list) inside a content control
+    d.save(f)
     res = read_document(f)
     want = read_document(SEED["002"])
     assert [r.name for r in res.rows] == [r.name for r in want.rows] * 2

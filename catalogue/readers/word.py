@@ -105,6 +105,20 @@ _SKIP = {_W + "del", _W + "moveFrom", _W + "drawing", _W + "pict", _W + "object"
          "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
 
 
+def _wrapped(parent, tag: str):
+    """Children of `parent` with `tag`, also those wrapped in content controls or custom XML (forms
+    made by budget systems wrap rows and cells in them)."""
+    for child in parent.iterchildren():
+        if child.tag == tag:
+            yield child
+        elif child.tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from _wrapped(content, tag)
+        elif child.tag == _W + "customXml":
+            yield from _wrapped(child, tag)
+
+
 def paragraph_text(p) -> str:
     """A paragraph's text as Word shows it with changes accepted: text in tracked insertions, moves,
     hyperlinks, fields and content controls included; deleted text, text boxes and field codes not;
@@ -144,8 +158,8 @@ def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
                          f"again in Word") from None
     budget = Budget(str(path))
     rows: list[list[str]] = []
-    P, TBL, SDT, SDT_CONTENT, CUSTOM = (qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent"),
-                                         qn("w:customXml"))
+    P, TBL, TR, TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+    SDT, SDT_CONTENT, CUSTOM = qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")
 
     def add(cells: list[str]) -> None:
         rows.append(budget.row(cells, len(rows) + 1))
@@ -173,9 +187,9 @@ def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
 
     def table(tbl) -> None:
         above: dict[int, str] = {}  # text of the cell last seen at each grid column
-        for tr in tbl.tr_lst:
+        for tr in _wrapped(tbl, TR):
             cells = [""] * (tr.grid_before or 0)
-            for tc in tr.tc_lst:
+            for tc in _wrapped(tr, TC):
                 col = len(cells)
                 text = above.get(col, "") if tc.vMerge == "continue" else cell_of(tc)
                 span = max(tc.grid_span or 1, 1)
