@@ -292,3 +292,16 @@ def test_xls_numbers_read_as_shown(tmp_path):
     f = tmp_path / "numbers.xls"
     wb.save(str(f))
     assert [r.value for r in read_document(f).rows] == [s for _, _, s in NUMBERS] + ["2024-12-31"]
+
+
+@pytest.mark.parametrize("member,words", [("xl/workbook.bin", "an .xlsb binary workbook - save it as .xlsx"),
+                                          ("content.xml", "an OpenDocument file (.ods/.odt) - save it as .xlsx or .docx")])
+def test_other_zip_packages_named(tmp_path, member, words):
+    import zipfile
+
+    f = tmp_path / "other.xlsx"
+    with zipfile.ZipFile(f, "w") as zf:
+        zf.writestr(member, "<x/>")
+    with pytest.raises(InputError) as exc:
+        read_document(f)
+    assert str(exc.value) == f"{f}: {words}"

@@ -31,6 +31,14 @@ XLSX_MAGIC = ZIP_MAGIC  # learn.py tells a workbook from a CSV by it
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+# zip packages of other kinds, named with what to do
+OTHER_PACKAGES = (
+    ("xl/workbook.bin", "an .xlsb binary workbook - save it as .xlsx"),
+    ("ppt/presentation.xml", "a PowerPoint file - copy the indicator table into .xlsx or .docx"),
+    ("content.xml", "an OpenDocument file (.ods/.odt) - save it as .xlsx or .docx"),
+)
+
+
 def _head(path: Path) -> tuple[bytes, int]:
     """The first bytes and the size of a file; one line when it is missing, a folder or unreadable."""
     try:
@@ -62,6 +70,9 @@ def _zip_rows(path: Path) -> tuple[str, list[list[str]]]:
             return "xlsx", xlsx_rows(path, zf)
         if "word/document.xml" in names:
             return "docx", docx_rows(path, zf)
+    for member, what in OTHER_PACKAGES:
+        if member in names:
+            raise InputError(f"{path}: {what}")
     raise InputError(f"{path}: a zip archive that is neither an .xlsx workbook nor a .docx document "
                      f"(no xl/workbook.xml or word/document.xml) - give the document itself")
 
