@@ -109,6 +109,29 @@ def scanned_pdf(path: Path) -> Path:
     return path
 
 
+def truncated_pdf(path: Path) -> Path:
+    from docmakers import write_pdf_text
+
+    full = write_pdf_text(seed_lines(), path.with_name("full_" + path.name))
+    data = full.read_bytes()
+    full.unlink()
+    path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+def encrypted_pdf(path: Path) -> Path:
+    from reportlab.pdfgen import canvas
+
+    from docmakers import _font
+
+    c = canvas.Canvas(str(path), encrypt="secret")  # a user password: nothing readable without it
+    c.setFont(_font(), 10)
+    c.drawString(40, 800, "三级指标\t指标值")
+    c.showPage()
+    c.save()
+    return path
+
+
 def truncated_zip(path: Path) -> Path:
     full = write_xlsx(seed_lines(), path.with_name("full_" + path.name))
     data = full.read_bytes()
@@ -161,6 +184,8 @@ BAD = [
     ("huge-text", "huge.txt", huge_text, "more than the 33,554,432 indicode reads"),
     ("scanned-pdf", "scan.pdf", scanned_pdf, "PDF has no text layer (scanned?) - run OCR or export the text"),
     ("truncated-zip", "cut.xlsx", truncated_zip, "damaged or truncated zip"),
+    ("truncated-pdf", "cut.pdf", truncated_pdf, "not a readable PDF"),
+    ("encrypted-pdf", "locked.pdf", encrypted_pdf, "not a readable PDF (encrypted)"),
     ("docx-no-table", "notice.docx", docx_without_table, "no indicator table found"),
     ("zip-of-neither", "archive.xlsx", zip_of_neither, "neither an .xlsx workbook nor a .docx document"),
     ("many-parts", "parts.xlsx", many_parts, "a zip package of 20,001 parts, more than the 10,000"),

@@ -127,9 +127,11 @@ def pdf_rows(path: Path) -> list[list[str]]:
         pdf = pdfplumber.open(path)
         pages = pdf.pages
     except Exception as exc:  # pdfminer raises many types: syntax, encryption, damaged streams
-        why = "encrypted" if "password" in f"{type(exc).__name__} {exc}".lower() else type(exc).__name__
-        raise InputError(f"{path}: not a readable PDF ({why}) - export the text or the table "
-                         f"from the program that made it") from None
+        causes = " ".join(type(e).__name__ for e in (exc, exc.__context__, *exc.args) if isinstance(e, BaseException))
+        why = "encrypted" if "password" in f"{causes} {exc}".lower() else type(exc).__name__
+        todo = "remove the password and give that" if why == "encrypted" else \
+            "export the text or the table from the program that made it"
+        raise InputError(f"{path}: not a readable PDF ({why}) - {todo}") from None
     budget = Budget(str(path))
     rows: list[list[str]] = []
     chars_seen = cid_chars = 0
