@@ -24,15 +24,20 @@ CLI_TODO = {
     ("extract", "only"): "cli.extract exits 1 and writes an empty output when every input is bad (want 2, nothing written)",
     ("normalize", "only"): "cli.normalize exits 1 and writes an empty output when every input is bad (want 2, nothing written)",
     ("catalogue build", "mixed"): "store.build stops at the first bad document (want: report it, build from the others, exit 1)",
+    ("learn", "huge-csv-field"): "learn.py parses a .csv with its own csv.reader: a field over 131,072 characters is "
+                                 "'internal error' without the file (use readers.sheets.csv_rows or catch csv.Error)",
 }
-# learn reads any document as a reviewed table, so a document without one is a missing column there
-WORDS = {("learn", "docx-no-table"): "no reviewer code column"}
+# learn opens every zip package with openpyxl itself (its review workbook), so its line for a package
+# that is not a workbook is its own: the file is named, the words are not the reader's
+WORDS = {("learn", name): None for name in ("truncated-zip", "zip-of-neither", "many-parts", "docx-no-table")}
+WORDS[("learn", "folder")] = "is a folder"
 
 
-def expect_todo(request, cmd, kind):
+def expect_todo(request, cmd, kind, name):
     """Cases the CLI side still has to fix: expected to fail, and strict, so that the fix is noticed."""
-    if (cmd, kind) in CLI_TODO:
-        request.applymarker(pytest.mark.xfail(reason=CLI_TODO[(cmd, kind)], strict=True))
+    for key in ((cmd, kind), (cmd, name)):
+        if key in CLI_TODO:
+            request.applymarker(pytest.mark.xfail(reason=CLI_TODO[key], strict=True))
 
 
 def run(args):
@@ -56,7 +61,7 @@ def assert_one_line_error(stderr, exception, path, words):
     assert "Traceback" not in stderr
     errors = [l for l in stderr.splitlines() if l.startswith("error:")]
     assert len(errors) == 1, stderr
-    assert str(path) in errors[0] and words in errors[0], errors[0]
+    assert str(path) in errors[0] and (words is None or words in errors[0]), errors[0]
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +82,7 @@ def test_reader_error_is_one_line(corpus, name):
 @pytest.mark.parametrize("cmd", COMMANDS)
 @pytest.mark.parametrize("name", [b[0] for b in BAD])
 def test_only_input_bad_exits_2_with_one_line(request, corpus, tmp_path, tmp_catalogue, cmd, name):
-    expect_todo(request, cmd, "only")
+    expect_todo(request, cmd, "only", name)
     path, words = corpus[name]
     words = WORDS.get((cmd, name), words)
     args, out = command_args(cmd, [path], tmp_path, tmp_catalogue)
@@ -90,7 +95,7 @@ def test_only_input_bad_exits_2_with_one_line(request, corpus, tmp_path, tmp_cat
 @pytest.mark.parametrize("cmd", ["extract", "normalize", "catalogue build"])
 @pytest.mark.parametrize("name", ["rows-bomb", "huge-csv-field", "scanned-pdf", "folder", "mixed-encodings"])
 def test_bad_input_beside_good_ones_exits_1_and_keeps_the_rest(request, corpus, tmp_path, tmp_catalogue, cmd, name):
-    expect_todo(request, cmd, "mixed")
+    expect_todo(request, cmd, "mixed", name)
     path, words = corpus[name]
     args, out = command_args(cmd, [SEED_000, path], tmp_path, tmp_catalogue)
     code, _, stderr, exc = run(args)
