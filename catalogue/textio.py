@@ -6,15 +6,26 @@ from pathlib import Path
 
 from .records import InputError
 
+# GBK text can hold a valid UTF-8 sequence by chance, rarely two; this many UTF-8 Chinese characters
+# before the first invalid byte means the file really is UTF-8 there
+_MIXED_CJK = 3
 _BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"\x7fELF", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"Rar!")
 
 
 def decode_bytes(data: bytes, source: str) -> str:
-    """Decode a document's bytes, trying BOMs, then UTF-8, then GB18030 (a superset of GBK)."""
+    """Decode a document's bytes, trying BOMs, then UTF-8, then GB18030 (a superset of GBK).
+
+    A UTF-8 BOM in front of GBK text (a tool that marks every file it touches) is read as GBK; text
+    that is UTF-8 up to some byte and something else after it (two files pasted together) is refused
+    with that byte's offset, since any one decoding would turn part of it into nonsense."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
+        return _utf8_or_gb(data[3:], source, offset=3)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source}: byte {exc.start + 2} is not UTF-16 although the file starts with "
+                             f"a UTF-16 mark - save it again as UTF-8") from None
     if data.startswith(_BINARY_MAGIC):
         raise InputError(f"{source}: not a text document (binary content)")
     # UTF-16 without BOM: every other byte is zero in ASCII-heavy text
@@ -25,18 +36,28 @@ def decode_bytes(data: bytes, source: str) -> str:
                 text = data.decode(enc)
             except UnicodeDecodeError:
                 continue
-            if "\x00" not in text:
+            if "\x00" not in text and not _looks_binary(text):
                 return text
         raise InputError(f"{source}: not a text document (binary content)")
-    for enc in ("utf-8", "gb18030"):
+    return _utf8_or_gb(data, source, offset=0)
+
+
+def _utf8_or_gb(data: bytes, source: str, offset: int) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = data[:exc.start].decode("utf-8")
+        if sum(1 for ch in prefix if "\u4e00" <= ch <= "\u9fff") >= _MIXED_CJK:
+            raise InputError(f"{source}: byte {offset + exc.start} is not UTF-8 although the Chinese text "
+                             f"before it is (two encodings in one file?) - save the file again as UTF-8") from None
         try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if _looks_binary(text):
-            break
-        return text
-    raise InputError(f"{source}: not a text document (unknown encoding or binary content)")
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as gexc:
+            raise InputError(f"{source}: not a text document (byte {offset + gexc.start} is neither UTF-8 "
+                             f"nor GBK/GB18030) - save it as UTF-8 text, .csv or .xlsx") from None
+    if _looks_binary(text):
+        raise InputError(f"{source}: not a text document (binary content)")
+    return text
 
 
 def _looks_binary(text: str) -> bool:
@@ -46,7 +67,10 @@ def _looks_binary(text: str) -> bool:
 
 def read_text(path: Path) -> str:
     """A document's text with normalised line ends; one-line InputError when it cannot be read."""
+    from .readers.limits import MAX_TEXT_BYTES, check_file_size
+
     try:
+        check_file_size(path, path.stat().st_size, MAX_TEXT_BYTES, "text document")
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read file ({exc.strerror or exc})") from None

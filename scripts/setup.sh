@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh machine: the CPU build of PyTorch first (any other torch pulls gigabytes
 # of CUDA packages), then indicode with its test extras, then the distribution's Chromium for the
-# browser test (Playwright drives it; it never downloads a browser of its own).
+# browser test (Playwright drives it; it never downloads a browser of its own), and a CJK TrueType font
+# the PDF format tests embed in the PDFs they write.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
-if ! command -v chromium >/dev/null 2>&1; then
+APT=()
+command -v chromium >/dev/null 2>&1 || APT+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || APT+=(fonts-wqy-microhei)
+if [ ${#APT[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${APT[@]}" >/dev/null
 fi

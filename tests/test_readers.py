@@ -139,3 +139,48 @@ def test_bad_files_raise_one_line_errors(tmp_path, content, problem):
         read_document(f)
     msg = str(exc.value)
     assert str(f) in msg and problem in msg and "\n" not in msg
+
+
+def test_csv_cells_kept_as_written(tmp_path):
+    # found by tests/test_properties.py: the sniffer guessed "skip spaces after a comma" from `, `
+    f = tmp_path / "spaces.csv"
+    f.write_text('三级指标,二级指标,指标值\n"""", ,100%\n  0,11,100%\n', encoding="utf-8")
+    res = read_document(f)
+    assert [(r.extra["三级指标"], r.extra["二级指标"], r.name) for r in res.rows] == [('"', " ", '"'), ("  0", "11", "0")]
+
+
+def test_workbook_sheets_apart_and_within_limits(tmp_path):
+    from indicode.catalogue.readers.sheets import workbook_sheets
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "审核"
+    wb.active.append(["三级指标", "审核"])
+    wb.active.append(["任务达标完成率", "确认"])
+    wb.active.append([None])
+    wb.create_sheet("按文本审核").append(["=不是公式", 3])
+    f = tmp_path / "review.xlsx"
+    wb.save(f)
+    assert workbook_sheets(f) == [("审核", [["三级指标", "审核"], ["任务达标完成率", "确认"]]),
+                                  ("按文本审核", [["=不是公式", "3"]])]
+    res = read_document(f)  # the sheets one after the other; sheet 1's empty last row still counted
+    assert [(r.line, r.name) for r in res.rows] == [(2, "任务达标完成率"), (4, "=不是公式")]
+    from baddocs import rows_bomb
+
+    with pytest.raises(InputError, match="declares 100000000 rows"):
+        workbook_sheets(rows_bomb(tmp_path / "bomb.xlsx"))
+
+
+def test_text_mentioning_magic_bytes_is_text(tmp_path):
+    f = tmp_path / "note.csv"
+    f.write_text("三级指标,指标值\n%PDF-1.4 文件归档率,100%\n", encoding="utf-8")
+    assert [r.name for r in read_document(f).rows] == ["%PDF-1.4 文件归档率"]
+
+
+def test_devices_and_pipes_refused_without_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # opening it would block until someone writes
+    for f in (fifo, "/dev/zero"):
+        with pytest.raises(InputError, match="not a regular file"):
+            read_document(f)

@@ -1,79 +1,115 @@
 """Pick the reader from a document's content (never its name) and read it to indicator rows.
 
-Spreadsheets (.xlsx) and CSV files are first turned into rows of cells, written as tab-separated
-lines, so that an export of a seed document goes through the very reader the original does.
+Every format is first turned into rows of text cells (a text line split at its tabs, a CSV record, a
+spreadsheet row, a .docx paragraph or table row, a PDF line or table row), written as tab-separated
+lines, so that an export of a seed document goes through the very reader the original does. Formats
+are told apart by their first bytes and, for zip packages, by the members they hold:
+
+| content | format | reader |
+| --- | --- | --- |
+| zip with `xl/workbook.xml` | .xlsx / .xlsm | sheets.xlsx_rows (openpyxl) |
+| zip with `word/document.xml` | .docx | word.docx_rows (python-docx) |
+| OLE2 compound file | legacy .xls | sheets.xls_rows (xlrd) |
+| `%PDF-` | PDF with a text layer | pdf.pdf_rows (pdfplumber) |
+| anything else | text (tab table, numbered lists) or CSV | textio.read_text, sheets.csv_rows |
 """
 from __future__ import annotations
 
-import csv
-import io
+import stat
+import zipfile
 from pathlib import Path
 
 from ..records import InputError, ReadResult
 from ..textio import read_text
 from . import guangzhou, shenshan, table, zhuhai
+from .limits import MAX_FILE_BYTES, MAX_XLS_BYTES, Budget, check_file_size, check_zip_entries
+from .sheets import csv_rows, xls_rows, xlsx_rows
 from .table import Columns
 
-XLSX_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = b"PK\x03\x04"
+XLSX_MAGIC = ZIP_MAGIC  # learn.py tells a workbook from a CSV by it
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _cell_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).replace("\t", " ").replace("\r", "").replace("\n", "")
+# zip packages of other kinds, named with what to do
+OTHER_PACKAGES = (
+    ("xl/workbook.bin", "an .xlsb binary workbook - save it as .xlsx"),
+    ("ppt/presentation.xml", "a PowerPoint file - copy the indicator table into .xlsx or .docx"),
+    ("content.xml", "an OpenDocument file (.ods/.odt) - save it as .xlsx or .docx"),
+)
 
 
-def xlsx_rows(path: Path) -> list[list[str]]:
-    """Every row of every sheet of a workbook, as text cells."""
-    import openpyxl
-
+def _head(path: Path) -> tuple[bytes, int]:
+    """The first bytes and the size of a file; one line when it is missing, a folder or unreadable."""
     try:
-        # data_only=False: a cell typed as `=100%` is kept as written rather than lost as a formula
-        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for a damaged archive
-        raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-    rows: list[list[str]] = []
-    for ws in wb.worksheets:
-        for r in ws.iter_rows(values_only=True):
-            rows.append([_cell_text(v) for v in r])
-    wb.close()
-    return rows
+        if path.is_dir():  # (inside: a folder one may not enter raises rather than answering)
+            raise InputError(f"{path}: is a folder, not a document - give the files in it")
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # /dev/zero never ends; a pipe blocks until written to
+            raise InputError(f"{path}: not a regular file (a device or a pipe) - give a document file")
+        with path.open("rb") as fh:
+            return fh.read(1024), st.st_size
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file ({exc.strerror or exc})") from None
 
 
-def csv_rows(text: str) -> list[list[str]]:
-    sample = "\n".join(text.split("\n")[:50])
+def _zip_rows(path: Path) -> tuple[str, list[list[str]]]:
+    from .word import docx_rows
+
+    check_zip_entries(path)
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    return [[_cell_text(c) for c in r] for r in csv.reader(io.StringIO(text), dialect)]
+        zf = zipfile.ZipFile(path)
+        names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        kind = {".docx": ".docx document", ".xlsx": ".xlsx workbook"}.get(path.suffix.lower(), ".xlsx or .docx file")
+        raise InputError(f"{path}: not a readable {kind} (damaged or truncated zip: {exc}) - save it again") from None
+    with zf:
+        if "xl/workbook.xml" in names:
+            return "xlsx", xlsx_rows(path, zf)
+        if "word/document.xml" in names:
+            return "docx", docx_rows(path, zf)
+    for member, what in OTHER_PACKAGES:
+        if member in names:
+            raise InputError(f"{path}: {what}")
+    raise InputError(f"{path}: a zip archive that is neither an .xlsx workbook nor a .docx document "
+                     f"(no xl/workbook.xml or word/document.xml) - give the document itself")
 
 
 def load(path: Path) -> tuple[str, list[list[str]]]:
     """(text, rows) of a document: tab-joined text for the text readers, cells for the table reader."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a document")
-    with path.open("rb") as fh:
-        head = fh.read(4)
-    if head == XLSX_MAGIC:
-        rows = xlsx_rows(path)
+    path = Path(path)
+    head, size = _head(path)
+    is_pdf = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(b"%PDF-")  # (a CSV may mention %PDF-)
+    binary = head.startswith((ZIP_MAGIC, OLE_MAGIC)) or is_pdf
+    if binary:
+        check_file_size(path, size, MAX_FILE_BYTES, "document")
+        if head.startswith(ZIP_MAGIC):
+            kind, rows = _zip_rows(path)
+        elif head.startswith(OLE_MAGIC):
+            check_file_size(path, size, MAX_XLS_BYTES, ".xls workbook")
+            kind, rows = "xls", xls_rows(path)
+        else:
+            from .pdf import pdf_rows
+
+            kind, rows = "pdf", pdf_rows(path)
         if not any(any(c.strip() for c in r) for r in rows):
-            raise InputError(f"{path}: empty workbook")
+            what = {"xlsx": "workbook", "xls": "workbook", "docx": "document", "pdf": "PDF"}[kind]
+            raise InputError(f"{path}: empty {what} (no text in it)")
         return "\n".join("\t".join(r) for r in rows), rows
-    if path.suffix.lower() in (".xls", ".xlsx", ".xlsm"):
-        raise InputError(f"{path}: not a readable .xlsx workbook (old .xls files: save as .xlsx)")
+    if head.startswith(b"PK") and path.suffix.lower() in (".xlsx", ".xlsm", ".docx"):
+        raise InputError(f"{path}: not a readable {path.suffix.lower()} file (damaged zip) - save it again")
     text = read_text(path)
-    first = [l for l in text.split("\n")[:30] if l.strip()]
+    first = [l for l in text[:1_000_000].split("\n")[:30] if l.strip()]
     is_csv = path.suffix.lower() == ".csv" or (first and all("\t" not in l for l in first)
                                                  and sum(l.count(",") >= 2 for l in first) > len(first) // 2)
     if is_csv:
-        rows = csv_rows(text)
+        rows = csv_rows(text, str(path))
         return "\n".join("\t".join(r) for r in rows), rows
-    return text, [l.split("\t") for l in text.split("\n")]
+    budget = Budget(str(path))
+    rows = [budget.row(l.split("\t"), no) for no, l in enumerate(text.split("\n"), 1)]
+    return text, rows
 
 
 def read_document(path: str | Path, columns: Columns | None = None) -> ReadResult:

@@ -3,7 +3,8 @@
 Columns cannot be trusted (some rows are shifted by several cells), so each cell is recognised by its
 shape: unit `101001-区党政办`, category `331-部门预算…`, amount `314,310.45`, level-1 `1-产出指标`,
 level-2 `11-数量指标`, indicator `112000272-任务达标完成率`; target values are the cells after the
-indicator. Project fields are written only on a project's first row and carried down.
+indicator. Project fields are written only on a project's first row and carried down, and so is the
+unit when its cell is empty (merged down the column in a spreadsheet).
 """
 from __future__ import annotations
 
@@ -44,7 +45,10 @@ def read(text: str, source: str) -> ReadResult:
         if len(cells) < 3 or any(w in line for w in HEADER_WORDS):
             continue
         if not UNIT_RE.match(cells[0]):
-            continue
+            # a unit cell merged down a spreadsheet column reads empty below its first row
+            if not (unit and not cells[0] and any(CODED_RE.match(c) for c in cells)):
+                continue
+            cells[0] = unit
         if cells[0] != unit:
             project = ""
         unit = cells[0]
