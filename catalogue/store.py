@@ -387,11 +387,13 @@ def check_catalogue_output(out: Path) -> None:
         _open_checked(out).close()  # refuses what is not a whole indicode catalogue
 
 
-def build(sources: list[Path], out: Path) -> tuple[int, list[str]]:
+def build(sources: list[Path], out: Path, failed: list[str] | None = None) -> tuple[int, list[str]]:
     """Build (or rebuild) `out` from documents and/or other catalogue files; learned links and
     proposed codes in an existing `out` are kept. Documents are read first; then, under `out`'s
     write lock, catalogue sources and the learned links are read and the new file replaces the old.
-    Returns (number of coded rows, problems reported by the readers)."""
+    A document that cannot be read stops the build, unless a `failed` list is given: then its
+    one-line error goes there and the others are built from (when every source fails, the first
+    error is raised). Returns (number of coded rows, problems reported by the readers)."""
     from .readers.detect import read_document
 
     out = Path(out)
@@ -405,7 +407,13 @@ def build(sources: list[Path], out: Path) -> tuple[int, list[str]]:
             catalogues.append(src)
             _open_checked(src).close()
             continue
-        res = read_document(src)
+        try:
+            res = read_document(src)
+        except InputError as exc:
+            if failed is None or len(failed) == len(sources) - 1:
+                raise
+            failed.append(str(exc))
+            continue
         occs += occurrences_from_rows(res.rows)
         problems += [str(p) for p in res.problems]
     if not occs and not catalogues:

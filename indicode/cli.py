@@ -183,6 +183,8 @@ def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
             typer.echo(f"warning: {p}", err=True)
         typer.echo(f"{d}: {res.format}, {len(res.rows)} rows, {len(res.problems)} problems", err=True)
         rows += res.rows
+    if bad == len(docs):
+        raise typer.Exit(2)  # nothing could be read: nothing written
     write_frames(output, {"rows": rows_frame(rows)})
     typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
     if bad:
@@ -197,11 +199,16 @@ def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded docume
     Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
     from .catalogue.store import Catalogue, build
 
-    n, problems = build(sources, output)
+    failed: list[str] = []
+    n, problems = build(sources, output, failed)
     for p in problems:
         typer.echo(f"warning: {p}", err=True)
+    for f in failed:
+        typer.echo(f"error: {f}", err=True)
     cat = Catalogue.load(output)
     typer.echo(f"{output}: {len(cat)} codes from {n} coded rows, {len(cat.anomalies)} anomalies")
+    if failed:
+        raise typer.Exit(1)
 
 
 @catalogue_app.command("stats")
@@ -412,14 +419,16 @@ def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spread
         res = run(inputs, linker, cols, progress=bar)
     finally:
         bar.close()
-    about = {"catalogue": str(linker.cat.path), "catalogue fingerprint": linker.cat.fingerprint,
-             "encoder": linker.encoder.name, "model": linker.model.fitted_on}
-    write_result(output, res, about)
     for f in res.files:
         if f.error:
             typer.echo(f"error: {f.error}", err=True)
         for p in f.problems:
             typer.echo(f"warning: {p}", err=True)
+    if len(res.failed) == len(res.files):
+        raise typer.Exit(2)  # nothing could be read: nothing written
+    about = {"catalogue": str(linker.cat.path), "catalogue fingerprint": linker.cat.fingerprint,
+             "encoder": linker.encoder.name, "model": linker.model.fitted_on}
+    write_result(output, res, about)
     if not quiet:
         d = res.decisions
         typer.echo(f"{len(res.records)} rows in {res.seconds:.1f}s ({res.unique} distinct, {res.encoded} encoded): "

@@ -17,8 +17,6 @@ be used are reported with file, row and why (with a did-you-mean for a near-miss
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from .catalogue.build import CODE_RE
 from .catalogue.classes import LEVEL2, classes_of_code, level2_of
 from .catalogue.export import original_text
 from .catalogue.readers.detect import XLSX_MAGIC, load
+from .catalogue.readers.sheets import csv_rows, workbook_sheets
 from .catalogue.records import InputError
 from .catalogue.store import NIL, Catalogue, Proposed
 from .catalogue.textio import read_text
@@ -47,7 +46,6 @@ NIL_WORDS = {"nil", "none", "no match", "no-match", "n/a", "na", "无", "无匹�
              "不适用", "不匹配", "空"}
 PROPOSE_RE = re.compile(r"^(?:新|新增|新编码|new)\s*[:：]\s*(.*)$", re.IGNORECASE)
 CODE_NAME_RE = re.compile(r"^(\d{5,12})\s*[-—–_]\s*(.*)$")
-MAX_ROWS = 1_000_000  # rows per sheet learn reads from a workbook
 
 
 @dataclass
@@ -107,30 +105,13 @@ def _tables(path: Path) -> list[tuple[str, list[list[str]]]]:
     with path.open("rb") as fh:
         head = fh.read(4)
     if head == XLSX_MAGIC:
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=False)
-        except Exception as exc:  # openpyxl raises many types for a damaged archive
-            raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-        ours = [s for s in (DISTINCT_SHEET, ROWS_SHEET) if s in wb.sheetnames]
-        if ours:
-            out = []
-            for name in ours:
-                rows = []
-                for i, r in enumerate(wb[name].iter_rows(values_only=True)):
-                    if i >= MAX_ROWS:
-                        raise InputError(f"{path}: sheet {name} has more than {MAX_ROWS:,} rows")
-                    rows.append([_xlsx_text(v) for v in r])
-                out.append((name, rows))
-            wb.close()
-            return out
-        wb.close()
-        return [("", load(path)[1])]
+        sheets = dict(workbook_sheets(path, cell=_xlsx_text))  # within the reader's limits
+        ours = [(s, sheets[s]) for s in (DISTINCT_SHEET, ROWS_SHEET) if s in sheets]
+        return ours or [("", load(path)[1])]
     if path.suffix.lower() == ".csv":
         # indicode's own CSV (comma-separated, cells escaped): read as such, the escaping undone;
         # any other table through the document reader, which also guesses its dialect
-        rows = [[original_text(c) for c in r] for r in csv.reader(io.StringIO(read_text(path)))]
+        rows = [[original_text(c) for c in r] for r in csv_rows(read_text(path), str(path))]
         if rows and any(_fold(h) in CODE_COLS for h in rows[0]):
             return [("", rows)]
     return [("", load(path)[1])]

@@ -20,13 +20,7 @@ SEED_000 = SEEDS / "000_60102fb8b0c8a01a.txt"
 COMMANDS = ["extract", "normalize", "learn", "catalogue build"]
 # what the CLI side (indicode/cli.py, catalogue/store.py) still does differently from the contract;
 # the reading side raises the right InputError in every case (test_reader_error_is_one_line)
-CLI_TODO = {
-    ("extract", "only"): "cli.extract exits 1 and writes an empty output when every input is bad (want 2, nothing written)",
-    ("normalize", "only"): "cli.normalize exits 1 and writes an empty output when every input is bad (want 2, nothing written)",
-    ("catalogue build", "mixed"): "store.build stops at the first bad document (want: report it, build from the others, exit 1)",
-    ("learn", "huge-csv-field"): "learn.py parses a .csv with its own csv.reader: a field over 131,072 characters is "
-                                 "'internal error' without the file (use readers.sheets.csv_rows or catch csv.Error)",
-}
+CLI_TODO: dict = {}  # cases the command-line side still has to fix (none left)
 # learn opens every zip package with openpyxl itself (its review workbook), so its line for a package
 # that is not a workbook is its own: the file is named, the words are not the reader's
 WORDS = {("learn", name): None for name in ("truncated-zip", "zip-of-neither", "many-parts", "docx-no-table")}
