@@ -3,7 +3,8 @@
 Nothing is dropped and nothing the document wrote is changed: each output record starts with the
 row's original cells, then adds indicode's columns. Rows that carry a code are checked against the
 catalogue, not recoded. Each distinct (text, class, kind of value) is matched once, and texts are
-encoded in batches through the on-disk vector cache.
+encoded in batches through the on-disk vector cache, each batch matched while the next encodes. A name
+longer than `linker.MAX_TEXT` characters is matched by its beginning and says so in `check`.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .catalogue.readers.detect import read_document
 from .catalogue.readers.table import Columns
 from .catalogue.records import IndicatorRow, InputError, ReadProblem
 
-from .matcher.linker import ACCEPT, REVIEW, Linker, Suggestion
+from .matcher.linker import ACCEPT, MAX_TEXT, REVIEW, Linker, Suggestion
 from .matcher.text import clean, kind_of
 
 ALTERNATIVES = 3
@@ -120,7 +121,8 @@ def _matched(row: IndicatorRow, s: Suggestion) -> dict:
     code = s.code
     return {
         "decision": s.decision, "code": code, "code_name": s.top.name if code else "",
-        "score": round(s.top.score, 4) if s.top else 0.0, "reason": s.reason, "check": "",
+        "score": round(s.top.score, 4) if s.top else 0.0, "reason": s.reason,
+        "check": f"name cut to its first {MAX_TEXT} characters for matching" if s.cut else "",
         "class_flag": _class_flag(row, code), "new_code_class": s.new_code_class,
         **_alts(s.candidates, code),
     }
@@ -161,13 +163,21 @@ def match_rows(rows: list[IndicatorRow], linker: Linker,
         if progress:
             progress("encoding", done[0], n)
 
-    vectors = linker.encode_queries([r.name for r in unique_rows], on_batch=encoded_batch)
+    # each batch is matched while the next one encodes (Linker.encode_stream)
+    sugg: dict[tuple, Suggestion] = {}
+    ukeys = list(first)
+    matched = 0
+    for ids, vectors, new in linker.encode_stream([r.name for r in unique_rows]):
+        if new:
+            encoded_batch(new)
+        for i, v in zip(ids, vectors):
+            r = unique_rows[i]
+            sugg[ukeys[i]] = linker.suggest_many([(r.name, r.level2, r.value)], k=ALTERNATIVES + 1,
+                                                 vectors=v[None, :])[0]
+            matched += 1
+            if progress and (matched % 50 == 0 or matched == n):
+                progress("matching", matched, n)
     encoded = linker.last_encoded
-    sugg = {}
-    for i, (k, r, v) in enumerate(zip(first, unique_rows, vectors), 1):
-        sugg[k] = linker.suggest_many([(r.name, r.level2, r.value)], k=ALTERNATIVES + 1, vectors=v[None, :])[0]
-        if progress and (i % 50 == 0 or i == n):
-            progress("matching", i, n)
     return [sugg[k] for k in keys], n, encoded
 
 

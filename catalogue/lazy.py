@@ -1,0 +1,114 @@
+"""A catalogue that reads its entries when they are asked for, for the matcher's start-up.
+
+`Catalogue.load` reads every entry (JSON columns, one `Entry` each): 5 s at 2×10^5 codes, before the
+first suggestion. The matcher needs at start only the fingerprint and the learned links, and then the
+entries of a query's candidates; `LazyCatalogue` has the same API (`entries`, `get`, `lookup`,
+`learned`, `fingerprint`, `anomalies_of`) and reads an entry on first use. Iterating `entries` (a
+lookup by name, stats) reads them all once. Reads go through one connection behind a lock, so
+threads may share the catalogue.
+"""
+from __future__ import annotations
+
+import functools
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from .build import Anomaly, Entry
+from .store import LEARNED_SQL, Catalogue, Learned, _open_checked, default_path, read_entries
+
+
+class LazyEntries(Mapping):
+    """code -> Entry, read from the catalogue file on first access."""
+
+    def __init__(self, con: sqlite3.Connection, lock: threading.Lock):
+        self._con, self._lock = con, lock
+        self._have: dict[str, Entry] = {}
+        self._all = False
+        self._codes: list[str] | None = None
+
+    def _code_list(self) -> list[str]:
+        if self._codes is None:
+            with self._lock:
+                self._codes = [r[0] for r in self._con.execute("SELECT code FROM codes ORDER BY code")]
+        return self._codes
+
+    def prefetch(self, codes) -> None:
+        """Read the entries of these codes in one query (a query's candidates)."""
+        missing = [c for c in dict.fromkeys(codes) if c not in self._have]
+        if missing and not self._all:
+            with self._lock:
+                for i in range(0, len(missing), 500):
+                    for e in read_entries(self._con, missing[i : i + 500]):
+                        self._have[e.code] = e
+
+    def _load_all(self) -> None:
+        if not self._all:
+            with self._lock:
+                if not self._all:
+                    self._have = {e.code: e for e in read_entries(self._con)}
+                    self._codes = list(self._have)
+                    self._all = True
+
+    def __getitem__(self, code: str) -> Entry:
+        e = self._have.get(code)
+        if e is None and not self._all:
+            self.prefetch([code])
+            e = self._have.get(code)
+        if e is None:
+            raise KeyError(code)
+        return e
+
+    def __contains__(self, code) -> bool:
+        try:
+            self[code]
+            return True
+        except KeyError:
+            return False
+
+    def __iter__(self) -> Iterator[str]:
+        self._load_all()
+        return iter(self._have)
+
+    def __len__(self) -> int:
+        return len(self._have) if self._all else len(self._code_list())
+
+    def values(self):
+        self._load_all()
+        return self._have.values()
+
+    def items(self):
+        self._load_all()
+        return self._have.items()
+
+
+class LazyCatalogue(Catalogue):
+    """`Catalogue` with entries and anomalies read on demand (see the module docstring)."""
+
+    def __init__(self, path: Path, con: sqlite3.Connection, fingerprint: str, learned: list[Learned]):
+        self.path, self.fingerprint, self.learned = path, fingerprint, learned
+        self._con, self._lock = con, threading.Lock()
+        self.entries = LazyEntries(con, self._lock)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "LazyCatalogue":
+        path = Path(path) if path else default_path()
+        con = _open_checked(path)
+        con.close()
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()[0]
+        learned = [Learned(*r) for r in con.execute(LEARNED_SQL)]
+        return cls(path, con, fp, learned)
+
+    @functools.cached_property
+    def anomalies(self) -> list[Anomaly]:
+        with self._lock:
+            return [Anomaly(*r) for r in self._con.execute("SELECT kind, code, name, detail FROM anomalies ORDER BY rowid")]
+
+    @functools.cached_property
+    def _anomalies_by_code(self) -> dict[str, list[Anomaly]]:
+        out: dict[str, list[Anomaly]] = {}
+        for a in self.anomalies:
+            out.setdefault(a.code, []).append(a)
+        return out
