@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.lazy import LazyCatalogue
@@ -163,7 +164,8 @@ class Linker:
         """Thread safety: `suggest` may be called from several threads at once. The encoder is behind
         `_encode_lock` (one encoding at a time: it already uses every core), the vector cache and the
         lazy catalogue lock their own connections, the per-name cache is an `lru_cache`; everything
-        else a query reads is built here and not changed after (`reload` swaps it in whole)."""
+        else a query reads is built here and not changed by a query. `reload` replaces it attribute by
+        attribute: call it when no suggestion runs, or build a new Linker and swap the reference."""
         self.cat, self.encoder = cat, encoder
         self._cache: VectorCache | None = None
         self._encode_lock = threading.RLock()
@@ -184,6 +186,7 @@ class Linker:
         beside the index (`names.py`); learned texts are prepared here, with the same statistics."""
         table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.table = table
+        self.__dict__.pop("_code_pos", None)
         self.canon = Canon(table.variants)
         self.code_kind = dict(zip(table.code_list, table.kind))
         self.learned_exact = {(clean(l.text), l.level2): l.code for l in self.cat.learned
@@ -247,10 +250,12 @@ class Linker:
             if i not in out:
                 out[i] = float(self._vec_of(i) @ qvec)
         n = len(self.index.names)
-        if len(self.extra_vecs):  # learned texts are not in the FAISS index: their nearest K here
+        if len(self.extra_vecs):  # learned texts are in neither index: their nearest K of each kind here
             sims = self.extra_vecs @ qvec
             for j in np.argsort(-sims)[:K_EACH]:
                 out.setdefault(n + int(j), float(sims[j]))
+            for _, _, j in process.extract(q.canon, self.name_canon[n:], scorer=fuzz.ratio, limit=K_EACH):
+                out.setdefault(n + j, float(sims[j]))
         for i in self.ids_of(must) if must else ():
             if i not in out:
                 out[i] = float(self._vec_of(i) @ qvec)

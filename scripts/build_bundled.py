@@ -16,7 +16,7 @@ def main() -> None:
     cat = Catalogue.load(BUNDLED_DB)
     print(f"{BUNDLED_DB}: {len(cat)} codes from {n} coded rows; reader problems: {problems}")
     for old in vector_index.INDEX_DIR.glob("*"):
-        if old.suffix in (".faiss", ".json"):
+        if old.suffix in (".faiss", ".json", ".npz"):  # the index, its metadata, prepared names
             old.unlink()
     vi = vector_index.build(cat, load_encoder(), vector_index.INDEX_DIR)
     print(f"{vector_index.INDEX_DIR}: {vi.meta}")

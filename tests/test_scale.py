@@ -1,0 +1,241 @@
+"""Library scale: the character index and approximate vector search against exact search, stored
+prepared names never used stale, the thread setting, concurrent suggestions, long names, the vector
+cache's deferred writes and its in-memory fallback, the lazy catalogue."""
+import csv
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+from rapidfuzz import fuzz, process
+
+from indicode.catalogue.build import Occurrence
+from indicode.catalogue.lazy import LazyCatalogue
+from indicode.catalogue.store import Catalogue, write_catalogue
+from indicode.matcher import names as prepared, vector_index
+from indicode.matcher.cache import VectorCache
+from indicode.matcher.candidates import CharIndex, keys_of
+from indicode.matcher.linker import MAX_TEXT, Linker
+
+from test_vector_index import FakeEncoder
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory, bundled_catalogue):
+    """A 3,000-code catalogue of names made from the bundled names' characters and parts, with an
+    HNSW index of stand-in vectors."""
+    rng = random.Random(7)
+    names = [n for e in bundled_catalogue.entries.values() for n in e.names]
+    chars = "".join(sorted({ch for n in names for ch in n}))
+    occs, seen = [], set()
+    while len(occs) < 3000:
+        a, b = rng.choice(names), rng.choice(names)
+        n = a[: rng.randint(1, len(a))] + b[-rng.randint(2, 4):] if rng.random() < 0.7 else \
+            "".join(rng.choice(chars) for _ in range(rng.randint(4, 12)))
+        if n not in seen:
+            seen.add(n)
+            occs.append(Occurrence(code=f"111{len(occs):06d}", name=n, source="syn", line=len(occs)))
+    folder = tmp_path_factory.mktemp("synthetic")
+    write_catalogue(folder / "cat.sqlite", occs)
+    cat = Catalogue.load(folder / "cat.sqlite")
+    enc = FakeEncoder("fake-64", 64)
+    vi = vector_index.build(cat, enc, folder, kind="hnsw")
+    queries = [rng.choice(names) for _ in range(20)] + [rng.choice(sorted(seen))[1:] + "率" for _ in range(20)]
+    return cat, enc, vi, queries
+
+
+def test_keys_count_repeated_characters():
+    assert keys_of("完成率率") == ["完1", "成1", "率1", "率2"]
+
+
+def test_character_index_gives_the_exact_top_k_by_ratio(synthetic):
+    cat, enc, vi, queries = synthetic
+    lk = Linker(cat, enc, index=vi)
+    idx, canon = lk.table.chars, lk.table.canon
+    for q in queries:
+        qc = lk.canon(q)
+        exact = process.extract(qc, canon, scorer=fuzz.ratio, limit=20)
+        got = idx.top(qc, canon, 20, first=32)  # a small first round, so the widening is exercised
+        assert [round(s, 3) for _, s in got] == [round(s, 3) for _, s, _ in exact]
+        assert {i for i, _ in got} == {i for _, _, i in exact} or got[-1][1] == exact[-1][1]  # ties at the end
+
+
+def test_fast_candidates_hold_the_exact_top_10(synthetic):
+    """HNSW plus the character index against brute force over every vector and every name."""
+    cat, enc, vi, queries = synthetic
+    lk = Linker(cat, enc, index=vi)
+    assert lk._all_vecs is None and vi.meta.kind == "hnsw"
+    full = vi.index.reconstruct_n(0, vi.index.ntotal)
+    hits = 0
+    for text in queries:
+        q, v = lk.make_query(text), enc.encode_queries([text])[0]
+        got = set(lk._candidate_ids(q, v))
+        exact_vec = set(np.argsort(-(full @ v))[:10].tolist())
+        exact_char = {i for _, _, i in process.extract(q.canon, lk.name_canon, scorer=fuzz.ratio, limit=10)}
+        hits += (exact_vec | exact_char) <= got
+    assert hits / len(queries) >= 0.95
+
+
+def test_prepared_names_are_stored_and_never_used_stale(synthetic, monkeypatch):
+    cat, enc, vi, _ = synthetic
+    npz, js = prepared.paths_for(vi.path)
+    Linker(cat, enc, index=vi)
+    assert npz.exists() and js.exists()
+    stamp = prepared.stamp_for(cat, vi)
+    table = prepared.load(vi.path, stamp)
+    assert table is not None and len(table.canon) == vi.meta.size
+    built = prepared.build(cat, list(vi.names), list(vi.codes), stamp)
+    assert table.canon == built.canon and table.head == built.head and table.kind == built.kind
+    assert np.array_equal(table.chars.ids, built.chars.ids)
+    # the matcher's code changed: the stored table is not used, and is rebuilt with the new stamp
+    monkeypatch.setattr(prepared, "code_version", lambda: "changed")
+    assert prepared.load(vi.path, prepared.stamp_for(cat, vi)) is None
+    Linker(cat, enc, index=vi)
+    assert json.loads(js.read_text(encoding="utf-8"))["stamp"].startswith("changed-")
+    # a damaged file is rebuilt, not trusted
+    npz.write_bytes(b"not numpy")
+    assert prepared.load(vi.path, prepared.stamp_for(cat, vi)) is None
+    lk = Linker(cat, enc, index=vi)
+    assert prepared.load(vi.path, prepared.stamp_for(cat, vi)) is not None and lk.info[0].canon == lk.name_canon[0]
+
+
+def test_prepared_info_is_name_info(linker):
+    from indicode.matcher.features import measure_heads, name_info
+
+    heads = measure_heads(linker.name_canon)
+    for i in (0, 5, len(linker.table.canon) - 1):
+        code = linker.codes[i]
+        e = linker.cat.entries[code]
+        a = linker.info[i]
+        assert (a.canon, a.head, a.level2, a.kind) == (linker.name_canon[i], heads[linker.name_canon[i]], e.level2,
+                                                       linker.code_kind[code])
+        assert a == name_info(a.canon, a.head, e.level2, linker.code_kind[code], a.popularity, linker.weights)
+
+
+def test_thread_setting_in_a_fresh_process():
+    code = ("import os; from indicode.matcher import threads; s = threads.apply();"
+            "from threadpoolctl import threadpool_info;"
+            "print(os.environ['OMP_NUM_THREADS'], os.environ['OMP_WAIT_POLICY'], s['faiss'],"
+            " max((p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'), default=1))")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("OMP_")}
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "INDICODE_THREADS": "1"}, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["1", "PASSIVE", "1", "1"]
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "INDICODE_THREADS": "bad"}, capture_output=True,
+                         text=True, check=True).stdout.split()
+    from indicode.matcher.threads import available_cores
+
+    assert out[0] == str(available_cores()) and out[2] == "1"
+
+
+def test_suggest_from_several_threads_at_once(linker):
+    texts = [("办事群众满意度", "31"), ("系统验收合格率", "12"), ("物业管理工作按时完成率", "13"), ("培训人次", "11"),
+             ("档案数字化完成率", "12"), ("设备购置数量", "11")] * 3
+    texts = [(f"{t}{i}" if i >= 6 else t, c) for i, (t, c) in enumerate(texts)]  # distinct: each one encodes
+    expect = {t: linker.suggest(t, c).to_dict() for t, c in texts[:6]}
+    got, errors = {}, []
+
+    def work(part):
+        try:
+            for t, c in part:
+                got[t] = linker.suggest(t, c).to_dict()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(texts[i::4],)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors and len(got) == len(texts)
+    assert all(got[t] == expect[t] for t in expect)
+
+
+def test_long_name_cut_and_flagged(linker, tmp_path):
+    from indicode.bulk import normalize
+
+    long = "档案数字化完成率" + "很" * 10_000
+    s = linker.suggest(long, "12")
+    assert s.cut and s.text == long and s.candidates
+    assert not linker.suggest("档案数字化完成率", "12").cut
+    doc = tmp_path / "long.csv"
+    with doc.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["三级指标", "二级指标", "指标值"])
+        w.writerow([long, "12", "100%"])
+        w.writerow(["办事群众满意度", "31", "95%"])
+    res = normalize([doc], linker)
+    assert [r["indicator"] for r in res.records] == [long, "办事群众满意度"]  # kept whole
+    assert str(MAX_TEXT) in res.records[0]["check"] and "cut" in res.records[0]["check"]
+    assert res.records[1]["check"] == ""
+
+
+def test_single_suggestion_does_not_write_the_cache(tmp_path):
+    enc = FakeEncoder()
+    cache = VectorCache(enc.name, enc.dim, tmp_path)
+    rows = lambda: sqlite3.connect(cache.path).execute("SELECT count(*) FROM vec").fetchone()[0]  # noqa: E731
+    v1, n1 = cache.encode(["满意度"], enc.encode_queries, defer=True)
+    assert n1 == 1 and rows() == 0
+    v2, n2 = cache.encode(["满意度"], enc.encode_queries, defer=True)  # served from the pending vectors
+    assert n2 == 0 and np.allclose(v1, v2)
+    cache.flush()
+    assert rows() == 1
+    cache.encode([f"t{i}" for i in range(10)], enc.encode_queries)  # bulk: written as it goes
+    assert rows() == 11
+
+
+def test_unwritable_cache_folder_falls_back_to_memory(tmp_path, capfd):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")  # a file where the folder should be: cannot be created, even by root
+    enc = FakeEncoder()
+    calls = []
+
+    def count(texts):
+        calls.append(len(texts))
+        return enc.encode_queries(texts)
+
+    cache = VectorCache(enc.name, enc.dim, blocker / "cache")
+    a, _ = cache.encode(["满意度", "完成率"], count)
+    b, n = cache.encode(["满意度"], count)
+    cache.flush()
+    err = capfd.readouterr().err
+    assert n == 0 and calls == [2] and np.allclose(a[0], b[0])
+    assert err.count("\n") == 1 and "warning: cannot write the vector cache" in err and "Traceback" not in err
+
+
+def test_linker_runs_with_an_unwritable_cache(monkeypatch, tmp_path, capfd):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("INDICODE_CACHE_DIR", str(blocker / "cache"))
+    r = subprocess.run([sys.executable, "-m", "indicode.cli", "suggest", "办事群众满意度", "--class", "31"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+    assert [ln for ln in r.stderr.splitlines() if ln.strip()] == [ln for ln in r.stderr.splitlines() if "warning" in ln]
+
+
+def test_encode_stream_stopped_early_leaves_the_encoder_free(linker):
+    texts = [f"指标{i}" for i in range(200)]
+    for ids, vecs, _ in linker.encode_stream(texts, batch=16):
+        break
+    v = linker.encode_queries(["办事群众满意度"])  # would hang if the encoder thread still held the lock
+    assert v.shape == (1, linker.encoder.dim)
+    rows = sorted(i for ids, _, _ in linker.encode_stream(texts[:40], batch=16) for i in ids)
+    assert rows == list(range(40))
+
+
+def test_lazy_catalogue_is_the_catalogue(tmp_catalogue):
+    from indicode.catalogue.store import add_learned
+
+    add_learned(tmp_catalogue, [("某说法", "31", "111000231", "t", "test")])
+    full, lazy = Catalogue.load(tmp_catalogue), LazyCatalogue.load(tmp_catalogue)
+    assert lazy.fingerprint == full.fingerprint and lazy.learned == full.learned
+    code = next(iter(full.entries))
+    assert lazy.get(code) == full.get(code) and lazy.get("999999999") is None and "NIL" not in lazy.entries
+    assert len(lazy.entries) == len(full.entries)
+    assert [e.code for e in lazy.lookup("满意度")] == [e.code for e in full.lookup("满意度")]
+    assert lazy.entries == full.entries and lazy.anomalies == full.anomalies
+    assert all(lazy.anomalies_of(c) == full.anomalies_of(c) for c in full.entries)
