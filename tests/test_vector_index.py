@@ -82,3 +82,13 @@ def test_shipped_index_is_current(bundled_catalogue):
 
     vi = vector_index.load(bundled_catalogue, load_encoder(), vector_index.INDEX_DIR)
     assert vi.meta.fingerprint == bundled_catalogue.fingerprint
+
+
+def test_loaded_hnsw_index_searches_with_the_current_breadth(bundled_catalogue, tmp_path):
+    enc = FakeEncoder()
+    built = vector_index.build(bundled_catalogue, enc, tmp_path, kind="hnsw")
+    built.index.hnsw.efSearch = 16
+    vector_index.save(built, bundled_catalogue, tmp_path)  # as if built with an older setting
+    vi = vector_index.load(bundled_catalogue, enc, tmp_path)
+    assert vi.index.hnsw.efSearch == vector_index.EF_SEARCH
+    assert vi.path == vector_index.paths_for(enc.name, bundled_catalogue, tmp_path)[0]
