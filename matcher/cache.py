@@ -2,7 +2,8 @@
 or a grown document encodes only the texts it has not seen.
 
 A single suggestion does not write: its vectors wait in memory and are written in one transaction
-when enough have gathered (or at exit), so no commit sits on the answer's path. Bulk encoding writes
+by a background thread when enough have gathered (and at exit), so no commit sits on the answer's
+path. Bulk encoding writes
 each batch as it goes. When the cache folder cannot be written the cache lives in memory only, with
 one warning line. All access goes through one connection behind a lock: threads may share a cache.
 """
@@ -40,6 +41,9 @@ class VectorCache:
         self.dim = dim
         self._lock = threading.RLock()
         self._pending: dict[str, np.ndarray] = {}
+        self._write_lock = threading.Lock()  # one writer at a time, on its own connection
+        self._writer: sqlite3.Connection | None = None
+        self.flusher: threading.Thread | None = None  # the last background write
         self._mem: dict[str, np.ndarray] | None = None  # the cache when the folder cannot be written
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -81,24 +85,38 @@ class VectorCache:
                 self._mem.update(items)
                 return
             self._pending.update(items)
-            if not defer or len(self._pending) >= FLUSH_AT:
+            if not defer:
                 self.flush()
+            elif len(self._pending) >= FLUSH_AT and not (self.flusher and self.flusher.is_alive()):
+                self.flusher = threading.Thread(target=self.flush, name="indicode-cache-write", daemon=True)
+                self.flusher.start()
 
     def flush(self) -> None:
-        """Write the deferred vectors (a full disk loses only the cache, with one warning line)."""
-        with self._lock:
-            if self._con is None or not self._pending:
-                return
-            rows = [(k, np.asarray(v, np.float32).tobytes()) for k, v in self._pending.items()]
+        """Write the pending vectors on the writer connection, while readers go on reading (WAL);
+        they stay readable from memory until written. A full disk loses only the cache, with one
+        warning line."""
+        with self._write_lock:
+            with self._lock:
+                if self._con is None or not self._pending:
+                    return
+                batch = dict(self._pending)
             try:
-                with self._con:
-                    self._con.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)", rows)
+                if self._writer is None:
+                    self._writer = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+                with self._writer:
+                    self._writer.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
+                                             [(k, np.asarray(v, np.float32).tobytes()) for k, v in batch.items()])
             except sqlite3.Error as exc:
-                print(f"indicode: warning: cannot write the vector cache {self.path} ({exc}); "
-                      "vectors are kept in memory for this run only", file=sys.stderr)
-                self._mem = dict(self._pending)
-                self._con = None
-            self._pending.clear()
+                with self._lock:
+                    print(f"indicode: warning: cannot write the vector cache {self.path} ({exc}); "
+                          "vectors are kept in memory for this run only", file=sys.stderr)
+                    self._mem = dict(self._pending)
+                    self._con = None
+                    self._pending.clear()
+                return
+            with self._lock:
+                for k in batch:
+                    self._pending.pop(k, None)
 
     def encode(self, texts: list[str], encode_fn, role: str = "query", batch: int = 64,
                on_batch=None, defer: bool = False) -> tuple[np.ndarray, int]:

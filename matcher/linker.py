@@ -184,7 +184,9 @@ class Linker:
         """Names to score (the index's names plus learned texts as extra aliases of their codes) and
         what the features need of each. The catalogue's names come prepared from the files stored
         beside the index (`names.py`); learned texts are prepared here, with the same statistics."""
-        table = prepared.load_or_build(self.cat, self.index, self.index.path)
+        table = getattr(self, "table", None)
+        if table is None or table.stamp != prepared.stamp_for(self.cat, self.index):  # a reload keeps it
+            table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.table = table
         self.__dict__.pop("_code_pos", None)
         self.canon = Canon(table.variants)

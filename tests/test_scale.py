@@ -186,6 +186,15 @@ def test_single_suggestion_does_not_write_the_cache(tmp_path):
     assert rows() == 1
     cache.encode([f"t{i}" for i in range(10)], enc.encode_queries)  # bulk: written as it goes
     assert rows() == 11
+    from indicode.matcher.cache import FLUSH_AT
+
+    for i in range(FLUSH_AT - 1):  # single suggestions: written together, by a background thread
+        cache.encode([f"s{i}"], enc.encode_queries, defer=True)
+    assert rows() == 11 and cache.flusher is None
+    cache.encode(["last"], enc.encode_queries, defer=True)
+    cache.flusher.join()
+    assert rows() == 11 + FLUSH_AT
+    assert cache.encode(["s3"], enc.encode_queries)[1] == 0
 
 
 def test_unwritable_cache_folder_falls_back_to_memory(tmp_path, capfd):
@@ -239,3 +248,24 @@ def test_lazy_catalogue_is_the_catalogue(tmp_catalogue):
     assert [e.code for e in lazy.lookup("满意度")] == [e.code for e in full.lookup("满意度")]
     assert lazy.entries == full.entries and lazy.anomalies == full.anomalies
     assert all(lazy.anomalies_of(c) == full.anomalies_of(c) for c in full.entries)
+
+
+def test_learned_texts_prepared_like_catalogue_names(tmp_catalogue, monkeypatch):
+    """A learned text's head from the names sharing its ending equals the head over every name, and
+    learned texts are among the character candidates."""
+    from indicode.catalogue.store import add_learned
+    from indicode.matcher.features import measure_heads
+
+    add_learned(tmp_catalogue, [("图书借阅服务满意度", "31", "111000231", "t", "test"),
+                                ("馆藏档案数字化完成率", "12", "111000231", "t", "test")])
+    lk = Linker.default(tmp_catalogue)
+    n = len(lk.index.names)
+    heads = measure_heads(lk.name_canon)
+    assert [lk.info[i].head for i in range(n, n + 2)] == [heads[lk.name_canon[i]] for i in range(n, n + 2)]
+    import indicode.matcher.linker
+
+    monkeypatch.setattr(indicode.matcher.linker, "K_EACH", 1)
+    lk_union = Linker(lk.cat, lk.encoder, lk.model, lk.index, full_scan_max=0)
+    q = lk_union.make_query("馆藏档案数字化完成率", "12")
+    # the vector side picks the first learned text; the second comes from the characters
+    assert n + 1 in lk_union._candidate_ids(q, lk_union.extra_vecs[0])
