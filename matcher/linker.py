@@ -206,11 +206,10 @@ class Linker:
             # heads `measure_heads` gives over the whole catalogue (a head is an ending of the name)
             ends = {c[-2:] for c in extra_canon}
             heads = measure_heads([c for c in table.canon if c[-2:] in ends] + extra_canon)
-            top = max((e.count for e in self.cat.entries.values()), default=1)
-            for c, l in zip(extra_canon, learned):
-                e = self.cat.entries[l.code]
-                extra_info.append(name_info(c, heads[c], e.level2, self.code_kind[l.code],
-                                            math.log1p(e.count) / math.log1p(top), self.weights))
+            for c, l in zip(extra_canon, learned):  # class, kind and popularity: the code's, as stored
+                pos = self._code_pos[l.code]
+                extra_info.append(name_info(c, heads[c], table.level2[pos], table.kind[pos],
+                                            float(table.popularity[pos]), self.weights))
         self.info = prepared.PreparedInfo(table, self.weights, extra_info)
         self.extra_vecs = self._encode_cached([clean(t) or t for t in extra], "passage")
         self._all_vecs = None

@@ -116,9 +116,13 @@ def save(t: NameTable, index_path: Path) -> None:
 
 
 def _lines(s: str, n: int | None = None) -> list[str]:
-    out = s.split("\n") if s else []
-    if n is not None and len(out) != n:  # an empty last string is lost by join/split of one item
-        out = out + [""] * (n - len(out))
+    """Strings stored one a line (none of them holds a line break: canonical spellings have no
+    whitespace); `n` checks the count, so a damaged file is rebuilt rather than misaligned."""
+    out = s.split("\n")
+    if out == [""]:
+        out = [] if n != 1 else [""]
+    if n is not None and len(out) != n:
+        raise ValueError(f"{len(out)} lines, expected {n}")
     return out
 
 
@@ -135,6 +139,8 @@ def load(index_path: Path, stamp: str) -> NameTable | None:
         code_of = arr["code_of"]
         codes = _lines(doc["codes"])
         n = len(code_of)
+        if len(arr["char_len"]) != n or (n and int(code_of.max()) >= len(codes)):
+            raise ValueError("arrays disagree")
         chars = CharIndex(_lines(doc["char_vocab"]), arr["char_ptr"], arr["char_ids"], arr["char_len"])
         return NameTable(stamp=stamp, variants=[tuple(v) for v in doc["variants"]],
                          canon=_lines(doc["canon"], n), head=_lines(doc["head"], n), code_list=codes,

@@ -259,6 +259,8 @@ def test_learned_texts_prepared_like_catalogue_names(tmp_catalogue, monkeypatch)
     add_learned(tmp_catalogue, [("图书借阅服务满意度", "31", "111000231", "t", "test"),
                                 ("馆藏档案数字化完成率", "12", "111000231", "t", "test")])
     lk = Linker.default(tmp_catalogue)
+    lk.suggest("馆藏档案数字化完成率", "12")
+    assert lk.cat.entries._all is False  # start-up and a suggestion read only the entries they need
     n = len(lk.index.names)
     heads = measure_heads(lk.name_canon)
     assert [lk.info[i].head for i in range(n, n + 2)] == [heads[lk.name_canon[i]] for i in range(n, n + 2)]
@@ -269,3 +271,21 @@ def test_learned_texts_prepared_like_catalogue_names(tmp_catalogue, monkeypatch)
     q = lk_union.make_query("馆藏档案数字化完成率", "12")
     # the vector side picks the first learned text; the second comes from the characters
     assert n + 1 in lk_union._candidate_ids(q, lk_union.extra_vecs[0])
+
+
+def test_prepared_names_go_to_the_user_cache_when_the_index_folder_is_read_only(synthetic, monkeypatch, tmp_path):
+    cat, enc, vi, _ = synthetic
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(prepared, "code_version", lambda: "read-only-case")
+    real_save = prepared.save
+
+    def save(t, path):
+        if path == vi.path:
+            raise PermissionError(13, "Permission denied")
+        real_save(t, path)
+
+    monkeypatch.setattr(prepared, "save", save)
+    Linker(cat, enc, index=vi)
+    stored = tmp_path / "xdg" / "indicode" / "indexes" / vi.path.name
+    assert prepared.load(stored, prepared.stamp_for(cat, vi)) is not None
+    assert prepared.load(vi.path, prepared.stamp_for(cat, vi)) is None  # nothing written beside the index
