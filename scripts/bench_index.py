@@ -3,9 +3,9 @@
     python scripts/bench_index.py [--sizes 10000 50000 100000 200000 400000] [--queries 200]
 
 Prints, per size, the median single-query latency of each index for the linker's search (the
-K_EACH = 64 nearest, one thread, HNSW with `vector_index.EF_SEARCH`), their ratio, and HNSW's
-recall: the share of queries whose exact 10 nearest are all among the 64 it returns (what the
-linker needs: those names among its candidates). Vectors have the embedded encoder's dimension (384) and are clustered like
+K_EACH = 64 nearest, one thread, HNSW built and searched as `vector_index` does), their ratio, and
+HNSW's recall: the share of queries whose exact 10 nearest are all among the 64 it returns (what
+the linker needs: those names among its candidates). Vectors have the embedded encoder's dimension (384) and are clustered like
 indicator names (many spellings around shared meanings): unit vectors drawn around 1 centroid per
 20 names; queries are fresh draws around the same centroids. Uniform random vectors would be the
 worst case for a graph index and say little about real catalogues. `vector_index.APPROX_THRESHOLD` is the size
@@ -22,7 +22,7 @@ import faiss
 import numpy as np
 
 from indicode.matcher.linker import K_EACH
-from indicode.matcher.vector_index import EF_SEARCH
+from indicode.matcher.vector_index import EF_CONSTRUCTION, EF_SEARCH
 
 
 def unit(x):
@@ -61,6 +61,7 @@ def main() -> None:
         flat = faiss.IndexFlatIP(args.dim)
         flat.add(xb)
         hnsw = faiss.IndexHNSWFlat(args.dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = EF_CONSTRUCTION
         hnsw.hnsw.efSearch = EF_SEARCH
         hnsw.add(xb)
         f_ms, h_ms = median_ms(flat, xq), median_ms(hnsw, xq)
