@@ -9,6 +9,7 @@ threads may share the catalogue.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 import threading
@@ -16,21 +17,24 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from .build import Anomaly, Entry
-from .store import LEARNED_SQL, Catalogue, Learned, _open_checked, default_path, read_entries
+from urllib.request import pathname2url
+
+from .store import (LEARNED_SQL, PROPOSED_SQL, Catalogue, Learned, Proposed, _damaged, _has_table, _open_checked,
+                    default_path, read_entries)
 
 
 class LazyEntries(Mapping):
     """code -> Entry, read from the catalogue file on first access."""
 
-    def __init__(self, con: sqlite3.Connection, lock: threading.Lock):
-        self._con, self._lock = con, lock
+    def __init__(self, con: sqlite3.Connection, lock: threading.Lock, path: Path):
+        self._con, self._lock, self._path = con, lock, path
         self._have: dict[str, Entry] = {}
         self._all = False
         self._codes: list[str] | None = None
 
     def _code_list(self) -> list[str]:
         if self._codes is None:
-            with self._lock:
+            with self._lock, self._damage():
                 self._codes = [r[0] for r in self._con.execute("SELECT code FROM codes ORDER BY code")]
         return self._codes
 
@@ -38,18 +42,26 @@ class LazyEntries(Mapping):
         """Read the entries of these codes in one query (a query's candidates)."""
         missing = [c for c in dict.fromkeys(codes) if c not in self._have]
         if missing and not self._all:
-            with self._lock:
+            with self._lock, self._damage():
                 for i in range(0, len(missing), 500):
-                    for e in read_entries(self._con, missing[i : i + 500]):
+                    for e in read_entries(self._con, missing[i : i + 500], self._path):
                         self._have[e.code] = e
 
     def _load_all(self) -> None:
         if not self._all:
-            with self._lock:
+            with self._lock, self._damage():
                 if not self._all:
-                    self._have = {e.code: e for e in read_entries(self._con)}
+                    self._have = {e.code: e for e in read_entries(self._con, path=self._path)}
                     self._codes = list(self._have)
                     self._all = True
+
+    @contextlib.contextmanager
+    def _damage(self):
+        """A read that fails is a damaged catalogue: one line (InputError), as `Catalogue.load` says."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self._path, exc) from None
 
     def __getitem__(self, code: str) -> Entry:
         e = self._have.get(code)
@@ -86,24 +98,30 @@ class LazyEntries(Mapping):
 class LazyCatalogue(Catalogue):
     """`Catalogue` with entries and anomalies read on demand (see the module docstring)."""
 
-    def __init__(self, path: Path, con: sqlite3.Connection, fingerprint: str, learned: list[Learned]):
-        self.path, self.fingerprint, self.learned = path, fingerprint, learned
+    def __init__(self, path: Path, con: sqlite3.Connection, fingerprint: str, learned: list[Learned],
+                 proposed: list[Proposed]):
+        self.path, self.fingerprint, self.learned, self.proposed = path, fingerprint, learned, proposed
         self._con, self._lock = con, threading.Lock()
-        self.entries = LazyEntries(con, self._lock)
+        self.entries = LazyEntries(con, self._lock, path)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "LazyCatalogue":
         path = Path(path) if path else default_path()
-        con = _open_checked(path)
-        con.close()
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()[0]
-        learned = [Learned(*r) for r in con.execute(LEARNED_SQL)]
-        return cls(path, con, fp, learned)
+        _open_checked(path).close()  # the same checks as Catalogue.load (and a killed writer's journal undone)
+        try:
+            # one read-only connection for the catalogue's life, shared by threads behind the lock
+            con = sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True,
+                                  check_same_thread=False)
+            fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()[0]
+            learned = [Learned(*r) for r in con.execute(LEARNED_SQL)]
+            proposed = [Proposed(*r) for r in con.execute(PROPOSED_SQL)] if _has_table(con, "proposed") else []
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, exc) from None
+        return cls(path, con, fp, learned, proposed)
 
     @functools.cached_property
     def anomalies(self) -> list[Anomaly]:
-        with self._lock:
+        with self._lock, self.entries._damage():
             return [Anomaly(*r) for r in self._con.execute("SELECT kind, code, name, detail FROM anomalies ORDER BY rowid")]
 
     @functools.cached_property

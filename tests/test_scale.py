@@ -241,7 +241,7 @@ def test_lazy_catalogue_is_the_catalogue(tmp_catalogue):
 
     add_learned(tmp_catalogue, [("某说法", "31", "111000231", "t", "test")])
     full, lazy = Catalogue.load(tmp_catalogue), LazyCatalogue.load(tmp_catalogue)
-    assert lazy.fingerprint == full.fingerprint and lazy.learned == full.learned
+    assert lazy.fingerprint == full.fingerprint and lazy.learned == full.learned and lazy.proposed == full.proposed
     code = next(iter(full.entries))
     assert lazy.get(code) == full.get(code) and lazy.get("999999999") is None and "NIL" not in lazy.entries
     assert len(lazy.entries) == len(full.entries)
