@@ -15,9 +15,10 @@
    close together) an index meets in a real catalogue. (With noise as large as those distances every
    name is about equally far from a query, and no approximate index finds its exact 10 nearest:
    unlike real names.)
-2. Runs each catalogue (the synthetic one, then the bundled one) in a fresh process with an empty
+2. Runs each catalogue (the synthetic one and the bundled one) in a fresh process with an empty
    vector cache and the REAL embedded encoder for queries: `start_s` is the time from starting that
-   process to its first answer; then --queries DISTINCT queries (gold-set texts, bundled names and
+   process to its first answer; then --queries DISTINCT queries, the two processes taking turns
+   query by query (so a busy moment of the machine falls on both alike) (gold-set texts, bundled names and
    variations of them with prefixes and suffixes; none repeated, none cached) through
    `Linker.suggest`, query encoding included: `suggest_p50_ms`, `suggest_p99_ms`; `rss_mb` is the
    process's peak resident memory after them.
@@ -156,22 +157,26 @@ def queries(n: int) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ the measured process
 
 def child(args) -> None:
-    """Runs in a fresh process: first answer, timed queries, memory, recall; prints JSON lines."""
+    """Runs in a fresh process: the first answer, then one timed query per `q` line on stdin (the
+    parent alternates the two catalogues query by query, so both meet the same machine load), then
+    on `done` memory and recall; answers are JSON lines."""
     from indicode.matcher.linker import Linker
 
     qs = json.loads(Path(args.queries_file).read_text(encoding="utf-8"))
     lk = Linker.default(args.catalogue or None)
     lk.suggest(*qs[0])
     print(json.dumps({"ready": time.time()}), flush=True)
-    times = []
-    for t, c in qs[1:]:
+    nxt = iter(qs[1:])
+    for line in sys.stdin:
+        if line.strip() != "q":
+            break
+        t, c = next(nxt)
         s = time.perf_counter()
         lk.suggest(t, c)
-        times.append((time.perf_counter() - s) * 1000)
+        print(json.dumps({"ms": (time.perf_counter() - s) * 1000}), flush=True)
     rss = peak_rss_mb()
     recall = candidate_recall(lk, qs)
-    print(json.dumps({"suggest_p50_ms": round(statistics.median(times), 2), "suggest_p99_ms": round(p99(times), 2),
-                      "rss_mb": round(rss), **recall, "names": len(lk.names), "index": lk.index.meta.kind,
+    print(json.dumps({"rss_mb": round(rss), **recall, "names": len(lk.names), "index": lk.index.meta.kind,
                       "queries": len(qs)}), flush=True)
 
 
@@ -205,19 +210,29 @@ def candidate_recall(lk, qs) -> dict:
             "char_recall": round(char_ok / k, 4)}
 
 
-def run(catalogue: str, index_dir: str | None, qfile: Path, cache: Path) -> dict:
+def start(catalogue: str, index_dir: str | None, qfile: Path, cache: Path) -> tuple[subprocess.Popen, float]:
+    """A measured process for one catalogue, and its start time: process start to first answer."""
     env = {**os.environ, "INDICODE_CACHE_DIR": str(cache)}
     env.pop("INDICODE_CATALOGUE", None)
+    env.pop("INDICODE_INDEX_DIR", None)
     if index_dir:
         env["INDICODE_INDEX_DIR"] = index_dir
     cmd = [sys.executable, __file__, "--child", "--queries-file", str(qfile), "--catalogue", catalogue]
     t0 = time.time()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    first = json.loads(p.stdout.readline())
-    rest = json.loads(p.stdout.readline())
-    if p.wait() != 0:
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    line = p.stdout.readline()
+    if not line:
         raise SystemExit(f"benchmark child failed: {' '.join(cmd)}")
-    return {"start_s": round(first["ready"] - t0, 2), **rest}
+    return p, round(json.loads(line)["ready"] - t0, 2)
+
+
+def ask(p: subprocess.Popen, what: str) -> dict:
+    p.stdin.write(what + "\n")
+    p.stdin.flush()
+    line = p.stdout.readline()
+    if not line:
+        raise SystemExit("benchmark child failed")
+    return json.loads(line)
 
 
 def sweep(sizes: list[int], folder: Path, n_queries: int) -> list[dict]:
@@ -273,10 +288,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         qfile = Path(tmp) / "queries.json"
         qfile.write_text(json.dumps(queries(args.queries), ensure_ascii=False), encoding="utf-8")
-        big = run(str(db), str(idx), qfile, Path(tmp) / "cache-big")
         from indicode.catalogue.store import BUNDLED_DB
 
-        small = run(str(BUNDLED_DB), None, qfile, Path(tmp) / "cache-bundled")
+        procs = {}
+        for label, cat, index in (("big", str(db), str(idx)), ("bundled", str(BUNDLED_DB), None)):
+            procs[label] = start(cat, index, qfile, Path(tmp) / f"cache-{label}")
+        times: dict[str, list[float]] = {"big": [], "bundled": []}
+        for _ in range(args.queries - 1):  # query by query, alternating: the same load for both
+            for label, (p, _) in procs.items():
+                times[label].append(ask(p, "q")["ms"])
+        res = {}
+        for label, (p, start_s) in procs.items():
+            res[label] = {"start_s": start_s, "suggest_p50_ms": round(statistics.median(times[label]), 2),
+                          "suggest_p99_ms": round(p99(times[label]), 2), **ask(p, "done")}
+            p.stdin.close()
+            p.wait()
+        big, small = res["big"], res["bundled"]
     out = {"size": args.size, **big, "p99_ratio": round(big["suggest_p99_ms"] / small["suggest_p99_ms"], 2),
            "bundled": small}
     if args.json:
