@@ -195,6 +195,10 @@ class PreparedInfo:
         c = int(t.code_of[i])
         return name_info(t.canon[i], t.head[i], t.level2[c], t.kind[c], float(t.popularity[c]), self.w)
 
+    def made(self) -> int:
+        """How many rows have been prepared so far (cache misses)."""
+        return self._get.cache_info().misses
+
     def __len__(self) -> int:
         return self.n + len(self.extra)
 

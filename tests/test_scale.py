@@ -289,3 +289,18 @@ def test_prepared_names_go_to_the_user_cache_when_the_index_folder_is_read_only(
     stored = tmp_path / "xdg" / "indicode" / "indexes" / vi.path.name
     assert prepared.load(stored, prepared.stamp_for(cat, vi)) is not None
     assert prepared.load(vi.path, prepared.stamp_for(cat, vi)) is None  # nothing written beside the index
+
+
+def test_cached_names_are_frozen_out_of_the_cyclic_collector(synthetic, monkeypatch):
+    import gc
+
+    import indicode.matcher.linker
+
+    cat, enc, vi, queries = synthetic
+    monkeypatch.setattr(indicode.matcher.linker, "GC_FREEZE_EVERY", 50)
+    lk = Linker(cat, enc, index=vi)
+    gc.unfreeze()
+    before = gc.get_freeze_count()
+    lk.suggest_many([(q, "", "") for q in queries[:3]], vectors=enc.encode_queries(queries[:3]))
+    assert lk.info.made() >= 50 and gc.get_freeze_count() > before
+    gc.unfreeze()
