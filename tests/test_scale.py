@@ -18,7 +18,7 @@ from indicode.catalogue.lazy import LazyCatalogue
 from indicode.catalogue.store import Catalogue, write_catalogue
 from indicode.matcher import names as prepared, vector_index
 from indicode.matcher.cache import VectorCache
-from indicode.matcher.candidates import CharIndex, keys_of
+from indicode.matcher.candidates import keys_of
 from indicode.matcher.linker import MAX_TEXT, Linker
 
 from test_vector_index import FakeEncoder
