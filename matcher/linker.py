@@ -168,13 +168,14 @@ class Linker:
     def __init__(self, cat: Catalogue, encoder: Encoder, model: ScoreModel | None = None,
                  index: vector_index.VectorIndex | None = None, full_scan_max: int = FULL_SCAN_MAX):
         """Thread safety: `suggest` may be called from several threads at once. The encoder is behind
-        `_encode_lock` (one encoding at a time: it already uses every core), the vector cache and the
+        one lock per encoder, shared by every Linker using it (one encoding at a time: it already
+        uses every core; a server swapping in a new Linker keeps that true), the vector cache and the
         lazy catalogue lock their own connections, the per-name cache is an `lru_cache`; everything
         else a query reads is built here and not changed by a query. `reload` replaces it attribute by
         attribute: call it when no suggestion runs, or build a new Linker and swap the reference."""
         self.cat, self.encoder = cat, encoder
         self._cache: VectorCache | None = None
-        self._encode_lock = threading.RLock()
+        self._encode_lock = _encoder_lock(encoder)
         self.last_encoded = 0  # texts the last encoding call had to encode (not cached)
         self.model = model or ScoreModel.load()
         self.index = index or vector_index.load_or_build(cat, encoder)
@@ -408,6 +409,16 @@ class Linker:
         if decision == NO_MATCH:
             new_class = class_label(q.level2 if q.level2 in LEVEL2 else top.level2)
         return Suggestion(text, level2, value, decision, ranked[:k], new_class)
+
+
+_ENCODER_LOCKS: dict[int, threading.RLock] = {}
+_ENCODER_LOCKS_GUARD = threading.Lock()
+
+
+def _encoder_lock(encoder) -> threading.RLock:
+    """The lock of one encoder object, the same for every Linker that uses it."""
+    with _ENCODER_LOCKS_GUARD:
+        return _ENCODER_LOCKS.setdefault(id(encoder), threading.RLock())
 
 
 def may_accept(features: dict[str, float]) -> bool:

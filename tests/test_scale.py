@@ -304,3 +304,8 @@ def test_cached_names_are_frozen_out_of_the_cyclic_collector(synthetic, monkeypa
     lk.suggest_many([(q, "", "") for q in queries[:3]], vectors=enc.encode_queries(queries[:3]))
     assert lk.info.made() >= 50 and gc.get_freeze_count() > before
     gc.unfreeze()
+
+
+def test_linkers_sharing_an_encoder_share_its_lock(linker):
+    other = Linker(linker.cat, linker.encoder, linker.model, linker.index)
+    assert other._encode_lock is linker._encode_lock
