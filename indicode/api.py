@@ -19,7 +19,6 @@ from .catalogue.build import Entry
 from .catalogue.classes import is_class, resolve
 from .catalogue.records import IndicatorRow, InputError
 from .catalogue.store import Catalogue
-from .matcher.encoders import load_encoder
 from .matcher.linker import Linker, Suggestion
 
 # the columns `Matcher.normalize` adds, in order
@@ -45,7 +44,7 @@ class Matcher:
     """
 
     def __init__(self, catalogue: str | Path | None = None, model: str | None = None):
-        self.linker = Linker(Catalogue.load(catalogue), load_encoder(model))
+        self.linker = Linker.default(catalogue, model)
 
     @property
     def catalogue(self) -> Catalogue:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ..catalogue.files import WriteError
 from ..catalogue.records import InputError
-from ..catalogue.store import BUNDLED_DB, NIL, Catalogue, add_learned, user_catalogue_path, writable_path
+from ..catalogue.lazy import LazyCatalogue
+from ..catalogue.store import BUNDLED_DB, NIL, add_learned, user_catalogue_path, writable_path
 from ..matcher.linker import Linker
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
@@ -103,7 +104,7 @@ class Service:
                 return
             self._tried = time.monotonic()
             try:
-                cat = Catalogue.load(self.path)
+                cat = LazyCatalogue.load(self.path)  # entries read on demand: a reload costs little
                 old = self._linker
                 index = old.index if cat.fingerprint == old.cat.fingerprint else None
                 # the new Linker encodes with the same encoder object: not beside a running suggestion
