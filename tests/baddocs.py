@@ -109,14 +109,19 @@ def scanned_pdf(path: Path) -> Path:
     return path
 
 
+def _truncated(write, path: Path, share: float) -> Path:
+    """The seed written by `write`, then cut to its first `share` of bytes (a download broken off)."""
+    full = write(seed_lines(), path.with_name("full_" + path.name))
+    data = full.read_bytes()
+    full.unlink()
+    path.write_bytes(data[: int(len(data) * share)])
+    return path
+
+
 def truncated_pdf(path: Path) -> Path:
     from docmakers import write_pdf_text
 
-    full = write_pdf_text(seed_lines(), path.with_name("full_" + path.name))
-    data = full.read_bytes()
-    full.unlink()
-    path.write_bytes(data[: len(data) // 3])
-    return path
+    return _truncated(write_pdf_text, path, 1 / 3)
 
 
 def encrypted_pdf(path: Path) -> Path:
@@ -133,11 +138,7 @@ def encrypted_pdf(path: Path) -> Path:
 
 
 def truncated_zip(path: Path) -> Path:
-    full = write_xlsx(seed_lines(), path.with_name("full_" + path.name))
-    data = full.read_bytes()
-    full.unlink()
-    path.write_bytes(data[: len(data) // 2])
-    return path
+    return _truncated(write_xlsx, path, 1 / 2)
 
 
 def docx_without_table(path: Path) -> Path:

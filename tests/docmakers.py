@@ -86,6 +86,23 @@ def write_docx_auto_numbered(lines: list[str], path: Path) -> Path:
     return path
 
 
+def merge_runs(body: list[list[str]], columns: tuple[int, ...], start: int = 0):
+    """(column, first row, last row) of each text in `columns` with empty cells under it: the cells a
+    table merges down (a class written once for its block)."""
+    for j in columns:
+        i = start
+        while i < len(body):
+            if j < len(body[i]) and body[i][j] and not _is_header(body[i]):
+                k = i + 1
+                while k < len(body) and not (body[k][j] if j < len(body[k]) else "") and any(body[k]):
+                    k += 1
+                if k - 1 > i:
+                    yield j, i, k - 1
+                i = k
+            else:
+                i += 1
+
+
 def write_docx(lines: list[str], path: Path, merge_down: tuple[int, ...] = (), merge_title: bool = False) -> Path:
     """A Word document; `merge_down` columns have each text merged down over the empty cells under
     it (as Word tables write a class once for its block); `merge_title` writes one-cell lines as a
@@ -104,20 +121,10 @@ def write_docx(lines: list[str], path: Path, merge_down: tuple[int, ...] = (), m
             for j, text in enumerate(cells):
                 if text:
                     grid[i][j].text = text
-        for j in merge_down:
-            i = 0
-            while i < len(body):
-                if j < len(body[i]) and body[i][j] and not _is_header(body[i]):
-                    k = i + 1
-                    while k < len(body) and not (body[k][j] if j < len(body[k]) else "") and any(body[k]):
-                        k += 1
-                    if k - 1 > i:
-                        text = body[i][j]
-                        merged = grid[i][j].merge(grid[k - 1][j])
-                        merged.text = text
-                    i = k
-                else:
-                    i += 1
+        for j, first, last in merge_runs(body, merge_down):
+            text = body[first][j]
+            merged = grid[first][j].merge(grid[last][j])
+            merged.text = text
     if merge_title:
         t = doc.add_table(rows=1, cols=4)
         merged = t.rows[0].cells[0].merge(t.rows[0].cells[3])
@@ -261,18 +268,8 @@ def write_pdf_tables(lines: list[str], path: Path, merge_down: tuple[int, ...] =
         widths = [usable * w / sum(weights) for w in weights]
         data = [[Paragraph(escape(c), cell_style) for c in r] + [""] * (width - len(r)) for r in body]
         style = [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP")]
-        for j in merge_down:
-            i = 1  # the first row is repeated on every page: never part of a span
-            while i < len(body):
-                if j < len(body[i]) and body[i][j] and not _is_header(body[i]):
-                    k = i + 1
-                    while k < len(body) and not (body[k][j] if j < len(body[k]) else "") and any(body[k]):
-                        k += 1
-                    if k - 1 > i:
-                        style.append(("SPAN", (j, i), (j, k - 1)))
-                    i = k
-                else:
-                    i += 1
+        # the first row is repeated on every page: never part of a span
+        style += [("SPAN", (j, first), (j, last)) for j, first, last in merge_runs(body, merge_down, start=1)]
         t = Table(data, colWidths=widths, repeatRows=1)
         t.setStyle(TableStyle(style))
         story.append(t)

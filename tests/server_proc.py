@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 
 @contextmanager
@@ -98,3 +99,12 @@ def copy_bundled(folder) -> "Path":
     path = Path(folder) / "catalogue.sqlite"
     shutil.copy(BUNDLED_DB, path)
     return path
+
+
+@contextmanager
+def server_on_copy(folder, *args: str):
+    """(base URL, catalogue path) of a server on a private copy of the bundled catalogue in
+    `folder`, with its own vector cache there."""
+    cat = copy_bundled(folder)
+    with running_server("-c", str(cat), *args, env={"INDICODE_CACHE_DIR": str(Path(folder) / "cache")}) as url:
+        yield url, cat

@@ -10,7 +10,7 @@ import pytest
 from indicode.catalogue.classes import LEVEL2
 from indicode.catalogue.store import Catalogue
 from reconcile_schemas import examples, validator
-from server_proc import call, copy_bundled, running_server
+from server_proc import call, server_on_copy
 
 MANIFEST = validator("manifest")
 QUERY_BATCH = validator("reconciliation-query-batch")
@@ -22,10 +22,8 @@ SUGGEST_PROPERTIES = validator("suggest-properties-response")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    d = tmp_path_factory.mktemp("recon")
-    cat = copy_bundled(d)
-    with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(d / "cache")}) as url:
-        yield url, cat
+    with server_on_copy(tmp_path_factory.mktemp("recon")) as served:
+        yield served
 
 
 def fetch(url, path, data: bytes | None = None, ctype: str | None = None, method=None):

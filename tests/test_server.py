@@ -4,15 +4,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from indicode.catalogue.store import Catalogue
-from server_proc import call, copy_bundled, running_server
+from server_proc import call, copy_bundled, running_server, server_on_copy
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    d = tmp_path_factory.mktemp("srv")
-    cat = copy_bundled(d)
-    with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(d / "cache")}) as url:
-        yield url, cat
+    with server_on_copy(tmp_path_factory.mktemp("srv")) as served:
+        yield served
 
 
 def test_suggest_and_openapi(server):

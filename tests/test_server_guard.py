@@ -7,17 +7,15 @@ import threading
 import pytest
 
 from indicode.catalogue.store import Catalogue
-from server_proc import call, copy_bundled, raw_exchange, running_server
+from server_proc import call, raw_exchange, server_on_copy
 
 TIMEOUT = 1.0  # --timeout of the server under test: seconds for a request head, then its body
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    d = tmp_path_factory.mktemp("guard")
-    cat = copy_bundled(d)
-    with running_server("-c", str(cat), "--timeout", str(TIMEOUT), env={"INDICODE_CACHE_DIR": str(d / "cache")}) as url:
-        yield url, cat
+    with server_on_copy(tmp_path_factory.mktemp("guard"), "--timeout", str(TIMEOUT)) as served:
+        yield served
 
 
 def host_of(url):
