@@ -11,10 +11,13 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .features import FEATURES, FIXED_WEIGHTS
-from .gold import NIL, GoldRow
+from .gold import NIL, GoldRow, source_group
+from .learned import LEARNED_FEATURES, LearnedLinks, Link
 from .linker import MAX_MARGIN, Linker, ScoreModel, may_accept
 
 
@@ -41,51 +44,131 @@ def logistic_fit(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50,
 ACCEPT_FLOOR = 0.9  # accept only suggestions that are themselves at least 9 in 10 likely right
 
 
-def pair_table(linker: Linker, gold: list[GoldRow]):
-    """Features of every candidate of every gold row: (X, y, row index, code)."""
+def learned_from_others(linker: Linker, gold: list[GoldRow]) -> list[LearnedLinks]:
+    """For each gold row, the links of the *other* sources as learned links: how a reviewer's
+    earlier decisions on other documents look to a new document, so the weights of the learned
+    evidence are fitted on what deployment will see (and never on a row's own link)."""
+    groups = [source_group(g.source) for g in gold]
+    by_group = {}
+    for key in set(groups):
+        links = [Link(g.name, g.level2, g.gold) for g, k in zip(gold, groups) if k != key]
+        by_group[key] = LearnedLinks(links, linker.canon, set(linker.cat.entries))
+    return [by_group[k] for k in groups]
+
+
+DECISION_FEATURES = ["vec", "learned_nil"]  # the decision model's own signals, beside raw, margin, match type
+TOP_K = 1  # candidates per query the decision model is fitted on (the ones a person sees)
+
+
+@dataclass
+class PairTable:
+    """Features of every candidate of every gold row."""
+
+    X: np.ndarray  # FEATURES columns
+    D: np.ndarray  # DECISION_FEATURES columns
+    y: np.ndarray  # 1 when the code is acceptable for the row
+    rix: np.ndarray  # the row's index in the gold list
+    codes: list[str]
+
+
+def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> PairTable:
+    """Every candidate of every gold row; with `learned`, each row sees the links of the other
+    sources as learned links (`learned_from_others`), else none."""
     vecs = linker.encode_queries([g.name for g in gold])
-    X, y, rix, codes = [], [], [], []
+    none = LearnedLinks([], linker.canon)
+    others = learned_from_others(linker, gold) if learned else [none] * len(gold)
+    X, D, y, rix, codes = [], [], [], [], []
     for i, g in enumerate(gold):
         q = linker.make_query(g.name, g.level2, g.value)
-        for c in linker.score(q, vecs[i]):
+        for c in linker.score(q, vecs[i], learned=others[i]):
             X.append([c.features[f] for f in FEATURES])
+            D.append([c.features.get(f, 0.0) for f in DECISION_FEATURES])
             y.append(float(c.code in g.acceptable))
             rix.append(i)
             codes.append(c.code)
-    return np.array(X), np.array(y), np.array(rix), codes
+    return PairTable(np.array(X), np.array(D), np.array(y), np.array(rix), codes)
 
 
-def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: float = 3.0,
-        fitted_on: str = "", only: list[str] | None = None, table=None) -> ScoreModel:
-    """Fit on labelled links; `only` restricts the ranker to some features (the baselines), which
-    then also go without the domain-set weights."""
-    X, y, rix, codes = table or pair_table(linker, gold)
+def standardized_fit(X: np.ndarray, y: np.ndarray, l2: float, offset: np.ndarray | None = None):
+    """`logistic_fit` on standardised columns (so one λ means the same for every feature), with
+    the weights returned for the raw columns."""
+    mu, sd = X.mean(0), X.std(0)
+    sd[sd < 1e-9] = 1.0
+    w, b = logistic_fit((X - mu) / sd, y, l2, offset=offset)
+    return w / sd, b - float((w * mu / sd).sum())
+
+
+L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+
+
+def choose_l2(X: np.ndarray, y: np.ndarray, rix: np.ndarray, groups: np.ndarray, offset: np.ndarray) -> float:
+    """The ranker's λ by cross-validation over the sources in the training links: the one whose
+    held-out rankings put an acceptable code first most often (ties: the larger λ)."""
+    keys = sorted(set(groups.tolist()))
+    if len(keys) < 2:
+        return 3.0
+    best, best_l2 = -1.0, L2_GRID[-1]
+    for l2 in reversed(L2_GRID):
+        right = 0
+        for key in keys:
+            train = groups[rix] != key
+            w, b = standardized_fit(X[train], y[train], l2, offset[train])
+            raw = X[~train] @ w + b + offset[~train]
+            r, yy = rix[~train], y[~train]
+            for i in np.unique(r):
+                m = r == i
+                right += yy[m][np.argmax(raw[m])]
+        if right > best:
+            best, best_l2 = right, l2
+    return best_l2
+
+
+def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: float | None = None,
+        fitted_on: str = "", only: list[str] | None = None, table: PairTable | None = None,
+        learned_table: PairTable | None = None) -> ScoreModel:
+    """Fit on labelled links: the ranker, then the weights of learned evidence, then the decision
+    model and its thresholds. `only` restricts the ranker to some features (the baselines), which
+    then also go without the domain-set weights, learned evidence and the decision's own features;
+    `l2` fixes the ranker's λ instead of choosing it by cross-validation."""
+    t0 = table or pair_table(linker, gold)
+    groups = np.array([source_group(g.source) for g in gold])
     fixed = np.array([FIXED_WEIGHTS.get(f, 0.0) if only is None else 0.0 for f in FEATURES])
-    free = (fixed == 0) & np.array([only is None or f in only for f in FEATURES])
-    offset = X[:, ~free] @ fixed[~free]
-    wf, b = logistic_fit(X[:, free], y, l2, offset=offset)
+    is_learned = np.array([f in LEARNED_FEATURES for f in FEATURES])
+    free = (fixed == 0) & ~is_learned & np.array([only is None or f in only for f in FEATURES])
+    # 1. the ranker: standardised pointwise logistic, λ by cross-validation over sources
+    offset = t0.X[:, fixed != 0] @ fixed[fixed != 0]
+    lam = l2 if l2 is not None else choose_l2(t0.X[:, free], t0.y, t0.rix, groups, offset) if only is None else 3.0
+    wf, b = standardized_fit(t0.X[:, free], t0.y, lam, offset=offset)
     w = fixed.copy()
     w[free] = wf
-    if only is not None:
-        w[~free] = 0.0
-    raw = X @ w + b
-    top_raw, top_margin, top_partial, top_ok, nil_ok, eligible = [], [], [], [], [], []
-    # the match type of the top suggestion, a calibration input of the hybrid only
-    partial = X[:, FEATURES.index("object_partial")] if only is None else np.zeros(len(X))
-    for i, g in enumerate(gold):
-        m = rix == i
-        j = np.flatnonzero(m)[np.argmax(raw[m])]
-        second = np.sort(raw[m])[-2] if m.sum() > 1 else raw[j] - MAX_MARGIN
-        top_raw.append(raw[j])
-        top_margin.append(min(raw[j] - second, MAX_MARGIN))
-        top_partial.append(partial[j])
-        eligible.append(may_accept(dict(zip(FEATURES, X[j]))))
-        top_ok.append(float(codes[j] in g.acceptable))
-        nil_ok.append(NIL in g.acceptable)
-    top_raw, top_margin, top_partial, top_ok, nil_ok, eligible = map(
-        np.array, (top_raw, top_margin, top_partial, top_ok, nil_ok, eligible))
-    (ca, cm, cp), cb = logistic_fit(np.column_stack([top_raw, top_margin, top_partial]), top_ok, l2=1e-3)
-    cal = 1.0 / (1.0 + np.exp(-(ca * top_raw + cm * top_margin + cp * top_partial + cb)))
+    tables = [t0]
+    # 2. learned evidence: its weights on top of the fixed ranker, each row seeing other sources' links
+    if only is None and len(set(groups.tolist())) > 1:
+        t1 = learned_table or pair_table(linker, gold, learned=True)
+        if t1.X[:, is_learned].any():
+            wl, _ = logistic_fit(t1.X[:, is_learned], t1.y, l2=1.0, offset=t1.X @ w + b)
+            w[is_learned] = np.maximum(wl, 0.0)  # agreeing reviewers never count against a code
+        tables.append(t1)
+    # 3. the decision model over each query's top candidates, with and without learned links
+    use_d = only is None
+    rows = [_decision_rows(t, w, b, gold, use_d) for t in tables]
+    Z = np.vstack([r[0] for r in rows])
+    ok = np.concatenate([r[1] for r in rows])
+    coef, cb = logistic_fit(Z, ok, l2=1e-2)
+    ca, cm, cp, dw = coef[0], coef[1], coef[2], coef[3:]
+    # 4. thresholds, on the tops by score
+    top_cal, top_ok, nil_ok, eligible = [], [], [], []
+    for (Zt, okt, top_of, elig), t in zip(rows, tables):
+        cal = 1.0 / (1.0 + np.exp(-(Zt @ coef + cb)))
+        for i, g in enumerate(gold):
+            j = top_of(cal, i)
+            if j is None:
+                continue
+            top_cal.append(cal[j])
+            top_ok.append(okt[j])
+            nil_ok.append(NIL in g.acceptable)
+            eligible.append(elig[j])
+    cal, top_ok, nil_ok, eligible = map(np.array, (top_cal, top_ok, nil_ok, eligible))
     # review threshold: maximise decisions right (code right above it, "no match" right below it)
     cuts = np.unique(np.concatenate([cal, [1.01]]))
     right = [((cal >= t) & (top_ok == 1)).sum() + ((cal < t) & nil_ok).sum() for t in cuts]
@@ -95,10 +178,39 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     for t in sorted(cuts, reverse=True):
         sel = (cal >= t) & eligible
         if sel.sum() and top_ok[sel].mean() >= accept_target:
-            accept = float(t)
-        elif sel.sum():
-            break  # the first miss ends the run: accept only above every training mistake's score
+            accept = float(t)  # the lowest score above which the accepted were right often enough
     accept = max(accept, review, ACCEPT_FLOOR)
-    return ScoreModel(weights={f: float(v) for f, v, fr in zip(FEATURES, w, free) if fr}, bias=b,
-                      calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp), accept=accept, review=review,
-                      fitted_on=fitted_on, use_fixed=only is None)
+    names = FEATURES
+    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(names, w, free, is_learned) if fr or (le and only is None)},
+                      bias=b, calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp),
+                      accept=accept, review=review, fitted_on=fitted_on, use_fixed=only is None,
+                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw)} if use_d else {})
+
+
+def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], use_d: bool):
+    """The decision model's inputs for each query's top `TOP_K` candidates by raw score: raw, the
+    margin over the best other candidate (negative below the top), the match type, its own
+    features; their labels; a function giving a query's top row by score; may-accept flags."""
+    raw = t.X @ w + b
+    partial = t.X[:, FEATURES.index("object_partial")] if use_d else np.zeros(len(raw))
+    Z, ok, idx, elig = [], [], {}, []
+    for i in range(len(gold)):
+        js = np.flatnonzero(t.rix == i)
+        if not len(js):
+            continue
+        js = js[np.argsort(-raw[js], kind="stable")][:TOP_K]
+        idx[i] = []
+        for n, j in enumerate(js):
+            other = raw[js[1]] if n == 0 and len(js) > 1 else raw[js[0]] if n else raw[j] - MAX_MARGIN
+            Z.append([raw[j], min(raw[j] - other, MAX_MARGIN), partial[j],
+                      *(t.D[j] if use_d else np.zeros(len(DECISION_FEATURES)))])
+            ok.append(t.y[j])
+            elig.append(may_accept(dict(zip(FEATURES, t.X[j]))))
+            idx[i].append(len(Z) - 1)
+
+    def top_of(cal: np.ndarray, i: int):
+        if i not in idx:
+            return None
+        return max(idx[i], key=lambda k: (cal[k], -k))
+
+    return np.array(Z), np.array(ok), top_of, np.array(elig)

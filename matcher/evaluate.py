@@ -11,7 +11,7 @@ import copy
 import numpy as np
 
 from .calibration import fit, pair_table
-from .gold import NIL, GoldRow
+from .gold import NIL, GoldRow, source_group
 from .linker import ACCEPT, NO_MATCH, Linker, ScoreModel, Suggestion
 
 BASELINES = {"fuzzy": ["ratio"], "vector": ["vec"]}
@@ -74,8 +74,9 @@ def predict_out_of_fold(linker: Linker, gold: list[GoldRow], folds: list[set[int
 
 
 def source_folds(gold: list[GoldRow]) -> list[set[int]]:
-    """One fold per source document: its links are unseen in wording as well as in label."""
-    return [{i for i, g in enumerate(gold) if g.source == s} for s in sorted({g.source for g in gold})]
+    """One fold per source (see `source_group`): its links are unseen in wording as well as in label."""
+    groups = [source_group(g.source) for g in gold]
+    return [{i for i, s in enumerate(groups) if s == key} for key in sorted(set(groups))]
 
 
 def evaluate(linker: Linker, gold: list[GoldRow]) -> dict:

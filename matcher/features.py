@@ -18,18 +18,22 @@ from ..catalogue.classes import LEVEL2
 from .text import kinds_agree
 
 FEATURES = ["vec", "ratio", "exact", "cov_name", "cov_query", "suffix", "head_match", "mod_cov",
-            "head_generic", "generic_in_class", "object_full", "object_partial", "popularity", "class_same", "class_level1", "class_diff", "kind_agree", "kind_conflict"]
+            "head_generic", "generic_in_class", "object_full", "object_partial", "scope", "popularity", "class_same",
+            "class_level1", "class_diff", "kind_agree", "kind_conflict", "learned_sim", "learned_votes"]
 
 # Weights set by the domain rather than fitted: DOMAIN.md says a rate is not a count and a time is
-# not a rate, so a kind conflict is a strong penalty however few labelled examples show it.
-FIXED_WEIGHTS = {"kind_conflict": -4.0}
+# not a rate, so a kind conflict is a strong penalty however few labelled examples show it (about
+# 6 logits of the decision model, as much as the rest of the evidence usually spreads).
+FIXED_WEIGHTS = {"kind_conflict": -8.0}
 
 # Generic objects of indicator names: words that name "the project's work" or "the people served"
 # rather than a particular thing. 服务对象 is the object of the level-2 class 31 (服务对象满意度, DOMAIN.md);
 # 任务/工作/项目 are the general-Chinese words for task/work/project. A code whose name is only such a
 # word plus its measure head (任务完成率, 项目验收合格率, 服务对象满意度) is the generic code a more
 # specific query may take.
-GENERIC_OBJECTS = ("服务对象", "工作任务", "任务", "工作", "项目")
+# 社会公众/公众/群众/社会/市民/居民 are the general-Chinese words for "the public", whom a
+# satisfaction code of class 31 also stands for (社会满意度 -> 群众满意度 / 服务对象满意度).
+GENERIC_OBJECTS = ("服务对象", "工作任务", "任务", "工作", "项目", "社会公众", "公众", "群众", "社会", "市民", "居民")
 
 
 class CharWeights:
@@ -91,6 +95,9 @@ class NameInfo:
     profile: Profile  # of the canonical name
     mod_profile: Profile  # of the modifier
     cover_profile: Profile  # what a query should cover: the whole name, or only the head of a generic one
+    scope: tuple[str, ...] = ()  # instances the name lists in brackets (人员, 企业, 特定群体)
+    scope_profiles: tuple[Profile, ...] = ()
+    head_profile: Profile | None = None
 
 
 def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
@@ -121,14 +128,18 @@ def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
     return heads
 
 
-def name_info(canon: str, head: str, level2: str, kind: str, popularity: float, weights: CharWeights) -> NameInfo:
+def name_info(canon: str, head: str, level2: str, kind: str, popularity: float, weights: CharWeights,
+              scope: tuple[str, ...] = ()) -> NameInfo:
     """One catalogue spelling prepared for matching: the single place a name is prepared, given its
-    measure head (from `measure_heads` over the whole catalogue) and the catalogue's weights."""
+    measure head (from `measure_heads` over the whole catalogue), the catalogue's weights and the
+    scope the name lists in brackets (`text.scope_of` of the name as written)."""
     mod = canon[: len(canon) - len(head)]
     generic = is_generic(mod)
     whole = weights.profile(canon)
+    head_profile = weights.profile(head)
     return NameInfo(canon, head, mod, generic, level2, kind, popularity, whole, weights.profile(mod),
-                    weights.profile(head) if generic else whole)
+                    head_profile if generic else whole, scope, tuple(weights.profile(s) for s in scope),
+                    head_profile)
 
 
 def is_generic(modifier: str) -> bool:
@@ -153,11 +164,17 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
     ka = kinds_agree(q.kind, n.kind)
     head_match = bool(n.head) and q.canon.endswith(n.head)
     mod_cov = overlap(n.mod_profile, q.profile.counts) if n.modifier else 1.0
+    # a query naming one of the instances a generic name lists (特困人员 for 补助对象（人员、企业…）)
+    # has its object: it need cover only the measure head
+    in_scope = mod_cov < 0.999 and any(overlap(p, q.profile.counts) >= 0.999 for p in n.scope_profiles)
+    if in_scope:
+        mod_cov = 1.0
+    cover = n.head_profile if in_scope and n.head_profile else n.cover_profile
     return {
         "vec": vec,
         "ratio": fuzz.ratio(q.canon, n.canon) / 100.0,
         "exact": float(q.canon == n.canon),
-        "cov_name": overlap(n.cover_profile, q.profile.counts),
+        "cov_name": overlap(cover, q.profile.counts),
         "cov_query": overlap(q.profile, n.profile.counts),
         "suffix": min(common_suffix(q.canon, n.canon), 4) / 4.0,
         "head_match": float(head_match),
@@ -168,6 +185,7 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
         # the code names a particular object: all of it in the query, or only part of it (员工 vs 馆员)
         "object_full": float(bool(n.modifier) and not n.generic and mod_cov >= 0.999),
         "object_partial": float(bool(n.modifier) and not n.generic and 0 < mod_cov < 0.999),
+        "scope": float(in_scope),
         "popularity": n.popularity,
         "class_same": float(bool(ql2) and ql2 == code_level2),
         "class_level1": float(bool(ql2) and ql2 != code_level2 and ql2[0] == code_level2[:1]),

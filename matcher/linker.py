@@ -1,19 +1,22 @@
 """Link a free-text indicator to catalogue codes: candidates, one scoring function, a decision.
 
 Pipeline for a query (name, optional class digits, optional target value):
-1. **learned**: a reviewer's earlier decision for the same text and class is applied as is;
+1. **learned**: a reviewer's earlier decision for the same text and class is applied as is; for other
+   texts learned links are evidence features (`learned.py`), never aliases;
 2. **candidates**: the union of the nearest names by vector (FAISS) and by characters (rapidfuzz),
-   every name and alias of the catalogue (and learned texts) when the catalogue is small;
-3. **ranking**: each candidate name gets the component scores of `features.pair_features`; the
-   score is one logistic function of them, `raw = bias + Σ weight·feature`, with the weights fitted on
-   labelled links (`indicode calibrate`); a code takes its best-scoring spelling;
-4. **calibration**: `raw`, the margin over the runner-up and the match type (does the code name an
-   object the query only partly has?) are mapped by a logistic curve (Platt scaling), fitted on the
-   same links, to the chance that the top suggestion is right, so a score of 0.9 means about 9 in 10
-   such suggestions are right;
+   every name and alias of the catalogue when the catalogue is small, and the codes learned links
+   point to from near texts;
+3. **ranking**: each candidate name gets the component scores of `features.pair_features` (and the
+   learned evidence); the ranker orders them by `raw = bias + Σ weight·feature`, with the weights
+   fitted on labelled links (`indicode calibrate`); a code takes its best-scoring spelling;
+4. **decision model**: `raw`, the margin over the best other candidate, the match type (does the code
+   name an object the query only partly has?) and a few signals of its own (e5 similarity, nearness
+   of a learned NIL) are mapped by a logistic curve fitted on the same links to the chance that the
+   candidate is right, so a score of 0.9 means about 9 in 10 such suggestions are right. Every
+   candidate gets this one score and the list is ordered by it;
 5. **decision**: `accept` at or above the accept threshold unless the object is only partly shared
-   (`may_accept`), `review` at or above the review threshold, else `no-match`, naming the class where
-   a new code would go.
+   (`may_accept`) or only learned evidence lifts it there, `review` at or above the review threshold,
+   else `no-match`, naming the class where a new code would go.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ from . import names as prepared, vector_index
 from .cache import VectorCache
 from .encoders import Encoder, load_encoder
 from .features import FIXED_WEIGHTS, Query, measure_heads, name_info, pair_features
+from .learned import LEARNED_FEATURES, LearnedLinks
 from .text import Canon, clean, kind_of
 
 MODEL_PATH = Path(__file__).parent / "data" / "model.json"
@@ -50,6 +54,8 @@ MAX_TEXT = 200  # a longer query is matched by its first MAX_TEXT characters (an
 # Frozen objects are still freed by reference counting when a cache drops them.
 GC_FREEZE_EVERY = 1000
 MAX_MARGIN = 4.0  # margins beyond this say nothing more (and a lone candidate has this margin)
+MAX_SCORE = 0.99  # shown at most (1.00 is kept for a reviewer's own decision); the decision uses the
+                  # score before this cap, so an accept threshold above 0.99 stays meaningful
 
 ACCEPT, REVIEW, NO_MATCH = "accept", "review", "no-match"
 
@@ -68,6 +74,7 @@ class ScoreModel:
     fitted_on: str = ""
     calib_p: float = 0.0  # + calib_p·partial: the suggestion names an object the query only partly has
     use_fixed: bool = True  # apply the domain-set weights (off for the single-signal baselines)
+    decide: dict[str, float] = field(default_factory=dict)  # + Σ decide[f]·feature f of the candidate
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "ScoreModel":
@@ -85,9 +92,17 @@ class ScoreModel:
         """Fitted weights with the domain-set ones (merged once, not per candidate)."""
         return {**self.weights, **FIXED_WEIGHTS} if self.use_fixed else dict(self.weights)
 
-    def calibrated(self, raw: float, margin: float, partial: float = 0.0) -> float:
+    def calibrated(self, raw: float, margin: float, partial: float = 0.0, feats: dict[str, float] | None = None) -> float:
+        """The chance a candidate is right, from its ranker score, its margin over the best other
+        candidate (negative below the top), its match type and the decision model's own features."""
         z = self.calib_a * raw + self.calib_m * margin + self.calib_p * partial + self.calib_b
+        if feats:
+            z += sum(w * feats.get(k, 0.0) for k, w in self.decide.items())
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def learned_part(self, feats: dict[str, float]) -> float:
+        """What learned evidence adds to a candidate's raw score."""
+        return sum(self.weights.get(k, 0.0) * feats.get(k, 0.0) for k in LEARNED_FEATURES)
 
 
 @dataclass
@@ -96,7 +111,7 @@ class Candidate:
     name: str  # the code's canonical name
     matched: str  # the spelling (name, alias or learned text) that scored best
     level2: str
-    score: float  # calibrated: the chance this suggestion is right
+    score: float  # calibrated: the chance this suggestion is right; the candidates are ordered by it
     raw: float
     features: dict[str, float] = field(default_factory=dict)
 
@@ -190,9 +205,9 @@ class Linker:
         return cls(LazyCatalogue.load(catalogue), load_encoder(model))
 
     def _prepare_names(self) -> None:
-        """Names to score (the index's names plus learned texts as extra aliases of their codes) and
-        what the features need of each. The catalogue's names come prepared from the files stored
-        beside the index (`names.py`); learned texts are prepared here, with the same statistics."""
+        """Names to score (the index's names) and what the features need of each, prepared from the
+        files stored beside the index (`names.py`); learned links are evidence (`learned.py`), not
+        extra names."""
         table = getattr(self, "table", None)
         if table is None or table.stamp != prepared.stamp_for(self.cat, self.index):  # a reload keeps it
             table = prepared.load_or_build(self.cat, self.index, self.index.path)
@@ -200,30 +215,15 @@ class Linker:
         self.__dict__.pop("_code_pos", None)
         self.canon = Canon(table.variants)
         self.code_kind = dict(zip(table.code_list, table.kind))
-        self.learned_exact = {(clean(l.text), l.level2): l.code for l in self.cat.learned
-                              if l.code in self.cat.entries or l.code == NIL}
-        learned = [l for l in self.cat.learned if l.code in self.cat.entries]  # aliases from then on
-        extra = [l.text for l in learned]
-        self.names = list(self.index.names) + extra
-        self.codes = list(self.index.codes) + [l.code for l in learned]
-        extra_canon = [self.canon(t) for t in extra]
-        self.name_canon = table.canon + extra_canon
+        self.learned = LearnedLinks.of_catalogue(self.cat, self.canon)
+        self.names = list(self.index.names)
+        self.codes = list(self.index.codes)
+        self.name_canon = table.canon
         self.weights = table.weights()
-        extra_info = []
-        if learned:
-            # the heads of learned texts from the names sharing their last two characters: the same
-            # heads `measure_heads` gives over the whole catalogue (a head is an ending of the name)
-            ends = {c[-2:] for c in extra_canon}
-            heads = measure_heads([c for c in table.canon if c[-2:] in ends] + extra_canon)
-            for c, l in zip(extra_canon, learned):  # class, kind and popularity: the code's, as stored
-                pos = self._code_pos[l.code]
-                extra_info.append(name_info(c, heads[c], table.level2[pos], table.kind[pos],
-                                            float(table.popularity[pos]), self.weights))
-        self.info = prepared.PreparedInfo(table, self.weights, extra_info)
-        self.extra_vecs = self._encode_cached([clean(t) or t for t in extra], "passage")
+        self.info = prepared.PreparedInfo(table, self.weights, [], names=self.names)
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
-            self._all_vecs = np.vstack([self.index.vectors(), self.extra_vecs])
+            self._all_vecs = self.index.vectors()
 
     def reload(self) -> None:
         """Pick up learned links written since start-up."""
@@ -233,8 +233,7 @@ class Linker:
     # ------------------------------------------------------------------ candidates and scores
 
     def _vec_of(self, i: int) -> np.ndarray:
-        n = len(self.index.names)
-        return self.index.index.reconstruct(i) if i < n else self.extra_vecs[i - n]
+        return self.index.index.reconstruct(i)
 
     def ids_of(self, code: str) -> list[int]:
         """Row ids of every spelling of a code (names, then learned texts)."""
@@ -259,13 +258,6 @@ class Linker:
         for i, _ in self.table.chars.top(q.canon, self.table.canon, K_EACH):
             if i not in out:
                 out[i] = float(self._vec_of(i) @ qvec)
-        n = len(self.index.names)
-        if len(self.extra_vecs):  # learned texts are in neither index: their nearest K of each kind here
-            sims = self.extra_vecs @ qvec
-            for j in np.argsort(-sims)[:K_EACH]:
-                out.setdefault(n + int(j), float(sims[j]))
-            for _, _, j in process.extract(q.canon, self.name_canon[n:], scorer=fuzz.ratio, limit=K_EACH):
-                out.setdefault(n + j, float(sims[j]))
         for i in self.ids_of(must) if must else ():
             if i not in out:
                 out[i] = float(self._vec_of(i) @ qvec)
@@ -285,21 +277,49 @@ class Linker:
         if prefetch:
             prefetch([self.codes[i] for i in ids])
 
-    def score(self, q: Query, qvec: np.ndarray, must: str = "") -> list[Candidate]:
-        """Every candidate code, best first, each with its best-scoring spelling."""
+    def score(self, q: Query, qvec: np.ndarray, must: str = "", learned: LearnedLinks | None = None) -> list[Candidate]:
+        """Every candidate code, each with its best-scoring spelling, ordered by its score (best
+        first); `learned` replaces the catalogue's learned links (cross-validation uses other
+        sources' links)."""
+        evidence, nil = (self.learned if learned is None else learned).evidence(q.canon)
+        ids = self._candidate_ids(q, qvec, must)
+        for code in evidence:  # a code a near learned text points to is always a candidate
+            for i in self.ids_of(code):
+                if i not in ids:
+                    ids[i] = float(self._vec_of(i) @ qvec)
+        none = dict.fromkeys(LEARNED_FEATURES, 0.0)
         best: dict[str, Candidate] = {}
-        for i, sim in self._candidate_ids(q, qvec, must).items():
+        for i, sim in ids.items():
             code = self.codes[i]
             e = self.cat.entries[code]
             feats = pair_features(q, self.info[i], sim)
+            feats.update(evidence.get(code, none))
+            feats["learned_nil"] = nil
             raw = self.model.raw(feats)
             if code not in best or raw > best[code].raw:
                 best[code] = Candidate(code, e.name, self.names[i], e.level2, 0.0, raw, feats)
-        ranked = sorted(best.values(), key=lambda c: (-c.raw, c.code))
+        ranked = self._scored(list(best.values()), lambda c: c.raw)
+        return sorted(ranked, key=lambda c: (-c.score, -c.raw, c.code))
+
+    def _scored(self, cands: list[Candidate], raw_of) -> list[Candidate]:
+        """Set each candidate's score from the raw scores `raw_of` gives (the margin is over the
+        best other candidate); returns them in raw order."""
+        ranked = sorted(cands, key=lambda c: (-raw_of(c), c.code))
         for i, c in enumerate(ranked):
-            other = ranked[1].raw if i == 0 and len(ranked) > 1 else ranked[0].raw if i else c.raw - MAX_MARGIN
-            c.score = self.model.calibrated(c.raw, min(c.raw - other, MAX_MARGIN), c.features.get("object_partial", 0.0))
+            other = raw_of(ranked[1]) if i == 0 and len(ranked) > 1 else raw_of(ranked[0]) if i else raw_of(c) - MAX_MARGIN
+            c.score = self.model.calibrated(raw_of(c), min(raw_of(c) - other, MAX_MARGIN),
+                                            c.features.get("object_partial", 0.0), c.features)
         return ranked
+
+    def _accepted_without_learned(self, ranked: list[Candidate]) -> bool:
+        """Whether the catalogue evidence alone accepts the same top code: learned links from other
+        texts may reorder candidates and raise a question, never accept on their own."""
+        if not any(c.features.get(k) for c in ranked for k in LEARNED_FEATURES):
+            return True
+        bare = [Candidate(c.code, c.name, c.matched, c.level2, 0.0, c.raw - self.model.learned_part(c.features),
+                          {**c.features, **dict.fromkeys(LEARNED_FEATURES, 0.0)}) for c in ranked]
+        top = max(self._scored(bare, lambda c: c.raw), key=lambda c: (c.score, c.raw))
+        return top.code == ranked[0].code and top.score >= self.model.accept and may_accept(top.features)
 
     def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
         text = text[:MAX_TEXT]  # matching cost grows with length; a longer text is flagged `cut`
@@ -392,23 +412,31 @@ class Linker:
         q = self.make_query(text, level2, value)
         if not q.canon:
             return Suggestion(text, level2, value, NO_MATCH, [], class_label(level2), "empty")
-        learned = self.learned_exact.get((clean(text), q.level2))
+        learned = self.learned.decision(text, q.level2)
         ranked = self.score(q, qvec, learned or "")
         if learned == NIL:
-            return Suggestion(text, level2, value, NO_MATCH, ranked[:k], class_label(q.level2 or ranked[0].level2),
-                              "learned")
+            return Suggestion(text, level2, value, NO_MATCH, _shown(ranked[:k]),
+                              class_label(q.level2 or ranked[0].level2), "learned")
         if learned:
             top = next(c for c in ranked if c.code == learned)
+            ranked = _shown([top] + [c for c in ranked if c.code != learned])
             top.score = 1.0
-            ranked = [top] + [c for c in ranked if c.code != learned]
             return Suggestion(text, level2, value, ACCEPT, ranked[:k], "", "learned")
         top = ranked[0]
         decision = (ACCEPT if top.score >= self.model.accept and may_accept(top.features)
+                    and self._accepted_without_learned(ranked)
                     else REVIEW if top.score >= self.model.review else NO_MATCH)
         new_class = ""
         if decision == NO_MATCH:
             new_class = class_label(q.level2 if q.level2 in LEVEL2 else top.level2)
-        return Suggestion(text, level2, value, decision, ranked[:k], new_class)
+        return Suggestion(text, level2, value, decision, _shown(ranked[:k]), new_class)
+
+
+def _shown(cands: list[Candidate]) -> list[Candidate]:
+    """Scores as shown: at most MAX_SCORE, in the order of the list."""
+    for c in cands:
+        c.score = min(c.score, MAX_SCORE)
+    return cands
 
 
 _ENCODER_LOCKS: dict[int, threading.RLock] = {}
@@ -423,8 +451,10 @@ def _encoder_lock(encoder) -> threading.RLock:
 
 def may_accept(features: dict[str, float]) -> bool:
     """Whether a suggestion may be accepted without a person: not when the code names an object the
-    query has only part of (员工 for 馆员, 制服购置 for 设备购置). That is a guess that two different
-    objects are the same thing, and a wrong code costs a reviewer more than a question (DOMAIN.md)."""
-    return not features.get("object_partial")
+    query has only part of (员工 for 馆员, 制服购置 for 设备购置), nor when the query reaches it only
+    as one of the instances its name lists (人员 for 补助对象（人员、企业…）: 服务人员 are staff, not
+    beneficiaries). Both are guesses that two objects are the same thing, and a wrong code costs a
+    reviewer more than a question (DOMAIN.md)."""
+    return not features.get("object_partial") and not features.get("scope")
 
 

@@ -64,7 +64,7 @@ def test_a_generic_code_is_covered_by_its_measure_head(linker):
 
 
 def test_a_partly_shared_object_is_never_accepted(linker):
-    eager = with_model(linker, dataclasses.replace(linker.model, accept=0.0))
+    eager = with_model(linker, dataclasses.replace(linker.model, accept=0.0, review=0.0))
     partial = eager.suggest("租金支付及时率", "13", "100%")  # 合同支付及时率: 支付 shared, 租金 ≠ 合同
     assert partial.top.features["object_partial"] == 1.0 and partial.decision == REVIEW
     assert "对象仅部分相同" in partial.top.why
@@ -75,7 +75,7 @@ def test_class_is_a_soft_signal(linker):
     same = linker.suggest("验收合格率", "12")
     other = linker.suggest("验收合格率", "22")
     assert other.top.code == same.top.code == "112000287"  # a misfiled row still finds its code
-    assert other.top.score < same.top.score
+    assert other.top.raw < same.top.raw and other.top.score <= same.top.score
 
 
 def test_each_candidate_explains_itself(linker):
@@ -91,7 +91,7 @@ def test_each_candidate_explains_itself(linker):
 def test_scores_are_ordered_and_k_respected(linker):
     s = linker.suggest("任务完成率", "11", k=7)
     assert len(s.candidates) == 7
-    assert all(a.raw >= b.raw for a, b in zip(s.candidates, s.candidates[1:]))
+    assert all(a.score >= b.score for a, b in zip(s.candidates, s.candidates[1:]))
     assert all(0.0 <= c.score <= 1.0 for c in s.candidates)
 
 
@@ -118,3 +118,30 @@ def test_suggest_cli_text_and_json():
     assert r.exit_code == 0 and "NO MATCH" in r.stdout and "11-数量指标" in r.stdout
     bad = runner.invoke(app, ["suggest", "x", "--class", "99"])
     assert bad.exit_code == 2 and "--class 99: not a class" in bad.stderr
+
+
+def test_candidates_are_in_score_order_over_all_seed_rows(linker):
+    """One score per candidate: the list shown everywhere is ordered by it, and only a reviewer's
+    own decision shows 1.00."""
+    from conftest import SEED
+    from indicode.bulk import read_all
+
+    rows, _ = read_all(list(SEED.values()), None)
+    items = sorted({(r.name, r.level2, r.value) for r in rows if r.name.strip()})
+    for s in linker.suggest_many(items):
+        scores = [c.score for c in s.candidates]
+        assert scores == sorted(scores, reverse=True), s.text
+        assert sum(round(x, 2) >= 1.0 for x in scores) <= (s.reason == "learned")
+        d = s.to_dict()
+        assert [c["score"] for c in d["candidates"]] == sorted((c["score"] for c in d["candidates"]), reverse=True)
+
+
+@pytest.mark.parametrize("text,cls,code", [
+    ("特困人员救助供养人数", "11", "111000305"),  # 补助对象（人员、企业、特定群体等）数: 人员 is in its scope
+    ("按期完工", "13", "113000207"),  # 任务按时完成率: 完工 = 完成, 按期完成 = 完成及时
+    ("社会满意度", "31", None),  # 服务对象满意度 / 群众满意度: 社会 is "the public"
+])
+def test_instances_reach_their_generic_code(linker, text, cls, code):
+    s = linker.suggest(text, cls)
+    ok = {code} if code else {"331000551", "331003339"}
+    assert s.top.code in ok and s.decision != NO_MATCH, (s.top.code, s.decision, s.top.score)

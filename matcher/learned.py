@@ -1,0 +1,82 @@
+"""Reviewers' decisions (the catalogue's `learned` links) as the linker uses them.
+
+- **Decisions**: the same text (as `clean` leaves it) in the same class gets the reviewer's decision
+  as is: a code with `accept`, or NIL with `no-match`.
+- **Evidence**: for any other text a learned link is a signal, never an alias. The nearest learned
+  texts of a code give that candidate `learned_sim` (character similarity of the canonical texts,
+  which already falls with a difference in length, so a short text such as `办件率` is near only to
+  texts about as short) and `learned_votes` (how many learned links of that code are near); the
+  nearest learned NIL gives the query `learned_nil`. The ranker weighs them like any other feature,
+  with weights fitted on labelled links each scored with the links of *other* sources as learned
+  (`calibration.pair_table`), and a suggestion is never accepted because of them
+  (`linker.Linker._suggest`: accept needs the catalogue evidence alone to reach the accept score).
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from ..catalogue.store import NIL
+
+from .text import clean
+
+LEARNED_FEATURES = ["learned_sim", "learned_votes"]  # per candidate code
+MIN_SIM = 0.5  # below this a learned text says nothing about the query
+NEAREST = 32  # learned texts looked at per query (bounded time on a large review history)
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    level2: str
+    code: str  # a catalogue code or NIL
+
+
+class LearnedLinks:
+    """The learned links of one catalogue, prepared once: exact decisions and a character index."""
+
+    def __init__(self, links: list[Link], canon, known: set[str] | frozenset = frozenset()):
+        """`canon` folds a text to its canonical spelling; links to codes not in `known` (when
+        given) are ignored: the catalogue they pointed into has changed."""
+        keep = [l for l in links if l.code == NIL or not known or l.code in known]
+        self.exact: dict[tuple[str, str], str] = {(clean(l.text), l.level2): l.code for l in keep}
+        self.texts: list[str] = []
+        self.codes: list[str] = []
+        for (text, _), code in self.exact.items():
+            c = canon(text)
+            if c:
+                self.texts.append(c)
+                self.codes.append(code)
+
+    @classmethod
+    def of_catalogue(cls, cat, canon) -> "LearnedLinks":
+        return cls([Link(l.text, l.level2, l.code) for l in cat.learned], canon, set(cat.entries))
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def decision(self, text: str, level2: str) -> str | None:
+        """The reviewer's decision for this very text and class (a code or NIL), else None."""
+        return self.exact.get((clean(text), level2))
+
+    def evidence(self, qcanon: str) -> tuple[dict[str, dict[str, float]], float]:
+        """Per code, its learned features for this query; and the query's `learned_nil`."""
+        if not self.texts or not qcanon:
+            return {}, 0.0
+        near = process.extract(qcanon, self.texts, scorer=fuzz.ratio, limit=NEAREST,
+                               score_cutoff=MIN_SIM * 100)
+        best: dict[str, float] = defaultdict(float)
+        votes: dict[str, int] = defaultdict(int)
+        nil = 0.0
+        for _, sim, i in near:
+            code, s = self.codes[i], sim / 100.0
+            if code == NIL:
+                nil = max(nil, s)
+                continue
+            best[code] = max(best[code], s)
+            votes[code] += 1
+        return ({c: {"learned_sim": best[c], "learned_votes": min(1.0, math.log1p(votes[c]) / math.log(4))}
+                 for c in best}, nil)
