@@ -14,9 +14,11 @@ Pipeline for a query (name, optional class digits, optional target value):
    of a learned NIL) are mapped by a logistic curve fitted on the same links to the chance that the
    candidate is right, so a score of 0.9 means about 9 in 10 such suggestions are right. Every
    candidate gets this one score and the list is ordered by it;
-5. **decision**: `accept` at or above the accept threshold unless the object is only partly shared
-   (`may_accept`) or only learned evidence lifts it there, `review` at or above the review threshold,
-   else `no-match`, naming the class where a new code would go.
+5. **decision**: on the catalogue evidence alone, `accept` at or above the accept threshold unless
+   the object is only partly shared (`may_accept`), `review` at or above the review threshold, else
+   `no-match`, naming the class where a new code would go; learned evidence from other texts can
+   turn an accept into a review (it changed the top, or a near learned NIL lowered the score),
+   never anything into an accept.
 """
 from __future__ import annotations
 
@@ -311,15 +313,13 @@ class Linker:
                                             c.features.get("object_partial", 0.0), c.features)
         return ranked
 
-    def _accepted_without_learned(self, ranked: list[Candidate]) -> bool:
-        """Whether the catalogue evidence alone accepts the same top code: learned links from other
-        texts may reorder candidates and raise a question, never accept on their own."""
-        if not any(c.features.get(k) for c in ranked for k in LEARNED_FEATURES):
-            return True
+    def _catalogue_alone(self, ranked: list[Candidate]) -> Candidate:
+        """The top candidate without the learned evidence (a copy): what a decision rests on."""
+        if not any(c.features.get(k) for c in ranked for k in (*LEARNED_FEATURES, "learned_nil")):
+            return ranked[0]
         bare = [Candidate(c.code, c.name, c.matched, c.level2, 0.0, c.raw - self.model.learned_part(c.features),
-                          {**c.features, **dict.fromkeys(LEARNED_FEATURES, 0.0)}) for c in ranked]
-        top = max(self._scored(bare, lambda c: c.raw), key=lambda c: (c.score, c.raw))
-        return top.code == ranked[0].code and top.score >= self.model.accept and may_accept(top.features)
+                          {**c.features, **dict.fromkeys(LEARNED_FEATURES, 0.0), "learned_nil": 0.0}) for c in ranked]
+        return max(self._scored(bare, lambda c: c.raw), key=lambda c: (c.score, c.raw))
 
     def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
         text = text[:MAX_TEXT]  # matching cost grows with length; a longer text is flagged `cut`
@@ -423,9 +423,13 @@ class Linker:
             top.score = 1.0
             return Suggestion(text, level2, value, ACCEPT, ranked[:k], "", "learned")
         top = ranked[0]
-        decision = (ACCEPT if top.score >= self.model.accept and may_accept(top.features)
-                    and self._accepted_without_learned(ranked)
-                    else REVIEW if top.score >= self.model.review else NO_MATCH)
+        # learned links from other texts reorder candidates; how sure the answer is (accept, review,
+        # no-match) rests on the catalogue evidence alone, and a top they changed is only reviewed
+        bare = self._catalogue_alone(ranked)
+        decision = (ACCEPT if bare.score >= self.model.accept and may_accept(bare.features)
+                    else REVIEW if bare.score >= self.model.review else NO_MATCH)
+        if decision == ACCEPT and (bare.code != top.code or top.score < self.model.accept):
+            decision = REVIEW  # learned evidence (a near learned NIL, say) can only raise a question
         new_class = ""
         if decision == NO_MATCH:
             new_class = class_label(q.level2 if q.level2 in LEVEL2 else top.level2)
