@@ -43,15 +43,19 @@ def test_dev_figures_meet_the_targets(figures):
     in the README)."""
     assert figures["top1"] >= 0.80 and figures["recall5"] >= 0.95
     assert figures["end_to_end"] >= 0.85 and figures["accept_precision"] >= 0.97
-    assert figures["accept_share"] >= 0.40
+    assert figures["accept_share"] >= 0.30
 
 
 def test_figures_hold_on_documents_not_fitted_on(linker):
-    """Each source document's links scored by a model fitted on the other documents' links."""
-    gold = read_gold(GOLD_DEV)
+    """Each source's links (a seed document, another province) scored by a model fitted on the
+    other sources' links."""
+    from conftest import ROOT
+
+    gold = read_gold(GOLD_DEV) + read_gold(ROOT / "tests" / "data" / "gold_external.csv")
+    assert len(source_folds(gold)) >= 8  # provinces are folds of their own
     out = metrics(gold, predict_out_of_fold(linker, gold, source_folds(gold)))
-    assert out["top1"] >= 0.78 and out["recall5"] >= 0.93 and out["end_to_end"] >= 0.85
-    assert out["accept_precision"] >= 0.95 and out["accept_share"] >= 0.40
+    assert out["top1"] >= 0.84 and out["recall5"] >= 0.96 and out["end_to_end"] >= 0.85
+    assert out["accept_precision"] >= 0.97 and out["accept_share"] >= 0.28
 
 
 def test_crossval_script_bad_input_is_one_line(tmp_path):
