@@ -356,15 +356,21 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
 
 @app.command()
 @_guard
-def calibrate(gold: Path = typer.Argument(..., help="Labelled links to fit on."),
+def calibrate(gold: List[Path] = typer.Argument(..., help="Labelled links to fit on (one or more files)."),
               output: Optional[Path] = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
               catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
-    """Fit the ranker weights, score calibration and decision thresholds on labelled links."""
-    from .matcher.calibration import fit
+    """Fit the ranker weights, score calibration and decision thresholds on labelled links, plus the
+    catalogue's learned links when cross-validation by source says they do not make it worse."""
+    from .matcher.calibration import refit
     from .matcher.gold import read_gold
     from .matcher.linker import MODEL_PATH
 
-    m = fit(_linker(catalogue, model), read_gold(gold), fitted_on=str(gold))
+    rows = [g for f in gold for g in read_gold(f)]
+    m, adopted, before, after = refit(_linker(catalogue, model), rows, fitted_on=" ".join(map(str, gold)))
+    if before:
+        verdict = "adopted" if adopted else "not adopted (cross-validation got worse)"
+        typer.echo(f"learned links {verdict}: end-to-end {before['end_to_end']:.3f} -> {after['end_to_end']:.3f}, "
+                   f"recall@5 {before['recall5']:.3f} -> {after['recall5']:.3f}")
     m.save(output or MODEL_PATH)
     typer.echo(f"wrote {output or MODEL_PATH}: accept ≥ {m.accept:.3f}, review ≥ {m.review:.3f}")
     for f, w in m.weights.items():
