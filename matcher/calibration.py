@@ -1,13 +1,18 @@
-"""Fit the ranker and its calibration on labelled links (small numpy implementations, no sklearn).
+"""Fit the ranker, the weights of learned evidence and the decision model on labelled links (small
+numpy implementations, no sklearn).
 
-- the ranker: L2-regularised logistic regression (Newton steps) on every (query, candidate code)
-  pair, label 1 when the code is acceptable for the query;
-- the calibration: Platt scaling, a four-parameter logistic fit of "the top suggestion is right" on
-  the top suggestion's raw score, its margin over the runner-up and whether its object is only partly
-  in the query (smooth and hard to overfit on a hundred links, unlike isotonic steps);
+- the ranker: L2-regularised logistic regression (Newton steps) on standardised features of every
+  (query, candidate code) pair, label 1 when the code is acceptable; λ chosen by cross-validation
+  over the training links' sources (`choose_l2`);
+- learned evidence: its weights fitted on top of the fixed ranker, each link seeing only the other
+  sources' links as learned (`learned_from_others`), never its own;
+- the decision model: a logistic fit of "the top suggestion is right" on its raw score, margin,
+  match type and its own features (`DECISION_FEATURES`), over tops with and without learned links;
 - the thresholds: `review` is the score below which saying "no match" is right more often than the
   top suggestion; `accept` the lowest score, not below `ACCEPT_FLOOR`, above which the suggestions
-  that may be accepted at all (`linker.may_accept`) were right at least `accept_target` of the time.
+  that may be accepted at all (`linker.may_accept`) were right at least `accept_target` of the time;
+- `refit`: the labelled links plus the catalogue's learned links, adopted only if cross-validation
+  by source is not worse with them.
 """
 from __future__ import annotations
 
