@@ -38,10 +38,11 @@ class Link:
 class LearnedLinks:
     """The learned links of one catalogue, prepared once: exact decisions and a character index."""
 
-    def __init__(self, links: list[Link], canon, known: set[str] | frozenset = frozenset()):
-        """`canon` folds a text to its canonical spelling; links to codes not in `known` (when
-        given) are ignored: the catalogue they pointed into has changed."""
-        keep = [l for l in links if l.code == NIL or not known or l.code in known]
+    def __init__(self, links: list[Link], canon, known=None):
+        """`canon` folds a text to its canonical spelling; links to codes not in `known` (a
+        container, when given: the catalogue's entries, asked code by code) are ignored: the
+        catalogue they pointed into has changed."""
+        keep = [l for l in links if l.code == NIL or known is None or l.code in known]
         self.exact: dict[tuple[str, str], str] = {(clean(l.text), l.level2): l.code for l in keep}
         self.texts: list[str] = []
         self.codes: list[str] = []
@@ -53,7 +54,7 @@ class LearnedLinks:
 
     @classmethod
     def of_catalogue(cls, cat, canon) -> "LearnedLinks":
-        return cls([Link(l.text, l.level2, l.code) for l in cat.learned], canon, set(cat.entries))
+        return cls([Link(l.text, l.level2, l.code) for l in cat.learned], canon, cat.entries)
 
     def __len__(self) -> int:
         return len(self.texts)
