@@ -87,7 +87,7 @@ class ScoreModel:
 
     def raw(self, feats: dict[str, float]) -> float:
         w = self.effective_weights
-        return self.bias + sum(w.get(k, 0.0) * v for k, v in feats.items())
+        return self.bias + sum(w.get(k, 0.0) * v for k, v in feats.items() if v)  # zero features add nothing
 
     @functools.cached_property
     def effective_weights(self) -> dict[str, float]:
