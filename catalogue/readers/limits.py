@@ -100,20 +100,19 @@ class Budget:
     def row(self, cells: list[str], where: int | str | None = None) -> list[str]:
         """Account for one row (its 1-based number or a place such as `page 3`); returns it."""
         self.rows += 1
-        if self.rows > MAX_ROWS:
-            raise InputError(f"{self.source}: more than {n(MAX_ROWS)} rows, the most indicode reads "
-                             f"from one document - split it")
+        self._within(self.rows, MAX_ROWS, "rows", "split it")
         self.cells += len(cells)
-        if self.cells > MAX_CELLS:
-            raise InputError(f"{self.source}: more than {n(MAX_CELLS)} cells, the most indicode reads "
-                             f"from one document - split it or export only the indicator table")
+        self._within(self.cells, MAX_CELLS, "cells", "split it or export only the indicator table")
         for c in cells:
             if len(c) > MAX_CELL_CHARS:
                 at = where if where is not None else self.rows
                 raise InputError(f"{self.source}:{at}: a cell of {n(len(c))} characters, more "
                                  f"than the {n(MAX_CELL_CHARS)} indicode reads - is this the right file?")
             self.chars += len(c)
-        if self.chars > MAX_CHARS:
-            raise InputError(f"{self.source}: more than {n(MAX_CHARS)} characters of text, the most "
-                             f"indicode reads from one document - split it")
+        self._within(self.chars, MAX_CHARS, "characters of text", "split it")
         return cells
+
+    def _within(self, count: int, cap: int, what: str, advice: str) -> None:
+        if count > cap:
+            raise InputError(f"{self.source}: more than {n(cap)} {what}, the most indicode reads from one "
+                             f"document - {advice}")
