@@ -85,11 +85,12 @@ class VectorCache:
                 self._mem.update(items)
                 return
             self._pending.update(items)
-            if not defer:
-                self.flush()
-            elif len(self._pending) >= FLUSH_AT and not (self.flusher and self.flusher.is_alive()):
+            if defer and len(self._pending) >= FLUSH_AT and not (self.flusher and self.flusher.is_alive()):
                 self.flusher = threading.Thread(target=self.flush, name="indicode-cache-write", daemon=True)
                 self.flusher.start()
+        if not defer:
+            # outside `_lock`: flush takes `_write_lock` before `_lock`, as the background writer does
+            self.flush()
 
     def flush(self) -> None:
         """Write the pending vectors on the writer connection, while readers go on reading (WAL);

@@ -197,6 +197,34 @@ def test_single_suggestion_does_not_write_the_cache(tmp_path):
     assert cache.encode(["s3"], enc.encode_queries)[1] == 0
 
 
+def test_bulk_write_beside_the_background_writer_does_not_deadlock(tmp_path):
+    """The background writer takes the write lock, then the cache lock; a bulk write must not hold
+    the cache lock while it waits for the write lock (it once did: both hung for good)."""
+    import threading
+    import time
+
+    enc = FakeEncoder()
+    cache = VectorCache(enc.name, enc.dim, tmp_path)
+    holding = threading.Event()
+
+    def writer_like():  # what flush() does, slowed between its two locks
+        with cache._write_lock:
+            holding.set()
+            time.sleep(0.3)
+            with cache._lock:
+                pass
+
+    t = threading.Thread(target=writer_like, daemon=True)
+    t.start()
+    holding.wait()
+    bulk = threading.Thread(target=cache.encode, args=([f"b{i}" for i in range(10)], enc.encode_queries), daemon=True)
+    bulk.start()
+    bulk.join(timeout=20)
+    t.join(timeout=20)
+    assert not bulk.is_alive() and not t.is_alive(), "deadlock between the bulk write and the background writer"
+    assert sqlite3.connect(cache.path).execute("SELECT count(*) FROM vec").fetchone()[0] == 10
+
+
 def test_unwritable_cache_folder_falls_back_to_memory(tmp_path, capfd):
     blocker = tmp_path / "file"
     blocker.write_text("x")  # a file where the folder should be: cannot be created, even by root
