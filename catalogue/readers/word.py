@@ -18,6 +18,8 @@ from ..records import InputError
 from .limits import Budget, check_zip
 from .sheets import _trim, cell_text
 
+MAX_GRID = 1024  # columns of one table row (Word itself stops at 63)
+
 
 _CN = "零一二三四五六七八九"
 
@@ -188,13 +190,18 @@ def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
     def table(tbl) -> None:
         above: dict[int, str] = {}  # text of the cell last seen at each grid column
         for tr in _wrapped(tbl, TR):
-            cells = [""] * (tr.grid_before or 0)
+            # grid numbers come from the file: bounded before they size anything (Word's own limit is
+            # 63 columns; a gridSpan of 3×10^8 in a 37 KB file once took gigabytes)
+            cells = [""] * min(tr.grid_before or 0, MAX_GRID)
             for tc in _wrapped(tr, TC):
                 col = len(cells)
+                if col >= MAX_GRID:
+                    raise InputError(f"{path}: a table row wider than {MAX_GRID} columns - is this the right file?")
                 text = above.get(col, "") if tc.vMerge == "continue" else cell_of(tc)
-                span = max(tc.grid_span or 1, 1)
-                for k in range(span):
-                    above[col + k] = text if k == 0 else ""
+                span = min(max(tc.grid_span or 1, 1), MAX_GRID - col)
+                above[col] = text
+                for k in range(1, span):
+                    above.pop(col + k, None)
                 cells += [text] + [""] * (span - 1)
             add(_trim(cells))
 
