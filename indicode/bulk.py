@@ -128,17 +128,33 @@ def _matched(row: IndicatorRow, s: Suggestion) -> dict:
     }
 
 
+def source_labels(paths: list[Path]) -> list[str]:
+    """One label per input, unique: the file name, or the path as given where two inputs share a
+    name (a/x.csv, b/x.csv), numbered where the same path is given twice, so that rows of different
+    inputs never mix."""
+    names = [Path(p).name for p in paths]
+    labels = [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths)]
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
+
+
 def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[IndicatorRow], list[FileReport]]:
     rows: list[IndicatorRow] = []
     files: list[FileReport] = []
-    for p in paths:
-        rep = FileReport(source=Path(p).name)
+    for p, label in zip(paths, source_labels(paths)):
+        rep = FileReport(source=label)
         try:
             res = read_document(p, columns)
         except InputError as exc:
             rep.error = str(exc)
             files.append(rep)
             continue
+        for item in [*res.rows, *res.problems]:
+            item.source = label
         rep.format, rep.rows, rep.problems = res.format, len(res.rows), list(res.problems)
         rows += res.rows
         files.append(rep)

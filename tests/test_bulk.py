@@ -203,3 +203,18 @@ def test_outputs_are_complete_files_with_ordinary_permissions(tmp_path):
         assert sorted(p.name for p in outdir.iterdir()) == ["o.csv", "o.xlsx"]  # no temp files left
     finally:
         os.umask(old)
+
+
+def test_inputs_sharing_a_file_name_stay_apart(linker, tmp_path):
+    """a/x.csv and b/x.csv (and one path given twice): each input's rows together, in input order,
+    labelled so that they can be told apart."""
+    for d, names in (("a", ["甲完成率", "乙完成率"]), ("b", ["丙合格率", "丁合格率"])):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.csv").write_text("三级指标,二级指标\n" + "".join(f"{n},11\n" for n in names), encoding="utf-8")
+    a, b = tmp_path / "a" / "x.csv", tmp_path / "b" / "x.csv"
+    res = normalize([a, b, a], linker)
+    got = [(r["source"], r["indicator"]) for r in res.records]
+    assert got == [(str(a), "甲完成率"), (str(a), "乙完成率"), (str(b), "丙合格率"), (str(b), "丁合格率"),
+                   (f"{a} #2", "甲完成率"), (f"{a} #2", "乙完成率")]
+    assert [f.source for f in res.files] == [str(a), str(b), f"{a} #2"]
+    assert [sum(f.decisions.values()) for f in res.files] == [2, 2, 2]
