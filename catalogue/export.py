@@ -103,8 +103,10 @@ def rows_frame(rows: list[IndicatorRow]) -> pd.DataFrame:
 
 
 def write_jsonl(fh, df: pd.DataFrame) -> None:
-    for rec in df.to_dict(orient="records"):
-        fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+    """One JSON object a row; a cell a row does not have (NaN in the frame) is null, so that strict
+    JSON readers (jq, JavaScript, Go) read every line."""
+    for rec in df.astype(object).where(df.notna(), None).to_dict(orient="records"):
+        fh.write(json.dumps(rec, ensure_ascii=False, default=str, allow_nan=False) + "\n")
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:

@@ -70,3 +70,16 @@ def test_output_to_stdout_as_json_lines(tmp_path):
     assert r.exit_code == 0, r.output
     recs = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(recs) == 37 and all(rec["source"] == SEED["002"].name for rec in recs)
+
+
+def test_json_lines_are_strict_json_when_rows_differ(tmp_path):
+    """Two tables with different headers normalized together: a row lacks the other's columns, and
+    the JSON Lines say null there, never NaN."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("三级指标,项目\n任务完成率,甲\n", encoding="utf-8")
+    b.write_text("三级指标,单位\n办事群众满意度,乙\n", encoding="utf-8")
+    r = runner.invoke(app, ["normalize", str(a), str(b), "-o", "-", "--quiet"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    recs = [json.loads(line, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) for line in lines]
+    assert len(recs) == 2 and recs[0]["单位"] is None and recs[1]["项目"] is None
