@@ -82,7 +82,9 @@ class CharIndex:
             order = sorted(range(len(pick)), key=lambda j: (-scores[j], pick[j]))[:k]
             best = [(int(pick[j]), float(scores[j])) for j in order]
             kth = best[-1][1] if len(best) == k else 0.0
-            # no unscored name can reach the k-th score (1e-3: float rounding of the bound)
-            if m >= n or rest_best < kth - 1e-3:
+            # no unscored name can reach the k-th score (1e-3: float rounding of the bound); names
+            # sharing no character score 0, so past them only the order of ties at 0 could change
+            # (a query of characters the catalogue lacks would otherwise score every name)
+            if m >= n or rest_best < kth - 1e-3 or rest_best <= 0:
                 return best
             m = min(4 * m, n)

@@ -64,6 +64,30 @@ def test_character_index_gives_the_exact_top_k_by_ratio(synthetic):
         assert {i for i, _ in got} == {i for _, _, i in exact} or got[-1][1] == exact[-1][1]  # ties at the end
 
 
+def test_character_index_stops_at_names_sharing_no_character(synthetic):
+    """A query of characters the catalogue lacks: the search stops once only names sharing nothing
+    (ratio 0) are left, rather than scoring every name."""
+    from indicode.matcher import candidates
+
+    cat, enc, vi, _ = synthetic
+    lk = Linker(cat, enc, index=vi)
+    idx, canon = lk.table.chars, lk.table.canon
+    scored = []
+    real = candidates.cdist
+
+    def counting(queries, choices, **kw):
+        scored.append(len(choices))
+        return real(queries, choices, **kw)
+
+    candidates.cdist = counting
+    try:
+        got = idx.top("qwzxvk", canon, 20, first=32)
+    finally:
+        candidates.cdist = real
+    assert len(got) == 20 and all(s == 0.0 for _, s in got)
+    assert sum(scored) < len(canon) // 10
+
+
 def test_fast_candidates_hold_the_exact_top_10(synthetic):
     """HNSW plus the character index against brute force over every vector and every name."""
     cat, enc, vi, queries = synthetic
