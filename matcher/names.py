@@ -76,7 +76,10 @@ class NameTable:
 
 
 def stamp_for(cat: Catalogue, index) -> str:
-    return f"{code_version()}-{cat.fingerprint}-{index.meta.size}"
+    """What the stored names were computed from: the matcher code, the catalogue, and the index's
+    own names in their order (rows must line up with the index's rows, whatever rebuilt it)."""
+    rows = hashlib.sha1("\n".join(f"{c}\t{n}" for n, c in zip(index.names, index.codes)).encode()).hexdigest()[:12]
+    return f"{code_version()}-{cat.fingerprint}-{index.meta.size}-{index.meta.prep}-{rows}"
 
 
 def build(cat: Catalogue, names: list[str], codes: list[str], stamp: str) -> NameTable:

@@ -359,3 +359,20 @@ def test_cached_names_are_frozen_out_of_the_cyclic_collector(synthetic, monkeypa
 def test_linkers_sharing_an_encoder_share_its_lock(linker):
     other = Linker(linker.cat, linker.encoder, linker.model, linker.index)
     assert other._encode_lock is linker._encode_lock
+
+
+def test_prepared_names_stamp_follows_the_index_rows(linker):
+    """An index rebuilt with the same number of names in another order (or another text preparation)
+    gets another stamp, so stored names whose rows no longer line up are never used."""
+    import copy
+
+    from indicode.matcher.names import stamp_for
+
+    vi = linker.index
+    other = copy.copy(vi)
+    other.names, other.codes = list(reversed(vi.names)), list(reversed(vi.codes))
+    assert stamp_for(linker.cat, other) != stamp_for(linker.cat, vi)
+    other = copy.copy(vi)
+    other.meta = copy.copy(vi.meta)
+    other.meta.prep = "another-prep"
+    assert stamp_for(linker.cat, other) != stamp_for(linker.cat, vi)
