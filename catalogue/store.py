@@ -392,8 +392,8 @@ def build(sources: list[Path], out: Path, failed: list[str] | None = None) -> tu
     proposed codes in an existing `out` are kept. Documents are read first; then, under `out`'s
     write lock, catalogue sources and the learned links are read and the new file replaces the old.
     A document that cannot be read stops the build, unless a `failed` list is given: then its
-    one-line error goes there and the others are built from (when every source fails, the first
-    error is raised). Returns (number of coded rows, problems reported by the readers)."""
+    one-line error goes there and the others are built from (when every source fails, the last
+    one's error is raised, the others' being in `failed`). Returns (number of coded rows, problems reported by the readers)."""
     from .readers.detect import read_document
 
     out = Path(out)

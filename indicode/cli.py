@@ -200,7 +200,12 @@ def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded docume
     from .catalogue.store import Catalogue, build
 
     failed: list[str] = []
-    n, problems = build(sources, output, failed)
+    try:
+        n, problems = build(sources, output, failed)
+    except InputError:  # every source failed: the others' lines first, then the last one's
+        for f in failed:
+            typer.echo(f"error: {f}", err=True)
+        raise
     for p in problems:
         typer.echo(f"warning: {p}", err=True)
     for f in failed:

@@ -209,3 +209,14 @@ def test_docx_with_a_huge_declared_span_is_bounded(tmp_path):
     with pytest.raises(InputError) as exc:  # the spanned first cell fills the bound; the next is refused
         read_document(bad)
     assert str(exc.value) == f"{bad}: a table row wider than 1024 columns - is this the right file?"
+
+
+def test_build_from_only_bad_documents_names_each_one(tmp_path):
+    """Every source unreadable: one error line for each, exit 2, nothing written."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(b"")
+    b.write_bytes(b"\x00\x01\x02binary\xff" * 50)
+    code, _, stderr, exc = run(["catalogue", "build", a, b, "-o", tmp_path / "c.sqlite"])
+    errors = [l for l in stderr.splitlines() if l.startswith("error:")]
+    assert code == 2 and len(errors) == 2 and str(a) in errors[0] and str(b) in errors[1], stderr
+    assert not (tmp_path / "c.sqlite").exists()
