@@ -150,6 +150,17 @@ def test_bad_batches_get_json_errors(server, batch, status):
     assert st == 415 and json.loads(body)["error"]
 
 
+def test_crafted_forms_and_blank_prefixes_get_json_4xx(server):
+    """More form fields than a reconciliation client sends, and a prefix of spaces (which would list
+    every code): JSON 4xx, not a 500 or the whole catalogue."""
+    url, _ = server
+    form = "&".join(f"f{i}=x" for i in range(11)) + "&queries=" + urllib.parse.quote(json.dumps({"q": {"query": "x"}}))
+    st, _, body = fetch(url, "/reconcile", form.encode(), "application/x-www-form-urlencoded")
+    assert st == 400 and "too many form fields" in json.loads(body)["error"]
+    st, _, body = fetch(url, "/reconcile/suggest/entity?prefix=%20%20")
+    assert st == 422 and json.loads(body)["error"]
+
+
 def test_entity_suggest_by_code_prefix_and_name(server):
     url, cat = server
     c = Catalogue.load(cat)

@@ -195,6 +195,55 @@ def test_requests_beyond_the_in_flight_cap_get_a_json_503():
     assert guard.inflight == 0
 
 
+def test_a_client_still_uploading_holds_no_request_slot():
+    """Slow uploads (headers sent, the body trickling) must not take the request slots: with every
+    slot's worth of them pending, a plain request is still served."""
+    import asyncio
+
+    from indicode.server.guard import Guard
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    guard = Guard(app, {"127.0.0.1:1"}, max_inflight=2, timeout=5)
+
+    def scope(method, length):
+        headers = [(b"host", b"127.0.0.1:1")] + ([(b"content-length", str(length).encode())] if length else [])
+        return {"type": "http", "method": method, "path": "/api/feedback" if length else "/api/health",
+                "query_string": b"", "headers": headers}
+
+    async def call(sc, receive):
+        sent = []
+
+        async def send(msg):
+            sent.append(msg)
+
+        await guard(sc, receive, send)
+        return sent[0]["status"]
+
+    async def main():
+        stuck = asyncio.Event()
+
+        async def trickle():  # one byte, then nothing more for now
+            if not stuck.is_set():
+                stuck.set()
+                return {"type": "http.request", "body": b"{", "more_body": True}
+            await asyncio.sleep(3600)
+
+        async def whole():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        uploads = [asyncio.create_task(call(scope("POST", 100), trickle)) for _ in range(4)]
+        await asyncio.sleep(0.05)
+        status = await asyncio.wait_for(call(scope("GET", 0), whole), 2)
+        for t in uploads:
+            t.cancel()
+        return status
+
+    assert asyncio.run(main()) == 200
+
+
 def test_a_busy_port_is_a_one_line_error(server):
     import subprocess
     import sys

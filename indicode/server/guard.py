@@ -74,14 +74,16 @@ class Guard:
         if is_reconcile(path) and scope["method"] == "OPTIONS":
             await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT})
             return await send({"type": "http.response.body", "body": b""})
+        # the body first: a client still uploading holds a connection (bounded by the connection cap
+        # and the body deadline), never one of the request slots the work itself needs
+        try:
+            body = await self._read_body(headers, receive, limits.body)
+        except BodyError as exc:  # the rest of the body is never read: the connection closes
+            return await send_json(send, exc.status, {"error": exc.message}, close=True)
         if self.inflight >= self.max_inflight:
             return await send_json(send, 503, {"error": "too many requests at once; try again"}, extra=[(b"retry-after", b"1")])
         self.inflight += 1
         try:
-            try:
-                body = await self._read_body(headers, receive, limits.body)
-            except BodyError as exc:  # the rest of the body is never read: the connection closes
-                return await send_json(send, exc.status, {"error": exc.message}, close=True)
             await self.app(scope, _replay(body, receive), _with_headers(send, CORS if is_reconcile(path) else []))
         finally:
             self.inflight -= 1

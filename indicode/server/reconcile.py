@@ -165,7 +165,10 @@ def router(service: Service) -> APIRouter:
         except UnicodeDecodeError:
             raise HTTPException(400, "the body is not UTF-8") from None
         if ctype == "application/x-www-form-urlencoded":
-            fields = parse_qs(text, max_num_fields=10)
+            try:
+                fields = parse_qs(text, max_num_fields=10)
+            except ValueError:  # more fields than that: a crafted form, not OpenRefine
+                raise HTTPException(400, "too many form fields (send 'queries' alone)") from None
             if "queries" not in fields:
                 raise HTTPException(400, "form field 'queries' is missing")
             text = fields["queries"][0]
@@ -179,6 +182,8 @@ def router(service: Service) -> APIRouter:
                        cursor: Annotated[int, Query(ge=0, le=10000)] = 0, callback: Callback = None):
         cat = service.linker().cat
         klass = type if is_class(type) else ""
+        if not prefix.strip():
+            raise HTTPException(422, "'prefix' is blank")
         found = cat.lookup(prefix.strip(), klass, cursor + SUGGEST_PAGE)[cursor:]
         return reply({"result": [{"id": e.code, "name": e.name,
                             "description": class_label(e.level2) + (f" · 别名 {'、'.join(e.aliases)}" if e.aliases else ""),
