@@ -22,6 +22,9 @@ import numpy as np
 from .encoders import encoder_slug
 
 FLUSH_AT = 64  # deferred vectors written together once this many have gathered
+# At most this many vectors are kept (about 1.5 KB each): a server answers any text a page sends, so
+# the cache must not grow with them without end. Past the cap new vectors are simply not kept.
+MAX_VECTORS = 500_000
 
 
 def user_cache() -> Path:
@@ -51,6 +54,7 @@ class VectorCache:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
             self._con.commit()
+            self._stored = self._con.execute("SELECT max(rowid) FROM vec").fetchone()[0] or 0  # cheap bound
         except (OSError, sqlite3.Error) as exc:
             why = getattr(exc, "strerror", None) or str(exc)
             print(f"indicode: warning: cannot write the vector cache in {folder} ({why}); "
@@ -82,9 +86,13 @@ class VectorCache:
         """Store vectors: now, or (`defer`) with the next batch of FLUSH_AT."""
         with self._lock:
             if self._con is None:
-                self._mem.update(items)
+                room = MAX_VECTORS - len(self._mem)
+                self._mem.update(list(items.items())[: max(room, 0)])
                 return
-            self._pending.update(items)
+            room = MAX_VECTORS - self._stored - len(self._pending)
+            if room <= 0:
+                return
+            self._pending.update(list(items.items())[:room])
             if defer and len(self._pending) >= FLUSH_AT and not (self.flusher and self.flusher.is_alive()):
                 self.flusher = threading.Thread(target=self.flush, name="indicode-cache-write", daemon=True)
                 self.flusher.start()
@@ -118,6 +126,7 @@ class VectorCache:
             with self._lock:
                 for k in batch:
                     self._pending.pop(k, None)
+                self._stored += len(batch)
 
     def encode(self, texts: list[str], encode_fn, role: str = "query", batch: int = 64,
                on_batch=None, defer: bool = False) -> tuple[np.ndarray, int]:

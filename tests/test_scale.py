@@ -376,3 +376,22 @@ def test_prepared_names_stamp_follows_the_index_rows(linker):
     other.meta = copy.copy(vi.meta)
     other.meta.prep = "another-prep"
     assert stamp_for(linker.cat, other) != stamp_for(linker.cat, vi)
+
+
+def test_vector_cache_is_bounded(tmp_path, monkeypatch):
+    """A server encodes whatever text a page sends: past MAX_VECTORS new vectors are not kept (on disk
+    or in memory), while every call still gets its vectors."""
+    from indicode.matcher import cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "MAX_VECTORS", 5)
+    enc = FakeEncoder()
+    cache = VectorCache(enc.name, enc.dim, tmp_path)
+    texts = [f"t{i}" for i in range(12)]
+    vecs, n = cache.encode(texts, enc.encode_queries, batch=4)
+    assert n == 12 and np.allclose(vecs, enc.encode_queries(texts))
+    stored = sqlite3.connect(cache.path).execute("SELECT count(*) FROM vec").fetchone()[0]
+    assert 1 <= stored <= 5
+    mem = VectorCache(enc.name, enc.dim, tmp_path / "mem")
+    mem._con, mem._mem = None, {}  # the in-memory fallback
+    mem.encode(texts, enc.encode_queries)
+    assert len(mem._mem) == 5
