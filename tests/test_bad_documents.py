@@ -220,3 +220,18 @@ def test_build_from_only_bad_documents_names_each_one(tmp_path):
     errors = [l for l in stderr.splitlines() if l.startswith("error:")]
     assert code == 2 and len(errors) == 2 and str(a) in errors[0] and str(b) in errors[1], stderr
     assert not (tmp_path / "c.sqlite").exists()
+
+
+def test_pdf_page_with_too_many_drawn_lines_is_refused_before_table_search(tmp_path, monkeypatch):
+    """The time cap is checked between pages; one page's table search is bounded by refusing a page
+    with more drawn lines (or characters) than the cap before searching it."""
+    from docmakers import write_pdf_tables
+
+    import indicode.catalogue.readers.pdf as pdf_reader
+
+    doc = write_pdf_tables(["三级指标\t指标值", "任务达标完成率\t100%", "群众满意度\t95%"], tmp_path / "t.pdf")
+    assert [r.name for r in read_document(doc).rows] == ["任务达标完成率", "群众满意度"]
+    monkeypatch.setattr(pdf_reader, "MAX_PAGE_EDGES", 3)  # the ruled table draws more than 3
+    with pytest.raises(InputError) as exc:
+        read_document(doc)
+    assert str(exc.value).startswith(f"{doc}: page 1 holds") and "drawn lines" in str(exc.value)

@@ -30,6 +30,8 @@ MAX_RATIO = 100  # uncompressed/compressed of one member, checked above RATIO_FL
 RATIO_FLOOR = 8 * 2**20
 MAX_PAGES = 2_000  # pages of a PDF
 MAX_PDF_SECONDS = 120.0  # text extraction of one PDF
+MAX_PAGE_CHARS = 200_000  # characters drawn on one PDF page (a dense A3 table page holds a few thousand)
+MAX_PAGE_EDGES = 20_000  # lines, rectangles and curves of one page: table finding grows faster than them
 
 
 def n(x: int) -> str:

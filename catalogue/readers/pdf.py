@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ..records import InputError
-from .limits import MAX_PAGES, MAX_PDF_SECONDS, Budget, n
+from .limits import MAX_PAGE_CHARS, MAX_PAGE_EDGES, MAX_PAGES, MAX_PDF_SECONDS, Budget, n
 from .sheets import _trim, cell_text
 
 TAB_GAP = 1.5  # a gap wider than this many font sizes separates two cells
@@ -143,6 +143,12 @@ def pdf_rows(path: Path) -> list[list[str]]:
         for no, page in enumerate(pages, 1):
             if time.monotonic() - start > MAX_PDF_SECONDS:
                 raise InputError(f"{path}: reading the PDF took more than {MAX_PDF_SECONDS:.0f} s (page {no}) "
+                                 f"- export the text or the table from the program that made it")
+            # checked before the table search, whose time the limit between pages cannot bound
+            edges = len(page.lines) + len(page.rects) + len(page.curves)
+            if len(page.chars) > MAX_PAGE_CHARS or edges > MAX_PAGE_EDGES:
+                raise InputError(f"{path}: page {no} holds {n(len(page.chars))} characters and {n(edges)} drawn lines, "
+                                 f"more than indicode reads on one page ({n(MAX_PAGE_CHARS)}, {n(MAX_PAGE_EDGES)}) "
                                  f"- export the text or the table from the program that made it")
             chars_seen += len(page.chars)
             cid_chars += sum(1 for c in page.chars if c["text"].startswith("(cid:"))
