@@ -214,7 +214,8 @@ class Linker:
         if table is None or table.stamp != prepared.stamp_for(self.cat, self.index):  # a reload keeps it
             table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.table = table
-        self.__dict__.pop("_code_pos", None)
+        for derived in ("_code_pos", "_rows_by_code"):  # from the table: made again on first use
+            self.__dict__.pop(derived, None)
         self.canon = Canon(table.variants)
         self.code_kind = dict(zip(table.code_list, table.kind))
         self.learned = LearnedLinks.of_catalogue(self.cat, self.canon)
@@ -238,10 +239,21 @@ class Linker:
         return self.index.index.reconstruct(i)
 
     def ids_of(self, code: str) -> list[int]:
-        """Row ids of every spelling of a code (names, then learned texts)."""
-        ids = [int(i) for i in np.flatnonzero(self.table.code_of == self._code_pos.get(code, -1))]
-        n = len(self.index.names)
-        return ids + [n + j for j, c in enumerate(self.codes[n:]) if c == code]
+        """Row ids of every spelling of a code, ascending (looked up, not scanned: the scoring asks for
+        each code a learned text points to, on every query)."""
+        pos = self._code_pos.get(code)
+        if pos is None:
+            return []
+        order, starts = self._rows_by_code
+        return sorted(int(i) for i in order[starts[pos]:starts[pos + 1]])
+
+    @functools.cached_property
+    def _rows_by_code(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids grouped by code position, and where each code's group starts (built once)."""
+        code_of = np.asarray(self.table.code_of)
+        order = np.argsort(code_of, kind="stable")
+        starts = np.searchsorted(code_of[order], np.arange(len(self.table.code_list) + 1))
+        return order, starts
 
     @functools.cached_property
     def _code_pos(self) -> dict[str, int]:
