@@ -29,6 +29,16 @@ MAX_TEXT = 200  # characters of an indicator text
 MAX_K = 50
 CLASS_PATTERN = "^(" + "|".join(sorted({**LEVEL1, **LEVEL2})) + ")?$"  # '' or a class of the tree
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"  # something to read, no control characters
+
+
+def media_type(request: Request) -> str:
+    """The request body's media type, without parameters (`application/json; charset=utf-8`)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def own_origin(request: Request) -> str:
+    """This server's origin as the request addressed it (the Guard has checked the Host)."""
+    return f"{request.url.scheme}://{request.headers.get('host', '')}"
 CODE_PATTERN = rf"^({NIL}|[0-9]{{9,10}})$"
 # the page: its own scripts and styles only, never inside another site's frame
 PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -142,10 +152,9 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         """Writes come only from the page itself: a JSON body (an HTML form or a no-cors fetch cannot
         send one without the browser asking first), an Origin, when the browser sends one, equal to
         ours, and on a non-loopback address the start-up token."""
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
+        if media_type(request) != "application/json":
             raise HTTPException(415, "feedback must be sent as application/json")
-        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        own = own_origin(request)
         origin = request.headers.get("origin")
         if origin is not None and origin.lower() != own.lower():
             raise HTTPException(403, f"feedback from another origin ({origin}) is refused")

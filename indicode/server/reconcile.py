@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from .. import __version__
 from ..catalogue.classes import LEVEL1, LEVEL2, is_class
 from ..matcher.linker import Linker, class_label
-from .app import MAX_K, MAX_TEXT
+from .app import MAX_K, MAX_TEXT, media_type, own_origin
 from .service import Service
 
 MAX_QUERIES = 50  # queries in one batch (OpenRefine sends 10)
@@ -126,11 +126,8 @@ def parse_batch(raw: str) -> dict[str, ReconQuery]:
 def router(service: Service) -> APIRouter:
     r = APIRouter(prefix="/reconcile", tags=["reconciliation"])
 
-    def base(request: Request) -> str:
-        return f"{request.url.scheme}://{request.headers['host']}"
-
     def manifest(request: Request) -> dict:
-        b = base(request)
+        b = own_origin(request)
         return {
             "versions": ["0.2"], "name": "indicode 绩效指标编码 (Guangdong performance-indicator codes)",
             "identifierSpace": f"{b}/api/codes/", "schemaSpace": f"{b}/reconcile/types/",
@@ -158,7 +155,7 @@ def router(service: Service) -> APIRouter:
                     "properties": {"queries": {"type": "string", "description": "a JSON reconciliation query batch"}}}},
                 "application/json": {"schema": {"type": "object", "description": "a reconciliation query batch"}}}}})
     async def post_reconcile(request: Request):
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        ctype = media_type(request)
         body = await request.body()
         try:
             text = body.decode("utf-8")
@@ -211,7 +208,7 @@ def router(service: Service) -> APIRouter:
             rows.append("别名：" + esc("、".join(e.aliases)))
         if e.values:
             rows.append("指标值示例：" + esc("、".join(e.values[:5])))
-        rows.append(f'<a href="{esc(base(request))}/#code={esc(e.code)}" target="_blank">在 indicode 中打开</a>')
+        rows.append(f'<a href="{esc(own_origin(request))}/#code={esc(e.code)}" target="_blank">在 indicode 中打开</a>')
         return HTMLResponse('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"></head>'
                             '<body style="font:14px sans-serif;margin:6px">' + "<br>".join(rows) + "</body></html>")
 
