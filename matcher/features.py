@@ -31,9 +31,10 @@ FIXED_WEIGHTS = {"kind_conflict": -4.0}
 # 任务/工作/项目 are the general-Chinese words for task/work/project. A code whose name is only such a
 # word plus its measure head (任务完成率, 项目验收合格率, 服务对象满意度) is the generic code a more
 # specific query may take.
-# 社会公众/公众/群众/社会/市民/居民 are the general-Chinese words for "the public", whom a
-# satisfaction code of class 31 also stands for (社会满意度 -> 群众满意度 / 服务对象满意度).
-GENERIC_OBJECTS = ("服务对象", "工作任务", "任务", "工作", "项目", "社会公众", "公众", "群众", "社会", "市民", "居民")
+# "The public" (群众, and its general-Chinese variants folded to it in `text.py`) is an object of
+# its own, not a generic one: 群众满意度 is right for a query about the public, 服务对象满意度 for any
+# served party (DOMAIN.md: class 31 is 服务对象满意度).
+GENERIC_OBJECTS = ("服务对象", "工作任务", "任务", "工作", "项目")
 
 
 class CharWeights:
@@ -137,6 +138,9 @@ def name_info(canon: str, head: str, level2: str, kind: str, popularity: float, 
     scope the name lists in brackets (`text.scope_of` of the name as written)."""
     mod = canon[: len(canon) - len(head)]
     generic = is_generic(mod)
+    # an instance may be named by its head word, the last two characters of a compound
+    # (研究 for 专题研究, 群体 for 特定群体)
+    scope = tuple(dict.fromkeys([*scope, *(s[-2:] for s in scope if len(s) > 2)]))
     whole = weights.profile(canon)
     head_profile = weights.profile(head)
     return NameInfo(canon, head, mod, generic, level2, kind, popularity, whole, weights.profile(mod),
@@ -168,7 +172,8 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
     mod_cov = overlap(n.mod_profile, q.profile.counts) if n.modifier else 1.0
     # a query naming one of the instances a generic name lists (特困人员 for 补助对象（人员、企业…）)
     # has its object: it need cover only the measure head
-    in_scope = mod_cov < 0.999 and any(overlap(p, q.profile.counts) >= 0.999 for p in n.scope_profiles)
+    # (and shares some of the object itself: 服务人员数 names 人员 but not 补助对象)
+    in_scope = 0 < mod_cov < 0.999 and any(overlap(p, q.profile.counts) >= 0.999 for p in n.scope_profiles)
     if in_scope:
         mod_cov = 1.0
     cover = n.head_profile if in_scope and n.head_profile else n.cover_profile

@@ -10,12 +10,14 @@ Pipeline for a query (name, optional class digits, optional target value):
    learned evidence); the ranker orders them by `raw = bias + Σ weight·feature`, with the weights
    fitted on labelled links (`indicode calibrate`); a code takes its best-scoring spelling;
 4. **decision model**: `raw`, the margin over the best other candidate, the match type (does the code
-   name an object the query only partly has?) and a few signals of its own (e5 similarity, nearness
-   of a learned NIL) are mapped by a logistic curve fitted on the same links to the chance that the
+   name an object the query only partly has?) and signals of its own (`calibration.DECISION_FEATURES`:
+   e5 similarity, how much of the query the name explains, shared measure head, class and kind
+   agreement, whole object or generic code, nearness of a learned NIL) are mapped by a logistic curve fitted on the same links to the chance that the
    candidate is right, so a score of 0.9 means about 9 in 10 such suggestions are right. Every
-   candidate gets this one score and the list is ordered by it;
+   candidate gets this one score; the list keeps the ranker's order, and a score is capped at the
+   one above it, so the list is also in the order of the scores shown;
 5. **decision**: on the catalogue evidence alone, `accept` at or above the accept threshold unless
-   the object is only partly shared (`may_accept`), `review` at or above the review threshold, else
+   the match is a guess that two things are the same (`may_accept`), `review` at or above the review threshold, else
    `no-match`, naming the class where a new code would go; learned evidence from other texts can
    turn an accept into a review (it changed the top, or a near learned NIL lowered the score),
    never anything into an accept.
@@ -312,17 +314,21 @@ class Linker:
             raw = self.model.raw(feats)
             if code not in best or raw > best[code].raw:
                 best[code] = Candidate(code, e.name, self.names[i], e.level2, 0.0, raw, feats)
-        ranked = self._scored(list(best.values()), lambda c: c.raw)
-        return sorted(ranked, key=lambda c: (-c.score, -c.raw, c.code))
+        return self._scored(list(best.values()), lambda c: c.raw)
 
     def _scored(self, cands: list[Candidate], raw_of) -> list[Candidate]:
-        """Set each candidate's score from the raw scores `raw_of` gives (the margin is over the
-        best other candidate); returns them in raw order."""
+        """The candidates in the ranker's order (`raw_of`, best first), each with its score from the
+        decision model (the margin is over the best other candidate). The ranker orders, the
+        decision model says how sure: a candidate's score is capped at the score of the one ranked
+        above it, so the list is also in the order of the scores shown (ordering by the decision
+        model's score instead cost 1.3 points of top-1 by source: it weighs the match type and
+        similarity for the decision, not for choosing between codes)."""
         ranked = sorted(cands, key=lambda c: (-raw_of(c), c.code))
+        cap = 1.0
         for i, c in enumerate(ranked):
             other = raw_of(ranked[1]) if i == 0 and len(ranked) > 1 else raw_of(ranked[0]) if i else raw_of(c) - MAX_MARGIN
-            c.score = self.model.calibrated(raw_of(c), min(raw_of(c) - other, MAX_MARGIN),
-                                            c.features.get("object_partial", 0.0), c.features)
+            c.score = cap = min(cap, self.model.calibrated(raw_of(c), min(raw_of(c) - other, MAX_MARGIN),
+                                                           c.features.get("object_partial", 0.0), c.features))
         return ranked
 
     def _catalogue_alone(self, ranked: list[Candidate]) -> Candidate:
@@ -331,7 +337,7 @@ class Linker:
             return ranked[0]
         bare = [Candidate(c.code, c.name, c.matched, c.level2, 0.0, c.raw - self.model.learned_part(c.features),
                           {**c.features, **dict.fromkeys(LEARNED_FEATURES, 0.0), "learned_nil": 0.0}) for c in ranked]
-        return max(self._scored(bare, lambda c: c.raw), key=lambda c: (c.score, c.raw))
+        return self._scored(bare, lambda c: c.raw)[0]
 
     def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
         text = text[:MAX_TEXT]  # matching cost grows with length; a longer text is flagged `cut`
@@ -469,8 +475,10 @@ def may_accept(features: dict[str, float]) -> bool:
     """Whether a suggestion may be accepted without a person: not when the code names an object the
     query has only part of (员工 for 馆员, 制服购置 for 设备购置), nor when the query reaches it only
     as one of the instances its name lists (人员 for 补助对象（人员、企业…）: 服务人员 are staff, not
-    beneficiaries). Both are guesses that two objects are the same thing, and a wrong code costs a
-    reviewer more than a question (DOMAIN.md)."""
-    return not features.get("object_partial") and not features.get("scope")
+    beneficiaries), nor when a generic code stands in for a query of another level-1 class (任务完成率,
+    an output, for a 效益 indicator). Each is a guess that two things are the same, and a wrong code
+    costs a reviewer more than a question (DOMAIN.md)."""
+    return (not features.get("object_partial") and not features.get("scope")
+            and not (features.get("head_generic") and features.get("class_diff")))
 
 

@@ -33,6 +33,13 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
     ("通过率", "合格率"), ("满意率", "满意度"), ("满意程度", "满意度"),
     ("运作", "运行"), ("运转", "运行"),
     ("数量", "数"), ("个数", "数"),
+    # "the public" in general Chinese, as the object of a satisfaction measure: 社会公众/公众/社会/
+    # 市民/居民/人民群众 满意度 are all 群众满意度 (only before 满意: 社会效益 is not 群众效益)
+    ("社会公众满意", "群众满意"), ("人民群众满意", "群众满意"), ("公众满意", "群众满意"),
+    ("社会满意", "群众满意"), ("市民满意", "群众满意"), ("居民满意", "群众满意"),
+    # aid paid to people or firms: 救助/补贴/资助 are 补助 in general Chinese (补助对象 = those aided),
+    # and a head count is a count of persons (人数 = 人员数)
+    ("救助", "补助"), ("补贴", "补助"), ("资助", "补助"), ("人数", "人员数"),
 ]
 
 _BRACKETED = re.compile(r"[（(][^（）()]{0,12}[)）]")

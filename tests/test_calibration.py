@@ -41,9 +41,9 @@ def figures(linker):
 def test_dev_figures_meet_the_targets(figures):
     """A regression guard on the shipped model (fitted on these links; cross-validated figures are
     in the README)."""
-    assert figures["top1"] >= 0.80 and figures["recall5"] >= 0.95
-    assert figures["end_to_end"] >= 0.85 and figures["accept_precision"] >= 0.97
-    assert figures["accept_share"] >= 0.30
+    assert figures["top1"] >= 0.88 and figures["recall5"] >= 0.97
+    assert figures["end_to_end"] >= 0.91 and figures["accept_precision"] >= 0.98
+    assert figures["accept_share"] >= 0.50
 
 
 def test_figures_hold_on_documents_not_fitted_on(linker):
@@ -54,8 +54,10 @@ def test_figures_hold_on_documents_not_fitted_on(linker):
     gold = read_gold(GOLD_DEV) + read_gold(ROOT / "tests" / "data" / "gold_external.csv")
     assert len(source_folds(gold)) >= 8  # provinces are folds of their own
     out = metrics(gold, predict_out_of_fold(linker, gold, source_folds(gold)))
-    assert out["top1"] >= 0.84 and out["recall5"] >= 0.96 and out["end_to_end"] >= 0.85
-    assert out["accept_precision"] >= 0.97 and out["accept_share"] >= 0.28
+    # the issue's targets are top-1 0.88, end-to-end 0.91, accept precision 0.98 with half accepted;
+    # measured 0.895 / 0.974 / 0.913 / 1.000 / 0.553 (README): the guard leaves a row or two of room
+    assert out["top1"] >= 0.87 and out["recall5"] >= 0.96 and out["end_to_end"] >= 0.90
+    assert out["accept_precision"] >= 0.97 and out["accept_share"] >= 0.50
 
 
 def test_crossval_script_bad_input_is_one_line(tmp_path):

@@ -28,7 +28,7 @@ def learned(tmp_catalogue):
 
 
 def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_path):
-    reviewed = reviewed_csv(tmp_path, ["租金支付及时率,13,113000297,113001668",  # corrected
+    reviewed = reviewed_csv(tmp_path, ["租金支付及时率,13,113001668,113000297",  # corrected
                                        "验收合格率,12,112000287,ok",            # confirmed
                                        "项目收益率,11,,NIL",                    # no code fits
                                        "某指标,11,,",                          # no decision
@@ -37,11 +37,11 @@ def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_pa
     assert r.exit_code == 1 and "reviewed.csv:6: reviewer code '999999999' is not in the catalogue" in r.stderr
     cat = Catalogue.load(tmp_catalogue)
     assert [(l.text, l.level2, l.code, l.reviewer) for l in cat.learned] == [
-        ("租金支付及时率", "13", "113001668", "王"), ("验收合格率", "12", "112000287", "王"), ("项目收益率", "11", "NIL", "王")]
+        ("租金支付及时率", "13", "113000297", "王"), ("验收合格率", "12", "112000287", "王"), ("项目收益率", "11", "NIL", "王")]
     assert cat.learned[0].source == "reviewed.csv:2"
     linker = Linker.default(tmp_catalogue)
     s = linker.suggest("租金支付及时率", "13")
-    assert (s.decision, s.code, s.reason) == ("accept", "113001668", "learned")
+    assert (s.decision, s.code, s.reason) == ("accept", "113000297", "learned")
     assert linker.suggest("租金支付及时率", "12").reason != "learned"  # same text, other class: not the same decision
     nm = linker.suggest("项目收益率", "11")
     assert (nm.decision, nm.reason) == ("no-match", "learned")
@@ -49,7 +49,7 @@ def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_pa
     assert len(listed) == 3
     assert runner.invoke(app, ["learned", "remove", str(listed[0]["id"]), "-c", str(tmp_catalogue)]).exit_code == 0
     undone = Linker.default(tmp_catalogue).suggest("租金支付及时率", "13")
-    assert undone.reason != "learned" and undone.code != "113001668"
+    assert undone.reason != "learned" and undone.code != "113000297"
     r = runner.invoke(app, ["learned", "remove", "99999", "-c", str(tmp_catalogue)])
     assert r.exit_code == 1 and "refused: 1 of the ids" in r.stderr
 

@@ -146,3 +146,58 @@ def test_instances_reach_their_generic_code(linker, text, cls, code):
     s = linker.suggest(text, cls)
     ok = {code} if code else {"331000551", "331003339"}
     assert s.top.code in ok and s.decision != NO_MATCH, (s.top.code, s.decision, s.top.score)
+
+
+def test_candidates_keep_the_rankers_order(linker):
+    """The ranker orders, the decision model says how sure: the list is in raw order (a score is
+    capped at the one above it), so the decision model's signals never reorder codes."""
+    for text, cls in [("办事群众满意度", "31"), ("系统验收合格率", "12"), ("设备购置更新及时率", "13"),
+                      ("宣传活动覆盖人数", "11")]:
+        s = linker.suggest(text, cls, k=10)
+        raws = [c.raw for c in s.candidates]
+        assert raws == sorted(raws, reverse=True), text
+        assert [c.score for c in s.candidates] == sorted((c.score for c in s.candidates), reverse=True)
+
+
+@pytest.mark.parametrize("text", ["市民满意度", "公众满意度", "居民满意度", "社会公众满意度"])
+def test_the_public_is_one_object(linker, text):
+    """社会公众/公众/市民/居民 before 满意 are general Chinese for 群众: the same code as 群众满意度."""
+    s = linker.suggest(text, "31")
+    assert s.top.code == "331003339" and s.top.features["exact"] == 1.0, (s.top.code, s.top.features)
+
+
+def test_a_served_party_that_is_not_the_public_takes_the_class_31_code(linker):
+    """群众 is an object of its own, not a generic one: any other served party's satisfaction takes
+    服务对象满意度 (the class's own code), not 群众满意度."""
+    from indicode.matcher.features import is_generic
+
+    assert is_generic("服务对象") and not is_generic("群众")
+    s = linker.suggest("档案查阅单位满意度", "31")
+    assert s.top.code == "331000551", (s.top.code, s.top.name)
+
+
+def test_aid_counts_reach_the_beneficiary_code_but_staff_counts_do_not(linker):
+    """救助/补贴/资助 = 补助 and 人数 = 人员数 (general Chinese) put an aid head count in the scope of
+    补助对象（人员、企业、特定群体等）数; a count of staff names 人员 without any of 补助对象 and is not."""
+    aid = linker.suggest("临时救助人数", "11")
+    assert aid.top.code == "111000305" and aid.top.features["scope"] == 1.0 and aid.decision == REVIEW
+    staff = linker.suggest("窗口服务人员数量", "11")
+    assert all(not c.features["scope"] for c in staff.candidates if c.code == "111000305")
+
+
+def test_a_scope_item_may_be_named_by_its_head_word(linker):
+    """完成（专题研究/调查/检查/评估等）报告: a 研究报告 names 专题研究 by its head word."""
+    s = linker.suggest("产业发展策略研究报告", "11")
+    assert s.top.code == "111000250" and s.top.features["scope"] == 1.0 and s.decision != NO_MATCH, (s.top.code, s.decision)
+
+
+def test_a_generic_code_of_another_level1_class_is_never_accepted(linker):
+    """任务完成率 (an output code) for a 效益 indicator is a guess: reviewed, not accepted."""
+    from indicode.matcher.linker import may_accept
+
+    assert not may_accept({"head_generic": 1.0, "class_diff": 1.0})
+    assert may_accept({"head_generic": 1.0, "class_same": 1.0})
+    s = linker.suggest("污水管网改造工作完成率", "22")
+    assert s.top.code == "111001842" and s.decision != ACCEPT, (s.top.code, s.decision)
+    same = linker.suggest("污水管网改造工作完成率", "11")
+    assert same.top.code == "111001842"
