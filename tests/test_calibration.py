@@ -70,7 +70,8 @@ def test_crossval_script_bad_input_is_one_line(tmp_path):
     nosource.write_text("uid,level2,name,value,gold,acceptable\n1,31,a满意度,90%,331000551,331000551\n", encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("uid,name\n1,x\n", encoding="utf-8")
-    for f, args, msg in [(nosource, ["--by-source"], "two or more sources"), (bad, [], "missing column")]:
+    for f, args, msg in [(nosource, ["--by-source"], "two or more sources"), (bad, [], "missing column"),
+                         (nosource, ["--by-file"], "two or more gold files")]:
         r = subprocess.run([sys.executable, str(ROOT / "scripts" / "crossval.py"), str(f), *args],
                            capture_output=True, text=True)
         assert r.returncode == 1 and r.stderr.count("\n") == 1 and str(f) in r.stderr and msg in r.stderr
