@@ -1,0 +1,75 @@
+"""What a long review history costs: start-up and suggestion latency of the linker with N learned
+links in the catalogue, against the same catalogue with none (the baseline, same run).
+
+    python scripts/bench_learned.py [--links 50000] [--queries 200]
+
+The learned texts are distinct, built from the seed documents' own indicator names with a varying
+prefix (as reviewers' decisions on many documents look); queries are other distinct seed-like
+texts, so every suggestion is new (no cache answers it). Prints start-up seconds (a fresh Linker
+on the file) and suggestion median / p99 in ms, and the ratio to the baseline.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from indicode.bulk import read_all
+from indicode.catalogue.lazy import LazyCatalogue
+from indicode.catalogue.store import BUNDLED_DB, NIL, Catalogue, add_learned
+from indicode.matcher.linker import Linker
+
+SEEDS = Path(__file__).resolve().parent.parent / "catalogue" / "data" / "seeds"
+PREFIX = ["区", "市", "街道", "中心", "本单位", "项目", "年度", "全区", "专项", "系统", "平台", "办公"]
+
+
+def _p99(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(0.99 * (len(xs) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--links", type=int, default=50_000)
+    ap.add_argument("--queries", type=int, default=200)
+    args = ap.parse_args()
+    rng = random.Random(0)
+    rows, _ = read_all(sorted(SEEDS.glob("00[1-4]_*.txt")), None)
+    names = sorted({r.name for r in rows if r.name.strip()})
+    codes = sorted(Catalogue.load(BUNDLED_DB).entries)
+    links, seen = [], set()
+    while len(links) < args.links:
+        text = f"{rng.choice(PREFIX)}{rng.randint(1, 10**6)}{rng.choice(names)}"
+        if text not in seen:
+            seen.add(text)
+            links.append((text, rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL]), "bench", "bench"))
+    queries = [f"{rng.choice(PREFIX)}{n}{rng.randint(1, 99)}" for n in rng.sample(names, min(args.queries, len(names)))]
+    with tempfile.TemporaryDirectory() as tmp:
+        empty, full = Path(tmp) / "empty.sqlite", Path(tmp) / "full.sqlite"
+        shutil.copy(BUNDLED_DB, empty)
+        shutil.copy(BUNDLED_DB, full)
+        add_learned(full, links)
+        encoder = Linker.default(empty).encoder  # the encoder and index files once, for both
+        print(f"{'catalogue':28} {'start s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 ratio':>10}")
+        base = None
+        for label, path in ((f"no learned links", empty), (f"{args.links:,} learned links", full)):
+            t = time.perf_counter()
+            linker = Linker(LazyCatalogue.load(path), encoder)
+            start = time.perf_counter() - t
+            vecs = linker.encode_queries(queries)
+            lat = []
+            for q, v in zip(queries, vecs):
+                t = time.perf_counter()
+                linker.suggest_many([(q, "11", "")], vectors=v[None, :])
+                lat.append((time.perf_counter() - t) * 1000)
+            p50 = statistics.median(lat)
+            base = base or p50
+            print(f"{label:28} {start:8.2f} {p50:8.2f} {_p99(lat):8.2f} {p50 / base:9.2f}×")
+
+
+if __name__ == "__main__":
+    main()
