@@ -31,6 +31,7 @@ class LazyEntries(Mapping):
         self._have: dict[str, Entry] = {}
         self._all = False
         self._codes: list[str] | None = None
+        self._codes_set: frozenset[str] | None = None
 
     def _code_list(self) -> list[str]:
         if self._codes is None:
@@ -73,11 +74,18 @@ class LazyEntries(Mapping):
         return e
 
     def __contains__(self, code) -> bool:
-        try:
-            self[code]
+        """Membership from the code list (one read for all codes), not by reading the entry: the
+        linker asks it for every code a learned link points to at start-up."""
+        if code in self._have:
             return True
-        except KeyError:
+        if self._all:
             return False
+        return code in self._code_set()
+
+    def _code_set(self) -> frozenset[str]:
+        if self._codes_set is None:
+            self._codes_set = frozenset(self._code_list())
+        return self._codes_set
 
     def __iter__(self) -> Iterator[str]:
         self._load_all()

@@ -61,3 +61,22 @@ def test_learned_nil_and_evidence_reach_the_suggestion(linker, tmp_catalogue):
     c = next(c for c in other.candidates if c.code == "222004394")
     assert c.features["learned_sim"] > 0.5 and c.features["learned_votes"] > 0
     assert other.reason == "score"
+
+
+def test_nearest_learned_texts_are_the_exact_top_by_ratio():
+    """The character index gives the same nearest learned texts as scoring every text."""
+    import random
+
+    from rapidfuzz import fuzz, process
+
+    from indicode.matcher.learned import MIN_SIM, NEAREST
+
+    rng = random.Random(3)
+    chars = "任务完成率及时验收合格满意度服务对象群众工作项目设备运行正常采购资金拨付补助人员数"
+    texts = sorted({"".join(rng.choice(chars) for _ in range(rng.randint(3, 12))) for _ in range(3000)})
+    links = LearnedLinks([Link(t, "11", "112000272" if i % 2 else NIL) for i, t in enumerate(texts)], Canon(), {"112000272"})
+    for _ in range(40):
+        q = Canon()("".join(rng.choice(chars) for _ in range(rng.randint(2, 10))))
+        want = process.extract(q, links.texts, scorer=fuzz.ratio, limit=NEAREST, score_cutoff=MIN_SIM * 100)
+        got = [(i, s) for i, s in links._index.top(q, links.texts, NEAREST) if s >= MIN_SIM * 100]
+        assert [(i, round(s, 3)) for _, s, i in want] == [(i, round(s, 3)) for i, s in got], q

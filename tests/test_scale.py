@@ -302,6 +302,16 @@ def test_lazy_catalogue_is_the_catalogue(tmp_catalogue):
     assert all(lazy.anomalies_of(c) == full.anomalies_of(c) for c in full.entries)
 
 
+def test_lazy_membership_reads_no_entry(tmp_catalogue):
+    """`code in entries` answers from the code list (one read for all codes): the linker asks it for
+    every code a learned link points to at start-up, and must not read an entry per link."""
+    full, lazy = Catalogue.load(tmp_catalogue), LazyCatalogue.load(tmp_catalogue)
+    codes = list(full.entries)
+    assert all(c in lazy.entries for c in codes) and "999999999" not in lazy.entries and 5 not in lazy.entries
+    assert lazy.entries._have == {} and lazy.entries._all is False
+    assert lazy.entries[codes[0]] == full.entries[codes[0]] and codes[0] in lazy.entries
+
+
 def test_learned_texts_are_evidence_not_names(tmp_catalogue, monkeypatch):
     """Learned texts add no names to score (issue 10: they are evidence, `learned.py`); the code a
     near learned text points to is still a candidate when only the K nearest names are scored."""
