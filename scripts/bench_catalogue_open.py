@@ -19,6 +19,8 @@ from pathlib import Path
 from indicode.catalogue.build import Occurrence
 from indicode.catalogue.store import BUNDLED_DB, Catalogue, write_catalogue
 
+from benchstats import p99
+
 
 def _ms(fn, repeats: int) -> list[float]:
     out = []
@@ -27,10 +29,6 @@ def _ms(fn, repeats: int) -> list[float]:
         fn()
         out.append((time.perf_counter() - t) * 1000)
     return sorted(out)
-
-
-def _p99(xs: list[float]) -> float:
-    return xs[min(len(xs) - 1, int(round(0.99 * (len(xs) - 1))))]
 
 
 def _check(path: Path) -> None:
@@ -57,8 +55,8 @@ def main() -> None:
         for label, path in ((f"bundled ({len(small)} codes)", BUNDLED_DB), (f"synthetic ({args.codes:,} codes)", big)):
             load = _ms(lambda: Catalogue.load(path), args.repeats)
             check = _ms(lambda: _check(path), args.repeats)
-            print(f"{label:24} {path.stat().st_size / 1e6:8.2f}M {statistics.median(load):9.2f} {_p99(load):7.2f} "
-                  f"{statistics.median(check):9.2f} {_p99(check):7.2f} {statistics.median(check) / statistics.median(load):6.1%}")
+            print(f"{label:24} {path.stat().st_size / 1e6:8.2f}M {statistics.median(load):9.2f} {p99(load):7.2f} "
+                  f"{statistics.median(check):9.2f} {p99(check):7.2f} {statistics.median(check) / statistics.median(load):6.1%}")
 
 
 if __name__ == "__main__":

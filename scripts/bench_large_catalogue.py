@@ -48,17 +48,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchstats import p99
+
 ROOT = Path(__file__).resolve().parents[1]
 NOISE = 0.05  # length of the Gaussian noise added to each (unit) stand-in vector; see the docstring
 PREFIXES = ["", "", "", "全区", "市级", "街道", "本单位", "县级", "社区", "镇级", "年度", "各部门", "区直", "重点",
             "农村", "城区", "全市", "新增", "专项", "日常"]
 Q_PREFIXES = ["", "全区", "本单位", "年度", "各街道", "市级", "项目"]
 Q_SUFFIXES = ["", "（%）", "情况", "(2024年)", "指标", "（件）"]
-
-
-def p99(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(0.99 * (len(xs) - 1))))]
 
 
 # ------------------------------------------------------------------ building the synthetic catalogue

@@ -23,13 +23,10 @@ from indicode.catalogue.lazy import LazyCatalogue
 from indicode.catalogue.store import BUNDLED_DB, NIL, Catalogue, add_learned
 from indicode.matcher.linker import Linker
 
+from benchstats import p99
+
 SEEDS = Path(__file__).resolve().parent.parent / "catalogue" / "data" / "seeds"
 PREFIX = ["区", "市", "街道", "中心", "本单位", "项目", "年度", "全区", "专项", "系统", "平台", "办公"]
-
-
-def _p99(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(0.99 * (len(xs) - 1))))]
 
 
 def main() -> None:
@@ -68,7 +65,7 @@ def main() -> None:
                 lat.append((time.perf_counter() - t) * 1000)
             p50 = statistics.median(lat)
             base = base or p50
-            print(f"{label:28} {start:8.2f} {p50:8.2f} {_p99(lat):8.2f} {p50 / base:9.2f}×")
+            print(f"{label:28} {start:8.2f} {p50:8.2f} {p99(lat):8.2f} {p50 / base:9.2f}×")
 
 
 if __name__ == "__main__":

@@ -31,14 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from indicode.catalogue.readers.detect import read_document  # noqa: E402
 from indicode.catalogue.store import BUNDLED_SEEDS  # noqa: E402
+from benchstats import pct  # noqa: E402
 from server_proc import running_server  # noqa: E402
 
 VARIATIONS = ["{}", "本年度{}", "{}情况", "项目{}", "全市{}", "{}（全年）", "年度{}目标", "各单位{}"]
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 def distinct_items() -> list[tuple[str, str]]:
