@@ -111,7 +111,9 @@ def check_written(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
     serious = [p for p in problems if not p.startswith("catalogue anomaly")]
     return {
         "decision": REVIEW if serious else ACCEPT, "code": row.code, "code_name": e.name if e else "",
-        "score": 1.0 if not serious else (s.top.score if s.top and s.top.code == row.code else 0.0),
+        # a code kept as written: 1.00 when it checks out, else how well the row's name matches that
+        # very code (0 when the matcher does not even list it); the alternatives are the matcher's
+        "score": 1.0 if not serious else next((round(c.score, 4) for c in s.candidates if c.code == row.code), 0.0),
         "reason": "written code", "check": "; ".join(problems) or "ok", "class_flag": _class_flag(row, row.code),
         "new_code_class": "", **_alts(s.candidates, row.code),
     }

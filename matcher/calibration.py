@@ -7,8 +7,8 @@ numpy implementations, no sklearn).
 - learned evidence: its weights fitted on top of the fixed ranker, each link seeing only the other
   sources' links as learned (`learned_from_others`), never its own;
 - the decision model: a logistic fit (standardised, `DECISION_L2`) of "the top suggestion is right"
-  on its raw score, match type and its own features (`DECISION_FEATURES`), over tops with
-  and without learned links;
+  on its raw score, match type and its own features (`DECISION_FEATURES`), over the tops on the
+  catalogue evidence alone (learned links reorder candidates, never change a score);
 - the thresholds: `review` is the score below which saying "no match" is right more often than the
   top suggestion; `accept` the lowest score, not below `ACCEPT_FLOOR`, above which the suggestions
   that may be accepted at all (`linker.may_accept`) were right at least `accept_target` of the time;
@@ -64,14 +64,14 @@ def learned_from_others(linker: Linker, gold: list[GoldRow]) -> list[LearnedLink
 
 # The decision model's own signals, beside raw and match type: how similar (e5), how much of
 # the query the name explains, the same measure head, class and kind, the code's whole object or a
-# generic code, a near learned NIL. Each says something about "is the top right at all" that the
+# generic code. Each says something about "is the top right at all" that the
 # ranker, fitted to choose between candidates of one query, weighs for another purpose (by source,
-# with only e5 and learned NIL: end-to-end 0.879, accepted 0.34; with these: 0.903 and 0.54).
-DECISION_FEATURES = ["vec", "cov_query", "head_match", "class_same", "kind_agree", "object_full", "head_generic",
-                     "learned_nil"]
+# with only e5 and learned NIL: end-to-end 0.879, accepted 0.34; with these: 0.903 and 0.54). Learned
+# evidence is not among them: it reorders candidates, never changes a score (`Linker._scored`).
+DECISION_FEATURES = ["vec", "cov_query", "head_match", "class_same", "kind_agree", "object_full", "head_generic"]
 # MARGIN_NOTE: the top's margin over the next candidate is not a decision signal: fitted with it, by
 # source end-to-end was 0.903 against 0.913 without (`calib_m` stays 0; model files may still set it).
-DECISION_L2 = 1.0  # on standardised inputs; by source, λ 0.3 and 3 gave end-to-end 0.903 (1: 0.913)
+DECISION_L2 = 1.0  # on standardised inputs; by source, λ 0.3 and 3 gave end-to-end 0.903 (1: 0.913; README)
 TOP_K = 1  # candidates per query the decision model is fitted on (the ones a person sees)
 
 
@@ -156,17 +156,17 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     wf, b = standardized_fit(t0.X[:, free], t0.y, lam, offset=offset)
     w = fixed.copy()
     w[free] = wf
-    tables = [t0]
     # 2. learned evidence: its weights on top of the fixed ranker, each row seeing other sources' links
     if only is None and len(set(groups.tolist())) > 1:
         t1 = learned_table or pair_table(linker, gold, learned=True)
         if t1.X[:, is_learned].any():
             wl, _ = logistic_fit(t1.X[:, is_learned], t1.y, l2=1.0, offset=t1.X @ w + b)
             w[is_learned] = np.maximum(wl, 0.0)  # agreeing reviewers never count against a code
-        tables.append(t1)
-    # 3. the decision model over each query's top candidates, with and without learned links
+    # 3. the decision model over each query's top candidates on the catalogue evidence alone (learned
+    # links reorder candidates, never change a score: `Linker._scored`)
     use_d = only is None
-    rows = [_decision_rows(t, w, b, gold, use_d) for t in tables]
+    rows = [_decision_rows(t0, w, b, gold, use_d)]
+    tables = [t0]
     Z = np.vstack([r[0] for r in rows])
     ok = np.concatenate([r[1] for r in rows])
     coef, cb = standardized_fit(Z, ok, DECISION_L2) if use_d else logistic_fit(Z, ok, l2=1e-2)

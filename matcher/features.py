@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from ..catalogue.classes import LEVEL2
+from ..catalogue.classes import LEVEL1, LEVEL2
 
-from .text import kinds_agree
+from .text import Scope, kinds_agree
 
 FEATURES = ["vec", "ratio", "exact", "cov_name", "cov_query", "suffix", "head_match", "mod_cov",
             "head_generic", "generic_in_class", "object_full", "object_partial", "scope", "popularity", "class_same",
@@ -98,9 +98,12 @@ class NameInfo:
     profile: Profile  # of the canonical name
     mod_profile: Profile  # of the modifier
     cover_profile: Profile  # what a query should cover: the whole name, or only the head of a generic one
-    scope: tuple[str, ...] = ()  # instances the name lists in brackets (人员, 企业, 特定群体)
-    scope_profiles: tuple[Profile, ...] = ()
-    head_profile: Profile | None = None
+    # the scope the name lists in brackets (`text.Scope`): its instances (人员, 企业, 特定群体, and each
+    # by its head word), what else the name says of them (补助 of 补助对象) and the measure after the
+    # list (数, 报告数); a query naming an instance must have those too
+    scope_items: tuple[Profile, ...] = ()
+    scope_rest: Profile | None = None
+    scope_after: Profile | None = None
 
 
 def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
@@ -132,20 +135,27 @@ def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
 
 
 def name_info(canon: str, head: str, level2: str, kind: str, popularity: float, weights: CharWeights,
-              scope: tuple[str, ...] = ()) -> NameInfo:
+              scope: Scope = Scope(), fold=lambda t: t) -> NameInfo:
     """One catalogue spelling prepared for matching: the single place a name is prepared, given its
-    measure head (from `measure_heads` over the whole catalogue), the catalogue's weights and the
-    scope the name lists in brackets (`text.scope_of` of the name as written)."""
+    measure head (from `measure_heads` over the whole catalogue), the catalogue's weights, the
+    scope the name lists in brackets (`text.scope_of` of the name as written) and the fold to the
+    canonical spelling (`text.Canon`) its parts take."""
     mod = canon[: len(canon) - len(head)]
     generic = is_generic(mod)
-    # an instance may be named by its head word, the last two characters of a compound
-    # (研究 for 专题研究, 群体 for 特定群体)
-    scope = tuple(dict.fromkeys([*scope, *(s[-2:] for s in scope if len(s) > 2)]))
     whole = weights.profile(canon)
-    head_profile = weights.profile(head)
+    items: tuple[Profile, ...] = ()
+    rest = after = None
+    if scope:
+        # an instance may be named by its head word, the last two characters of a compound (研究 for
+        # 专题研究, 群体 for 特定群体); the list stands for the word just before it (对象 of 补助对象),
+        # so the rest of that text (补助) is what a query must also say
+        words = dict.fromkeys([*scope.items, *(s[-2:] for s in scope.items if len(s) > 2)])
+        items = tuple(weights.profile(fold(s)) for s in words)
+        before, tail = fold(scope.before), fold(scope.after)
+        rest = weights.profile(before[:-2]) if len(before) > 2 else None
+        after = weights.profile(tail or head)
     return NameInfo(canon, head, mod, generic, level2, kind, popularity, whole, weights.profile(mod),
-                    head_profile if generic else whole, scope, tuple(weights.profile(s) for s in scope),
-                    head_profile)
+                    weights.profile(head) if generic else whole, items, rest, after)
 
 
 def is_generic(modifier: str) -> bool:
@@ -166,17 +176,23 @@ class Query:
 
 def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
     ql2 = q.level2 if q.level2 in LEVEL2 else ""
+    ql1 = q.level2 if q.level2 in LEVEL1 else ql2[:1]  # a document may give only the level-1 class
     code_level2 = n.level2
     ka = kinds_agree(q.kind, n.kind)
     head_match = bool(n.head) and q.canon.endswith(n.head)
     mod_cov = overlap(n.mod_profile, q.profile.counts) if n.modifier else 1.0
-    # a query naming one of the instances a generic name lists (特困人员 for 补助对象（人员、企业…）)
-    # has its object: it need cover only the measure head
-    # (and shares some of the object itself: 服务人员数 names 人员 but not 补助对象)
-    in_scope = 0 < mod_cov < 0.999 and any(overlap(p, q.profile.counts) >= 0.999 for p in n.scope_profiles)
+    # a query naming one of the instances a generic name lists (特困人员补助 for 补助对象（人员、企业…）数)
+    # has its object: it need cover only the measure after the list. It must also say what else the
+    # name says of them (补助: 服务对象人数 names 人员 but not 补助对象) and most of that measure
+    # (报告数: 检查完成数 names 检查 but counts no reports)
+    counts = q.profile.counts
+    in_scope = (mod_cov < 0.999 and bool(n.scope_items)
+                and any(overlap(p, counts) >= 0.999 for p in n.scope_items)
+                and (n.scope_rest is None or overlap(n.scope_rest, counts) >= 0.999)
+                and n.scope_after is not None and overlap(n.scope_after, counts) >= 0.5)
     if in_scope:
         mod_cov = 1.0
-    cover = n.head_profile if in_scope and n.head_profile else n.cover_profile
+    cover = n.scope_after if in_scope else n.cover_profile
     return {
         "vec": vec,
         "ratio": fuzz.ratio(q.canon, n.canon) / 100.0,
@@ -195,8 +211,8 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
         "scope": float(in_scope),
         "popularity": n.popularity,
         "class_same": float(bool(ql2) and ql2 == code_level2),
-        "class_level1": float(bool(ql2) and ql2 != code_level2 and ql2[0] == code_level2[:1]),
-        "class_diff": float(bool(ql2) and ql2[0] != code_level2[:1]),
+        "class_level1": float(bool(ql1) and ql2 != code_level2 and ql1 == code_level2[:1]),
+        "class_diff": float(bool(ql1) and ql1 != code_level2[:1]),
         "kind_agree": float(ka > 0),
         "kind_conflict": float(ka < 0),
     }

@@ -16,11 +16,11 @@ Pipeline for a query (name, optional class digits, optional target value):
    candidate is right, so a score of 0.9 means about 9 in 10 such suggestions are right. Every
    candidate gets this one score; the list keeps the ranker's order, and a score is capped at the
    one above it, so the list is also in the order of the scores shown;
-5. **decision**: on the catalogue evidence alone, `accept` at or above the accept threshold unless
-   the match is a guess that two things are the same (`may_accept`), `review` at or above the review threshold, else
-   `no-match`, naming the class where a new code would go; learned evidence from other texts can
-   turn an accept into a review (it changed the top, or a near learned NIL lowered the score),
-   never anything into an accept.
+5. **decision**: by the top's score as shown, `accept` at or above the accept threshold unless the
+   match is a guess that two things are the same (`may_accept`), `review` at or above the review
+   threshold, else `no-match`, naming the class where a new code would go. Learned evidence from
+   other texts is part of that score (a near learned NIL can lower it to no-match), but an accept
+   also needs the catalogue evidence alone to accept the same code: learned links never accept.
 """
 from __future__ import annotations
 
@@ -104,10 +104,6 @@ class ScoreModel:
             z += sum(w * feats.get(k, 0.0) for k, w in self.decide.items())
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
-    def learned_part(self, feats: dict[str, float]) -> float:
-        """What learned evidence adds to a candidate's raw score."""
-        return sum(self.weights.get(k, 0.0) * feats.get(k, 0.0) for k in LEARNED_FEATURES)
-
 
 @dataclass
 class Candidate:
@@ -116,8 +112,9 @@ class Candidate:
     matched: str  # the spelling (name, alias or learned text) that scored best
     level2: str
     score: float  # calibrated: the chance this suggestion is right; the candidates are ordered by it
-    raw: float
+    raw: float  # the ranker's score, learned evidence included: the order
     features: dict[str, float] = field(default_factory=dict)
+    alone: float = 0.0  # the ranker's score on the catalogue evidence alone: what `score` is made from
 
     @property
     def why(self) -> str:
@@ -225,7 +222,7 @@ class Linker:
         self.codes = list(self.index.codes)
         self.name_canon = table.canon
         self.weights = table.weights()
-        self.info = prepared.PreparedInfo(table, self.weights, [], names=self.names)
+        self.info = prepared.PreparedInfo(table, self.weights, [], names=self.names, fold=self.canon)
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
             self._all_vecs = self.index.vectors()
@@ -314,30 +311,35 @@ class Linker:
             raw = self.model.raw(feats)
             if code not in best or raw > best[code].raw:
                 best[code] = Candidate(code, e.name, self.names[i], e.level2, 0.0, raw, feats)
-        return self._scored(list(best.values()), lambda c: c.raw)
+        return self._scored(list(best.values()))
 
-    def _scored(self, cands: list[Candidate], raw_of) -> list[Candidate]:
-        """The candidates in the ranker's order (`raw_of`, best first), each with its score from the
-        decision model (the margin is over the best other candidate). The ranker orders, the
+    def _scored(self, cands: list[Candidate]) -> list[Candidate]:
+        """The candidates in the ranker's order (`raw`, learned evidence included, best first), each
+        with its score from the decision model on the catalogue evidence alone (`alone`): learned
+        links of other texts reorder codes but never make one look surer. The ranker orders, the
         decision model says how sure: a candidate's score is capped at the score of the one ranked
         above it, so the list is also in the order of the scores shown (ordering by the decision
         model's score instead cost 1.3 points of top-1 by source: it weighs the match type and
         similarity for the decision, not for choosing between codes)."""
-        ranked = sorted(cands, key=lambda c: (-raw_of(c), c.code))
+        for c in cands:
+            c.alone = self.model.raw(_without_learned(c.features))
+        ranked = sorted(cands, key=lambda c: (-c.raw, c.code))
+        by_alone = sorted((c.alone for c in cands), reverse=True)
+        best = by_alone[0]
+        second = by_alone[1] if len(by_alone) > 1 else best - MAX_MARGIN
         cap = 1.0
-        for i, c in enumerate(ranked):
-            other = raw_of(ranked[1]) if i == 0 and len(ranked) > 1 else raw_of(ranked[0]) if i else raw_of(c) - MAX_MARGIN
-            c.score = cap = min(cap, self.model.calibrated(raw_of(c), min(raw_of(c) - other, MAX_MARGIN),
-                                                           c.features.get("object_partial", 0.0), c.features))
+        for c in ranked:
+            other = second if c.alone >= best else best  # the margin is over the best other candidate
+            c.score = cap = min(cap, self.model.calibrated(c.alone, min(c.alone - other, MAX_MARGIN),
+                                                           c.features.get("object_partial", 0.0),
+                                                           _without_learned(c.features)))
         return ranked
 
-    def _catalogue_alone(self, ranked: list[Candidate]) -> Candidate:
-        """The top candidate without the learned evidence (a copy): what a decision rests on."""
-        if not any(c.features.get(k) for c in ranked for k in (*LEARNED_FEATURES, "learned_nil")):
-            return ranked[0]
-        bare = [Candidate(c.code, c.name, c.matched, c.level2, 0.0, c.raw - self.model.learned_part(c.features),
-                          {**c.features, **dict.fromkeys(LEARNED_FEATURES, 0.0), "learned_nil": 0.0}) for c in ranked]
-        return self._scored(bare, lambda c: c.raw)[0]
+    def _level(self, c: Candidate) -> str:
+        """accept / review / no-match for a top candidate by its score and match type."""
+        if c.score >= self.model.accept and may_accept(c.features):
+            return ACCEPT
+        return REVIEW if c.score >= self.model.review else NO_MATCH
 
     def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
         text = text[:MAX_TEXT]  # matching cost grows with length; a longer text is flagged `cut`
@@ -441,17 +443,25 @@ class Linker:
             top.score = 1.0
             return Suggestion(text, level2, value, ACCEPT, ranked[:k], "", "learned")
         top = ranked[0]
-        # learned links from other texts reorder candidates; how sure the answer is (accept, review,
-        # no-match) rests on the catalogue evidence alone, and a top they changed is only reviewed
-        bare = self._catalogue_alone(ranked)
-        decision = (ACCEPT if bare.score >= self.model.accept and may_accept(bare.features)
-                    else REVIEW if bare.score >= self.model.review else NO_MATCH)
-        if decision == ACCEPT and (bare.code != top.code or top.score < self.model.accept):
-            decision = REVIEW  # learned evidence (a near learned NIL, say) can only raise a question
+        # the decision follows the score shown (the catalogue evidence alone); learned links of
+        # other texts can only raise a question: an accept becomes a review when they changed the
+        # top, or when a reviewer called a text nearer to the query than the code's name (by
+        # character ratio) "no code fits"
+        decision = self._level(top)
+        near_nil = top.features.get("learned_nil", 0.0) > top.features.get("ratio", 0.0)
+        if decision == ACCEPT and (near_nil or top.alone < max(c.alone for c in ranked)):
+            decision = REVIEW
         new_class = ""
         if decision == NO_MATCH:
             new_class = class_label(q.level2 if q.level2 in LEVEL2 else top.level2)
         return Suggestion(text, level2, value, decision, _shown(ranked[:k]), new_class)
+
+
+def _without_learned(features: dict[str, float]) -> dict[str, float]:
+    """A candidate's features on the catalogue evidence alone."""
+    if not (features.get("learned_nil") or any(features.get(k) for k in LEARNED_FEATURES)):
+        return features
+    return {**features, **dict.fromkeys(LEARNED_FEATURES, 0.0), "learned_nil": 0.0}
 
 
 def _shown(cands: list[Candidate]) -> list[Candidate]:
@@ -475,10 +485,10 @@ def may_accept(features: dict[str, float]) -> bool:
     """Whether a suggestion may be accepted without a person: not when the code names an object the
     query has only part of (员工 for 馆员, 制服购置 for 设备购置), nor when the query reaches it only
     as one of the instances its name lists (人员 for 补助对象（人员、企业…）: 服务人员 are staff, not
-    beneficiaries), nor when a generic code stands in for a query of another level-1 class (任务完成率,
-    an output, for a 效益 indicator). Each is a guess that two things are the same, and a wrong code
-    costs a reviewer more than a question (DOMAIN.md)."""
+    beneficiaries), nor when a generic code stands in for a query of another level-1 class or of no
+    class given (任务完成率, an output, for a 效益 indicator). Each is a guess that two things are the
+    same, and a wrong code costs a reviewer more than a question (DOMAIN.md)."""
     return (not features.get("object_partial") and not features.get("scope")
-            and not (features.get("head_generic") and features.get("class_diff")))
+            and not (features.get("head_generic") and not (features.get("class_same") or features.get("class_level1"))))
 
 

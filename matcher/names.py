@@ -32,7 +32,7 @@ from ..catalogue.store import Catalogue
 from . import candidates, features, text
 from .candidates import CharIndex
 from .features import CharWeights, measure_heads, name_info
-from .text import Canon, kind_of, learn_variants, scope_of, value_kind
+from .text import Canon, Scope, kind_of, learn_variants, scope_of, value_kind
 
 FORMAT = 1
 
@@ -189,9 +189,10 @@ class PreparedInfo:
     `functools.lru_cache` keeps its own lock; two threads may compute the same row once each)."""
 
     def __init__(self, table: NameTable, weights: CharWeights, extra: list, size: int = 65536,
-                 names: list[str] | None = None):
+                 names: list[str] | None = None, fold=lambda t: t):
         self.t, self.w, self.extra = table, weights, extra  # extra: NameInfo of learned texts, after the names
         self.names = names  # the spellings as written: the scope a name lists in brackets (`text.scope_of`)
+        self.fold = fold  # the catalogue's `text.Canon`: the scope's parts are folded as names are
         self.n = len(table.canon)
         self._get = functools.lru_cache(maxsize=size)(self._make)
 
@@ -199,7 +200,7 @@ class PreparedInfo:
         t = self.t
         c = int(t.code_of[i])
         return name_info(t.canon[i], t.head[i], t.level2[c], t.kind[c], float(t.popularity[c]), self.w,
-                         scope_of(self.names[i]) if self.names is not None else ())
+                         scope_of(self.names[i]) if self.names is not None else Scope(), self.fold)
 
     def made(self) -> int:
         """How many rows have been prepared so far (cache misses)."""

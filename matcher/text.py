@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 
 from ..catalogue.textio import fold
 
@@ -57,13 +58,31 @@ def clean(text: str) -> str:
     return _NOISE.sub("", t)
 
 
-def scope_of(name: str) -> tuple[str, ...]:
-    """The instances a generic code name lists in brackets: `补助对象（人员、企业、特定群体等）数`
-    -> (人员, 企业, 特定群体); () when it lists none."""
+@dataclass(frozen=True)
+class Scope:
+    """What a generic code name lists in brackets, and the words around the list:
+    `补助对象（人员、企业、特定群体等）数` -> items (人员, 企业, 特定群体), before 补助对象, after 数;
+    `完成（专题研究/调查/检查/评估等）报告数` -> before 完成, after 报告数."""
+
+    items: tuple[str, ...] = ()
+    before: str = ""  # the name up to the (first) list, as `clean` leaves it
+    after: str = ""  # the name after it
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def scope_of(name: str) -> Scope:
+    """The scope a code name lists in brackets; an empty `Scope` when it lists none."""
+    t = fold(name)
     items: list[str] = []
-    for m in _SCOPE.finditer(fold(name)):
+    first = None
+    for m in _SCOPE.finditer(t):
+        first = first or m
         items += [_NOISE.sub("", p) for p in _SCOPE_SEP.split(m.group(1))]
-    return tuple(p for p in items if p)
+    if first is None:
+        return Scope()
+    return Scope(tuple(p for p in items if p), clean(t[: first.start()]), clean(t[first.end():]))
 
 
 def learn_variants(spellings: list[list[str]], max_len: int = 2) -> list[tuple[str, str]]:

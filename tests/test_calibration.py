@@ -55,7 +55,7 @@ def test_figures_hold_on_documents_not_fitted_on(linker):
     assert len(source_folds(gold)) >= 8  # provinces are folds of their own
     out = metrics(gold, predict_out_of_fold(linker, gold, source_folds(gold)))
     # the targets are top-1 0.88, end-to-end 0.91, accept precision 0.98 with half accepted;
-    # measured 0.895 / 0.974 / 0.913 / 1.000 / 0.553 (README): the guard leaves a row or two of room
+    # measured 0.895 / 0.974 / 0.908 / 1.000 / 0.526 (README): the guard leaves a row or two of room
     assert out["top1"] >= 0.87 and out["recall5"] >= 0.96 and out["end_to_end"] >= 0.90
     assert out["accept_precision"] >= 0.97 and out["accept_share"] >= 0.50
 

@@ -80,3 +80,26 @@ def test_nearest_learned_texts_are_the_exact_top_by_ratio():
         want = process.extract(q, links.texts, scorer=fuzz.ratio, limit=NEAREST, score_cutoff=MIN_SIM * 100)
         got = [(i, s) for i, s in links._index.top(q, links.texts, NEAREST) if s >= MIN_SIM * 100]
         assert [(i, round(s, 3)) for _, s, i in want] == [(i, round(s, 3)) for i, s in got], q
+
+
+def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, seed_items):
+    """Scores rest on the catalogue evidence alone, so the decision always agrees with the score shown
+    (a learned NIL used to show 0.21 under a `review`); learned links only reorder, and an accept needs
+    the catalogue's own top and no reviewer's "no code fits" on a nearer text."""
+    from indicode.matcher.linker import REVIEW
+
+    plain = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
+    before = plain.suggest_many(seed_items)
+    add_learned(tmp_catalogue, [(t, l2, NIL if i % 3 == 0 else b.top.code, "t", "t")
+                                for i, ((t, l2, _), b) in enumerate(zip(seed_items[::7], before[::7])) if b.top])
+    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
+    m = learned.model
+    for item, b, a in zip(seed_items, before, learned.suggest_many(seed_items)):
+        if a.reason == "learned":
+            continue
+        own = {c.code: c.alone for c in b.candidates}
+        assert all(abs(c.alone - own[c.code]) < 1e-9 for c in a.candidates if c.code in own), item
+        level = "accept" if a.top.score >= m.accept else REVIEW if a.top.score >= m.review else NO_MATCH
+        assert a.decision == level or (a.decision == REVIEW and level == "accept"), (item, a.decision, a.top.score)
+        if a.top.code != b.top.code or a.top.features["learned_nil"] > a.top.features["ratio"]:
+            assert a.decision != ACCEPT, item

@@ -201,3 +201,27 @@ def test_a_generic_code_of_another_level1_class_is_never_accepted(linker):
     assert s.top.code == "111001842" and s.decision != ACCEPT, (s.top.code, s.decision)
     same = linker.suggest("污水管网改造工作完成率", "11")
     assert same.top.code == "111001842"
+
+
+@pytest.mark.parametrize("text,code", [
+    ("服务对象人数", "111000305"), ("帮扶对象人数", "111000305"), ("对外交流人数", "111000305"),
+    ("对口支援干部人数", "111000305"), ("检查完成数", "111000250"), ("安全检查完成次数", "111000250"),
+    ("研究成果数", "111000250"),
+])
+def test_naming_an_instance_is_not_enough_for_the_scope(linker, text, code):
+    """The scope needs what else the name says of its instances (补助 of 补助对象) and most of the
+    measure after the list (报告数): 服务对象人数 names 人员 but counts no one aided, 检查完成数 names
+    检查 but counts no reports."""
+    s = linker.suggest(text, "11", k=20)
+    assert all(not c.features["scope"] for c in s.candidates if c.code == code), text
+    assert not (s.top.code == code and s.top.score > 0.9), (s.top.code, s.top.score)
+
+
+@pytest.mark.parametrize("cls", ["2", "22", ""])
+def test_a_generic_code_needs_the_querys_own_level1_class(linker, cls):
+    """A class given only as its level-1 digit, or not at all, never lets a generic code be accepted
+    for another level-1 class (or a class unknown)."""
+    s = linker.suggest("残疾人就业保障金缴纳完成率", cls)
+    assert s.decision != ACCEPT, (cls, s.top.code, s.top.score)
+    if s.top.code == "111001842":
+        assert s.top.features["class_diff"] == (1.0 if cls else 0.0)
