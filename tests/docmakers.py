@@ -292,23 +292,24 @@ def split_row(cells: list[str], per_line: list[int], keep: int) -> tuple[list[li
 
 
 def write_pdf_ruled(pages: list[list[list]], path: Path, widths: list, foot: str = "- {page} -",
-                    size: float = 9, leading: float = 12, pad: float = 3) -> Path:
+                    size: float = 9, leading: float = 12, pad: float = 3, wide: bool = False) -> Path:
     """A PDF of a ruled table drawn page by page, exactly as given: each page a list of rows, each
     row a list of cells, a cell its text lines (drawn as given, top-aligned) or None where a cell
     merged down from the row above covers it (no rule between them). A row is as tall as its
     tallest cell, so a row that `split_row` broke ends part-way through its long cells at the foot
     of one page and goes on at the top of the next, as in a word processor's PDF. `widths`: the
-    columns' widths, or a list of them for each page."""
-    from reportlab.lib.pagesizes import A4
+    columns' widths, or a list of them for each page; `wide`: landscape pages."""
+    from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
 
     font = _font()
-    c = canvas.Canvas(str(path), pagesize=A4)
+    page = landscape(A4) if wide else A4
+    c = canvas.Canvas(str(path), pagesize=page)
     for no, rows in enumerate(pages, 1):
         xs = [40.0]
         for w in (widths[no - 1] if isinstance(widths[0], (list, tuple)) else widths):
             xs.append(xs[-1] + w)
-        y = A4[1] - 50
+        y = page[1] - 50
         c.setLineWidth(0.5)
         for row in rows:
             height = max(1, max(len(cell or []) for cell in row)) * leading + 2 * pad
@@ -324,7 +325,7 @@ def write_pdf_ruled(pages: list[list[list]], path: Path, widths: list, foot: str
         c.line(xs[0], y, xs[-1], y)
         if foot:
             c.setFont(font, 9)
-            c.drawCentredString(A4[0] / 2, 30, foot.format(page=no, pages=len(pages)))
+            c.drawCentredString(page[0] / 2, 30, foot.format(page=no, pages=len(pages)))
         c.showPage()
     c.save()
     return path

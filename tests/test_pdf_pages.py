@@ -117,6 +117,17 @@ def test_new_row_under_cells_merged_over_the_page_break_is_not_joined(tmp_path):
     assert [r[2] for r in rows] == ["三级指标"] + [f"培训场次第{i}项" for i in range(4)]
 
 
+def test_header_on_the_next_page_is_not_joined_into_the_row_above(tmp_path):
+    # page 1 ends with a cut row; page 2 starts with a header worded otherwise than page 1's: it is
+    # a row of its own (it fills cells the row above completed), never the rest of that row
+    first, rest = split_row(LONG, PER_LINE, 2)
+    header2 = ["一级指标", "二级指标", "三级指标（续）", "指标值", "指标解释"]
+    pages = [[lines(HEADER), lines(row(0)), first], [lines(header2), lines(row(1))]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "header.pdf", WIDTHS))
+    assert rows[3] == header2 and rows[4] == row(1) and len(rows) == 5
+    assert rows[2][2] == "".join(first[2])  # the cut row as drawn: nothing added to it
+
+
 def test_other_table_on_the_next_page_is_not_joined(tmp_path):
     # page 2 starts a table with other columns: its first row is never the rest of page 1's last row
     first, rest = split_row(LONG, PER_LINE, 2)
@@ -126,3 +137,71 @@ def test_other_table_on_the_next_page_is_not_joined(tmp_path):
     assert same == [HEADER, row(0), LONG]
     _, rows = load(write_pdf_ruled(pages, tmp_path / "other.pdf", [WIDTHS, other]))
     assert len(rows) == 4 and rows[2][2] + rows[3][2] == LONG[2]
+
+
+def seed_table(key, first, last):
+    """Lines `first`..`last` (0-based, inclusive) of a seed: its header and rows, as cells."""
+    return [l.split("\t") for l in SEED[key].read_text(encoding="utf-8").split("\n")[first:last + 1]]
+
+
+# (seed, its table's lines, the row the page break splits, characters a line in each column)
+SEED_SPLITS = [
+    ("000", (4, 16), 11, [6, 8, 8, 6, 16, 16, 6, 7, 10, 4, 4]),  # Zhuhai: the project targets cut
+    ("002", (8, 20), 12, [6, 5, 5, 3, 3, 16, 30]),  # Guangzhou lists in a cell, cut inside an item
+    ("003", (4, 40), 17, [6, 8, 8, 6, 20]),  # a Shenshan form: the explanation cut
+]
+
+
+def pages_of(rows, room=480, leading=9, pad=3):
+    """Rows of cell lines on as many pages as they need, `room` points of table a page."""
+    pages, used = [[]], 0.0
+    for r in rows:
+        h = max(1, max(len(c) for c in r)) * leading + 2 * pad
+        if used + h > room and pages[-1]:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(r)
+        used += h
+    return pages
+
+
+def records(res):
+    return [r.to_dict() | {"source": "", "line": 0} for r in res.rows]
+
+
+@pytest.mark.parametrize("key,lines_at,split_at,per_line", SEED_SPLITS)
+def test_seed_tables_with_a_row_split_read_like_the_text(tmp_path, key, lines_at, split_at, per_line):
+    width = len(per_line)
+    # (`1300m ²` written `1300m²`: a space before a superscript does not survive the drawing)
+    table = [[c.replace("m ²", "m²") for c in r] + [""] * (width - len(r)) for r in seed_table(key, *lines_at)]
+    k = split_at - lines_at[0]
+    text = tmp_path / f"{key}.txt"
+    text.write_text("\n".join("\t".join(r) for r in table), encoding="utf-8")
+    want = read_document(text)
+    widths = [n * 7 + 8 for n in per_line]
+    draw = lambda pages, name: write_pdf_ruled(pages, tmp_path / name, widths, size=7, leading=9, wide=True)  # noqa: E731
+    cells = [lines(r, per_line) for r in table]
+    first, rest = split_row(table[k], per_line, 2)
+    assert sum(map(len, rest)) > 0
+    whole = draw(pages_of(cells[:k + 1]) + pages_of(cells[k + 1:]), "whole.pdf")  # the break between rows
+    split = draw(pages_of(cells[:k] + [first]) + pages_of([rest] + cells[k + 1:]), "split.pdf")
+    assert len(load(split)[1]) == len(load(whole)[1]) == len(table)
+    for pdf in (whole, split):
+        got = read_document(pdf)
+        assert records(got) == records(want)
+        assert [(p.why, p.text) for p in got.problems] == [(p.why, p.text) for p in want.problems]
+
+
+def test_list_item_wrapped_over_a_page_break_reads_whole(tmp_path):
+    # Guangzhou numbered lists as PDF text (001): 20 lines a page put the break inside item 1 of the
+    # first project (`…；实施周期` | `指标值:＞=15%；…`), with a running head and `第 1 页 共 N 页`
+    # between the halves; the list reader joins wrapped lines across pages (this held before the
+    # table fix too: the page furniture is left out, and the lines are read as one stream)
+    lines_001 = SEED["001"].read_text(encoding="utf-8").split("\n")
+    assert lines_001[19].endswith("实施周期") and lines_001[21].startswith("指标值")
+    pdf = write_pdf_text(lines_001, tmp_path / "001.pdf", per_page=20, head="海珠区2025年部门预算",
+                         foot="第 {page} 页 共 {pages} 页")
+    got, want = read_document(pdf), read_document(SEED["001"])
+    first = got.rows[0]
+    assert (first.name, first.value_period, first.value_year) == ("项目收益率", "＞=15%", "15%")
+    assert records(got) == records(want) and len(got.rows) == 58

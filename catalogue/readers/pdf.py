@@ -57,7 +57,7 @@ def _line_text(chars: list[dict]) -> list[str]:
     return cells
 
 
-@dataclass
+@dataclass(eq=False)
 class _Part:
     """The rows of one ruled table on one page, with what tells whether its last row goes on at the
     top of the next page."""
@@ -123,19 +123,18 @@ class _Tail:
     at: int  # its index in the rows read
     columns: list[tuple[float, float]]
     foot: list[str]
-    filled: list[bool] | None  # per column: filled in every other row of its table so far (None: none seen)
+    filled: list[int]  # per column: how many other rows of its table so far have text in it
+    rows: int  # how many other rows there were
 
 
-def _filled(rows: list[list[str]], width: int, header: list[str] | None) -> list[bool] | None:
-    """Per column, whether every row (the header left out) has text in it; None without rows."""
+def _filled(rows: list[list[str]], width: int, header: list[str] | None) -> tuple[list[int], int]:
+    """Per column, how many of the rows (the header left out) have text in it; and how many rows."""
     rows = [r for r in rows if r != header]
-    if not rows:
-        return None
-    return [all(j < len(r) and r[j].strip() != "" for r in rows) for j in range(width)]
+    return [sum(1 for r in rows if j < len(r) and r[j].strip()) for j in range(width)], len(rows)
 
 
-def _both(a: list[bool] | None, b: list[bool] | None) -> list[bool] | None:
-    return b if a is None else a if b is None else [x and y for x, y in zip(a, b)]
+def _both(a: tuple[list[int], int], b: tuple[list[int], int]) -> tuple[list[int], int]:
+    return [x + y for x, y in zip(a[0], b[0])], a[1] + b[1]
 
 
 def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool:
@@ -143,10 +142,10 @@ def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool
     of the row at the foot of the page before, which the page break cut. It is when it is the same
     table (the same columns), it has text only under cells of that row that run down to its last
     line, and it leaves empty a cell that the row above completed (its text ended on a line above)
-    in a column that every other row of the table fills (a cell merged on down the page reads empty
-    on the rows it covers: its column is not one): a row of its own would fill it. A row that fills
-    a completed cell is never joined, nor one under a row whose cells all end on one line (nothing
-    shows that it was cut)."""
+    in a column that most other rows of the table fill (a class written on a group's first row
+    only, or a cell merged on down the page, which reads empty on the rows it covers, is not one):
+    a row of its own would fill it. A row that fills a completed cell is never joined, nor one under
+    a row whose cells all end on one line (nothing shows that it was cut)."""
     if len(tail.columns) != len(part.columns) or any(
             abs(a[0] - b[0]) > SAME_X or abs(a[1] - b[1]) > SAME_X for a, b in zip(tail.columns, part.columns)):
         return False
@@ -155,10 +154,8 @@ def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool
         return False
     if any(t and (j >= len(tail.foot) or tail.foot[j] != CUT) for j, t in enumerate(rest)):
         return False
-    filled = _both(tail.filled, _filled(part.rows[:i] + part.rows[i + 1:], len(part.columns), header))
-    if filled is None:
-        return False
-    return any(state == DONE and not (j < len(rest) and rest[j]) and j < len(filled) and filled[j]
+    filled, n = _both((tail.filled, tail.rows), _filled(part.rows[:i] + part.rows[i + 1:], len(part.columns), header))
+    return any(state == DONE and not (j < len(rest) and rest[j]) and j < len(filled) and 2 * filled[j] > n
                for j, state in enumerate(tail.foot))
 
 
@@ -269,8 +266,9 @@ def pdf_rows(path: Path) -> list[list[str]]:
                               False, None, 0))
             items.sort(key=lambda it: (round(it[0], 1), it[1]))
             at_foot = next((it[4] for it in reversed(items) if it[4] is not None), None)
-            if at_foot is not None:  # the table whose last row may go on at the top of the next page
-                at_foot.foot = _foot(tables[parts.index(at_foot)], page.chars)
+            for t, part in zip(tables, parts):
+                if part is at_foot:  # the table whose last row may go on at the top of the next page
+                    part.foot = _foot(t, page.chars)
             page_items.append([(cells, is_head, part, k) for _, _, cells, is_head, part, k in items])
             page.close()
     except InputError:
@@ -284,13 +282,14 @@ def pdf_rows(path: Path) -> list[list[str]]:
     tail: _Tail | None = None  # the table row at the foot of the page before
     for no, items in enumerate(_without_furniture(page_items), 1):
         first, joined, at = True, False, -1
+        went_on: tuple[_Part, int] | None = None  # the table and row joined to the page before
         for k, (cells, is_head, part, i) in enumerate(items):
             if is_head and k == 0 and last_header is not None and cells == last_header:
                 continue  # the table header repeated at the top of a continuation page
             joined = first and tail is not None and part is not None and _goes_on(tail, part, i, last_header)
             if joined:
                 _join(rows[tail.at], cells, budget, f"page {no}")  # the rest of a row the page break cut
-                at = tail.at
+                at, went_on = tail.at, (part, i)
             else:
                 if is_head:
                     last_header = cells
@@ -301,14 +300,15 @@ def pdf_rows(path: Path) -> list[list[str]]:
         if part is None or first or i != len(part.rows) - 1 or not part.foot:
             tail = None
             continue
-        filled = _filled(part.rows[:-1], len(part.columns), last_header)
+        goes_on = went_on is not None and went_on[0] is part  # the table at the foot began pages before
+        filled = _filled([r for k, r in enumerate(part.rows[:-1]) if not (goes_on and k == went_on[1])],
+                         len(part.columns), last_header)
         foot = part.foot
-        if joined and len(part.rows) == 1:  # a row over three pages: what it completed before still counts
+        if goes_on:  # count its rows on the pages before too
+            filled = _both((tail.filled, tail.rows), filled)
+        if joined:  # a row over three pages: the cells it completed before stay complete
             foot = [s or (DONE if j < len(tail.foot) and tail.foot[j] == DONE else "") for j, s in enumerate(foot)]
-            filled = tail.filled
-        elif joined:
-            filled = _both(tail.filled, _filled(part.rows[1:-1], len(part.columns), last_header))
-        tail = _Tail(at, part.columns, foot, filled)
+        tail = _Tail(at, part.columns, foot, *filled)
     if not chars_seen:
         raise InputError(f"{path}: PDF has no text layer (scanned?) - run OCR or export the text")
     if cid_chars > chars_seen // 2:
