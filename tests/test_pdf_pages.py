@@ -179,7 +179,10 @@ def test_seed_tables_with_a_row_split_read_like_the_text(tmp_path, key, lines_at
     text.write_text("\n".join("\t".join(r) for r in table), encoding="utf-8")
     want = read_document(text)
     widths = [n * 7 + 8 for n in per_line]
-    draw = lambda pages, name: write_pdf_ruled(pages, tmp_path / name, widths, size=7, leading=9, wide=True)  # noqa: E731
+
+    def draw(pages, name):
+        return write_pdf_ruled(pages, tmp_path / name, widths, size=7, leading=9, wide=True)
+
     cells = [lines(r, per_line) for r in table]
     first, rest = split_row(table[k], per_line, 2)
     assert sum(map(len, rest)) > 0
