@@ -276,3 +276,56 @@ def write_pdf_tables(lines: list[str], path: Path, merge_down: tuple[int, ...] =
     SimpleDocTemplate(str(path), pagesize=size, leftMargin=30, rightMargin=30, topMargin=30,
                       bottomMargin=30).build(story)
     return path
+
+
+def wrap(text: str, per_line: int) -> list[str]:
+    """A cell's text in lines of `per_line` characters, as a narrow column wraps Chinese text."""
+    return [text[i:i + per_line] for i in range(0, len(text), per_line)] or []
+
+
+def split_row(cells: list[str], per_line: list[int], keep: int) -> tuple[list[list[str]], list[list[str]]]:
+    """A table row broken across a page break the way Word breaks it ("allow row to break across
+    pages"): each cell's first `keep` wrapped lines at the foot of one page, the rest at the top of
+    the next (a cell that fits leaves an empty cell there)."""
+    lines = [wrap(c, n) for c, n in zip(cells, per_line)]
+    return [l[:keep] for l in lines], [l[keep:] for l in lines]
+
+
+def write_pdf_ruled(pages: list[list[list]], path: Path, widths: list, foot: str = "- {page} -",
+                    size: float = 9, leading: float = 12, pad: float = 3, wide: bool = False) -> Path:
+    """A PDF of a ruled table drawn page by page, exactly as given: each page a list of rows, each
+    row a list of cells, a cell its text lines (drawn as given, top-aligned) or None where a cell
+    merged down from the row above covers it (no rule between them). A row is as tall as its
+    tallest cell, so a row that `split_row` broke ends part-way through its long cells at the foot
+    of one page and goes on at the top of the next, as in a word processor's PDF. `widths`: the
+    columns' widths, or a list of them for each page; `wide`: landscape pages."""
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfgen import canvas
+
+    font = _font()
+    page = landscape(A4) if wide else A4
+    c = canvas.Canvas(str(path), pagesize=page)
+    for no, rows in enumerate(pages, 1):
+        xs = [40.0]
+        for w in (widths[no - 1] if isinstance(widths[0], (list, tuple)) else widths):
+            xs.append(xs[-1] + w)
+        y = page[1] - 50
+        c.setLineWidth(0.5)
+        for row in rows:
+            height = max(1, max(len(cell or []) for cell in row)) * leading + 2 * pad
+            for j, cell in enumerate(row):
+                if cell is not None:
+                    c.line(xs[j], y, xs[j + 1], y)  # the rule above the cell
+                    c.setFont(font, size)
+                    for i, line in enumerate(cell):
+                        c.drawString(xs[j] + pad, y - pad - i * leading - size, line)
+            for x in xs:
+                c.line(x, y, x, y - height)
+            y -= height
+        c.line(xs[0], y, xs[-1], y)
+        if foot:
+            c.setFont(font, 9)
+            c.drawCentredString(page[0] / 2, 30, foot.format(page=no, pages=len(pages)))
+        c.showPage()
+    c.save()
+    return path

@@ -106,13 +106,17 @@ class Budget:
         self.cells += len(cells)
         self._within(self.cells, MAX_CELLS, "cells", "split it or export only the indicator table")
         for c in cells:
-            if len(c) > MAX_CELL_CHARS:
-                at = where if where is not None else self.rows
-                raise InputError(f"{self.source}:{at}: a cell of {n(len(c))} characters, more "
-                                 f"than the {n(MAX_CELL_CHARS)} indicode reads - is this the right file?")
+            self.cell(c, where if where is not None else self.rows)
             self.chars += len(c)
         self._within(self.chars, MAX_CHARS, "characters of text", "split it")
         return cells
+
+    def cell(self, text: str, where: int | str) -> str:
+        """Check one cell (also a cell grown by joining text to it); returns it."""
+        if len(text) > MAX_CELL_CHARS:
+            raise InputError(f"{self.source}:{where}: a cell of {n(len(text))} characters, more "
+                             f"than the {n(MAX_CELL_CHARS)} indicode reads - is this the right file?")
+        return text
 
     def _within(self, count: int, cap: int, what: str, advice: str) -> None:
         if count > cap:

@@ -5,13 +5,17 @@ column repeats its text on the rows it covers, as in the .docx and .xls readers)
 comes out line by line, a wide gap between characters read as a cell boundary (a tab), so that a
 table laid out with spaces reads like the tab text the row readers know. Page furniture that would
 cut an item wrapped over a page break in two is left out: page numbers, running heads and feet (the
-same line at the top or foot of at least half the pages), a table header repeated on the next page. A PDF without any text (a scan) is refused
-with what to do.
+same line at the top or foot of at least half the pages), a table header repeated on the next page. A
+table row that a page break splits (a word processor's "allow row to break across pages") is joined
+again, cell by cell: see `_goes_on` for when the first row of a page is the rest of the row above.
+A PDF without any text (a scan) is refused with what to do.
 """
 from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_right
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..records import InputError
@@ -26,6 +30,8 @@ PAGE_WORDS_RE = re.compile(r"^(第\s*\d{1,4}\s*页\s*[,，/／]?\s*(共\s*\d{1,4
                            r"第\s*\d{1,4}\s*页|page\s*\d{1,4}(\s*(of|/)\s*\d{1,4})?)$", re.I)
 BARE_NO_RE = re.compile(r"^[-—–\s]*(\d{1,4})(\s*[/／]\s*\d{1,4})?[-—–\s]*$")
 EDGE = 2  # lines looked at, at the top and at the foot of each page
+CUT, DONE = "cut", "done"  # how a cell of the row at a page's foot ends (see _foot)
+SAME_X = 1.5  # points: column edges this close are the same column on the next page
 
 
 def _line_text(chars: list[dict]) -> list[str]:
@@ -51,10 +57,21 @@ def _line_text(chars: list[dict]) -> list[str]:
     return cells
 
 
-def _table_rows(table) -> list[tuple[float, list[str]]]:
-    """(top, cells) of each row of a ruled table, merged-down cells repeated."""
+@dataclass(eq=False)
+class _Part:
+    """The rows of one ruled table on one page, with what tells whether its last row goes on at the
+    top of the next page."""
+
+    columns: list[tuple[float, float]]  # x0, x1 of each column
+    rows: list[list[str]]
+    foot: list[str]  # per column of the last row: CUT, DONE or "" (see _foot); [] when not measured
+
+
+def _table_rows(table) -> tuple[list[float], _Part]:
+    """The top of each row of a ruled table and its rows of cells, merged-down cells repeated."""
     texts = table.extract()
-    out: list[tuple[float, list[str]]] = []
+    tops: list[float] = []
+    part = _Part([(c.bbox[0], c.bbox[2]) for c in table.columns], [], [])
     spans: dict[int, tuple[float, str]] = {}  # column -> (bottom of a cell reaching below its row, text)
     for row, cells_text in zip(table.rows, texts):
         top = row.bbox[1]
@@ -69,13 +86,90 @@ def _table_rows(table) -> list[tuple[float, list[str]]]:
             t = cell_text(text)
             cells.append(t)
             spans[j] = (box[3], t) if box[3] > bottom + 1 else (0.0, "")
-        out.append((top, _trim(cells)))
-    return out
+        tops.append(top)
+        part.rows.append(_trim(cells))
+    return tops, part
+
+
+def _foot(table, chars: list[dict]) -> list[str]:
+    """How each cell of a table's last row ends: CUT where its text runs down to the row's last text
+    line (a page break may have cut it), DONE where it ends on a line above (the cell is complete),
+    "" where it is empty or covered by a cell merged down from above. One pass over the page's
+    characters, each placed by bisection: bounded on any page."""
+    last = table.rows[-1]
+    x0, top, x1, bottom = last.bbox
+    own = sorted((box[0], j, box) for j, box in enumerate(last.cells) if box is not None)
+    lefts = [b[0] for b in own]
+    ends: dict[int, tuple[float, float]] = {}  # column -> (bottom of its lowest character, that size)
+    for ch in chars:
+        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        if not (top <= cy <= bottom and x0 <= cx <= x1) or not ch["text"].strip():
+            continue
+        k = bisect_right(lefts, cx) - 1
+        if k < 0:
+            continue
+        _, j, box = own[k]
+        if box[0] <= cx <= box[2] and box[1] <= cy <= box[3] and ch["bottom"] > ends.get(j, (-1.0, 0.0))[0]:
+            ends[j] = (ch["bottom"], max(ch.get("size") or 10, 1))
+    deepest = max((b for b, _ in ends.values()), default=0.0)
+    return ["" if j not in ends else CUT if ends[j][0] >= deepest - ends[j][1] / 2 else DONE
+            for j in range(len(last.cells))]
+
+
+@dataclass
+class _Tail:
+    """A table row at the foot of a page, which the first row of the next page may go on."""
+
+    at: int  # its index in the rows read
+    columns: list[tuple[float, float]]
+    foot: list[str]
+    filled: list[int]  # per column: how many other rows of its table so far have text in it
+    rows: int  # how many other rows there were
+
+
+def _filled(rows: list[list[str]], width: int, header: list[str] | None) -> tuple[list[int], int]:
+    """Per column, how many of the rows (the header left out) have text in it; and how many rows."""
+    rows = [r for r in rows if r != header]
+    return [sum(1 for r in rows if j < len(r) and r[j].strip()) for j in range(width)], len(rows)
+
+
+def _both(a: tuple[list[int], int], b: tuple[list[int], int]) -> tuple[list[int], int]:
+    return [x + y for x, y in zip(a[0], b[0])], a[1] + b[1]
+
+
+def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool:
+    """Whether row `i` of a table at the top of a page (under its repeated header, if any) is the rest
+    of the row at the foot of the page before, which the page break cut. It is when it is the same
+    table (the same columns), it has text only under cells of that row that run down to its last
+    line, and it leaves empty a cell that the row above completed (its text ended on a line above)
+    in a column that most other rows of the table fill (a class written on a group's first row
+    only, or a cell merged on down the page, which reads empty on the rows it covers, is not one):
+    a row of its own would fill it. A row that fills a completed cell is never joined, nor one under
+    a row whose cells all end on one line (nothing shows that it was cut)."""
+    if len(tail.columns) != len(part.columns) or any(
+            abs(a[0] - b[0]) > SAME_X or abs(a[1] - b[1]) > SAME_X for a, b in zip(tail.columns, part.columns)):
+        return False
+    rest = part.rows[i]
+    if not any(c.strip() for c in rest):
+        return False
+    if any(t and (j >= len(tail.foot) or tail.foot[j] != CUT) for j, t in enumerate(rest)):
+        return False
+    filled, n = _both((tail.filled, tail.rows), _filled(part.rows[:i] + part.rows[i + 1:], len(part.columns), header))
+    return any(state == DONE and not (j < len(rest) and rest[j]) and j < len(filled) and 2 * filled[j] > n
+               for j, state in enumerate(tail.foot))
+
+
+def _join(row: list[str], rest: list[str], budget: Budget, where: str) -> None:
+    """The rest of a cut row added to it cell by cell, as the lines of a wrapped cell are joined."""
+    row.extend([""] * (len(rest) - len(row)))
+    for j, t in enumerate(rest):
+        if t:
+            row[j] = budget.cell(cell_text(f"{row[j]}\n{t}") if row[j] else t, where)
 
 
 def _edges(items: list) -> list[str]:
     """Texts of the first and last EDGE lines outside tables of a page."""
-    text = [" ".join(c).strip() for c, _, table_row in items if not table_row]
+    text = [" ".join(c).strip() for c, _, table_row, _ in items if table_row is None]
     return text[:EDGE] + text[-EDGE:]
 
 
@@ -98,14 +192,14 @@ def _without_furniture(pages: list[list]) -> list[list]:
     def furniture(item, no: int, inner) -> bool:
         """`inner`: the item next to it on the page's inside. A running line is taken off only where
         text flows past it (a title over a table, as a form starting each page has, stays)."""
-        cells, _, table_row = item
-        if table_row:
+        cells, _, table_row, _ = item
+        if table_row is not None:
             return False
         t = " ".join(cells).strip()
         m = BARE_NO_RE.match(t)
         if PAGE_WORDS_RE.match(t) or (m and int(m.group(1)) - no in page_offsets):
             return True
-        return t in running and (inner is None or not inner[2])
+        return t in running and (inner is None or inner[2] is None)
 
     out = []
     for no, items in enumerate(pages, 1):
@@ -135,7 +229,7 @@ def pdf_rows(path: Path) -> list[list[str]]:
     budget = Budget(str(path))
     rows: list[list[str]] = []
     chars_seen = cid_chars = 0
-    page_items: list[list] = []  # per page: (cells, table header row?, table row?) top to bottom
+    page_items: list[list] = []  # per page, top to bottom: (cells, table header row?, _Part or None, row in it)
     try:
         if len(pages) > MAX_PAGES:
             raise InputError(f"{path}: PDF of {n(len(pages))} pages, more than the {n(MAX_PAGES)} indicode "
@@ -152,11 +246,14 @@ def pdf_rows(path: Path) -> list[list[str]]:
                                  f"- export the text or the table from the program that made it")
             chars_seen += len(page.chars)
             cid_chars += sum(1 for c in page.chars if c["text"].startswith("(cid:"))
-            items: list[tuple[float, int, list[str], bool, bool]] = []
+            items: list[tuple[float, int, list[str], bool, _Part | None, int]] = []
             tables = page.find_tables()
+            parts: list[_Part] = []
             for t in tables:
-                for k, (top, cells) in enumerate(_table_rows(t)):
-                    items.append((top, len(items), budget.row(cells, f"page {no}"), k == 0, True))
+                tops, part = _table_rows(t)
+                parts.append(part)
+                for k, (top, cells) in enumerate(zip(tops, part.rows)):
+                    items.append((top, len(items), budget.row(cells, f"page {no}"), k == 0, part, k))
             boxes = [t.bbox for t in tables]
 
             def outside(obj, boxes=boxes) -> bool:
@@ -166,9 +263,13 @@ def pdf_rows(path: Path) -> list[list[str]]:
             text_page = page.filter(outside) if boxes else page
             for line in text_page.extract_text_lines(return_chars=True, strip=True):
                 items.append((line["top"], len(items), budget.row(_line_text(line["chars"]), f"page {no}"),
-                              False, False))
+                              False, None, 0))
             items.sort(key=lambda it: (round(it[0], 1), it[1]))
-            page_items.append([(cells, is_head, table_row) for _, _, cells, is_head, table_row in items])
+            at_foot = next((it[4] for it in reversed(items) if it[4] is not None), None)
+            for t, part in zip(tables, parts):
+                if part is at_foot:  # the table whose last row may go on at the top of the next page
+                    part.foot = _foot(t, page.chars)
+            page_items.append([(cells, is_head, part, k) for _, _, cells, is_head, part, k in items])
             page.close()
     except InputError:
         raise
@@ -178,13 +279,36 @@ def pdf_rows(path: Path) -> list[list[str]]:
     finally:
         pdf.close()
     last_header: list[str] | None = None
+    tail: _Tail | None = None  # the table row at the foot of the page before
     for no, items in enumerate(_without_furniture(page_items), 1):
-        for k, (cells, is_head, _) in enumerate(items):
+        first, joined, at = True, False, -1
+        went_on: tuple[_Part, int] | None = None  # the table and row joined to the page before
+        for k, (cells, is_head, part, i) in enumerate(items):
             if is_head and k == 0 and last_header is not None and cells == last_header:
                 continue  # the table header repeated at the top of a continuation page
-            if is_head:
-                last_header = cells
-            rows.append(cells)
+            joined = first and tail is not None and part is not None and _goes_on(tail, part, i, last_header)
+            if joined:
+                _join(rows[tail.at], cells, budget, f"page {no}")  # the rest of a row the page break cut
+                at, went_on = tail.at, (part, i)
+            else:
+                if is_head:
+                    last_header = cells
+                rows.append(cells)
+                at = len(rows) - 1
+            first = False
+        part, i = (items[-1][2], items[-1][3]) if items else (None, 0)
+        if part is None or first or i != len(part.rows) - 1 or not part.foot:
+            tail = None
+            continue
+        goes_on = went_on is not None and went_on[0] is part  # the table at the foot began pages before
+        filled = _filled([r for k, r in enumerate(part.rows[:-1]) if not (goes_on and k == went_on[1])],
+                         len(part.columns), last_header)
+        foot = part.foot
+        if goes_on:  # count its rows on the pages before too
+            filled = _both((tail.filled, tail.rows), filled)
+        if joined:  # a row over three pages: the cells it completed before stay complete
+            foot = [s or (DONE if j < len(tail.foot) and tail.foot[j] == DONE else "") for j, s in enumerate(foot)]
+        tail = _Tail(at, part.columns, foot, *filled)
     if not chars_seen:
         raise InputError(f"{path}: PDF has no text layer (scanned?) - run OCR or export the text")
     if cid_chars > chars_seen // 2:

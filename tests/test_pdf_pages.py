@@ -1,0 +1,210 @@
+"""A table row that a PDF page break splits (Word's "allow row to break across pages") reads as one
+row; two rows that merely meet at a page break, and a header repeated on the next page, stay apart.
+
+The PDFs are drawn by `docmakers.write_pdf_ruled` exactly as given: the row at the foot of page 1 ends
+part-way through its long cells and goes on at the top of page 2, as a word processor draws it.
+"""
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEED
+from docmakers import split_row, wrap, write_pdf_ruled, write_pdf_text
+from indicode.catalogue.readers.detect import load, read_document
+from indicode.cli import app
+
+HEADER = ["一级指标", "二级指标", "三级指标", "指标值", "指标解释"]
+PER_LINE = [4, 4, 8, 6, 20]  # characters a line in each column
+WIDTHS = [n * 9 + 8 for n in PER_LINE]
+LONG = ["产出指标", "质量指标", "市级及以上主要刊物上刊登的稿件数量达标率", "≥95%",
+        "反映在市级及以上主要刊物上刊登的稿件数量，达标率=达标稿件数/计划稿件数*100%，按季度统计，"
+        "年底汇总考核，未达标的说明原因并提出整改措施，报主管部门备案。"]
+
+
+def lines(cells, per_line=PER_LINE):
+    return [wrap(c, n) for c, n in zip(cells, per_line)]
+
+
+def row(i, l1="产出指标", l2="数量指标"):
+    return [l1, l2, f"培训场次第{i}项", f"{i}场", "反映培训开展情况"]
+
+
+def split_pdf(path, keep=2, repeat_header=True, before=5, after=2):
+    """Page 1: header, `before` rows, the first `keep` lines of LONG; page 2: (header,) the rest of
+    LONG, `after` rows."""
+    first, rest = split_row(LONG, PER_LINE, keep)
+    page1 = [lines(HEADER)] + [lines(row(i)) for i in range(before)] + [first]
+    page2 = ([lines(HEADER)] if repeat_header else []) + [rest] + \
+        [lines(row(i, "效益指标", "社会效益")) for i in range(before, before + after)]
+    return write_pdf_ruled([page1, page2], path, WIDTHS)
+
+
+@pytest.mark.parametrize("repeat_header", [True, False])
+@pytest.mark.parametrize("keep", [2, 3])
+def test_row_split_over_a_page_break_reads_as_one_row(tmp_path, repeat_header, keep):
+    pdf = split_pdf(tmp_path / "split.pdf", keep=keep, repeat_header=repeat_header)
+    _, rows = load(pdf)
+    assert rows == [HEADER] + [row(i) for i in range(5)] + [LONG] + \
+        [row(i, "效益指标", "社会效益") for i in range(5, 7)]  # header once, every cell whole
+    got = read_document(pdf)
+    names = [r.name for r in got.rows]
+    assert names == [f"培训场次第{i}项" for i in range(5)] + [LONG[2]] + [f"培训场次第{i}项" for i in (5, 6)]
+    joined = got.rows[5]
+    assert (joined.level2, joined.value_period, joined.explanation) == ("12", "≥95%", LONG[4])
+    assert not got.problems
+
+
+def test_extract_gives_the_split_row_once(tmp_path):
+    pdf = split_pdf(tmp_path / "split.pdf")
+    r = CliRunner().invoke(app, ["extract", str(pdf), "-o", "-"])
+    assert r.exit_code == 0, r.output
+    names = [json.loads(l)["name"] for l in r.stdout.splitlines() if l.startswith("{")]
+    assert len(names) == 8 and names.count(LONG[2]) == 1
+    assert not any(n and n in LONG[2] and n != LONG[2] for n in names)  # no half of it
+
+
+def test_row_split_over_three_pages_reads_as_one_row(tmp_path):
+    tall = LONG[:4] + [LONG[4] * 3]  # an explanation longer than a page's foot and the next page
+    cut = lines(tall)
+    first = [c[:2] for c in cut]
+    middle = [c[2:5] for c in cut]
+    last = [c[5:] for c in cut]
+    pages = [[lines(HEADER), lines(row(0)), first], [lines(HEADER), middle], [lines(HEADER), last, lines(row(1))]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "three.pdf", WIDTHS))
+    assert rows == [HEADER, row(0), tall, row(1)]
+
+
+def test_rows_meeting_at_a_page_break_stay_two(tmp_path):
+    # the row at the foot of page 1 is complete (its long cells end), the next page starts a new row
+    whole = lines(LONG)
+    pages = [[lines(HEADER)] + [lines(row(i)) for i in range(3)] + [whole],
+             [lines(HEADER), lines(row(3, "效益指标", "社会效益")), lines(row(4, "效益指标", "社会效益"))]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "apart.pdf", WIDTHS))
+    assert rows == [HEADER, row(0), row(1), row(2), LONG, row(3, "效益指标", "社会效益"), row(4, "效益指标", "社会效益")]
+
+
+def test_new_row_with_blank_class_cells_is_not_joined(tmp_path):
+    # class cells written on a group's first row only (as in the Shenshan forms): the row on page 2
+    # has empty class cells like a continuation, and its cells sit under cells of the row above
+    # that all end on its last line; but the class column is not one every row fills
+    blank = lambda i: ["", "", f"培训场次第{i}项", f"{i}场", "反映培训开展情况"]  # noqa: E731
+    even = ["产出指标", "质量指标", "稿件数量质量综合达标率", "≥95%且不低于上年",
+            "反映在市级及以上主要刊物上刊登的稿件数量与质量"]  # every long cell two lines
+    assert {len(c) for c in lines(even)[2:]} == {2}
+    pages = [[lines(HEADER), lines(row(0)), lines(blank(1)), lines(even)],
+             [lines(HEADER), lines(blank(2)), lines(blank(3))]]
+    path = write_pdf_ruled(pages, tmp_path / "blank.pdf", WIDTHS)
+    assert load(path)[1] == [HEADER, row(0), blank(1), even, blank(2), blank(3)]
+    assert [r.name for r in read_document(path).rows][-2:] == ["培训场次第2项", "培训场次第3项"]
+
+
+def test_new_row_filling_a_completed_cell_is_not_joined(tmp_path):
+    # the class cells merged over the page break: page 2 starts with their empty rest, yet the row
+    # there writes a value, which the row above had complete (one line of its three)
+    pages = [[lines(HEADER), lines(row(0)), lines(row(1)), lines(LONG)],
+             [[[], []] + lines(row(2))[2:], lines(row(3, "效益指标", "社会效益"))]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "block.pdf", WIDTHS))
+    assert rows == [HEADER, row(0), row(1), LONG, ["", ""] + row(2)[2:], row(3, "效益指标", "社会效益")]
+
+
+def test_new_row_under_cells_merged_over_the_page_break_is_not_joined(tmp_path):
+    # the class cells merged down over the page break: page 2 starts with their empty continuation,
+    # and the one-line rows give no cell that ends early
+    pages = [[lines(HEADER), lines(row(0)), [None, None] + lines(row(1))[2:]],
+             [[[], []] + lines(row(2))[2:], [None, None] + lines(row(3))[2:]]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "merged.pdf", WIDTHS))
+    assert [r[2] for r in rows] == ["三级指标"] + [f"培训场次第{i}项" for i in range(4)]
+
+
+def test_header_on_the_next_page_is_not_joined_into_the_row_above(tmp_path):
+    # page 1 ends with a cut row; page 2 starts with a header worded otherwise than page 1's: it is
+    # a row of its own (it fills cells the row above completed), never the rest of that row
+    first, rest = split_row(LONG, PER_LINE, 2)
+    header2 = ["一级指标", "二级指标", "三级指标（续）", "指标值", "指标解释"]
+    pages = [[lines(HEADER), lines(row(0)), first], [lines(header2), lines(row(1))]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "header.pdf", WIDTHS))
+    assert rows[3] == header2 and rows[4] == row(1) and len(rows) == 5
+    assert rows[2][2] == "".join(first[2])  # the cut row as drawn: nothing added to it
+
+
+def test_other_table_on_the_next_page_is_not_joined(tmp_path):
+    # page 2 starts a table with other columns: its first row is never the rest of page 1's last row
+    first, rest = split_row(LONG, PER_LINE, 2)
+    other = [w + 9 for w in WIDTHS[:3]] + [w - 9 for w in WIDTHS[3:]]
+    pages = [[lines(HEADER), lines(row(0)), first], [rest]]
+    _, same = load(write_pdf_ruled(pages, tmp_path / "same.pdf", WIDTHS))
+    assert same == [HEADER, row(0), LONG]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "other.pdf", [WIDTHS, other]))
+    assert len(rows) == 4 and rows[2][2] + rows[3][2] == LONG[2]
+
+
+def seed_table(key, first, last):
+    """Lines `first`..`last` (0-based, inclusive) of a seed: its header and rows, as cells."""
+    return [l.split("\t") for l in SEED[key].read_text(encoding="utf-8").split("\n")[first:last + 1]]
+
+
+# (seed, its table's lines, the row the page break splits, characters a line in each column)
+SEED_SPLITS = [
+    ("000", (4, 16), 11, [6, 8, 8, 6, 16, 16, 6, 7, 10, 4, 4]),  # Zhuhai: the project targets cut
+    ("002", (8, 20), 12, [6, 5, 5, 3, 3, 16, 30]),  # Guangzhou lists in a cell, cut inside an item
+    ("003", (4, 40), 17, [6, 8, 8, 6, 20]),  # a Shenshan form: the explanation cut
+]
+
+
+def pages_of(rows, room=480, leading=9, pad=3):
+    """Rows of cell lines on as many pages as they need, `room` points of table a page."""
+    pages, used = [[]], 0.0
+    for r in rows:
+        h = max(1, max(len(c) for c in r)) * leading + 2 * pad
+        if used + h > room and pages[-1]:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(r)
+        used += h
+    return pages
+
+
+def records(res):
+    return [r.to_dict() | {"source": "", "line": 0} for r in res.rows]
+
+
+@pytest.mark.parametrize("key,lines_at,split_at,per_line", SEED_SPLITS)
+def test_seed_tables_with_a_row_split_read_like_the_text(tmp_path, key, lines_at, split_at, per_line):
+    width = len(per_line)
+    # (`1300m ²` written `1300m²`: a space before a superscript does not survive the drawing)
+    table = [[c.replace("m ²", "m²") for c in r] + [""] * (width - len(r)) for r in seed_table(key, *lines_at)]
+    k = split_at - lines_at[0]
+    text = tmp_path / f"{key}.txt"
+    text.write_text("\n".join("\t".join(r) for r in table), encoding="utf-8")
+    want = read_document(text)
+    widths = [n * 7 + 8 for n in per_line]
+
+    def draw(pages, name):
+        return write_pdf_ruled(pages, tmp_path / name, widths, size=7, leading=9, wide=True)
+
+    cells = [lines(r, per_line) for r in table]
+    first, rest = split_row(table[k], per_line, 2)
+    assert sum(map(len, rest)) > 0
+    whole = draw(pages_of(cells[:k + 1]) + pages_of(cells[k + 1:]), "whole.pdf")  # the break between rows
+    split = draw(pages_of(cells[:k] + [first]) + pages_of([rest] + cells[k + 1:]), "split.pdf")
+    assert len(load(split)[1]) == len(load(whole)[1]) == len(table)
+    for pdf in (whole, split):
+        got = read_document(pdf)
+        assert records(got) == records(want)
+        assert [(p.why, p.text) for p in got.problems] == [(p.why, p.text) for p in want.problems]
+
+
+def test_list_item_wrapped_over_a_page_break_reads_whole(tmp_path):
+    # Guangzhou numbered lists as PDF text (001): 20 lines a page put the break inside item 1 of the
+    # first project (`…；实施周期` | `指标值:＞=15%；…`), with a running head and `第 1 页 共 N 页`
+    # between the halves; the list reader joins wrapped lines across pages (this held before the
+    # table fix too: the page furniture is left out, and the lines are read as one stream)
+    lines_001 = SEED["001"].read_text(encoding="utf-8").split("\n")
+    assert lines_001[19].endswith("实施周期") and lines_001[21].startswith("指标值")
+    pdf = write_pdf_text(lines_001, tmp_path / "001.pdf", per_page=20, head="海珠区2025年部门预算",
+                         foot="第 {page} 页 共 {pages} 页")
+    got, want = read_document(pdf), read_document(SEED["001"])
+    first = got.rows[0]
+    assert (first.name, first.value_period, first.value_year) == ("项目收益率", "＞=15%", "15%")
+    assert records(got) == records(want) and len(got.rows) == 58
