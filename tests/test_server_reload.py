@@ -97,3 +97,49 @@ def test_feedback_while_another_process_holds_the_catalogue_is_a_json_503(tmp_pa
         assert Catalogue.load(cat).learned == []
         st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668"})
         assert st == 200  # and once it is free again
+
+
+def _open_fds(path, pid="self") -> list[str]:
+    """The files process `pid` has open whose path starts with `path` (a file and its -wal, say)."""
+    import os
+
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(str(path)):
+            out.append(target)
+    return out
+
+
+def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, linker):
+    import sqlite3
+
+    import pytest
+
+    from indicode.catalogue.lazy import LazyCatalogue
+    from indicode.matcher.linker import Linker
+    from indicode.server import Service
+
+    cat = copy_bundled(tmp_path)
+    svc = Service(Linker(LazyCatalogue.load(cat), linker.encoder, model=linker.model, index=linker.index))
+    in_flight = svc.linker()  # a request running on it
+    con = in_flight.cat._con
+    add_learned(cat, [("会务保障到位率", "12", "112000272", "王", "test")])
+    assert svc.linker() is not in_flight and svc.reloads == 1
+    # the request on the old Linker still finishes correctly, reading entries it had not read yet
+    assert svc.suggest(in_flight, "办事群众满意度", "31").candidates
+    assert in_flight.cat.lookup("满意", limit=3) and in_flight.cat.learned == []
+    assert con.execute("SELECT count(*) FROM codes").fetchone()[0] == len(in_flight.cat)
+    del in_flight  # the request ends: nothing uses the old catalogue any more
+    with pytest.raises(sqlite3.ProgrammingError):
+        con.execute("SELECT 1")
+
+    # a day of feedback: the reloads do not pile file descriptors up
+    for i in range(40):
+        add_learned(cat, [(f"某项工作{i}完成率", "13", "113001668", "王", "test")])
+        svc.suggest(svc.linker(), f"某项工作{i}完成率", "13")
+    assert svc.reloads == 41
+    assert len(_open_fds(cat.resolve())) == 1  # the catalogue in use, nothing else
