@@ -143,3 +143,6 @@ def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, 
         svc.suggest(svc.linker(), f"某项工作{i}完成率", "13")
     assert svc.reloads == 41
     assert len(_open_fds(cat.resolve())) == 1  # the catalogue in use, nothing else
+    # nor vector caches: each Linker's is closed with it (at most two connections of one cache,
+    # each the file, its -wal and -shm)
+    assert len(_open_fds((tmp_path / "cache").resolve())) <= 6
