@@ -146,3 +146,38 @@ def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, 
     # nor vector caches: each Linker's is closed with it (at most two connections of one cache,
     # each the file, its -wal and -shm)
     assert len(_open_fds((tmp_path / "cache").resolve())) <= 6
+
+
+def test_feedback_during_a_build_answers_busy_within_its_own_short_wait(tmp_path):
+    """While another process holds the catalogue's write lock (a `catalogue build`), feedback waits
+    its own short time (2 s, whatever $INDICODE_LOCK_TIMEOUT says for the command line), then
+    answers 503 with Retry-After, holding no worker thread for 30 s; the command line keeps its wait."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    import pytest
+
+    from indicode.catalogue.files import BusyError
+    from indicode.catalogue.store import write_lock
+    from indicode.server.service import FEEDBACK_LOCK_TIMEOUT
+
+    cat = copy_bundled(tmp_path)
+    body = json.dumps({"text": "租金支付及时率", "class": "13", "code": "113001668"})
+    env = {"INDICODE_CACHE_DIR": str(tmp_path / "cache"), "INDICODE_LOCK_TIMEOUT": "20"}
+    with running_server("-c", str(cat), env=env) as url:
+        u = urlsplit(url)
+        with write_lock(cat):  # a build in progress (another process than the server)
+            c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+            c.request("POST", "/api/feedback", body.encode(), {"Content-Type": "application/json"})
+            r = c.getresponse()
+            d = json.loads(r.read())
+            c.close()
+            assert r.status == 503 and r.getheader("Retry-After") == f"{FEEDBACK_LOCK_TIMEOUT:.0f}"
+            assert d["error"].startswith("catalogue busy, try again")
+            assert f"waited {FEEDBACK_LOCK_TIMEOUT:g} s" in d["error"]  # not $INDICODE_LOCK_TIMEOUT's 20
+            with pytest.raises(BusyError, match="waited 0.1 s"):  # the library's writers take a timeout
+                add_learned(cat, [("x", "13", "113001668", "王", "test")], timeout=0.1)
+        assert Catalogue.load(cat).learned == []
+        st, d = call(url, "/api/feedback", body=json.loads(body))
+        assert st == 200 and d["stored"]["code"] == "113001668"  # once the build has finished
