@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -264,6 +265,9 @@ def _open_checked(path: Path, write: bool = False, busy_timeout: float = BUSY_TI
 
 
 NIL = "NIL"  # a learned "no code fits"
+# Guards the first build of a catalogue's name index (`Catalogue.codes_named`): server threads may
+# ask at once. One lock for all catalogues: each builds its index once, so it is rarely waited for.
+_NAME_INDEX_LOCK = threading.Lock()
 
 
 def _now() -> str:
@@ -551,13 +555,19 @@ class Catalogue:
         return [s[-1] for s in sorted(scored)[:limit]]
 
     def codes_named(self, name: str) -> list[str]:
-        """Codes one of whose spellings is `name` (width- and case-folded); indexed on first use."""
-        if not hasattr(self, "_by_name"):
-            self._by_name: dict[str, list[str]] = {}
-            for e in self.entries.values():
-                for n in e.names:
-                    self._by_name.setdefault(fold(n), []).append(e.code)
-        return list(dict.fromkeys(self._by_name.get(fold(name), [])))
+        """Codes one of whose spellings is `name` (width- and case-folded); indexed on first use, by
+        one thread while any others wait, and published only when whole."""
+        by_name = self.__dict__.get("_by_name")
+        if by_name is None:
+            with _NAME_INDEX_LOCK:
+                by_name = self.__dict__.get("_by_name")
+                if by_name is None:
+                    by_name = {}
+                    for e in self.entries.values():
+                        for n in e.names:
+                            by_name.setdefault(fold(n), []).append(e.code)
+                    self._by_name = by_name
+        return list(dict.fromkeys(by_name.get(fold(name), [])))
 
     def lookup_proposed(self, query: str, klass: str = "", limit: int = 50) -> list[Proposed]:
         """Proposed codes by code, code prefix or part of their name or text (shown apart from the
