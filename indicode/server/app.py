@@ -22,6 +22,7 @@ from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.export import entry_dict
 from ..catalogue.records import InputError
 from ..catalogue.store import NIL
+from .guard import error_body
 from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Service, UnknownCode, Unavailable, Unwritable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -65,10 +66,6 @@ class FieldError(HTTPException):
     def __init__(self, status: int, message: str, field: str):
         super().__init__(status, message)
         self.field = field
-
-
-def error_body(message: str, field: str = "") -> dict:
-    return {"error": message, **({"field": field} if field else {})}
 
 
 def create_app(service: Service, token: str = "", needs_token: bool = False) -> FastAPI:
