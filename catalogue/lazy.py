@@ -6,6 +6,9 @@ entries of a query's candidates; `LazyCatalogue` has the same API (`entries`, `g
 `learned`, `fingerprint`, `anomalies_of`) and reads an entry on first use. Iterating `entries` (a
 lookup by name, stats) reads them all once. Reads go through one connection behind a lock, so
 threads may share the catalogue.
+
+The connection is closed when the catalogue object goes: a server swaps in a new
+catalogue each time the file changes, and the old one must not keep its file descriptor for ever.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import contextlib
 import functools
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -111,6 +115,12 @@ class LazyCatalogue(Catalogue):
         self.path, self.fingerprint, self.learned, self.proposed = path, fingerprint, learned, proposed
         self._con, self._lock = con, threading.Lock()
         self.entries = LazyEntries(con, self._lock, path)
+        # Closed when the last reference goes: whoever still uses the catalogue (a request running
+        # on a Linker the server has just replaced) holds a reference, so the connection cannot
+        # close under it; Python's reference count is the count of users, with no bookkeeping at
+        # the call sites. It must be explicit: the connection sits in a reference cycle of its own
+        # (its statement cache), which the Linker's `gc.freeze` would otherwise keep for ever.
+        weakref.finalize(self, con.close)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "LazyCatalogue":

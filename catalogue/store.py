@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -29,6 +30,7 @@ SCHEMA_VERSION = 2
 READABLE_VERSIONS = ("1", "2")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 LOCK_TIMEOUT = 30.0  # seconds a writer waits for another one ($INDICODE_LOCK_TIMEOUT)
+BUSY_TIMEOUT = 10.0  # seconds a write waits for SQLite's own lock (a process writing without ours)
 DATA_DIR = Path(__file__).parent / "data"
 BUNDLED_DB = DATA_DIR / "catalogue.sqlite"
 BUNDLED_SEEDS = DATA_DIR / "seeds"
@@ -69,9 +71,10 @@ def default_path() -> Path:
     return user if user.exists() else BUNDLED_DB
 
 
-def writable_path(path: Path | None) -> Path:
+def writable_path(path: Path | None, timeout: float | None = None) -> Path:
     """The catalogue file to record learned links in: the given one, or a user copy of the bundled
-    catalogue (the package's own file is never written)."""
+    catalogue (the package's own file is never written). `timeout`: as for `write_lock`, while
+    making the copy."""
     path = Path(path) if path else default_path()
     if path.resolve() == BUNDLED_DB.resolve():
         user = user_catalogue_path()
@@ -81,7 +84,7 @@ def writable_path(path: Path | None) -> Path:
             except OSError as exc:
                 raise write_failed(user, exc) from None
             check_can_replace(user)
-            with write_lock(user):
+            with write_lock(user, timeout):
                 if not user.exists():
                     with atomic_path(user) as tmp:
                         shutil.copyfile(BUNDLED_DB, tmp)
@@ -158,11 +161,11 @@ def write_lock(path: Path, timeout: float | None = None):
         os.close(fd)
 
 
-def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
+def _connect(path: Path, read_only: bool = False, busy_timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
     if read_only:
         con = sqlite3.connect(f"file:{pathname2url(str(Path(path).resolve()))}?mode=ro", uri=True)
     else:
-        con = sqlite3.connect(path, timeout=10)
+        con = sqlite3.connect(path, timeout=busy_timeout)
     con.execute("PRAGMA foreign_keys = ON")
     return con
 
@@ -210,10 +213,11 @@ def _has_table(con: sqlite3.Connection, name: str) -> bool:
     return con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
 
 
-def _open_checked(path: Path, write: bool = False) -> sqlite3.Connection:
+def _open_checked(path: Path, write: bool = False, busy_timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
     """Open a catalogue after checking it is one of ours and whole: SQLite, our tables, a schema
     version we read, a fingerprint, and SQLite's own page check (`PRAGMA quick_check`). Anything
-    else is refused with one line (InputError) rather than half-used."""
+    else is refused with one line (InputError) rather than half-used. `busy_timeout`: seconds
+    SQLite waits for another connection's lock."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such catalogue file")
@@ -230,7 +234,7 @@ def _open_checked(path: Path, write: bool = False) -> sqlite3.Connection:
     try:
         # a file we may not write is opened read-only; any other is opened as usual even to read, so
         # that SQLite can roll back a transaction a killed writer left in its journal
-        con = _connect(path, read_only=not write and is_read_only(path))
+        con = _connect(path, read_only=not write and is_read_only(path), busy_timeout=busy_timeout)
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "meta" not in tables or "codes" not in tables:
             raise InputError(f"{path}: not an indicode catalogue (an SQLite database without indicode's tables)")
@@ -261,6 +265,9 @@ def _open_checked(path: Path, write: bool = False) -> sqlite3.Connection:
 
 
 NIL = "NIL"  # a learned "no code fits"
+# Guards the first build of a catalogue's name index (`Catalogue.codes_named`): server threads may
+# ask at once. One lock for all catalogues: each builds its index once, so it is rarely waited for.
+_NAME_INDEX_LOCK = threading.Lock()
 
 
 def _now() -> str:
@@ -268,14 +275,17 @@ def _now() -> str:
 
 
 @contextmanager
-def _writing(path: Path):
+def _writing(path: Path, timeout: float | None = None):
     """A checked read-write connection to `path` inside its write lock; SQLite errors that mean the
-    file cannot take the write become WriteError / BusyError, other damage InputError."""
+    file cannot take the write become WriteError / BusyError, other damage InputError. `timeout`:
+    seconds to wait for another writer (`write_lock`; also caps SQLite's own wait), None for the
+    command line's default."""
     path = Path(path)
     _open_checked(path).close()  # before the lock: no lock file beside what is not a catalogue
     check_can_replace(path)
-    with write_lock(path):
-        con = _open_checked(path, write=True)
+    with write_lock(path, timeout):
+        con = _open_checked(path, write=True,
+                            busy_timeout=BUSY_TIMEOUT if timeout is None else min(timeout, BUSY_TIMEOUT))
         try:
             with con:
                 yield con
@@ -295,12 +305,14 @@ def _writing(path: Path):
 
 
 def record_decisions(path: Path, links: list[tuple[str, str, str, str, str]],
-                     proposals: list[Proposed] = ()) -> int:
+                     proposals: list[Proposed] = (), timeout: float | None = None) -> int:
     """Record (text, level2, code, reviewer, source) links and proposed codes in one transaction,
     under the write lock; the same text and class again replaces the earlier decision, the same
-    code proposed for the same text its earlier proposal. Returns how many links were written."""
+    code proposed for the same text its earlier proposal. Returns how many links were written.
+    `timeout`: seconds to wait for another writer before BusyError (None: $INDICODE_LOCK_TIMEOUT
+    or 30 s, for the command line; the server's feedback waits less, holding a worker thread)."""
     now = _now()
-    with _writing(path) as con:
+    with _writing(path, timeout) as con:
         for text, level2, code, reviewer, source in links:
             con.execute("DELETE FROM learned WHERE text = ? AND level2 = ?", (text, level2))
             con.execute("INSERT INTO learned (text, level2, code, reviewer, decided_at, source) VALUES (?,?,?,?,?,?)",
@@ -314,10 +326,10 @@ def record_decisions(path: Path, links: list[tuple[str, str, str, str, str]],
     return len(links)
 
 
-def add_learned(path: Path, links: list[tuple[str, str, str, str, str]]) -> int:
+def add_learned(path: Path, links: list[tuple[str, str, str, str, str]], timeout: float | None = None) -> int:
     """Record (text, level2, code, reviewer, source) links; the same text and class again replaces
-    the earlier decision. Returns how many were written."""
-    return record_decisions(path, links)
+    the earlier decision. Returns how many were written. `timeout` as for `record_decisions`."""
+    return record_decisions(path, links, timeout=timeout)
 
 
 def remove_learned(path: Path, ids: list[int]) -> int:
@@ -543,13 +555,19 @@ class Catalogue:
         return [s[-1] for s in sorted(scored)[:limit]]
 
     def codes_named(self, name: str) -> list[str]:
-        """Codes one of whose spellings is `name` (width- and case-folded); indexed on first use."""
-        if not hasattr(self, "_by_name"):
-            self._by_name: dict[str, list[str]] = {}
-            for e in self.entries.values():
-                for n in e.names:
-                    self._by_name.setdefault(fold(n), []).append(e.code)
-        return list(dict.fromkeys(self._by_name.get(fold(name), [])))
+        """Codes one of whose spellings is `name` (width- and case-folded); indexed on first use, by
+        one thread while any others wait, and published only when whole."""
+        by_name = self.__dict__.get("_by_name")
+        if by_name is None:
+            with _NAME_INDEX_LOCK:
+                by_name = self.__dict__.get("_by_name")
+                if by_name is None:
+                    by_name = {}
+                    for e in self.entries.values():
+                        for n in e.names:
+                            by_name.setdefault(fold(n), []).append(e.code)
+                    self._by_name = by_name
+        return list(dict.fromkeys(by_name.get(fold(name), [])))
 
     def lookup_proposed(self, query: str, klass: str = "", limit: int = 50) -> list[Proposed]:
         """Proposed codes by code, code prefix or part of their name or text (shown apart from the

@@ -6,6 +6,10 @@ by a background thread when enough have gathered (and at exit), so no commit sit
 path. Bulk encoding writes
 each batch as it goes. When the cache folder cannot be written the cache lives in memory only, with
 one warning line. All access goes through one connection behind a lock: threads may share a cache.
+
+A cache nobody holds any more (the Linker a server reload replaced) writes its deferred vectors and
+closes its files at once; the ones still alive at exit are written by one exit hook that keeps only
+weak references, so no cache is kept alive until exit by being registered.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import os
 import sqlite3
 import sys
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +40,17 @@ def user_cache() -> Path:
 def cache_dir() -> Path:
     """Where query vectors are cached: $INDICODE_CACHE_DIR, else the user cache."""
     return Path(os.environ.get("INDICODE_CACHE_DIR") or user_cache())
+
+
+# every cache still alive, for the exit hook; weak, so a dropped cache is freed (and closed) at once
+_LIVE: "weakref.WeakSet[VectorCache]" = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_live() -> None:
+    """At exit, write the deferred vectors of every cache still alive."""
+    for cache in list(_LIVE):
+        cache.flush()
 
 
 class VectorCache:
@@ -60,7 +76,26 @@ class VectorCache:
             print(f"indicode: warning: cannot write the vector cache in {folder} ({why}); "
                   "vectors are kept in memory for this run only", file=sys.stderr)
             self._con, self._mem = None, {}
-        atexit.register(self.flush)
+        _LIVE.add(self)
+
+    def close(self) -> None:
+        """Write the deferred vectors and close the cache's files; it then keeps vectors in memory."""
+        self.flush()
+        with self._write_lock, self._lock:
+            for con in (self._con, self._writer):
+                if con is not None:
+                    con.close()
+            self._con = self._writer = None
+            if self._mem is None:
+                self._mem = {}
+
+    def __del__(self) -> None:
+        # the last reference is gone: nothing is lost, and no file stays open (the connections sit in
+        # reference cycles of their own, which the Linker's gc.freeze would otherwise keep for ever)
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - a half-made cache, or interpreter shutdown: nothing to save
+            pass
 
     @staticmethod
     def key(role: str, text: str) -> str:

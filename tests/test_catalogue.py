@@ -192,3 +192,53 @@ def test_anomalies_of_a_code(bundled_catalogue):
     assert {a.kind for a in bundled_catalogue.anomalies_of("111000231")} == {"one-name-many-codes"}
     assert bundled_catalogue.anomalies_of("112000272") == []
     assert sum(len(bundled_catalogue.anomalies_of(c)) for c in bundled_catalogue.entries) == len(bundled_catalogue.anomalies)
+
+
+def test_codes_named_first_index_is_built_once_and_whole_while_another_thread_asks(monkeypatch):
+    """Two server threads ask for the first time at once: the second must wait for the whole index,
+    not read it half-built (it used to get no code for a name the build had not reached yet)."""
+    import threading
+
+    from indicode.catalogue import store
+    from indicode.catalogue.textio import fold
+
+    cat = store.Catalogue.load()
+    name = list(cat.entries.values())[-1].name  # the build reaches it last
+    want = [e.code for e in cat.entries.values() if fold(name) in {fold(n) for n in e.names}]
+    asked, waiting, answers = threading.Event(), threading.Event(), {}
+    real_fold, folds = store.fold, [0]
+
+    class WatchedLock:  # a lock that tells when a second thread comes to it
+        def __init__(self):
+            self._lock = threading.Lock()
+
+        def __enter__(self):
+            if threading.current_thread() is not first:
+                waiting.set()
+            return self._lock.__enter__()
+
+        def __exit__(self, *exc):
+            return self._lock.__exit__(*exc)
+
+    def fold_pausing(text):  # partway through the first thread's build, the second one asks
+        if threading.current_thread() is first:
+            folds[0] += 1
+            if folds[0] == 10:
+                second.start()
+                while not (asked.is_set() or waiting.is_set()):
+                    asked.wait(0.01)
+        return real_fold(text)
+
+    def ask(who):
+        answers[who] = cat.codes_named(name)
+        if who == "second":
+            asked.set()
+
+    monkeypatch.setattr(store, "_NAME_INDEX_LOCK", WatchedLock(), raising=False)
+    monkeypatch.setattr(store, "fold", fold_pausing)
+    first = threading.Thread(target=ask, args=("first",))
+    second = threading.Thread(target=ask, args=("second",))
+    first.start()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    assert want and answers == {"first": want, "second": want}

@@ -221,6 +221,52 @@ def test_single_suggestion_does_not_write_the_cache(tmp_path):
     assert cache.encode(["s3"], enc.encode_queries)[1] == 0
 
 
+def stored_vectors(path) -> int:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT count(*) FROM vec").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_a_dropped_cache_is_freed_and_keeps_its_deferred_vectors(tmp_path):
+    """A server reload drops its old Linker's cache: nothing (the exit flush) may keep it alive, its
+    deferred vectors are written, and its files are closed."""
+    import os
+    import weakref
+
+    enc = FakeEncoder()
+    cache = VectorCache(enc.name, enc.dim, tmp_path)
+    vec, _ = cache.encode(["办事群众满意度"], enc.encode_queries, defer=True)
+    path, gone = cache.path, weakref.ref(cache)
+    assert stored_vectors(path) == 0  # deferred
+    del cache
+    assert gone() is None
+    assert stored_vectors(path) == 1
+    assert not [fd for fd in os.listdir("/proc/self/fd")
+                if os.path.realpath(f"/proc/self/fd/{fd}").startswith(str(path.resolve()))]
+    again = VectorCache(enc.name, enc.dim, tmp_path)
+    assert np.allclose(again.encode(["办事群众满意度"], enc.encode_queries)[0], vec)
+
+
+def test_deferred_vectors_are_written_at_exit(tmp_path):
+    """A cache still alive when the process ends writes its deferred vectors (a real process)."""
+    script = (
+        "import sys, numpy as np\n"
+        "from pathlib import Path\n"
+        "from indicode.matcher.cache import VectorCache\n"
+        "kept = VectorCache('enc-a', 4, Path(sys.argv[1]))\n"
+        "kept.put_many({'k1': np.ones(4, np.float32)}, defer=True)\n"
+        "cycle = VectorCache('enc-b', 4, Path(sys.argv[1]))\n"
+        "cycle.me = cycle  # freed only by the cycle collector, which may never run before exit\n"
+        "cycle.put_many({'k2': np.ones(4, np.float32)}, defer=True)\n"
+        "print(kept.path, cycle.path)\n")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and not out.stderr, out.stderr
+    for path in out.stdout.split():
+        assert stored_vectors(path) == 1, path
+
+
 def test_bulk_write_beside_the_background_writer_does_not_deadlock(tmp_path):
     """The background writer takes the write lock, then the cache lock; a bulk write must not hold
     the cache lock while it waits for the write lock (it once did: both hung for good)."""

@@ -144,6 +144,35 @@ def test_every_error_is_json_even_from_the_framework(server):
     assert st == 400 and body["error"]
 
 
+def test_errors_answered_below_the_app_are_made_by_the_one_helper(server):
+    """The h11 protocol (no request yet) and the Guard (before FastAPI) answer errors with the same
+    bytes the one helper makes: same headers, same JSON, whichever layer refuses."""
+    from indicode.server.guard import json_error
+    from indicode.server.protocol import raw_error
+
+    def exchange(data: bytes) -> bytes:  # both answers close the connection
+        host, port = host_of(url).rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as s:
+            s.sendall(data)
+            out = b""
+            while chunk := s.recv(65536):
+                out += chunk
+        return out
+
+    url, _ = server
+    answer = exchange(b"NONSENSE\r\n\r\n")  # refused by the protocol
+    message = json.loads(answer.partition(b"\r\n\r\n")[2])["error"]
+    assert answer == raw_error(400, "Bad Request", message)
+    port = host_of(url).split(":")[1]
+    answer = exchange(f"GET /api/health HTTP/1.1\r\nHost: evil.example:{port}\r\n\r\n".encode())  # by the Guard
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.1 421 Misdirected Request"
+    headers = [tuple(line.split(b": ", 1)) for line in lines[1:] if not line.lower().startswith(b"date:")]
+    want_headers, want_body = json_error(json.loads(body)["error"], close=True)
+    assert (headers, body) == (want_headers, want_body) and b"evil.example" in body
+
+
 def test_the_page_may_not_be_framed_and_loads_nothing_from_outside(server):
     import urllib.request
 

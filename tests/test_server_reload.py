@@ -97,3 +97,115 @@ def test_feedback_while_another_process_holds_the_catalogue_is_a_json_503(tmp_pa
         assert Catalogue.load(cat).learned == []
         st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668"})
         assert st == 200  # and once it is free again
+
+
+def _open_fds(path, pid="self") -> list[str]:
+    """The files process `pid` has open whose path starts with `path` (a file and its -wal, say)."""
+    import os
+
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(str(path)):
+            out.append(target)
+    return out
+
+
+def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, linker):
+    import sqlite3
+
+    import pytest
+
+    from indicode.catalogue.lazy import LazyCatalogue
+    from indicode.matcher.linker import Linker
+    from indicode.server import Service
+
+    cat = copy_bundled(tmp_path)
+    svc = Service(Linker(LazyCatalogue.load(cat), linker.encoder, model=linker.model, index=linker.index))
+    in_flight = svc.linker()  # a request running on it
+    con = in_flight.cat._con
+    add_learned(cat, [("会务保障到位率", "12", "112000272", "王", "test")])
+    assert svc.linker() is not in_flight and svc.reloads == 1
+    # the request on the old Linker still finishes correctly, reading entries it had not read yet
+    assert svc.suggest(in_flight, "办事群众满意度", "31").candidates
+    assert in_flight.cat.lookup("满意", limit=3) and in_flight.cat.learned == []
+    assert con.execute("SELECT count(*) FROM codes").fetchone()[0] == len(in_flight.cat)
+    del in_flight  # the request ends: nothing uses the old catalogue any more
+    with pytest.raises(sqlite3.ProgrammingError):
+        con.execute("SELECT 1")
+
+    # a day of feedback: the reloads do not pile file descriptors up
+    for i in range(40):
+        add_learned(cat, [(f"某项工作{i}完成率", "13", "113001668", "王", "test")])
+        svc.suggest(svc.linker(), f"某项工作{i}完成率", "13")
+    assert svc.reloads == 41
+    assert len(_open_fds(cat.resolve())) == 1  # the catalogue in use, nothing else
+    # nor vector caches: each Linker's is closed with it (at most two connections of one cache,
+    # each the file, its -wal and -shm)
+    assert len(_open_fds((tmp_path / "cache").resolve())) <= 6
+
+
+def test_feedback_during_a_build_answers_busy_within_its_own_short_wait(tmp_path):
+    """While another process holds the catalogue's write lock (a `catalogue build`), feedback waits
+    its own short time (2 s, whatever $INDICODE_LOCK_TIMEOUT says for the command line), then
+    answers 503 with Retry-After, holding no worker thread for 30 s; the command line keeps its wait."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    import pytest
+
+    from indicode.catalogue.files import BusyError
+    from indicode.catalogue.store import write_lock
+    from indicode.server.service import FEEDBACK_LOCK_TIMEOUT
+
+    cat = copy_bundled(tmp_path)
+    body = json.dumps({"text": "租金支付及时率", "class": "13", "code": "113001668"})
+    env = {"INDICODE_CACHE_DIR": str(tmp_path / "cache"), "INDICODE_LOCK_TIMEOUT": "20"}
+    with running_server("-c", str(cat), env=env) as url:
+        u = urlsplit(url)
+        with write_lock(cat):  # a build in progress (another process than the server)
+            c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+            c.request("POST", "/api/feedback", body.encode(), {"Content-Type": "application/json"})
+            r = c.getresponse()
+            d = json.loads(r.read())
+            c.close()
+            assert r.status == 503 and r.getheader("Retry-After") == f"{FEEDBACK_LOCK_TIMEOUT:.0f}"
+            assert d["error"].startswith("catalogue busy, try again")
+            assert f"waited {FEEDBACK_LOCK_TIMEOUT:g} s" in d["error"]  # not $INDICODE_LOCK_TIMEOUT's 20
+            with pytest.raises(BusyError, match="waited 0.1 s"):  # the library's writers take a timeout
+                add_learned(cat, [("x", "13", "113001668", "王", "test")], timeout=0.1)
+        assert Catalogue.load(cat).learned == []
+        st, d = call(url, "/api/feedback", body=json.loads(body))
+        assert st == 200 and d["stored"]["code"] == "113001668"  # once the build has finished
+
+
+def test_a_day_of_feedback_leaves_no_files_open_in_the_server_process(tmp_path):
+    """Each feedback rewrites the catalogue and so makes the server reload it: the real server
+    process keeps one catalogue file and one vector cache open, not one per reload."""
+    import os
+
+    cat = copy_bundled(tmp_path)
+    with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url:
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline_has(p, str(cat))]
+        assert len(pids) == 1
+        for i in range(30):
+            st, _ = call(url, "/api/feedback", body={"text": f"某项工作{i}完成率", "class": "13", "code": "113001668"})
+            assert st == 200
+            assert call(url, "/api/suggest", {"text": f"某项工作{i}完成率", "class": "13"})[0] == 200
+        st, h = call(url, "/api/health")
+        assert st == 200 and h["reloads"] >= 30 and h["learned"] == 30
+        # the Linker in use, and the start-up one `indicode serve` keeps referring to: two, not 31
+        assert len(_open_fds(cat.resolve(), pids[0])) <= 2
+        assert len(_open_fds((tmp_path / "cache").resolve(), pids[0])) <= 12  # each cache: 2 connections × 3 files
+
+
+def _cmdline_has(pid: str, text: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return text.encode() in f.read().split(b"\0")
+    except OSError:
+        return False

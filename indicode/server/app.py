@@ -22,7 +22,8 @@ from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.export import entry_dict
 from ..catalogue.records import InputError
 from ..catalogue.store import NIL
-from .service import Service, UnknownCode, Unavailable, Unwritable
+from .guard import error_body
+from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Service, UnknownCode, Unavailable, Unwritable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_TEXT = 200  # characters of an indicator text
@@ -67,10 +68,6 @@ class FieldError(HTTPException):
         self.field = field
 
 
-def error_body(message: str, field: str = "") -> dict:
-    return {"error": message, **({"field": field} if field else {})}
-
-
 def create_app(service: Service, token: str = "", needs_token: bool = False) -> FastAPI:
     """The app serving `service`. `needs_token`: feedback must carry `token` (off loopback)."""
     app = FastAPI(title="indicode", version=__version__, docs_url=None, redoc_url=None,
@@ -105,6 +102,11 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable):
         return JSONResponse(error_body(f"the catalogue cannot be served: {exc}"), 503, headers={"Retry-After": "2"})
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy):
+        return JSONResponse(error_body(f"catalogue busy, try again; feedback not recorded: {exc}"), 503,
+                            headers={"Retry-After": f"{FEEDBACK_LOCK_TIMEOUT:.0f}"})
 
     @app.exception_handler(Unwritable)
     async def unwritable(request: Request, exc: Unwritable):

@@ -29,12 +29,25 @@ def is_reconcile(path: str) -> bool:
     return path == RECONCILE or path.startswith(RECONCILE + "/")
 
 
-async def send_json(send, status: int, obj: dict, close: bool = False, extra: list | None = None) -> None:
-    body = json.dumps(obj, ensure_ascii=False).encode()
+def error_body(message: str, field: str = "") -> dict:
+    """The one shape of every error the service answers: `{"error": …}`, with `"field"` naming the
+    input at fault when there is one."""
+    return {"error": message, **({"field": field} if field else {})}
+
+
+def json_error(message: str, close: bool = False, extra: list | None = None) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """(headers, body) of an error answered below FastAPI: by the Guard, or by the h11 protocol
+    before there is a request to hand on."""
+    body = json.dumps(error_body(message), ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode()),
                (b"x-content-type-options", b"nosniff")] + (extra or [])
     if close:
         headers.append((b"connection", b"close"))
+    return headers, body
+
+
+async def send_json(send, status: int, message: str, close: bool = False, extra: list | None = None) -> None:
+    headers, body = json_error(message, close, extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -63,14 +76,14 @@ class Guard:
         headers = dict(scope["headers"])
         host = headers.get(b"host", b"").decode("latin-1").lower()
         if host not in self.hosts:
-            return await send_json(send, 421, {"error": f"this server does not serve the host {host or '(none)'!r}"},
+            return await send_json(send, 421, f"this server does not serve the host {host or '(none)'!r}",
                                    close=True)
         if sum(len(k) + len(v) for k, v in scope["headers"]) > HEADER_LIMIT:
-            return await send_json(send, 431, {"error": f"request headers larger than {HEADER_LIMIT} bytes"}, close=True)
+            return await send_json(send, 431, f"request headers larger than {HEADER_LIMIT} bytes", close=True)
         path = scope["path"]
         limits = RECONCILE_LIMITS if is_reconcile(path) else API_LIMITS
         if len(scope["query_string"]) > limits.query:
-            return await send_json(send, 414, {"error": f"query string longer than {limits.query} bytes"})
+            return await send_json(send, 414, f"query string longer than {limits.query} bytes")
         if is_reconcile(path) and scope["method"] == "OPTIONS":
             await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT})
             return await send({"type": "http.response.body", "body": b""})
@@ -79,9 +92,9 @@ class Guard:
         try:
             body = await self._read_body(headers, receive, limits.body)
         except BodyError as exc:  # the rest of the body is never read: the connection closes
-            return await send_json(send, exc.status, {"error": exc.message}, close=True)
+            return await send_json(send, exc.status, exc.message, close=True)
         if self.inflight >= self.max_inflight:
-            return await send_json(send, 503, {"error": "too many requests at once; try again"}, extra=[(b"retry-after", b"1")])
+            return await send_json(send, 503, "too many requests at once; try again", extra=[(b"retry-after", b"1")])
         self.inflight += 1
         try:
             await self.app(scope, _replay(body, receive), _with_headers(send, CORS if is_reconcile(path) else []))

@@ -5,21 +5,19 @@ non-numeric Content-Length, an oversized header block) is answered in JSON like 
 """
 from __future__ import annotations
 
-import json
 import socket
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .guard import HEADER_LIMIT
+from .guard import HEADER_LIMIT, json_error
 
 
-
-def _raw_json(status: int, reason: str, obj: dict) -> bytes:
-    body = json.dumps(obj, ensure_ascii=False).encode()
-    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\n"
-            f"content-length: {len(body)}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n"
-            ).encode() + body
+def raw_error(status: int, reason: str, message: str) -> bytes:
+    """A whole JSON error answer, status line included, for a connection that then closes."""
+    headers, body = json_error(message, close=True)
+    head = f"HTTP/1.1 {status} {reason}\r\n".encode() + b"".join(k + b": " + v + b"\r\n" for k, v in headers)
+    return head + b"\r\n" + body
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -55,7 +53,7 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
-        self.transport.write(_raw_json(status, reason, {"error": message}))
+        self.transport.write(raw_error(status, reason, message))
         self.transport.close()
 
     def send_400_response(self, msg: str) -> None:

@@ -8,6 +8,14 @@ when it changed, one thread builds a new Linker (reusing the encoder, and the ve
 catalogue's fingerprint is the same) and swaps the reference. Requests already running finish on
 the Linker they started with; no lock is held while suggesting. When the file cannot be read, the
 service says so (`Unavailable`, a 503) instead of answering from a catalogue it no longer has.
+
+The replaced Linker's catalogue closes its SQLite connection when the last request holding that
+Linker returns (`LazyCatalogue` closes on finalisation). Python's reference count is the count of
+requests still using it: no counter to keep at every call site (where a forgotten one would close
+a connection under a running request), no grace period that a slow request could outlast, and no
+file descriptor left open per reload until the next swap. It holds while no reference cycle keeps a
+replaced catalogue (the matcher's `gc.freeze` would keep such a cycle for good);
+tests/test_server_reload.py counts the open files after many reloads and fails if one does.
 """
 from __future__ import annotations
 
@@ -18,13 +26,16 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ..catalogue.files import WriteError
+from ..catalogue.files import BusyError, WriteError
 from ..catalogue.records import InputError
 from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.store import BUNDLED_DB, NIL, add_learned, user_catalogue_path, writable_path
 from ..matcher.linker import Linker
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
+# Seconds feedback waits for another writer (a `catalogue build`, `indicode learn`): the wait holds
+# one of the server's worker threads, and a page may send many; the command line waits 30 s.
+FEEDBACK_LOCK_TIMEOUT = 2.0
 # what a failed write raises: the store's one-line error (busy, read-only, disk full), or below it
 # the OS and SQLite
 WRITE_ERRORS = (WriteError, OSError, sqlite3.Error)
@@ -39,7 +50,11 @@ class UnknownCode(InputError):
 
 
 class Unwritable(Exception):
-    """Feedback could not be recorded (catalogue busy with another writer, read-only, disk full)."""
+    """Feedback could not be recorded (catalogue read-only, disk full, damaged)."""
+
+
+class Busy(Unwritable):
+    """Feedback not recorded: another process was writing the catalogue past FEEDBACK_LOCK_TIMEOUT."""
 
 
 def file_identity(path: Path) -> tuple:
@@ -144,8 +159,10 @@ class Service:
         if code != NIL and lk.cat.get(code) is None:
             raise UnknownCode(f"'code' {code or '(empty)'} is not in the catalogue (or NIL)")
         try:
-            target = writable_path(self.path)
-            add_learned(target, [(text, klass, code, reviewer, "web feedback")])
+            target = writable_path(self.path, FEEDBACK_LOCK_TIMEOUT)
+            add_learned(target, [(text, klass, code, reviewer, "web feedback")], timeout=FEEDBACK_LOCK_TIMEOUT)
+        except BusyError as exc:
+            raise Busy(str(exc)) from None
         except (InputError, *WRITE_ERRORS) as exc:  # about the file, not the request (locked, damaged …)
             raise Unwritable(str(exc) or type(exc).__name__) from None
         if target != self.path:  # the bundled catalogue: from now on the user's copy is served
