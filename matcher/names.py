@@ -184,6 +184,12 @@ def load_or_build(cat: Catalogue, index, index_path: Path | None) -> NameTable:
     return t
 
 
+def _prepare(t: NameTable, weights: CharWeights, names: list[str] | None, fold, i: int):
+    c = int(t.code_of[i])
+    return name_info(t.canon[i], t.head[i], t.level2[c], t.kind[c], float(t.popularity[c]), weights,
+                     scope_of(names[i]) if names is not None else Scope(), fold)
+
+
 class PreparedInfo:
     """`features.name_info` of row i, computed when a query first needs it (LRU-cached, thread-safe:
     `functools.lru_cache` keeps its own lock; two threads may compute the same row once each)."""
@@ -194,13 +200,10 @@ class PreparedInfo:
         self.names = names  # the spellings as written: the scope a name lists in brackets (`text.scope_of`)
         self.fold = fold  # the catalogue's `text.Canon`: the scope's parts are folded as names are
         self.n = len(table.canon)
-        self._get = functools.lru_cache(maxsize=size)(self._make)
-
-    def _make(self, i: int):
-        t = self.t
-        c = int(t.code_of[i])
-        return name_info(t.canon[i], t.head[i], t.level2[c], t.kind[c], float(t.popularity[c]), self.w,
-                         scope_of(self.names[i]) if self.names is not None else Scope(), self.fold)
+        # the cached function holds the table, not this object: no reference cycle, so a replaced
+        # Linker's prepared names are freed by reference counting (the linker freezes its caches
+        # out of the cyclic collector's sight: a cycle there would be kept for good)
+        self._get = functools.lru_cache(maxsize=size)(functools.partial(_prepare, table, weights, names, fold))
 
     def made(self) -> int:
         """How many rows have been prepared so far (cache misses)."""
