@@ -322,7 +322,8 @@ class Linker:
         model's score instead cost 1.3 points of top-1 by source: it weighs the match type and
         similarity for the decision, not for choosing between codes)."""
         for c in cands:
-            c.alone = self.model.raw(_without_learned(c.features))
+            alone = _without_learned(c.features)
+            c.alone = c.raw if alone is c.features else self.model.raw(alone)
         ranked = sorted(cands, key=lambda c: (-c.raw, c.code))
         by_alone = sorted((c.alone for c in cands), reverse=True)
         best = by_alone[0]
