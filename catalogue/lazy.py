@@ -119,8 +119,10 @@ class LazyCatalogue(Catalogue):
         # on a Linker the server has just replaced) holds a reference, so the connection cannot
         # close under it; Python's reference count is the count of users, with no bookkeeping at
         # the call sites. It must be explicit: the connection sits in a reference cycle of its own
-        # (its statement cache), which the Linker's `gc.freeze` would otherwise keep for ever.
-        weakref.finalize(self, con.close)
+        # (its statement cache), which the Linker's `gc.freeze` would otherwise keep for ever. Tied
+        # to the entries, which share the connection and live at least as long as the catalogue
+        # (someone may keep `cat.entries` alone).
+        weakref.finalize(self.entries, con.close)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "LazyCatalogue":

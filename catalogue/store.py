@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -122,6 +123,16 @@ class Proposed:
 
 # ---------------------------------------------------------------- the one way to write
 
+def lock_timeout() -> float:
+    """Seconds a command-line writer waits for another: $INDICODE_LOCK_TIMEOUT when it is a finite
+    number of seconds (nan or inf would wait for ever), else LOCK_TIMEOUT."""
+    try:
+        t = float(os.environ.get("INDICODE_LOCK_TIMEOUT", LOCK_TIMEOUT))
+    except ValueError:
+        return LOCK_TIMEOUT
+    return t if math.isfinite(t) and t >= 0 else LOCK_TIMEOUT
+
+
 @contextmanager
 def write_lock(path: Path, timeout: float | None = None):
     """Hold the catalogue's write lock (`CATALOGUE.lock` beside it, fcntl.flock) for the block.
@@ -133,10 +144,7 @@ def write_lock(path: Path, timeout: float | None = None):
     The lock file stays (removing it would race with a waiting writer); it holds no data."""
     path = Path(path)
     if timeout is None:
-        try:
-            timeout = float(os.environ.get("INDICODE_LOCK_TIMEOUT", LOCK_TIMEOUT))
-        except ValueError:
-            timeout = LOCK_TIMEOUT
+        timeout = lock_timeout()
     lock = path.with_name(path.name + ".lock")
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -257,6 +265,12 @@ def _open_checked(path: Path, write: bool = False, busy_timeout: float = BUSY_TI
         if con is not None:
             con.close()
         raise
+    except sqlite3.OperationalError as exc:
+        if con is not None:
+            con.close()
+        if "locked" in str(exc) or "busy" in str(exc):  # another program holds SQLite's own lock
+            raise BusyError(f"{path}: catalogue busy ({exc}); nothing was written, run again") from None
+        raise _damaged(path, exc) from None
     except sqlite3.DatabaseError as exc:
         if con is not None:
             con.close()
@@ -281,11 +295,11 @@ def _writing(path: Path, timeout: float | None = None):
     seconds to wait for another writer (`write_lock`; also caps SQLite's own wait), None for the
     command line's default."""
     path = Path(path)
-    _open_checked(path).close()  # before the lock: no lock file beside what is not a catalogue
+    busy = BUSY_TIMEOUT if timeout is None else min(timeout, BUSY_TIMEOUT)
+    _open_checked(path, busy_timeout=busy).close()  # before the lock: no lock file beside what is not a catalogue
     check_can_replace(path)
     with write_lock(path, timeout):
-        con = _open_checked(path, write=True,
-                            busy_timeout=BUSY_TIMEOUT if timeout is None else min(timeout, BUSY_TIMEOUT))
+        con = _open_checked(path, write=True, busy_timeout=busy)
         try:
             with con:
                 yield con

@@ -88,6 +88,9 @@ class VectorCache:
             self._con = self._writer = None
             if self._mem is None:
                 self._mem = {}
+            # vectors put after the flush above (another thread) stay usable from memory
+            self._mem.update(self._pending)
+            self._pending.clear()
 
     def __del__(self) -> None:
         # the last reference is gone: nothing is lost, and no file stays open (the connections sit in

@@ -249,6 +249,21 @@ def test_a_dropped_cache_is_freed_and_keeps_its_deferred_vectors(tmp_path):
     assert np.allclose(again.encode(["办事群众满意度"], enc.encode_queries)[0], vec)
 
 
+def test_vectors_put_while_a_cache_closes_stay_usable(tmp_path, monkeypatch):
+    """Another thread may put vectors between `close`'s flush and its locks: they are kept in memory,
+    not dropped with the files."""
+    cache = VectorCache("enc-c", 4, tmp_path)
+    real_flush = cache.flush
+
+    def flush_then_put():
+        real_flush()
+        cache.put_many({"late": np.ones(4, np.float32)}, defer=True)  # as another thread would
+
+    monkeypatch.setattr(cache, "flush", flush_then_put)
+    cache.close()
+    assert list(cache.get_many(["late"])) == ["late"]
+
+
 def test_deferred_vectors_are_written_at_exit(tmp_path):
     """A cache still alive when the process ends writes its deferred vectors (a real process)."""
     script = (
@@ -346,6 +361,17 @@ def test_lazy_catalogue_is_the_catalogue(tmp_catalogue):
     assert [e.code for e in lazy.lookup("满意度")] == [e.code for e in full.lookup("满意度")]
     assert lazy.entries == full.entries and lazy.anomalies == full.anomalies
     assert all(lazy.anomalies_of(c) == full.anomalies_of(c) for c in full.entries)
+
+
+def test_lazy_entries_kept_alone_still_read(tmp_catalogue):
+    """The connection closes with the last of the catalogue and its entries, not with the catalogue
+    while someone still holds `cat.entries`."""
+    import gc
+
+    full = Catalogue.load(tmp_catalogue)
+    entries = LazyCatalogue.load(tmp_catalogue).entries
+    gc.collect()
+    assert len(entries) == len(full.entries) and entries[next(iter(full.entries))] == next(iter(full.entries.values()))
 
 
 def test_lazy_membership_reads_no_entry(tmp_catalogue):

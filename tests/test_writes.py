@@ -101,6 +101,31 @@ def test_busy_catalogue_is_one_line_and_exit_3(tmp_catalogue, tmp_path, monkeypa
     assert add_learned(tmp_catalogue, [("验收合格率", "12", "112000287", "t", "t")]) == 1
 
 
+def test_sqlite_lock_held_by_another_program_is_busy_not_damage(tmp_catalogue):
+    """A program holding SQLite's own lock (a DB browser's open transaction), not indicode's lock
+    file: a writer waits at most its timeout, then "catalogue busy" (exit 3), never "damaged"."""
+    import sqlite3
+
+    before = tmp_catalogue.read_bytes()
+    other = sqlite3.connect(tmp_catalogue, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(BusyError, match="catalogue busy"):
+            add_learned(tmp_catalogue, [("x", "", "112000287", "t", "t")], timeout=0.2)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert tmp_catalogue.read_bytes() == before
+    assert add_learned(tmp_catalogue, [("x", "", "112000287", "t", "t")], timeout=0.2) == 1
+
+
+@pytest.mark.parametrize("value,seconds", [("0.5", 0.5), ("0", 0.0), ("nan", 30.0), ("inf", 30.0), ("-1", 30.0),
+                                           ("soon", 30.0)])
+def test_lock_timeout_setting_is_a_finite_wait(monkeypatch, value, seconds):
+    monkeypatch.setenv("INDICODE_LOCK_TIMEOUT", value)
+    assert store.lock_timeout() == seconds
+
+
 def test_writers_wait_their_turn(tmp_catalogue, tmp_path):
     """A learner that finds the lock taken waits (bounded), then writes."""
     holder = _hold_lock(tmp_catalogue, tmp_path / "held", 1.0)
