@@ -281,6 +281,9 @@ class Linker:
         """Freeze the caches' objects once GC_FREEZE_EVERY new ones have gathered (see its comment)."""
         made = self.info.made() + len(getattr(self.cat.entries, "_have", ()))
         if made - self._cached_at_freeze >= GC_FREEZE_EVERY:
+            # garbage cycles not yet collected would be frozen too, and kept for good: collect the
+            # young generations first (cheap; cyclic garbage of a request dies young)
+            gc.collect(1)
             gc.freeze()
             self._cached_at_freeze = made
 

@@ -479,6 +479,29 @@ def test_vector_cache_is_bounded(tmp_path, monkeypatch):
     assert len(mem._mem) == 5
 
 
+def test_freezing_the_caches_keeps_no_garbage(linker):
+    """`gc.freeze` also freezes garbage cycles not yet collected (kept for good): the young
+    generations are collected first."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    gc.disable()
+    try:
+        n = Node()
+        n.self = n
+        gone = weakref.ref(n)
+        del n
+        linker._cached_at_freeze = -10**9  # as if GC_FREEZE_EVERY new names had gathered
+        linker._settle_gc()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 def test_a_replaced_linker_is_freed_without_the_cycle_collector(linker):
     """The linker freezes its caches out of the cyclic collector's sight (`gc.freeze`), so anything of
     a replaced Linker caught in a reference cycle would be kept for good: 0.5 MB per server reload
