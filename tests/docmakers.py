@@ -279,8 +279,17 @@ def write_pdf_tables(lines: list[str], path: Path, merge_down: tuple[int, ...] =
 
 
 def wrap(text: str, per_line: int) -> list[str]:
-    """A cell's text in lines of `per_line` characters, as a narrow column wraps Chinese text."""
-    return [text[i:i + per_line] for i in range(0, len(text), per_line)] or []
+    """A cell's text in lines `per_line` Chinese characters wide, as a word processor wraps it in a
+    narrow column: by the glyphs' widths (`100%` takes about two), so a wrapped line is full."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    font, lines, cur = _font(), [], ""
+    for ch in text:
+        if cur and stringWidth(cur + ch, font, 1) > per_line + 1e-6:
+            lines.append(cur)
+            cur = ""
+        cur += ch
+    return lines + [cur] if cur else lines
 
 
 def split_row(cells: list[str], per_line: list[int], keep: int) -> tuple[list[list[str]], list[list[str]]]:

@@ -208,3 +208,79 @@ def test_list_item_wrapped_over_a_page_break_reads_whole(tmp_path):
     first = got.rows[0]
     assert (first.name, first.value_period, first.value_year) == ("项目收益率", "＞=15%", "15%")
     assert records(got) == records(want) and len(got.rows) == 58
+
+
+# Rows meeting at a page break under class cells merged over it, and new rows that leave a cell
+# empty: the new row on page 2 looks like a continuation; it must stay a row of its own (a wrong
+# join makes two indicators one, while a split row read as two rows loses nothing).
+FULL_ROW = ["效益指标", "社会效益", "稿件数量质量综合达标率考核得分值", "不低于上年度水平且逐年提",
+            "反映在市级及以上主要刊物上刊登的稿件数量与质量综合达标情况按季度统计年底汇总考核"]  # each 2 full lines
+
+
+def merged_group_pages(tail):
+    """Page 1 ends with `tail`, the first row of a class group whose class cells are merged down over
+    the page break; page 2 shows their empty rest over two new rows of the group."""
+    return [[lines(HEADER), lines(row(0)), [None, None] + lines(row(1))[2:], lines(tail)],
+            [lines(HEADER), [[], []] + lines(row(2, "", ""))[2:], [None, None] + lines(row(3, "", ""))[2:]]]
+
+
+def test_new_row_under_class_cells_merged_over_the_break_is_not_joined(tmp_path):
+    # review case A: the tail's cells all end on its last line, short of the line's end
+    even = ["效益指标", "社会效益", "稿件数量质量综合达标率", "≥95%且不低于上年", "反映在市级及以上主要刊物上刊登的稿件数量与质量"]
+    _, rows = load(write_pdf_ruled(merged_group_pages(even), tmp_path / "a.pdf", WIDTHS))
+    assert rows[3:] == [even, row(2, "", ""), row(3, "", "")]
+
+
+def test_class_cells_merged_over_the_break_are_no_sign_of_a_cut(tmp_path):
+    # the tail's long cells fill their last line (as a cut cell does), but the only cells it completed
+    # are the class cells, merged on over page 2's rows: empty there for a new row too
+    assert all(len(c) == 2 and len(c[1]) == len(c[0]) for c in lines(FULL_ROW)[2:])
+    _, rows = load(write_pdf_ruled(merged_group_pages(FULL_ROW), tmp_path / "full.pdf", WIDTHS))
+    assert rows[3:] == [FULL_ROW, row(2, "", ""), row(3, "", "")]
+
+
+def test_split_row_under_class_cells_merged_over_the_break_reads_as_one_row(tmp_path):
+    # a row cut at the foot of page 1, its class cells merged down over page 2's rows: the value it
+    # completed, which page 2's rows fill, is left empty by its rest: joined
+    first, rest = split_row(["效益指标", "社会效益"] + LONG[2:], PER_LINE, 2)
+    pages = [[lines(HEADER), lines(row(0)), lines(row(1)), first],
+             [lines(HEADER), [[], []] + rest[2:], [None, None] + lines(row(3, "", ""))[2:]]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "cut.pdf", WIDTHS))
+    assert rows[3:] == [["效益指标", "社会效益"] + LONG[2:], row(3, "", "")]
+
+
+def test_new_row_leaving_a_cell_empty_under_a_complete_row_is_not_joined(tmp_path):
+    # review case B: a qualitative indicator with no value starts page 2 (its class cells drawn empty);
+    # the row above ends on its last line, but short of the line's end in every cell: it is complete
+    tail = ["产出指标", "质量指标", "验收合格率达到要求", "100%", "反映项目验收情况，按合同约定的标准组织验收并出具报告"]
+    new = ["", "", "群众满意度", "", "反映群众满意情况"]
+    pages = [[lines(HEADER), lines(row(0)), lines(row(1)), lines(tail)], [lines(HEADER), lines(new), lines(row(3))]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "b.pdf", WIDTHS))
+    assert rows[3:] == [tail, new[:5], row(3)]
+
+
+def test_row_cut_over_three_pages_with_nothing_completed_on_the_middle_one(tmp_path):
+    # the name and the explanation run over three pages; the middle page holds only their full lines,
+    # so what shows the row goes on to page 3 is the cells it completed on page 1 (carried forward)
+    tall = ["产出指标", "质量指标", "市级及以上主要刊物上刊登的稿件数量达标率及其他各类媒体报道的数量与质量", "≥95%",
+            LONG[4] * 2]
+    cut = lines(tall)
+    assert len(cut[2]) == 5 and len(cut[4]) >= 5
+    pages = [[lines(HEADER), lines(row(0)), lines(row(1)), [c[:2] for c in cut]], [lines(HEADER), [c[2:4] for c in cut]],
+             [lines(HEADER), [c[4:] for c in cut], lines(row(2))]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "three.pdf", WIDTHS))
+    assert rows == [HEADER, row(0), row(1), tall, row(2)]
+
+
+def test_rows_cut_on_two_page_breaks_in_turn_count_rows_of_all_pages(tmp_path):
+    # page 1: one whole row, then R1 cut; page 2: R1's rest, then R2 cut; page 3: R2's rest, the
+    # table's end. Pages 2 and 3 have no whole row of their own: that most rows fill the value and
+    # class columns is known only from page 1's rows, and R1's rest (empty there) is part of R1, not
+    # a row leaving them empty
+    r2 = ["产出指标", "时效指标", "县级及以上主要媒体报道的专题稿件按时刊发率", "≥90%", LONG[4]]
+    first1, rest1 = split_row(LONG, PER_LINE, 2)
+    first2, rest2 = split_row(r2, PER_LINE, 2)
+    pages = [[lines(HEADER), lines(row(0)), first1], [lines(HEADER), rest1, first2],
+             [lines(HEADER), rest2]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "twice.pdf", WIDTHS))
+    assert rows == [HEADER, row(0), LONG, r2]

@@ -30,7 +30,8 @@ PAGE_WORDS_RE = re.compile(r"^(第\s*\d{1,4}\s*页\s*[,，/／]?\s*(共\s*\d{1,4
                            r"第\s*\d{1,4}\s*页|page\s*\d{1,4}(\s*(of|/)\s*\d{1,4})?)$", re.I)
 BARE_NO_RE = re.compile(r"^[-—–\s]*(\d{1,4})(\s*[/／]\s*\d{1,4})?[-—–\s]*$")
 EDGE = 2  # lines looked at, at the top and at the foot of each page
-CUT, DONE = "cut", "done"  # how a cell of the row at a page's foot ends (see _foot)
+CUT, DONE, ENDS = "cut", "done", "ends"  # how a cell of the row at a page's foot ends (see _foot)
+FULL = 1.5  # font sizes: a last line ending this close to the cell's widest line runs to the line's end
 SAME_X = 1.5  # points: column edges this close are the same column on the next page
 
 
@@ -64,14 +65,15 @@ class _Part:
 
     columns: list[tuple[float, float]]  # x0, x1 of each column
     rows: list[list[str]]
-    foot: list[str]  # per column of the last row: CUT, DONE or "" (see _foot); [] when not measured
+    foot: list[str]  # per column of the last row: CUT, DONE, ENDS or "" (see _foot); [] when not measured
+    down: list[set[int]]  # per row: the columns whose cell is merged down over the rows below it
 
 
 def _table_rows(table) -> tuple[list[float], _Part]:
     """The top of each row of a ruled table and its rows of cells, merged-down cells repeated."""
     texts = table.extract()
     tops: list[float] = []
-    part = _Part([(c.bbox[0], c.bbox[2]) for c in table.columns], [], [])
+    part = _Part([(c.bbox[0], c.bbox[2]) for c in table.columns], [], [], [])
     spans: dict[int, tuple[float, str]] = {}  # column -> (bottom of a cell reaching below its row, text)
     for row, cells_text in zip(table.rows, texts):
         top = row.bbox[1]
@@ -88,19 +90,23 @@ def _table_rows(table) -> tuple[list[float], _Part]:
             spans[j] = (box[3], t) if box[3] > bottom + 1 else (0.0, "")
         tops.append(top)
         part.rows.append(_trim(cells))
+        part.down.append({j for j, box in enumerate(row.cells) if box is not None and box[3] > bottom + 1})
     return tops, part
 
 
 def _foot(table, chars: list[dict]) -> list[str]:
     """How each cell of a table's last row ends: CUT where its text runs down to the row's last text
-    line (a page break may have cut it), DONE where it ends on a line above (the cell is complete),
-    "" where it is empty or covered by a cell merged down from above. One pass over the page's
-    characters, each placed by bisection: bounded on any page."""
+    line and that line runs to the end, as wide as the cell's widest line (a page break may have cut
+    it: a wrapped line is full), ENDS where its last line there stops short (the text ended), DONE
+    where it ends on a line above (the cell is complete), "" where it is empty or covered by a cell
+    merged down from above. A row of one line is CUT in every cell it fills. One pass over the
+    page's characters, each placed by bisection: bounded on any page."""
     last = table.rows[-1]
     x0, top, x1, bottom = last.bbox
     own = sorted((box[0], j, box) for j, box in enumerate(last.cells) if box is not None)
     lefts = [b[0] for b in own]
     ends: dict[int, tuple[float, float]] = {}  # column -> (bottom of its lowest character, that size)
+    placed: dict[int, list[tuple[float, float]]] = {}  # column -> (bottom, right end) of its characters
     for ch in chars:
         cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
         if not (top <= cy <= bottom and x0 <= cx <= x1) or not ch["text"].strip():
@@ -109,11 +115,24 @@ def _foot(table, chars: list[dict]) -> list[str]:
         if k < 0:
             continue
         _, j, box = own[k]
-        if box[0] <= cx <= box[2] and box[1] <= cy <= box[3] and ch["bottom"] > ends.get(j, (-1.0, 0.0))[0]:
+        if not (box[0] <= cx <= box[2] and box[1] <= cy <= box[3]):
+            continue
+        placed.setdefault(j, []).append((ch["bottom"], ch["x1"]))
+        if ch["bottom"] > ends.get(j, (-1.0, 0.0))[0]:
             ends[j] = (ch["bottom"], max(ch.get("size") or 10, 1))
     deepest = max((b for b, _ in ends.values()), default=0.0)
-    return ["" if j not in ends else CUT if ends[j][0] >= deepest - ends[j][1] / 2 else DONE
-            for j in range(len(last.cells))]
+
+    def state(j: int) -> str:
+        if j not in ends:
+            return ""
+        low, size = ends[j]
+        if low < deepest - size / 2:
+            return DONE
+        widest = max(x for _, x in placed[j])
+        last_line = max(x for b, x in placed[j] if b >= low - size / 2)
+        return CUT if last_line >= widest - FULL * size else ENDS
+
+    return [state(j) for j in range(len(last.cells))]
 
 
 @dataclass
@@ -141,10 +160,13 @@ def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool
     """Whether row `i` of a table at the top of a page (under its repeated header, if any) is the rest
     of the row at the foot of the page before, which the page break cut. It is when it is the same
     table (the same columns), it has text only under cells of that row that run down to its last
-    line, and it leaves empty a cell that the row above completed (its text ended on a line above)
-    in a column that most other rows of the table fill (a class written on a group's first row
-    only, or a cell merged on down the page, which reads empty on the rows it covers, is not one):
-    a row of its own would fill it. A row that fills a completed cell is never joined, nor one under
+    line and fill it to the end (CUT: a cell whose text ended there is complete), and it leaves
+    empty a cell that the row above completed (its text ended on a line above) in a column that most
+    other rows of the table fill (a class written on a group's first row only is not one): a row of
+    its own would fill it. A cell empty because it is merged down over the rows below (a class cell
+    going on from the page before, repeated on every row it covers) is no such sign: a new row under
+    it leaves it empty too. In doubt the rows stay apart: two halves of a row lose nothing, a wrong
+    join makes two indicators one. So a row that fills a completed cell is never joined, nor one under
     a row whose cells all end on one line (nothing shows that it was cut)."""
     if len(tail.columns) != len(part.columns) or any(
             abs(a[0] - b[0]) > SAME_X or abs(a[1] - b[1]) > SAME_X for a, b in zip(tail.columns, part.columns)):
@@ -155,8 +177,8 @@ def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool
     if any(t and (j >= len(tail.foot) or tail.foot[j] != CUT) for j, t in enumerate(rest)):
         return False
     filled, n = _both((tail.filled, tail.rows), _filled(part.rows[:i] + part.rows[i + 1:], len(part.columns), header))
-    return any(state == DONE and not (j < len(rest) and rest[j]) and j < len(filled) and 2 * filled[j] > n
-               for j, state in enumerate(tail.foot))
+    return any(state == DONE and not (j < len(rest) and rest[j]) and j not in part.down[i]
+               and j < len(filled) and 2 * filled[j] > n for j, state in enumerate(tail.foot))
 
 
 def _join(row: list[str], rest: list[str], budget: Budget, where: str) -> None:
