@@ -5,13 +5,18 @@ The PDFs are drawn by `docmakers.write_pdf_ruled` exactly as given: the row at t
 part-way through its long cells and goes on at the top of page 2, as a word processor draws it.
 """
 import json
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED
 from docmakers import split_row, wrap, write_pdf_ruled, write_pdf_text
+from indicode.catalogue.readers import pdf as pdf_reader
 from indicode.catalogue.readers.detect import load, read_document
+from indicode.catalogue.readers.limits import MAX_PDF_SECONDS, Budget
+from indicode.catalogue.readers.sheets import cell_text
+from indicode.catalogue.records import InputError
 from indicode.cli import app
 
 HEADER = ["一级指标", "二级指标", "三级指标", "指标值", "指标解释"]
@@ -284,3 +289,38 @@ def test_rows_cut_on_two_page_breaks_in_turn_count_rows_of_all_pages(tmp_path):
              [lines(HEADER), rest2]]
     _, rows = load(write_pdf_ruled(pages, tmp_path / "twice.pdf", WIDTHS))
     assert rows == [HEADER, row(0), LONG, r2]
+
+
+def test_joining_a_piece_reads_the_piece_not_the_grown_cell(monkeypatch):
+    # a row joined on many pages (a crafted PDF: 2,000 pages x 20 columns) must not read its grown
+    # cells again at each page: that was quadratic (16.7 s for 2,000 x 20), outside the time cap
+    seen = []
+
+    def counted(text):
+        seen.append(len(text))
+        return cell_text(text)
+
+    monkeypatch.setattr(pdf_reader, "cell_text", counted)
+    pieces = ["反映培训开展情况abc", "def 满意度", "GDP", "growth率", "100%"] * 40
+    row = [pieces[0]]
+    for k, piece in enumerate(pieces[1:]):
+        pdf_reader._join(row, [piece], Budget("x"), f"page {k + 2}")
+    assert row == [cell_text("\n".join(pieces))]  # joined as the lines of one wrapped cell
+    assert row[0].startswith("反映培训开展情况abc def 满意度GDP growth率100%反映")
+    assert max(seen) <= 3  # only the seam between the two halves
+
+
+def test_time_cap_holds_while_split_rows_are_joined(tmp_path, monkeypatch):
+    # the pages are read in time, then the clock passes the cap while the rows are put together
+    pdf = split_pdf(tmp_path / "split.pdf")
+    now = [0.0]
+    monkeypatch.setattr(pdf_reader, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    furniture = pdf_reader._without_furniture
+
+    def late(pages):
+        now[0] = MAX_PDF_SECONDS + 1
+        return furniture(pages)
+
+    monkeypatch.setattr(pdf_reader, "_without_furniture", late)
+    with pytest.raises(InputError, match=r"split\.pdf: reading the PDF took more than 120 s \(page 1\) - export"):
+        pdf_reader.pdf_rows(pdf)

@@ -182,11 +182,14 @@ def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool
 
 
 def _join(row: list[str], rest: list[str], budget: Budget, where: str) -> None:
-    """The rest of a cut row added to it cell by cell, as the lines of a wrapped cell are joined."""
+    """The rest of a cut row added to it cell by cell, as the lines of a wrapped cell are joined
+    (`cell_text`: a space only between two Latin words). Both halves are one-line cells already, so
+    only the seam is looked at: a row joined over many pages is not read again at each page."""
     row.extend([""] * (len(rest) - len(row)))
     for j, t in enumerate(rest):
         if t:
-            row[j] = budget.cell(cell_text(f"{row[j]}\n{t}") if row[j] else t, where)
+            seam = cell_text(f"{row[j][-1]}\n{t[0]}")[1:-1] if row[j] else ""  # " " or ""
+            row[j] = budget.cell(row[j] + seam + t, where)
 
 
 def _edges(items: list) -> list[str]:
@@ -235,6 +238,12 @@ def _without_furniture(pages: list[list]) -> list[list]:
     return out
 
 
+def _in_time(path: Path, start: float, no: int) -> None:
+    if time.monotonic() - start > MAX_PDF_SECONDS:
+        raise InputError(f"{path}: reading the PDF took more than {MAX_PDF_SECONDS:.0f} s (page {no}) "
+                         f"- export the text or the table from the program that made it")
+
+
 def pdf_rows(path: Path) -> list[list[str]]:
     import pdfplumber
 
@@ -257,9 +266,7 @@ def pdf_rows(path: Path) -> list[list[str]]:
             raise InputError(f"{path}: PDF of {n(len(pages))} pages, more than the {n(MAX_PAGES)} indicode "
                              f"reads - split it")
         for no, page in enumerate(pages, 1):
-            if time.monotonic() - start > MAX_PDF_SECONDS:
-                raise InputError(f"{path}: reading the PDF took more than {MAX_PDF_SECONDS:.0f} s (page {no}) "
-                                 f"- export the text or the table from the program that made it")
+            _in_time(path, start, no)
             # checked before the table search, whose time the limit between pages cannot bound
             edges = len(page.lines) + len(page.rects) + len(page.curves)
             if len(page.chars) > MAX_PAGE_CHARS or edges > MAX_PAGE_EDGES:
@@ -303,6 +310,7 @@ def pdf_rows(path: Path) -> list[list[str]]:
     last_header: list[str] | None = None
     tail: _Tail | None = None  # the table row at the foot of the page before
     for no, items in enumerate(_without_furniture(page_items), 1):
+        _in_time(path, start, no)  # the rows are put together page by page too, joins included
         first, joined, at = True, False, -1
         went_on: tuple[_Part, int] | None = None  # the table and row joined to the page before
         for k, (cells, is_head, part, i) in enumerate(items):
