@@ -324,3 +324,18 @@ def test_time_cap_holds_while_split_rows_are_joined(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf_reader, "_without_furniture", late)
     with pytest.raises(InputError, match=r"split\.pdf: reading the PDF took more than 120 s \(page 1\) - export"):
         pdf_reader.pdf_rows(pdf)
+
+
+@pytest.mark.parametrize("merged_classes,keep", [(False, 1), (True, 2)])
+def test_split_rows_that_show_no_cut_stay_two_rows_both_halves_kept(tmp_path, merged_classes, keep):
+    # keep=1: the row cut after its first line (every cell ends on that line: nothing shows a cut);
+    # merged classes: the class cells merged from the row above and every own cell running to the
+    # page's foot, so no cell the row completed shows the cut. Read as two rows, nothing lost.
+    long = ["产出指标", "数量指标", LONG[2], "不低于上年度水平且逐年提高", LONG[4][:50]]
+    first, rest = split_row(long, PER_LINE, keep)
+    assert all(first[2:]) and all(rest[2:])  # every own cell goes on
+    classes = [None, None] if merged_classes else first[:2]
+    pages = [[lines(HEADER), lines(row(0)), classes + first[2:]],
+             [lines(HEADER), [[], []] + rest[2:], lines(row(3))]]
+    _, rows = load(write_pdf_ruled(pages, tmp_path / "apart.pdf", WIDTHS))
+    assert rows[2:] == [long[:2] + ["".join(c) for c in first[2:]], ["", ""] + ["".join(c) for c in rest[2:]], row(3)]
