@@ -6,10 +6,11 @@
   texts of a code give that candidate `learned_sim` (character similarity of the canonical texts,
   which already falls with a difference in length, so a short text such as `办件率` is near only to
   texts about as short) and `learned_votes` (how many learned links of that code are near); the
-  nearest learned NIL gives the query `learned_nil`. The ranker weighs them like any other feature,
-  with weights fitted on labelled links each scored with the links of *other* sources as learned
-  (`calibration.pair_table`), and a suggestion is never accepted because of them
-  (`linker.Linker._suggest`: accept needs the catalogue evidence alone to reach the accept score).
+  nearest learned NIL gives the query `learned_nil`. The ranker weighs `learned_sim` and
+  `learned_votes` like any other feature, with weights fitted on labelled links each scored with the
+  links of *other* sources as learned (`calibration.pair_table`): they reorder candidates, never
+  change a score (`linker.Linker._scored`), and a suggestion is never accepted because of them; a
+  near learned NIL turns an accept into a review (`linker.Linker._suggest`).
 """
 from __future__ import annotations
 

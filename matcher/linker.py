@@ -9,18 +9,18 @@ Pipeline for a query (name, optional class digits, optional target value):
 3. **ranking**: each candidate name gets the component scores of `features.pair_features` (and the
    learned evidence); the ranker orders them by `raw = bias + Σ weight·feature`, with the weights
    fitted on labelled links (`indicode calibrate`); a code takes its best-scoring spelling;
-4. **decision model**: `raw`, the margin over the best other candidate, the match type (does the code
-   name an object the query only partly has?) and signals of its own (`calibration.DECISION_FEATURES`:
-   e5 similarity, how much of the query the name explains, shared measure head, class and kind
-   agreement, whole object or generic code, nearness of a learned NIL) are mapped by a logistic curve fitted on the same links to the chance that the
+4. **decision model**: `raw` on the catalogue evidence alone, the match type (does the code name an
+   object the query only partly has?) and signals of its own (`calibration.DECISION_FEATURES`: e5
+   similarity, how much of the query the name explains, shared measure head, class and kind
+   agreement, whole object or generic code) are mapped by a logistic curve fitted on the same links to the chance that the
    candidate is right, so a score of 0.9 means about 9 in 10 such suggestions are right. Every
    candidate gets this one score; the list keeps the ranker's order, and a score is capped at the
    one above it, so the list is also in the order of the scores shown;
 5. **decision**: by the top's score as shown, `accept` at or above the accept threshold unless the
    match is a guess that two things are the same (`may_accept`), `review` at or above the review
    threshold, else `no-match`, naming the class where a new code would go. Learned evidence from
-   other texts is part of that score (a near learned NIL can lower it to no-match), but an accept
-   also needs the catalogue evidence alone to accept the same code: learned links never accept.
+   other texts only reorders candidates; an accept becomes a review when it changed the top or a
+   reviewer called a text nearer to the query than the code's name "no code fits".
 """
 from __future__ import annotations
 
