@@ -222,7 +222,7 @@ class Linker:
         self.codes = list(self.index.codes)
         self.name_canon = table.canon
         self.weights = table.weights()
-        self.info = prepared.PreparedInfo(table, self.weights, [], names=self.names, fold=self.canon)
+        self.info = prepared.PreparedInfo(table, self.weights, names=self.names, fold=self.canon)
         self._all_vecs = None
         if len(self.names) <= self.full_scan_max:
             self._all_vecs = self.index.vectors()

@@ -194,11 +194,10 @@ class PreparedInfo:
     """`features.name_info` of row i, computed when a query first needs it (LRU-cached, thread-safe:
     `functools.lru_cache` keeps its own lock; two threads may compute the same row once each)."""
 
-    def __init__(self, table: NameTable, weights: CharWeights, extra: list, size: int = 65536,
+    def __init__(self, table: NameTable, weights: CharWeights, size: int = 65536,
                  names: list[str] | None = None, fold=lambda t: t):
-        self.t, self.w, self.extra = table, weights, extra  # extra: NameInfo of learned texts, after the names
-        self.names = names  # the spellings as written: the scope a name lists in brackets (`text.scope_of`)
-        self.fold = fold  # the catalogue's `text.Canon`: the scope's parts are folded as names are
+        """`names`: the spellings as written (the scope a name lists in brackets, `text.scope_of`);
+        `fold`: the catalogue's `text.Canon`, which the scope's parts take as names do."""
         self.n = len(table.canon)
         # the cached function holds the table, not this object: no reference cycle, so a replaced
         # Linker's prepared names are freed by reference counting (the linker freezes its caches
@@ -210,8 +209,8 @@ class PreparedInfo:
         return self._get.cache_info().misses
 
     def __len__(self) -> int:
-        return self.n + len(self.extra)
+        return self.n
 
     def __getitem__(self, i: int):
-        return self._get(i) if i < self.n else self.extra[i - self.n]
+        return self._get(i)
 
