@@ -53,7 +53,6 @@ class LearnedLinks:
                 self.texts.append(c)
                 self.codes.append(code)
 
-
     @classmethod
     def of_catalogue(cls, cat, canon) -> "LearnedLinks":
         return cls([Link(l.text, l.level2, l.code) for l in cat.learned], canon, cat.entries)
@@ -77,11 +76,12 @@ class LearnedLinks:
         """Per code, its learned features for this query; and the query's `learned_nil`."""
         if not self.texts or not qcanon:
             return {}, 0.0
-        near = [(None, sim, i) for i, sim in self._index.top(qcanon, self.texts, NEAREST) if sim >= MIN_SIM * 100]
         best: dict[str, float] = defaultdict(float)
         votes: dict[str, int] = defaultdict(int)
         nil = 0.0
-        for _, sim, i in near:
+        for i, sim in self._index.top(qcanon, self.texts, NEAREST):
+            if sim < MIN_SIM * 100:
+                break  # best first: the rest are farther still
             code, s = self.codes[i], sim / 100.0
             if code == NIL:
                 nil = max(nil, s)
