@@ -324,9 +324,9 @@ class Linker:
         above it, so the list is also in the order of the scores shown (ordering by the decision
         model's score instead cost 1.3 points of top-1 by source: it weighs the match type and
         similarity for the decision, not for choosing between codes)."""
+        alone = {c.code: _without_learned(c.features) for c in cands}
         for c in cands:
-            alone = _without_learned(c.features)
-            c.alone = c.raw if alone is c.features else self.model.raw(alone)
+            c.alone = c.raw if alone[c.code] is c.features else self.model.raw(alone[c.code])
         ranked = sorted(cands, key=lambda c: (-c.raw, c.code))
         by_alone = sorted((c.alone for c in cands), reverse=True)
         best = by_alone[0]
@@ -335,8 +335,7 @@ class Linker:
         for c in ranked:
             other = second if c.alone >= best else best  # the margin is over the best other candidate
             c.score = cap = min(cap, self.model.calibrated(c.alone, min(c.alone - other, MAX_MARGIN),
-                                                           c.features.get("object_partial", 0.0),
-                                                           _without_learned(c.features)))
+                                                           c.features.get("object_partial", 0.0), alone[c.code]))
         return ranked
 
     def _level(self, c: Candidate) -> str:
