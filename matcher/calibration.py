@@ -72,7 +72,6 @@ DECISION_FEATURES = ["vec", "cov_query", "head_match", "class_same", "kind_agree
 # MARGIN_NOTE: the top's margin over the next candidate is not a decision signal: fitted with it, by
 # source end-to-end was 0.903 against 0.913 without (`calib_m` stays 0; model files may still set it).
 DECISION_L2 = 1.0  # on standardised inputs; by source on the intermediate version, λ 0.3 and 3 gave end-to-end 0.903, λ 1 0.913 (README)
-TOP_K = 1  # candidates per query the decision model is fitted on (the ones a person sees)
 
 
 @dataclass
@@ -162,29 +161,16 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
         if t1.X[:, is_learned].any():
             wl, _ = logistic_fit(t1.X[:, is_learned], t1.y, l2=1.0, offset=t1.X @ w + b)
             w[is_learned] = np.maximum(wl, 0.0)  # agreeing reviewers never count against a code
-    # 3. the decision model over each query's top candidates on the catalogue evidence alone (learned
+    # 3. the decision model over each query's top candidate on the catalogue evidence alone (learned
     # links reorder candidates, never change a score: `Linker._scored`)
     use_d = only is None
-    rows = [_decision_rows(t0, w, b, gold, use_d)]
-    tables = [t0]
-    Z = np.vstack([r[0] for r in rows])
-    ok = np.concatenate([r[1] for r in rows])
-    coef, cb = standardized_fit(Z, ok, DECISION_L2) if use_d else logistic_fit(Z, ok, l2=1e-2)
+    Z, top_ok, row_of, eligible = _decision_rows(t0, w, b, gold, use_d)
+    coef, cb = standardized_fit(Z, top_ok, DECISION_L2) if use_d else logistic_fit(Z, top_ok, l2=1e-2)
     ca, cp, dw = coef[0], coef[1], coef[2:]
     cm = 0.0  # see MARGIN_NOTE
-    # 4. thresholds, on the tops by score
-    top_cal, top_ok, nil_ok, eligible = [], [], [], []
-    for (Zt, okt, top_of, elig), t in zip(rows, tables):
-        cal = 1.0 / (1.0 + np.exp(-(Zt @ coef + cb)))
-        for i, g in enumerate(gold):
-            j = top_of(cal, i)
-            if j is None:
-                continue
-            top_cal.append(cal[j])
-            top_ok.append(okt[j])
-            nil_ok.append(NIL in g.acceptable)
-            eligible.append(elig[j])
-    cal, top_ok, nil_ok, eligible = map(np.array, (top_cal, top_ok, nil_ok, eligible))
+    # 4. thresholds, on the tops' scores
+    cal = 1.0 / (1.0 + np.exp(-(Z @ coef + cb)))
+    nil_ok = np.array([NIL in gold[i].acceptable for i in row_of], dtype=bool)
     # review threshold: maximise decisions right (code right above it, "no match" right below it)
     cuts = np.unique(np.concatenate([cal, [1.01]]))
     right = [((cal >= t) & (top_ok == 1)).sum() + ((cal < t) & nil_ok).sum() for t in cuts]
@@ -204,30 +190,22 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
 
 
 def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], use_d: bool):
-    """The decision model's inputs for each query's top `TOP_K` candidates by raw score: raw, the
-    match type, its own features; their labels; a function giving a query's top row by score; may-accept flags."""
+    """The decision model's inputs for each query's top candidate by raw score (the one a person
+    sees first): raw, the match type and its own features; whether it is right; the query's index
+    in `gold`; whether it may be accepted at all."""
     raw = t.X @ w + b
     partial = t.X[:, FEATURES.index("object_partial")] if use_d else np.zeros(len(raw))
-    Z, ok, idx, elig = [], [], {}, []
+    Z, ok, row_of, elig = [], [], [], []
     for i in range(len(gold)):
         js = np.flatnonzero(t.rix == i)
         if not len(js):
             continue
-        js = js[np.argsort(-raw[js], kind="stable")][:TOP_K]
-        idx[i] = []
-        for j in js:
-            Z.append([raw[j], partial[j],
-                      *(t.D[j] if use_d else np.zeros(len(DECISION_FEATURES)))])
-            ok.append(t.y[j])
-            elig.append(may_accept(dict(zip(FEATURES, t.X[j]))))
-            idx[i].append(len(Z) - 1)
-
-    def top_of(cal: np.ndarray, i: int):
-        if i not in idx:
-            return None
-        return max(idx[i], key=lambda k: (cal[k], -k))
-
-    return np.array(Z), np.array(ok), top_of, np.array(elig)
+        j = js[np.argsort(-raw[js], kind="stable")][0]
+        Z.append([raw[j], partial[j], *(t.D[j] if use_d else np.zeros(len(DECISION_FEATURES)))])
+        ok.append(t.y[j])
+        row_of.append(i)
+        elig.append(may_accept(dict(zip(FEATURES, t.X[j]))))
+    return np.array(Z), np.array(ok), np.array(row_of, dtype=int), np.array(elig, dtype=bool)
 
 
 def learned_gold(linker: Linker, gold: list[GoldRow]) -> list[GoldRow]:
