@@ -265,17 +265,20 @@ def _open_checked(path: Path, write: bool = False, busy_timeout: float = BUSY_TI
         if con is not None:
             con.close()
         raise
-    except sqlite3.OperationalError as exc:
-        if con is not None:
-            con.close()
-        if "locked" in str(exc) or "busy" in str(exc):  # another program holds SQLite's own lock
-            raise BusyError(f"{path}: catalogue busy ({exc}); nothing was written, run again") from None
-        raise _damaged(path, exc) from None
     except sqlite3.DatabaseError as exc:
         if con is not None:
             con.close()
-        raise _damaged(path, exc) from None
+        raise (_busy(path, exc) if _locked(exc) else _damaged(path, exc)) from None
     return con
+
+
+def _locked(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite's own lock is held by another connection (a program writing without our lock file)."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def _busy(path: Path, exc: sqlite3.DatabaseError) -> BusyError:
+    return BusyError(f"{path}: catalogue busy ({exc}); nothing was written, run again")
 
 
 NIL = "NIL"  # a learned "no code fits"
@@ -305,8 +308,8 @@ def _writing(path: Path, timeout: float | None = None):
                 yield con
         except sqlite3.OperationalError as exc:
             msg = str(exc)
-            if "locked" in msg or "busy" in msg:
-                raise BusyError(f"{path}: catalogue busy ({msg}); nothing was written, run again") from None
+            if _locked(exc):
+                raise _busy(path, exc) from None
             if "full" in msg or "readonly" in msg or "disk I/O" in msg or "unable to open" in msg:
                 raise write_failed(path, exc) from None
             raise _damaged(path, exc) from None
