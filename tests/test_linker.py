@@ -185,6 +185,43 @@ def test_aid_counts_reach_the_beneficiary_code_but_staff_counts_do_not(linker):
     assert all(not c.features["scope"] for c in staff.candidates if c.code == "111000305")
 
 
+def test_a_count_in_person_times_is_a_head_count(linker):
+    """人次数 (person-times) counts people as 人数 does: an aid count in 人次 is in the scope of
+    补助对象（人员、企业、特定群体等）数, a count of sessions (场次数) is not."""
+    assert linker.canon("临时救助人次数") == linker.canon("临时救助人数") == "临时补助人员数"
+    aid = linker.suggest("接受临时救助的人次数", "11")
+    assert aid.top.code == "111000305" and aid.top.features["scope"] == 1.0 and aid.decision == REVIEW
+    sessions = linker.suggest("临时救助宣传场次数", "11", k=20)
+    assert all(not c.features["scope"] for c in sessions.candidates if c.code == "111000305")
+
+
+def test_acquiring_goods_is_procuring_them(linker):
+    """购置 (acquiring durable goods) is 采购 (procuring) in general Chinese: a purchase's timeliness
+    reaches the procurement codes, not 设备维修及时率 (设备 shared, 维修 not)."""
+    assert linker.canon("办公家具购置及时率") == linker.canon("办公家具采购及时率")
+    s = linker.suggest("办公家具购置及时率", "13")
+    procurement = {"113065595", "113002193", "113002160", "113002177"}  # 采购时效, 采购工作/任务…及时率
+    assert s.top.code in procurement and s.decision != NO_MATCH, (s.top.code, s.decision)
+
+
+def test_a_code_whose_object_the_query_lacks_is_never_accepted(linker):
+    """采购时效 for 办文时效: the same measure head, none of the code's object. It is a decision
+    signal of its own (the model weighs it against the top being right) and blocks accepting."""
+    from indicode.matcher.linker import may_accept
+
+    assert "object_none" in linker.model.decide and linker.model.decide["object_none"] < 0
+    assert not may_accept({"object_none": 1.0, "class_same": 1.0})
+    eager = with_model(linker, dataclasses.replace(linker.model, accept=0.0, review=0.0))
+    s = eager.suggest("办文时效", "13")
+    other = next(c for c in s.candidates if c.code == "113065595")  # 采购时效
+    assert other.features["object_none"] == 1.0 and other.features["object_partial"] == 0.0
+    assert "编码所指对象未出现" in other.why
+    if s.top.code == "113065595":
+        assert s.decision == REVIEW
+    exact = eager.suggest("采购时效", "13")
+    assert exact.top.features["object_none"] == 0.0 and exact.decision == ACCEPT
+
+
 def test_a_scope_item_may_be_named_by_its_head_word(linker):
     """完成（专题研究/调查/检查/评估等）报告: a 研究报告 names 专题研究 by its head word."""
     s = linker.suggest("产业发展策略研究报告", "11")
