@@ -83,6 +83,7 @@ class PairTable:
     y: np.ndarray  # 1 when the code is acceptable for the row
     rix: np.ndarray  # the row's index in the gold list
     codes: list[str]
+    acceptable: np.ndarray  # `linker.may_accept` of the candidate's features: it may be accepted at all
 
 
 def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> PairTable:
@@ -91,7 +92,7 @@ def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> Pa
     vecs = linker.encode_queries([g.name for g in gold])
     none = LearnedLinks([], linker.canon)
     others = learned_from_others(linker, gold) if learned else [none] * len(gold)
-    X, D, y, rix, codes = [], [], [], [], []
+    X, D, y, rix, codes, may = [], [], [], [], [], []
     for i, g in enumerate(gold):
         q = linker.make_query(g.name, g.level2, g.value)
         for c in linker.score(q, vecs[i], learned=others[i]):
@@ -100,7 +101,8 @@ def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> Pa
             y.append(float(c.code in g.acceptable))
             rix.append(i)
             codes.append(c.code)
-    return PairTable(np.array(X), np.array(D), np.array(y), np.array(rix), codes)
+            may.append(may_accept(c.features))
+    return PairTable(np.array(X), np.array(D), np.array(y), np.array(rix), codes, np.array(may, dtype=bool))
 
 
 def standardized_fit(X: np.ndarray, y: np.ndarray, l2: float, offset: np.ndarray | None = None):
@@ -204,7 +206,7 @@ def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], u
         Z.append([raw[j], partial[j], *(t.D[j] if use_d else np.zeros(len(DECISION_FEATURES)))])
         ok.append(t.y[j])
         row_of.append(i)
-        elig.append(may_accept(dict(zip(FEATURES, t.X[j]))))
+        elig.append(t.acceptable[j])
     return np.array(Z), np.array(ok), np.array(row_of, dtype=int), np.array(elig, dtype=bool)
 
 

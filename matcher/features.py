@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 from ..catalogue.classes import LEVEL1, LEVEL2
 
-from .text import Scope, kinds_agree
+from .text import SCOPE_UNITS, Scope, kinds_agree
 
 FEATURES = ["vec", "ratio", "exact", "cov_name", "cov_query", "suffix", "head_match", "mod_cov",
             "head_generic", "generic_in_class", "object_full", "object_partial", "scope", "popularity", "class_same",
@@ -147,9 +147,11 @@ def name_info(canon: str, head: str, level2: str, kind: str, popularity: float, 
     rest = after = None
     if scope:
         # an instance may be named by its head word, the last two characters of a compound (研究 for
-        # 专题研究, 群体 for 特定群体); the list stands for the word just before it (对象 of 补助对象),
-        # so the rest of that text (补助) is what a query must also say
-        words = dict.fromkeys([*scope.items, *(s[-2:] for s in scope.items if len(s) > 2)])
+        # 专题研究, 群体 for 特定群体), or by the unit it is counted in (人次 for 人员: `SCOPE_UNITS`);
+        # the list stands for the word just before it (对象 of 补助对象), so the rest of that text
+        # (补助) is what a query must also say
+        words = dict.fromkeys([*scope.items, *(s[-2:] for s in scope.items if len(s) > 2),
+                               *(u for s in scope.items for u in SCOPE_UNITS.get(s, ()))])
         items = tuple(weights.profile(fold(s)) for s in words)
         before, tail = fold(scope.before), fold(scope.after)
         rest = weights.profile(before[:-2]) if len(before) > 2 else None
@@ -212,6 +214,9 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
         # as a ranker feature it cost top-1 by source (0.895 -> 0.882)
         "object_none": float(bool(n.modifier) and not n.generic and mod_cov == 0),
         "scope": float(in_scope),
+        # a count in person-times (人次) and a count of persons are different measures: never accepted
+        # for each other (`linker.may_accept`), though one may still be the nearest code
+        "unit_differs": float(("人次" in q.canon) != ("人次" in n.canon)),
         "popularity": n.popularity,
         "class_same": float(bool(ql2) and ql2 == code_level2),
         "class_level1": float(bool(ql1) and ql2 != code_level2 and ql1 == code_level2[:1]),

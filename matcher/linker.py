@@ -488,12 +488,14 @@ def _encoder_lock(encoder) -> threading.RLock:
 
 def may_accept(features: dict[str, float]) -> bool:
     """Whether a suggestion may be accepted without a person: not when the code names an object the
-    query has only part of (员工 for 馆员, 制服购置 for 设备购置) or none of (采购时效 for 办文时效), nor when the query reaches it only
-    as one of the instances its name lists (人员 for 补助对象（人员、企业…）: 服务人员 are staff, not
-    beneficiaries), nor when a generic code stands in for a query of another level-1 class or of no
+    query has only part of (员工 for 馆员, 制服采购 for 设备采购) or none of (采购时效 for 办文时效),
+    nor when the query reaches it only as one of the instances its name lists (人员 for 补助对象（人员、
+    企业…）: 服务人员 are staff, not beneficiaries), nor a count in person-times for a count of persons (驻场运营人次数 is not 驻场运营
+    人员数), nor when a generic code stands in for a query of another level-1 class or of no
     class given (任务完成率, an output, for a 效益 indicator). Each is a guess that two things are the
     same, and a wrong code costs a reviewer more than a question (DOMAIN.md)."""
     return (not features.get("object_partial") and not features.get("object_none") and not features.get("scope")
+            and not features.get("unit_differs")
             and not (features.get("head_generic") and not (features.get("class_same") or features.get("class_level1"))))
 
 

@@ -9,7 +9,7 @@ labelled links:
   (及时率/按时完成率, 运作/运转, 验收通过率/验收合格率) and their general-Chinese siblings
   (按期/准时 = 按时, 满意率 = 满意度, 及时性 = 及时率), head-word variants of general Chinese
   (办结/完工 = 完成, 可使用/正常使用/无故障运行 = 正常运行), object words of general Chinese (救助/补贴/
-  资助 = 补助, 人数/人次数 = 人员数, 购置 = 采购, the public's names before 满意 = 群众), and `learn_variants`
+  资助 = 补助, 人数 = 人员数, 购置 = 采购, the public's names before 满意 = 群众), and `learn_variants`
   adds the character substitutions seen between a code's own spellings in the catalogue;
 - the kind of measure (rate, count, time, yes/no, money) is read from the name's head word and
   from the target value, since a rate is never the same indicator as a count.
@@ -40,12 +40,17 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
     ("社会公众满意", "群众满意"), ("人民群众满意", "群众满意"), ("公众满意", "群众满意"),
     ("社会满意", "群众满意"), ("市民满意", "群众满意"), ("居民满意", "群众满意"),
     # aid paid to people or firms: 救助/补贴/资助 are 补助 in general Chinese (补助对象 = those aided),
-    # and a head count is a count of persons (人数 = 人次数 = 人员数: a count in 人次, "person-times",
-    # is how documents count the people served or aided)
-    ("救助", "补助"), ("补贴", "补助"), ("资助", "补助"), ("人次数", "人员数"), ("人数", "人员数"),
-    # buying for the unit: 购置 (to acquire durable goods, 设备购置) is 采购 (to procure)
-    ("购置", "采购"),
+    # and a head count is a count of persons (人数 = 人员数; 人次, person-times, is not folded: 驻场运营
+    # 人次数 is not a staff head count, `SCOPE_UNITS` lets it name the persons of a scope list only)
+    ("救助", "补助"), ("补贴", "补助"), ("资助", "补助"), ("人数", "人员数"),
+    # buying for the unit: 购置 (to acquire durable goods, 设备购置) is 采购 (to procure); 购置税 (the
+    # vehicle purchase tax) is a tax, not a purchase, and is kept as written
+    ("购置税", "购置税"), ("购置", "采购"),
 ]
+
+# An instance a scope list names may be counted in its own unit: the persons of 补助对象（人员、企业…）
+# are counted in 人次 (person-times) as often as in 人数 (临时救助人次数 counts the people aided).
+SCOPE_UNITS: dict[str, tuple[str, ...]] = {"人员": ("人次",)}
 
 _BRACKETED = re.compile(r"[（(][^（）()]{0,12}[)）]")
 # a scope: two or more items separated by 、 / ， or 或, closed by 等 (「人员、企业、特定群体等」)

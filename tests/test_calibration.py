@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from indicode.catalogue.records import InputError
 from conftest import GOLD_DEV
 from indicode.matcher.calibration import fit, logistic_fit
+from indicode.matcher.features import FEATURES
 from indicode.cli import app
 from indicode.matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
 from indicode.matcher.gold import read_gold
@@ -31,6 +32,24 @@ def test_fit_gives_ordered_thresholds_and_monotone_scores(linker):
     assert m.calib_a > 0
     assert m.calibrated(2.0, 1.0) > m.calibrated(0.0, 1.0) > m.calibrated(-2.0, 1.0)
     assert m.weights["class_same"] > 0 > m.weights["class_diff"]
+
+
+def test_the_accept_threshold_is_fitted_only_over_tops_that_may_be_accepted(linker):
+    """The fit's "may be accepted" is the runtime rule (`linker.may_accept`) on every feature the
+    candidate has, those outside the ranker's and decision model's columns (`unit_differs`) too."""
+    from indicode.matcher.calibration import _decision_rows, pair_table
+    from indicode.matcher.gold import GoldRow
+    from indicode.matcher.linker import may_accept
+
+    rows = [("审批时效", "13", "113065595"), ("驻场运营人次数", "11", "111001540"), ("采购时效", "13", "113065595")]
+    gold = [GoldRow(f"r{i}", "s", c, t, "", g, frozenset([g])) for i, (t, c, g) in enumerate(rows)]
+    t = pair_table(linker, gold)
+    for i, g in enumerate(gold):
+        cands = linker.score(linker.make_query(g.name, g.level2), linker.encode_queries([g.name])[0])
+        assert [may_accept(c.features) for c in cands] == t.acceptable[t.rix == i].tolist()
+    w = np.array([linker.model.weights.get(f, 0.0) for f in FEATURES])
+    *_, eligible = _decision_rows(t, w, linker.model.bias, gold, True)
+    assert eligible.tolist() == [False, False, True]  # none of 采购; 人次 for 人员; the code's own name
 
 
 @pytest.fixture(scope="module")
