@@ -10,7 +10,8 @@ numpy implementations, no sklearn).
   on its raw score, match type and its own features (`DECISION_FEATURES`), over the tops on the
   catalogue evidence alone (learned links reorder candidates, never change a score);
 - the thresholds: `review` is the score below which saying "no match" is right more often than the
-  top suggestion; `accept` the lowest score, not below `ACCEPT_FLOOR`, above which the suggestions
+  top suggestion, read off the calibrated score (r / (1 + r), r the share of wrong tops that are
+  texts no code fits); `accept` the lowest score, not below `ACCEPT_FLOOR`, above which the suggestions
   that may be accepted at all (`linker.may_accept`) were right at least `accept_target` of the time;
 - `refit`: the labelled links plus the catalogue's learned links, adopted only if cross-validation
   by source is not worse with them.
@@ -173,10 +174,15 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     # 4. thresholds, on the tops' scores
     cal = 1.0 / (1.0 + np.exp(-(Z @ coef + cb)))
     nil_ok = np.array([NIL in gold[i].acceptable for i in row_of], dtype=bool)
-    # review threshold: maximise decisions right (code right above it, "no match" right below it)
+    # review threshold: a score is the chance p that the top is right; when it is not, "no match" is
+    # right with the chance r seen in training (most wrong tops are texts no code fits), so showing
+    # the code is right more often than "no match" when p > (1 - p)·r, i.e. p > r / (1 + r). Read off
+    # the calibrated scores rather than by counting right decisions at each cut, a step function of
+    # a few rows near it (fitted on one file it put the cut at 0.88: by file 0.893 against 0.917, README)
+    wrong = top_ok == 0
+    r = float(nil_ok[wrong].mean()) if wrong.any() else 1.0
+    review = r / (1.0 + r)
     cuts = np.unique(np.concatenate([cal, [1.01]]))
-    right = [((cal >= t) & (top_ok == 1)).sum() + ((cal < t) & nil_ok).sum() for t in cuts]
-    review = float(cuts[int(np.argmax(right))])
     # accept threshold: over the suggestions that may be accepted at all
     accept = 1.01
     for t in sorted(cuts, reverse=True):

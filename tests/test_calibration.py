@@ -34,6 +34,22 @@ def test_fit_gives_ordered_thresholds_and_monotone_scores(linker):
     assert m.weights["class_same"] > 0 > m.weights["class_diff"]
 
 
+def test_review_threshold_is_where_showing_the_code_beats_no_match(linker):
+    """A score is the chance p that the top is right; when it is not, "no match" is right with the
+    training share r, so the cut is p = r / (1 + r), read off the calibrated score."""
+    from indicode.matcher.calibration import _decision_rows, pair_table
+    from indicode.matcher.gold import NIL
+
+    gold = read_gold(GOLD_DEV)[:90]
+    t = pair_table(linker, gold)
+    m = fit(linker, gold, table=t, learned_table=t)
+    w = np.array([m.effective_weights.get(f, 0.0) for f in FEATURES])
+    _, top_ok, row_of, _ = _decision_rows(t, w, m.bias, gold, True)
+    wrong = top_ok == 0
+    r = np.mean([NIL in gold[i].acceptable for i in row_of[wrong]])
+    assert 0.5 < r <= 1 and m.review == pytest.approx(r / (1 + r))
+
+
 def test_the_accept_threshold_is_fitted_only_over_tops_that_may_be_accepted(linker):
     """The fit's "may be accepted" is the runtime rule (`linker.may_accept`) on every feature the
     candidate has, those outside the ranker's and decision model's columns (`unit_differs`) too."""
