@@ -10,8 +10,8 @@ numpy implementations, no sklearn).
   on its raw score, match type and its own features (`DECISION_FEATURES`), over the tops on the
   catalogue evidence alone (learned links reorder candidates, never change a score);
 - the thresholds: `review` is the score below which saying "no match" is right more often than the
-  top suggestion, read off the calibrated score (r / (1 + r), r the share of wrong tops that are
-  texts no code fits); `accept` the lowest score, not below `ACCEPT_FLOOR`, above which the suggestions
+  top suggestion, read off the calibrated score (r / (1 - q + r): r the share of wrong tops that
+  are texts no code fits, q of right tops where "no code fits" is acceptable too); `accept` the lowest score, not below `ACCEPT_FLOOR`, above which the suggestions
   that may be accepted at all (`linker.may_accept`) were right at least `accept_target` of the time;
 - `refit`: the labelled links plus the catalogue's learned links, adopted only if cross-validation
   by source is not worse with them.
@@ -72,7 +72,7 @@ def learned_from_others(linker: Linker, gold: list[GoldRow]) -> list[LearnedLink
 DECISION_FEATURES = ["vec", "cov_query", "head_match", "class_same", "kind_agree", "object_full", "object_none", "head_generic"]
 # MARGIN_NOTE: the top's margin over the next candidate is not a decision signal: fitted with it, by
 # source end-to-end was 0.903 against 0.913 without (`calib_m` stays 0; model files may still set it).
-DECISION_L2 = 1.0  # on standardised inputs; by source λ 0.3 and 3 give end-to-end 0.917 and 0.908, λ 1 0.922 (README)
+DECISION_L2 = 1.0  # on standardised inputs; by source λ 0.3 and 3 give end-to-end 0.917 and 0.913, λ 1 0.917 (README)
 
 
 @dataclass
@@ -174,14 +174,16 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     # 4. thresholds, on the tops' scores
     cal = 1.0 / (1.0 + np.exp(-(Z @ coef + cb)))
     nil_ok = np.array([NIL in gold[i].acceptable for i in row_of], dtype=bool)
-    # review threshold: a score is the chance p that the top is right; when it is not, "no match" is
-    # right with the chance r seen in training (most wrong tops are texts no code fits), so showing
-    # the code is right more often than "no match" when p > (1 - p)·r, i.e. p > r / (1 + r). Read off
-    # the calibrated scores rather than by counting right decisions at each cut, a step function of
-    # a few rows near it (fitted on one file it put the cut at 0.88: by file 0.893 against 0.917, README)
+    # review threshold: a score is the chance p that the top is right. Showing it is right where "no
+    # match" is not with the chance p·(1 - q), q the share of right training tops where "no code
+    # fits" is acceptable too; "no match" is right where the code is not with (1 - p)·r, r the share
+    # of wrong training tops that no code fits. So review when p > r / (1 - q + r): read off the
+    # calibrated score rather than by counting right decisions at each cut, a step function of a
+    # few rows near it (fitted on one file it put the cut at 0.88: by file 0.893 against 0.917, README)
     wrong = top_ok == 0
     r = float(nil_ok[wrong].mean()) if wrong.any() else 1.0
-    review = r / (1.0 + r)
+    q = float(nil_ok[~wrong].mean()) if (~wrong).any() else 0.0
+    review = r / (1.0 - q + r) if r else 0.0
     cuts = np.unique(np.concatenate([cal, [1.01]]))
     # accept threshold: over the suggestions that may be accepted at all
     accept = 1.01

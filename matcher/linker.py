@@ -12,8 +12,9 @@ Pipeline for a query (name, optional class digits, optional target value):
 4. **decision model**: `raw` on the catalogue evidence alone, the match type (does the code name an
    object the query only partly has?) and signals of its own (`calibration.DECISION_FEATURES`: e5
    similarity, how much of the query the name explains, shared measure head, class and kind
-   agreement, whole object or generic code) are mapped by a logistic curve fitted on the same links to the chance that the
-   candidate is right, so a score of 0.9 means about 9 in 10 such suggestions are right. Every
+   agreement, whole object, none of it, or generic code) are mapped by a logistic curve fitted on
+   the same links to the chance that the candidate is right, so a score of 0.9 means about 9 in 10
+   such suggestions are right. Every
    candidate gets this one score; the list keeps the ranker's order, and a score is capped at the
    one above it, so the list is also in the order of the scores shown;
 5. **decision**: by the top's score as shown, `accept` at or above the accept threshold unless the

@@ -35,19 +35,27 @@ def test_fit_gives_ordered_thresholds_and_monotone_scores(linker):
 
 
 def test_review_threshold_is_where_showing_the_code_beats_no_match(linker):
-    """A score is the chance p that the top is right; when it is not, "no match" is right with the
-    training share r, so the cut is p = r / (1 + r), read off the calibrated score."""
+    """A score is the chance p that the top is right. Showing it is right where "no match" is not
+    with p·(1 - q) (q: right tops where "no code fits" is acceptable too), "no match" where the code
+    is not with (1 - p)·r (r: wrong tops no code fits): the cut is r / (1 - q + r), and a top just
+    above it is reviewed, just below it is "no match"."""
     from indicode.matcher.calibration import _decision_rows, pair_table
+    from indicode.matcher.evaluate import with_model
     from indicode.matcher.gold import NIL
+    from indicode.matcher.linker import NO_MATCH, REVIEW, Candidate
 
-    gold = read_gold(GOLD_DEV)[:90]
+    gold = read_gold(GOLD_DEV) + read_gold(GOLD_DEV.parent / "gold_external.csv")
     t = pair_table(linker, gold)
     m = fit(linker, gold, table=t, learned_table=t)
     w = np.array([m.effective_weights.get(f, 0.0) for f in FEATURES])
     _, top_ok, row_of, _ = _decision_rows(t, w, m.bias, gold, True)
-    wrong = top_ok == 0
-    r = np.mean([NIL in gold[i].acceptable for i in row_of[wrong]])
-    assert 0.5 < r <= 1 and m.review == pytest.approx(r / (1 + r))
+    nil = np.array([NIL in gold[i].acceptable for i in row_of])
+    r, q = nil[top_ok == 0].mean(), nil[top_ok == 1].mean()
+    assert 0.5 < r < 1 and 0 < q < 0.5  # both corrections matter on these links
+    assert m.review == pytest.approx(r / (1 - q + r)) and m.review != pytest.approx(r / (1 + r))
+    fitted = with_model(linker, m)
+    at = lambda p: fitted._level(Candidate("111001842", "任务完成率", "任务完成率", "11", p, 0.0, {}))
+    assert at(m.review + 1e-6) == REVIEW and at(m.review - 1e-6) == NO_MATCH
 
 
 def test_the_accept_threshold_is_fitted_only_over_tops_that_may_be_accepted(linker):
