@@ -11,8 +11,8 @@ numpy implementations, no sklearn).
   catalogue evidence alone (learned links reorder candidates, never change a score);
 - the thresholds: `review` is the score below which saying "no match" is right more often than the
   top suggestion, read off the calibrated score (r / (1 - q + r): r the share of wrong tops that
-  are texts no code fits, q of right tops where "no code fits" is acceptable too); `accept` the lowest score, not below `ACCEPT_FLOOR`, above which the suggestions
-  that may be accepted at all (`linker.may_accept`) were right at least `accept_target` of the time;
+  are texts no code fits, q of right tops where "no code fits" is acceptable too); `accept` the
+  lowest score, not below `ACCEPT_FLOOR`, above which the suggestions that may be accepted at all (`linker.may_accept`) were right at least `accept_target` of the time;
 - `refit`: the labelled links plus the catalogue's learned links, adopted only if cross-validation
   by source is not worse with them.
 """
@@ -26,6 +26,7 @@ from .features import FEATURES, FIXED_WEIGHTS
 from .gold import NIL, GoldRow, source_group
 from .learned import LEARNED_FEATURES, LearnedLinks, Link
 from .linker import Linker, ScoreModel, may_accept
+from .text import clean
 
 
 def logistic_fit(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50,
@@ -192,8 +193,7 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
         if sel.sum() and top_ok[sel].mean() >= accept_target:
             accept = float(t)  # the lowest score above which the accepted were right often enough
     accept = max(accept, review, ACCEPT_FLOOR)
-    names = FEATURES
-    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(names, w, free, is_learned) if fr or (le and only is None)},
+    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(FEATURES, w, free, is_learned) if fr or (le and only is None)},
                       bias=b, calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp),
                       accept=accept, review=review, fitted_on=fitted_on, use_fixed=only is None,
                       decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw)} if use_d else {})
@@ -221,8 +221,6 @@ def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], u
 def learned_gold(linker: Linker, gold: list[GoldRow]) -> list[GoldRow]:
     """The catalogue's learned links as labelled links (one source per reviewed file), leaving out
     texts the labelled links already hold."""
-    from .text import clean
-
     seen = {(clean(g.name), g.level2) for g in gold}
     rows = []
     for l in linker.cat.learned:

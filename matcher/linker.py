@@ -372,7 +372,7 @@ class Linker:
         """Query vectors of texts as `clean` leaves them (so width and punctuation never matter),
         through the on-disk cache of this encoder: only unseen texts are encoded. Texts longer than
         MAX_TEXT are encoded by their first MAX_TEXT characters."""
-        return self._encode_cached([clean(t[:MAX_TEXT]) or t[:MAX_TEXT] for t in texts], "query", on_batch)
+        return self._encode_cached([_query_text(t) for t in texts], "query", on_batch)
 
     def encode_stream(self, texts: list[str], batch: int = 64):
         """Yield (row numbers, query vectors, newly encoded) batch by batch while a background thread
@@ -380,7 +380,7 @@ class Linker:
         without the GIL). Cached texts come first. Sets `last_encoded` when done."""
         import queue
 
-        prepped = [clean(t[:MAX_TEXT]) or t[:MAX_TEXT] for t in texts]
+        prepped = [_query_text(t) for t in texts]
         q: queue.Queue = queue.Queue(maxsize=4)
         END = object()
 
@@ -463,6 +463,12 @@ class Linker:
         return Suggestion(text, level2, value, decision, _shown(ranked[:k]), new_class)
 
 
+def _query_text(text: str) -> str:
+    """What a query is encoded from: its first MAX_TEXT characters as `clean` leaves them (the text
+    itself when cleaning leaves nothing)."""
+    return clean(text[:MAX_TEXT]) or text[:MAX_TEXT]
+
+
 def _without_learned(features: dict[str, float]) -> dict[str, float]:
     """A candidate's features on the catalogue evidence alone."""
     if not (features.get("learned_nil") or any(features.get(k) for k in LEARNED_FEATURES)):
@@ -491,9 +497,9 @@ def may_accept(features: dict[str, float]) -> bool:
     """Whether a suggestion may be accepted without a person: not when the code names an object the
     query has only part of (员工 for 馆员, 制服采购 for 设备采购) or none of (采购时效 for 办文时效),
     nor when the query reaches it only as one of the instances its name lists (人员 for 补助对象（人员、
-    企业…）: 服务人员 are staff, not beneficiaries), nor a count in person-times for a count of persons (驻场运营人次数 is not 驻场运营
-    人员数), nor when a generic code stands in for a query of another level-1 class or of no
-    class given (任务完成率, an output, for a 效益 indicator). Each is a guess that two things are the
+    企业…）: 服务人员 are staff, not beneficiaries), nor a count in person-times for a count of
+    persons (驻场运营人次数 is not 驻场运营人员数), nor when a generic code stands in for a query of
+    another level-1 class or of no class given (任务完成率, an output, for a 效益 indicator). Each is a guess that two things are the
     same, and a wrong code costs a reviewer more than a question (DOMAIN.md)."""
     return (not features.get("object_partial") and not features.get("object_none") and not features.get("scope")
             and not features.get("unit_differs")

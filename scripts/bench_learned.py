@@ -20,12 +20,11 @@ from pathlib import Path
 
 from indicode.bulk import read_all
 from indicode.catalogue.lazy import LazyCatalogue
-from indicode.catalogue.store import BUNDLED_DB, NIL, Catalogue, add_learned
+from indicode.catalogue.store import BUNDLED_DB, BUNDLED_SEEDS, NIL, Catalogue, add_learned
 from indicode.matcher.linker import Linker
 
 from benchstats import p99
 
-SEEDS = Path(__file__).resolve().parent.parent / "catalogue" / "data" / "seeds"
 PREFIX = ["区", "市", "街道", "中心", "本单位", "项目", "年度", "全区", "专项", "系统", "平台", "办公"]
 
 
@@ -35,7 +34,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     args = ap.parse_args()
     rng = random.Random(0)
-    rows, _ = read_all(sorted(SEEDS.glob("00[1-4]_*.txt")), None)
+    rows, _ = read_all(sorted(BUNDLED_SEEDS.glob("00[1-4]_*.txt")), None)
     names = sorted({r.name for r in rows if r.name.strip()})
     codes = sorted(Catalogue.load(BUNDLED_DB).entries)
     links, seen = [], set()
