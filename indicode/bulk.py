@@ -22,7 +22,8 @@ from .catalogue.readers.detect import read_document
 from .catalogue.readers.table import Columns
 from .catalogue.records import IndicatorRow, InputError, ReadProblem
 
-from .matcher.linker import ACCEPT, MAX_TEXT, REVIEW, Linker, Suggestion
+from .matcher.linker import ACCEPT, REVIEW, Linker, Suggestion
+from .matcher.text import MAX_TEXT
 from .matcher.text import clean, kind_of
 
 ALTERNATIVES = 3

@@ -45,14 +45,13 @@ from .cache import VectorCache
 from .encoders import Encoder, load_encoder
 from .features import FIXED_WEIGHTS, Query, measure_heads, name_info, pair_features
 from .learned import LEARNED_FEATURES, LearnedLinks
-from .text import Canon, clean, kind_of
+from .text import MAX_TEXT, Canon, clean, kind_of
 
 MODEL_PATH = Path(__file__).parent / "data" / "model.json"
 K_EACH = 64  # candidates: the K nearest names by vector and the K most similar by characters
 # up to this many names every name is scored: about what the K + K candidates cost, so the cost per
 # query grows smoothly with the catalogue (no jump where the candidate path starts)
 FULL_SCAN_MAX = 2 * K_EACH
-MAX_TEXT = 200  # a longer query is matched by its first MAX_TEXT characters (and flagged `cut`)
 # The per-name caches (prepared names, catalogue entries) are long-lived and hold no reference
 # cycles; once this many new ones have gathered they are moved out of the cyclic collector's sight
 # (`gc.freeze`): its full passes over 10^5 such objects cost 50-150 ms, landing on some query's path.

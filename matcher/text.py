@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from ..catalogue.textio import fold
 
+MAX_TEXT = 200  # characters of an indicator text: a longer query is matched by its first MAX_TEXT (flagged `cut`)
+
 # (variant, canonical): applied in order, longest first, to both query and catalogue names
 BUILTIN_VARIANTS: list[tuple[str, str]] = [
     ("按时完成率", "完成及时率"), ("按期完成率", "完成及时率"), ("准时完成率", "完成及时率"),

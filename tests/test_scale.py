@@ -19,7 +19,8 @@ from indicode.catalogue.store import Catalogue, write_catalogue
 from indicode.matcher import names as prepared, vector_index
 from indicode.matcher.cache import VectorCache
 from indicode.matcher.candidates import keys_of
-from indicode.matcher.linker import MAX_TEXT, Linker
+from indicode.matcher.linker import Linker
+from indicode.matcher.text import MAX_TEXT
 
 from test_vector_index import FakeEncoder
 

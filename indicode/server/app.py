@@ -22,11 +22,11 @@ from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.export import entry_dict
 from ..catalogue.records import InputError
 from ..catalogue.store import NIL
+from ..matcher.text import MAX_TEXT
 from .guard import error_body
 from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Service, UnknownCode, Unavailable, Unwritable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-MAX_TEXT = 200  # characters of an indicator text
 MAX_K = 50
 CLASS_PATTERN = "^(" + "|".join(sorted({**LEVEL1, **LEVEL2})) + ")?$"  # '' or a class of the tree
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"  # something to read, no control characters

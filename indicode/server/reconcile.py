@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from .. import __version__
 from ..catalogue.classes import LEVEL1, LEVEL2, is_class
 from ..matcher.linker import Linker, class_label
-from .app import MAX_K, MAX_TEXT, media_type, own_origin
+from ..matcher.text import MAX_TEXT
+from .app import MAX_K, media_type, own_origin
 from .service import Service
 
 MAX_QUERIES = 50  # queries in one batch (OpenRefine sends 10)
