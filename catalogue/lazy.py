@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .build import Anomaly, Entry
+from .entries import Anomaly, Entry
 from urllib.request import pathname2url
 
 from .store import (LEARNED_SQL, PROPOSED_SQL, Catalogue, Learned, Proposed, _damaged, _has_table, _open_checked,

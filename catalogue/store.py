@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.request import pathname2url
 
-from .build import Anomaly, Entry, Occurrence, build_entries, occurrences_from_rows
+from .entries import Anomaly, Entry, Occurrence, build_entries, occurrences_from_rows
 from .files import BusyError, atomic_path, check_can_replace, is_read_only, write_failed
 from .records import InputError
 from .textio import fold

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .bulk import ALTERNATIVES, coded_columns, match_rows
-from .catalogue.build import Entry
+from .catalogue.entries import Entry
 from .catalogue.classes import is_class, resolve
 from .catalogue.records import IndicatorRow, InputError
 from .catalogue.store import Catalogue

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue.build import CODE_RE
+from .catalogue.entries import CODE_RE
 from .catalogue.classes import LEVEL2, classes_of_code, level2_of
 from .catalogue.export import original_text
 from .catalogue.readers.detect import XLSX_MAGIC, load

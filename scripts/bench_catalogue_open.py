@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from indicode.catalogue.build import Occurrence
+from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.store import BUNDLED_DB, Catalogue, write_catalogue
 
 from benchstats import p99

@@ -64,7 +64,7 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
     """The catalogue file and index folder for `size` codes (built once, then reused)."""
     import numpy as np
 
-    from indicode.catalogue.build import Occurrence
+    from indicode.catalogue.entries import Occurrence
     from indicode.catalogue.store import Catalogue, write_catalogue
     from indicode.matcher import names as prepared, vector_index
     from indicode.matcher.encoders import load_encoder

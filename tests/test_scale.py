@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz, process
 
-from indicode.catalogue.build import Occurrence
+from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.lazy import LazyCatalogue
 from indicode.catalogue.store import Catalogue, write_catalogue
 from indicode.matcher import names as prepared, vector_index
