@@ -1,4 +1,4 @@
-"""Build the canonical code catalogue from coded indicator rows, keeping every oddity visible.
+"""The catalogue's entries, derived from coded indicator rows, keeping every oddity visible.
 
 One entry per written code: its canonical name (the most frequent spelling; ties go to the spelling
 seen first), the other spellings as aliases, its classes read off the code digits, the classes it was

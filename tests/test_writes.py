@@ -3,10 +3,12 @@ swept, a write that cannot happen is one line and exit 3 with the old file intac
 import csv
 import errno
 import os
+import re
 import subprocess
 import sys
 import time
 import zipfile
+from dataclasses import asdict
 
 import openpyxl
 import pytest
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 from conftest import ROOT, SEED
 from indicode.catalogue import build as building
 from indicode.catalogue.build import build
+from indicode.catalogue.database import read_learned
 from indicode.catalogue.export import cell_text, original_text
 from indicode.catalogue.files import TMP_TAG, BusyError, atomic_path, sweep_temporaries
 from indicode.catalogue.locking import lock_timeout
@@ -141,6 +144,24 @@ def test_writers_wait_their_turn(tmp_catalogue, tmp_path):
     holder.wait()
     assert waited > 0.3  # it did wait for the holder rather than write beside it
     assert [l.text for l in Catalogue.load(tmp_catalogue).learned] == ["等一等"]
+
+
+def test_a_learned_link_is_stored_field_by_field(tmp_catalogue):
+    """Each field of a LearnedLink lands in the stored Learned field of the same name: no two of the
+    five strings change places on the way into the file (as positional tuples could)."""
+    link = LearnedLink(text="会务保障到位率", level2="12", code="112000272", reviewer="王", source="r.csv:2")
+    assert record_decisions(tmp_catalogue, [link]) == 1
+    stored = read_learned(tmp_catalogue)[-1]
+    assert {name: getattr(stored, name) for name in asdict(link)} == asdict(link)
+    assert stored.decided_at.startswith("20") and stored.id >= 1
+
+
+def test_the_file_lock_lives_in_one_module():
+    """The lock primitive is used only behind `catalogue/locking.py`, so that replacing it (issue 20:
+    a portable lock) touches one small module."""
+    users = sorted(p.relative_to(ROOT).as_posix() for folder in ("catalogue", "indicode", "matcher")
+                   for p in (ROOT / folder).rglob("*.py") if re.search(r"\b(fcntl|flock)\b", p.read_text("utf-8")))
+    assert users == ["catalogue/locking.py"]
 
 
 # ---------------------------------------------------------------- outputs that never execute
