@@ -1,118 +1,74 @@
-"""Build the canonical code catalogue from coded indicator rows, keeping every oddity visible.
+"""Building a catalogue file from documents and other catalogue files (`indicode catalogue build`).
 
-One entry per written code: its canonical name (the most frequent spelling; ties go to the spelling
-seen first), the other spellings as aliases, its classes read off the code digits, the classes it was
-filed under, where it was seen and example target values. Anomalies are listed, not resolved:
-malformed codes, digits that disagree with each other or with the filing columns, one code with several
-names, one name with several codes.
+A rebuild keeps what reviewers added to the file it replaces (learned links, proposed codes), and
+never replaces a file that is not an indicode catalogue.
 """
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from pathlib import Path
 
-from .classes import LEVEL2, classes_of_code, filed_classes
-from .records import IndicatorRow
-
-CODE_RE = re.compile(r"^\d{9}$")
-
-
-@dataclass
-class Occurrence:
-    """One coded row as a document wrote it."""
-
-    code: str
-    name: str
-    source: str
-    line: int
-    unit: str = ""
-    project: str = ""
-    filed_level1: str = ""  # the class digits of the columns it was filed under
-    filed_level2: str = ""
-    value: str = ""
+from .database import open_checked, read_learned, read_occurrences, read_proposed, write_catalogue
+from .entries import Occurrence, occurrences_from_rows
+from .files import check_can_replace
+from .locking import write_lock
+from .readers.detect import read_document
+from .records import InputError
 
 
-@dataclass
-class Entry:
-    code: str
-    name: str
-    level1: str
-    level2: str
-    valid: bool
-    names: dict[str, int] = field(default_factory=dict)  # spelling -> occurrences, canonical first
-    filed: dict[str, int] = field(default_factory=dict)  # "l1/l2" filed under -> occurrences
-    count: int = 0
-    sources: list[str] = field(default_factory=list)
-    projects: list[str] = field(default_factory=list)
-    values: list[str] = field(default_factory=list)
-
-    @property
-    def aliases(self) -> list[str]:
-        return [n for n in self.names if n != self.name]
+def check_catalogue_output(out: Path) -> None:
+    """`catalogue build -o`: a .sqlite name, a writable place, and never over a file that is not an
+    indicode catalogue (a user's other database, a workbook)."""
+    out = Path(out)
+    if out.suffix.lower() != ".sqlite":
+        raise InputError(f"{out}: a catalogue file name must end in .sqlite")
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give a catalogue file name ending in .sqlite")
+    check_can_replace(out)
+    if out.exists():
+        open_checked(out).close()  # refuses what is not a whole indicode catalogue
 
 
-@dataclass
-class Anomaly:
-    kind: str  # malformed-code | code-digits-disagree | filed-class-mismatch | one-code-many-names | one-name-many-codes
-    code: str
-    name: str
-    detail: str
+def _no_rows(sources: list[Path]) -> InputError:
+    return InputError(f"{', '.join(map(str, sources))}: no coded indicator rows to build a catalogue from")
 
 
-def occurrences_from_rows(rows: list[IndicatorRow]) -> list[Occurrence]:
-    out = []
-    for r in rows:
-        if not r.code:
+def build(sources: list[Path], out: Path, failed: list[str] | None = None) -> tuple[int, list[str]]:
+    """Build (or rebuild) `out` from documents and/or other catalogue files; learned links and
+    proposed codes in an existing `out` are kept. Documents are read first; then, under `out`'s
+    write lock, catalogue sources and the learned links are read and the new file replaces the old.
+    A document that cannot be read stops the build, unless a `failed` list is given: then its
+    one-line error goes there and the others are built from (when every source fails, the last
+    one's error is raised, the others' being in `failed`). Returns (number of coded rows, problems reported by the readers)."""
+    out = Path(out)
+    check_catalogue_output(out)
+    occs: list[Occurrence] = []
+    problems: list[str] = []
+    catalogues = []
+    for src in sources:
+        src = Path(src)
+        if src.suffix == ".sqlite":
+            catalogues.append(src)
+            open_checked(src).close()
             continue
-        f1, f2 = filed_classes(r.level1_text, r.level2_text)
-        out.append(Occurrence(
-            code=r.code, name=r.name, source=r.source, line=r.line, unit=r.unit, project=r.project,
-            filed_level1=f1, filed_level2=f2, value=r.value,
-        ))
-    return out
-
-
-def build_entries(occs: list[Occurrence]) -> tuple[list[Entry], list[Anomaly]]:
-    """Entries sorted by code, and the anomalies, from every occurrence (order-independent)."""
-    occs = sorted(occs, key=lambda o: (o.code, o.source, o.line, o.name))
-    by_code: dict[str, list[Occurrence]] = defaultdict(list)
-    for o in occs:
-        by_code[o.code].append(o)
-    entries: list[Entry] = []
-    anomalies: list[Anomaly] = []
-    for code, group in sorted(by_code.items()):
-        spellings = Counter(o.name for o in group)
-        first_seen = {n: i for i, n in reversed(list(enumerate(o.name for o in group)))}
-        ordered = sorted(spellings, key=lambda n: (-spellings[n], first_seen[n]))
-        l1, l2 = classes_of_code(code)
-        e = Entry(code=code, name=ordered[0], level1=l1, level2=l2, valid=bool(CODE_RE.match(code)),
-                  names={n: spellings[n] for n in ordered}, count=len(group))
-        filed = Counter(f"{o.filed_level1}/{o.filed_level2}" for o in group)
-        e.filed = dict(sorted(filed.items(), key=lambda kv: (-kv[1], kv[0])))
-        e.sources = sorted({o.source for o in group})
-        e.projects = sorted({f"{o.source}: {o.project}" for o in group if o.project})
-        e.values = list(dict.fromkeys(o.value for o in group if o.value))[:8]
-        entries.append(e)
-        if not e.valid:
-            anomalies.append(Anomaly("malformed-code", code, e.name,
-                                     f"{len(code)} digits, expected 9 (seen {group[0].source}:{group[0].line})"))
-        elif l2 not in LEVEL2 or l2[0] != l1:
-            anomalies.append(Anomaly("code-digits-disagree", code, e.name,
-                                     f"level-1 digit {l1} but level-2 digits {l2}"))
-        for key, n in e.filed.items():
-            f1, f2 = key.split("/")
-            if (f1 and f1 != l1) or (f2 and f2 != l2):
-                anomalies.append(Anomaly("filed-class-mismatch", code, e.name,
-                                         f"code digits {l1}/{l2}, filed under {f1 or '?'}/{f2 or '?'} ({n}x)"))
-        if len(e.names) > 1:
-            anomalies.append(Anomaly("one-code-many-names", code, e.name,
-                                     "spellings: " + " | ".join(f"{n} ({c}x)" for n, c in e.names.items())))
-    by_name: dict[str, set[str]] = defaultdict(set)
-    for o in occs:
-        by_name[o.name].add(o.code)
-    for name, codes in sorted(by_name.items()):
-        if len(codes) > 1:
-            for code in sorted(codes):
-                anomalies.append(Anomaly("one-name-many-codes", code, name, "codes: " + ", ".join(sorted(codes))))
-    return entries, anomalies
+        try:
+            res = read_document(src)
+        except InputError as exc:
+            if failed is None or len(failed) == len(sources) - 1:
+                raise
+            failed.append(str(exc))
+            continue
+        occs += occurrences_from_rows(res.rows)
+        problems += [str(p) for p in res.problems]
+    if not occs and not catalogues:
+        raise _no_rows(sources)
+    with write_lock(out):
+        for src in catalogues:
+            occs += read_occurrences(src)
+        if not occs:
+            raise _no_rows(sources)
+        # the same row read twice (a document given twice, or merged from two catalogues) counts once
+        occs = list({(o.source, o.line, o.code, o.name): o for o in occs}.values())
+        learned = read_learned(out) if out.exists() else []
+        proposed = read_proposed(out) if out.exists() else []
+        write_catalogue(out, occs, learned, proposed)
+    return len(occs), problems

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .files import atomic_path, check_can_replace
 from .records import IndicatorRow, InputError
-from .store import Catalogue
+from .lookup import Catalogue
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 STDOUT = "-"  # `-o -`: JSON Lines on standard output, for pipes (jq, pandas.read_json(lines=True))

@@ -12,7 +12,6 @@ catalogue each time the file changes, and the old one must not keep its file des
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import sqlite3
 import threading
@@ -20,11 +19,11 @@ import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .build import Anomaly, Entry
-from urllib.request import pathname2url
-
-from .store import (LEARNED_SQL, PROPOSED_SQL, Catalogue, Learned, Proposed, _damaged, _has_table, _open_checked,
-                    default_path, read_entries)
+from .database import connect_shared, open_checked, read_anomalies, read_entries, read_head, reading
+from .entries import Anomaly, Entry
+from .lookup import Catalogue
+from .paths import default_path
+from .records import Learned, Proposed
 
 
 class LazyEntries(Mapping):
@@ -39,7 +38,7 @@ class LazyEntries(Mapping):
 
     def _code_list(self) -> list[str]:
         if self._codes is None:
-            with self._lock, self._damage():
+            with self._lock, reading(self._path):
                 self._codes = [r[0] for r in self._con.execute("SELECT code FROM codes ORDER BY code")]
         return self._codes
 
@@ -47,26 +46,18 @@ class LazyEntries(Mapping):
         """Read the entries of these codes in one query (a query's candidates)."""
         missing = [c for c in dict.fromkeys(codes) if c not in self._have]
         if missing and not self._all:
-            with self._lock, self._damage():
+            with self._lock, reading(self._path):
                 for i in range(0, len(missing), 500):
                     for e in read_entries(self._con, missing[i : i + 500], self._path):
                         self._have[e.code] = e
 
     def _load_all(self) -> None:
         if not self._all:
-            with self._lock, self._damage():
+            with self._lock, reading(self._path):
                 if not self._all:
                     self._have = {e.code: e for e in read_entries(self._con, path=self._path)}
                     self._codes = list(self._have)
                     self._all = True
-
-    @contextlib.contextmanager
-    def _damage(self):
-        """A read that fails is a damaged catalogue: one line (InputError), as `Catalogue.load` says."""
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:
-            raise _damaged(self._path, exc) from None
 
     def __getitem__(self, code: str) -> Entry:
         e = self._have.get(code)
@@ -127,22 +118,16 @@ class LazyCatalogue(Catalogue):
     @classmethod
     def load(cls, path: str | Path | None = None) -> "LazyCatalogue":
         path = Path(path) if path else default_path()
-        _open_checked(path).close()  # the same checks as Catalogue.load (and a killed writer's journal undone)
-        try:
-            # one read-only connection for the catalogue's life, shared by threads behind the lock
-            con = sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True,
-                                  check_same_thread=False)
-            fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()[0]
-            learned = [Learned(*r) for r in con.execute(LEARNED_SQL)]
-            proposed = [Proposed(*r) for r in con.execute(PROPOSED_SQL)] if _has_table(con, "proposed") else []
-        except sqlite3.DatabaseError as exc:
-            raise _damaged(path, exc) from None
+        open_checked(path).close()  # the same checks as Catalogue.load (and a killed writer's journal undone)
+        with reading(path):
+            con = connect_shared(path)  # one read-only connection for the catalogue's life
+            fp, learned, proposed = read_head(con)
         return cls(path, con, fp, learned, proposed)
 
     @functools.cached_property
     def anomalies(self) -> list[Anomaly]:
-        with self._lock, self.entries._damage():
-            return [Anomaly(*r) for r in self._con.execute("SELECT kind, code, name, detail FROM anomalies ORDER BY rowid")]
+        with self._lock, reading(self.path):
+            return read_anomalies(self._con)
 
     @functools.cached_property
     def _anomalies_by_code(self) -> dict[str, list[Anomaly]]:

@@ -1,4 +1,4 @@
-"""Plain records shared by readers, the catalogue builder and the matcher."""
+"""Plain records shared by readers, the catalogue builder, the catalogue file and the matcher."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -53,6 +53,49 @@ class ReadResult:
     rows: list[IndicatorRow]
     problems: list[ReadProblem]
     format: str
+
+
+NIL = "NIL"  # a learned "no code fits"
+
+
+@dataclass
+class LearnedLink:
+    """A reviewer's decision on its way into the catalogue: this text (in this class) means this code.
+    Named fields, so that the five strings cannot change places between a caller and the file."""
+
+    text: str
+    level2: str
+    code: str  # a catalogue code or NIL
+    reviewer: str
+    source: str  # where it was decided: file:row, "web feedback"
+
+
+@dataclass
+class Learned:
+    """A learned link as the catalogue file stores it: the link, its row id and when it was decided."""
+
+    id: int
+    text: str
+    level2: str
+    code: str
+    reviewer: str
+    decided_at: str
+    source: str
+
+
+@dataclass
+class Proposed:
+    """A new code a reviewer proposed for a text no catalogue code fits. Kept apart from the codes
+    read from documents: never matched, never in the fingerprint, shown as proposed."""
+
+    code: str
+    name: str
+    level1: str
+    level2: str
+    text: str  # the indicator text it was proposed for
+    reviewer: str
+    source: str  # file:row
+    proposed_at: str
 
 
 class InputError(Exception):

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from .bulk import ALTERNATIVES, coded_columns, match_rows
-from .catalogue.build import Entry
 from .catalogue.classes import is_class, resolve
+from .catalogue.entries import Entry
+from .catalogue.lookup import Catalogue
 from .catalogue.records import IndicatorRow, InputError
-from .catalogue.store import Catalogue
 from .matcher.linker import Linker, Suggestion
 
 # the columns `Matcher.normalize` adds, in order

@@ -16,8 +16,8 @@ from typing import Callable
 
 from rapidfuzz import fuzz
 
-from .catalogue.build import CODE_RE
 from .catalogue.classes import classes_of_code, filed_classes
+from .catalogue.entries import CODE_RE
 from .catalogue.readers.detect import read_document
 from .catalogue.readers.table import Columns
 from .catalogue.records import IndicatorRow, InputError, ReadProblem

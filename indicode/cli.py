@@ -93,7 +93,7 @@ def echo_json(obj) -> None:
 
 
 def _load_catalogue(path: Optional[Path]):
-    from .catalogue.store import Catalogue
+    from .catalogue.lookup import Catalogue
 
     return Catalogue.load(path)
 
@@ -197,7 +197,8 @@ def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded docume
                     output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write.")):
     """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept.
     Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
-    from .catalogue.store import Catalogue, build
+    from .catalogue.build import build
+    from .catalogue.lookup import Catalogue
 
     failed: list[str] = []
     try:
@@ -467,14 +468,17 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     Exit 1 when some cells were refused or conflict (each reported; the others are stored)."""
     import os
 
-    from .catalogue.store import Catalogue, record_decisions, writable_path
+    from .catalogue.lookup import Catalogue
+    from .catalogue.paths import writable_path
+    from .catalogue.records import LearnedLink
+    from .catalogue.writes import record_decisions
     from .learn import read_reviewed
 
     who = reviewer or os.environ.get("USER", "") or "unknown"
     target = writable_path(catalogue)
     cat = Catalogue.load(target)
     review = read_reviewed(reviewed, cat, code_col, name_col, class_col, propose=propose, reviewer=who)
-    links = [(d.text, d.level2, d.code, who, d.source) for d in review.links]
+    links = [LearnedLink(d.text, d.level2, d.code, who, d.source) for d in review.links]
     proposals = [d.proposal for d in review.proposals]
     if links or proposals:
         record_decisions(target, links, proposals)
@@ -507,7 +511,8 @@ def learned_list(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonO
 def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
                    catalogue: Optional[Path] = CatalogueOpt):
     """Undo learned links."""
-    from .catalogue.store import BUNDLED_DB, default_path, remove_learned
+    from .catalogue.paths import BUNDLED_DB, default_path
+    from .catalogue.writes import remove_learned
 
     path = Path(catalogue or default_path())
     if path.resolve() == BUNDLED_DB.resolve():  # the package's own file holds none and is never written

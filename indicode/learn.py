@@ -22,13 +22,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue.build import CODE_RE
 from .catalogue.classes import LEVEL2, classes_of_code, level2_of
+from .catalogue.entries import CODE_RE
 from .catalogue.export import original_text
+from .catalogue.lookup import Catalogue
 from .catalogue.readers.detect import XLSX_MAGIC, load
 from .catalogue.readers.sheets import csv_rows, workbook_sheets
-from .catalogue.records import InputError
-from .catalogue.store import NIL, Catalogue, Proposed
+from .catalogue.records import NIL, InputError, Proposed
 from .catalogue.textio import read_text
 
 # The review workbook's sheets and the headers learn reads back (review_sheet writes them).

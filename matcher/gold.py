@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalogue.records import InputError
-from ..catalogue.store import NIL
+from ..catalogue.records import NIL, InputError
 from ..catalogue.textio import read_text
 
 REQUIRED = ("uid", "level2", "name", "gold", "acceptable")

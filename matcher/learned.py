@@ -19,7 +19,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..catalogue.store import NIL
+from ..catalogue.records import NIL
 
 from .candidates import CharIndex
 from .text import clean

@@ -38,7 +38,8 @@ from rapidfuzz import fuzz, process
 
 from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.lazy import LazyCatalogue
-from ..catalogue.store import NIL, Catalogue
+from ..catalogue.lookup import Catalogue
+from ..catalogue.records import NIL
 
 from . import names as prepared, vector_index
 from .cache import VectorCache

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..catalogue.files import atomic_path
-from ..catalogue.store import Catalogue
+from ..catalogue.lookup import Catalogue
 
 from . import candidates, features, text
 from .candidates import CharIndex

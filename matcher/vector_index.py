@@ -24,7 +24,7 @@ import numpy as np
 
 from ..catalogue.files import atomic_path
 from ..catalogue.records import InputError
-from ..catalogue.store import Catalogue
+from ..catalogue.lookup import Catalogue
 
 from .cache import user_cache
 from .encoders import encoder_slug

@@ -16,8 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from indicode.catalogue.build import Occurrence
-from indicode.catalogue.store import BUNDLED_DB, Catalogue, write_catalogue
+from indicode.catalogue.database import write_catalogue
+from indicode.catalogue.entries import Occurrence
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.paths import BUNDLED_DB
 
 from benchstats import p99
 

@@ -64,8 +64,9 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
     """The catalogue file and index folder for `size` codes (built once, then reused)."""
     import numpy as np
 
-    from indicode.catalogue.build import Occurrence
-    from indicode.catalogue.store import Catalogue, write_catalogue
+    from indicode.catalogue.database import write_catalogue
+    from indicode.catalogue.entries import Occurrence
+    from indicode.catalogue.lookup import Catalogue
     from indicode.matcher import names as prepared, vector_index
     from indicode.matcher.encoders import load_encoder
     from indicode.matcher.features import measure_heads
@@ -138,7 +139,7 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
 
 def queries(n: int) -> list[tuple[str, str]]:
     """n distinct (text, class) queries: gold-set texts, bundled names, then variations of both."""
-    from indicode.catalogue.store import Catalogue
+    from indicode.catalogue.lookup import Catalogue
     from indicode.matcher.text import clean
 
     rng = random.Random(1)
@@ -292,7 +293,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         qfile = Path(tmp) / "queries.json"
         qfile.write_text(json.dumps(queries(args.queries), ensure_ascii=False), encoding="utf-8")
-        from indicode.catalogue.store import BUNDLED_DB
+        from indicode.catalogue.paths import BUNDLED_DB
 
         procs = {}
         for label, cat, index in (("big", str(db), str(idx)), ("bundled", str(BUNDLED_DB), None)):

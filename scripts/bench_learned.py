@@ -20,7 +20,10 @@ from pathlib import Path
 
 from indicode.bulk import read_all
 from indicode.catalogue.lazy import LazyCatalogue
-from indicode.catalogue.store import BUNDLED_DB, BUNDLED_SEEDS, NIL, Catalogue, add_learned
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.paths import BUNDLED_DB, BUNDLED_SEEDS
+from indicode.catalogue.records import NIL, LearnedLink
+from indicode.catalogue.writes import record_decisions
 from indicode.matcher.linker import Linker
 
 from benchstats import p99
@@ -42,13 +45,13 @@ def main() -> None:
         text = f"{rng.choice(PREFIX)}{rng.randint(1, 10**6)}{rng.choice(names)}"
         if text not in seen:
             seen.add(text)
-            links.append((text, rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL]), "bench", "bench"))
+            links.append(LearnedLink(text, rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL]), "bench", "bench"))
     queries = [f"{rng.choice(PREFIX)}{n}{rng.randint(1, 99)}" for n in rng.sample(names, min(args.queries, len(names)))]
     with tempfile.TemporaryDirectory() as tmp:
         empty, full = Path(tmp) / "empty.sqlite", Path(tmp) / "full.sqlite"
         shutil.copy(BUNDLED_DB, empty)
         shutil.copy(BUNDLED_DB, full)
-        add_learned(full, links)
+        record_decisions(full, links)
         encoder = Linker.default(empty).encoder  # the encoder and index files once, for both
         print(f"{'catalogue':28} {'start s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 ratio':>10}")
         base = None

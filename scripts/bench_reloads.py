@@ -4,7 +4,7 @@ after N catalogue reloads, against the same process before the first one (the ba
     python scripts/bench_reloads.py [--reloads 200]
 
 Each reload is what one piece of feedback causes: a learned link written into the catalogue file
-(`add_learned`, a real file in a temporary folder), then a suggestion of a new text through the
+(`record_decisions`, a real file in a temporary folder), then a suggestion of a new text through the
 `Service` the server uses (which sees the changed file, builds a new Linker and swaps it in; the new
 Linker opens its own vector cache). Prints the process's open file descriptors (/proc/self/fd), how
 many of them are catalogue or vector-cache files, the Linkers / lazy catalogues / vector caches still
@@ -56,7 +56,9 @@ def main() -> None:
     atexit.register(shutil.rmtree, folder, True)  # registered first, so run last: after the caches' exit flush
 
     from indicode.catalogue.lazy import LazyCatalogue
-    from indicode.catalogue.store import BUNDLED_DB, add_learned
+    from indicode.catalogue.paths import BUNDLED_DB
+    from indicode.catalogue.records import LearnedLink
+    from indicode.catalogue.writes import record_decisions
     from indicode.matcher.cache import VectorCache
     from indicode.matcher.encoders import load_encoder
     from indicode.matcher.linker import Linker
@@ -86,7 +88,7 @@ def main() -> None:
     report("before (baseline)")
     took = []
     for i in range(args.reloads):
-        add_learned(cat, [(f"某项工作{i}完成率", "13", "113001668", "reviewer", "bench")])
+        record_decisions(cat, [LearnedLink(f"某项工作{i}完成率", "13", "113001668", "reviewer", "bench")])
         t = time.perf_counter()
         linker = service.linker()  # sees the change: a new Linker swapped in
         took.append(time.perf_counter() - t)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from indicode.bulk import columns_in_order, normalize
 from indicode.catalogue.export import write_frames
-from indicode.catalogue.store import BUNDLED_SEEDS
+from indicode.catalogue.paths import BUNDLED_SEEDS
 from indicode.matcher.linker import Linker
 from indicode.review_sheet import write_workbook
 

@@ -6,7 +6,9 @@ text preparation; then `indicode calibrate` refits the shipped model.
 """
 from __future__ import annotations
 
-from indicode.catalogue.store import BUNDLED_DB, BUNDLED_SEEDS, Catalogue, build
+from indicode.catalogue.build import build
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.paths import BUNDLED_DB, BUNDLED_SEEDS
 from indicode.matcher import vector_index
 from indicode.matcher.encoders import load_encoder
 

@@ -17,7 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from indicode.catalogue.store import BUNDLED_DB, Catalogue, add_learned
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.paths import BUNDLED_DB
+from indicode.catalogue.records import LearnedLink
+from indicode.catalogue.writes import record_decisions
 from indicode.matcher.evaluate import metrics, suggest_gold
 from indicode.matcher.gold import read_gold, source_group
 from indicode.matcher.linker import Linker
@@ -41,7 +44,7 @@ def main() -> int:
             shutil.copy(BUNDLED_DB, cat)
             taught = [g for g in gold if source_group(g.source) in learn]
             other = [g for g in gold if source_group(g.source) not in learn]
-            add_learned(cat, [(g.name, g.level2, g.gold, "gold", g.source) for g in taught])
+            record_decisions(cat, [LearnedLink(g.name, g.level2, g.gold, "gold", g.source) for g in taught])
             after_linker = Linker(Catalogue.load(cat), base.encoder, base.model, base.index)
             before, after = metrics(other, suggest_gold(base, other)), metrics(other, suggest_gold(after_linker, other))
             for f in FIGURES:

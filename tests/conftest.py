@@ -18,7 +18,7 @@ SEED = {
 
 @pytest.fixture(scope="session")
 def bundled_catalogue():
-    from indicode.catalogue.store import Catalogue
+    from indicode.catalogue.lookup import Catalogue
 
     return Catalogue.load()
 
@@ -28,7 +28,7 @@ def tmp_catalogue(tmp_path):
     """A private copy of the bundled catalogue, for tests that write to it."""
     import shutil
 
-    from indicode.catalogue.store import BUNDLED_DB
+    from indicode.catalogue.paths import BUNDLED_DB
 
     path = tmp_path / "catalogue.sqlite"
     shutil.copy(BUNDLED_DB, path)

@@ -94,7 +94,7 @@ def copy_bundled(folder) -> "Path":
     import shutil
     from pathlib import Path
 
-    from indicode.catalogue.store import BUNDLED_DB
+    from indicode.catalogue.paths import BUNDLED_DB
 
     path = Path(folder) / "catalogue.sqlite"
     shutil.copy(BUNDLED_DB, path)

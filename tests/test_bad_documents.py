@@ -18,7 +18,7 @@ from docmakers import write_csv
 
 SEED_000 = SEEDS / "000_60102fb8b0c8a01a.txt"
 COMMANDS = ["extract", "normalize", "learn", "catalogue build"]
-# what the CLI side (indicode/cli.py, catalogue/store.py) still does differently from the contract;
+# what the CLI side (indicode/cli.py, catalogue/build.py) still does differently from the contract;
 # the reading side raises the right InputError in every case (test_reader_error_is_one_line)
 CLI_TODO: dict = {}  # cases the command-line side still has to fix (none left)
 # learn opens every zip package with openpyxl itself (its review workbook), so its line for a package
@@ -124,7 +124,7 @@ def test_bom_then_gbk_read_by_all_four_commands(tmp_path, tmp_catalogue):
     reviewed.write_bytes(b"\xef\xbb\xbf" + reviewed.read_bytes())
     code, stdout, stderr, _ = run(["learn", reviewed, "-c", tmp_catalogue, "--reviewer", "t"])
     assert code == 0, stderr + stdout
-    from indicode.catalogue.store import read_learned
+    from indicode.catalogue.database import read_learned
 
     assert [(l.text, l.code) for l in read_learned(tmp_catalogue)][-1] == ("办事群众满意程度", "331003339")
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED
-from indicode.catalogue.store import BUNDLED_DB
+from indicode.catalogue.paths import BUNDLED_DB
 from indicode.cli import app
 
 runner = CliRunner()
@@ -263,7 +263,7 @@ def test_unwritable_data_folder(tmp_path, monkeypatch, kind):
 
 
 def test_a_bug_is_still_one_line_and_debug_shows_it(monkeypatch):
-    from indicode.catalogue.store import Catalogue
+    from indicode.catalogue.lookup import Catalogue
 
     def broken(self):
         raise ZeroDivisionError("division by zero")

@@ -182,10 +182,11 @@ def test_learned_code_found_on_the_large_catalogue_path(tmp_catalogue, monkeypat
     """Above the full-scan size only the nearest names are scored; a learned code is always among them."""
     import indicode.matcher.linker
 
-    from indicode.catalogue.store import add_learned
+    from indicode.catalogue.records import LearnedLink
+    from indicode.catalogue.writes import record_decisions
 
     monkeypatch.setattr(indicode.matcher.linker, "K_EACH", 2)  # so few that the learned code is not among the nearest
-    add_learned(tmp_catalogue, [("完全不相干的说法", "31", "111000231", "t", "test")])
+    record_decisions(tmp_catalogue, [LearnedLink("完全不相干的说法", "31", "111000231", "t", "test")])
     base = Linker.default(tmp_catalogue)
     union = Linker(base.cat, base.encoder, base.model, base.index, full_scan_max=0)
     s = union.suggest("完全不相干的说法", "31")

@@ -8,7 +8,9 @@ import pytest
 
 from indicode.catalogue.export import catalogue_frames, write_frames
 from indicode.catalogue.records import InputError
-from indicode.catalogue.store import SCHEMA_VERSION, Catalogue, build
+from indicode.catalogue.build import build
+from indicode.catalogue.database import SCHEMA_VERSION
+from indicode.catalogue.lookup import Catalogue
 from conftest import SEED
 
 
@@ -119,7 +121,8 @@ def test_not_sqlite_and_damaged_pages_refused(tmp_path, built):
 
 
 def test_version_1_catalogue_read_and_upgraded_by_a_proposal(tmp_catalogue):
-    from indicode.catalogue.store import Proposed, record_decisions
+    from indicode.catalogue.records import Proposed
+    from indicode.catalogue.writes import record_decisions
 
     with sqlite3.connect(tmp_catalogue) as con:
         assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"  # as shipped
@@ -179,7 +182,7 @@ def test_export_csv_and_xlsx(tmp_path, bundled_catalogue):
 
 
 def test_bundled_catalogue_is_built_from_bundled_seeds(bundled_catalogue, tmp_path):
-    from indicode.catalogue.store import BUNDLED_DB, BUNDLED_SEEDS
+    from indicode.catalogue.paths import BUNDLED_DB, BUNDLED_SEEDS
 
     fresh = tmp_path / "fresh.sqlite"
     build(sorted(BUNDLED_SEEDS.glob("*.txt")), fresh)
@@ -199,14 +202,14 @@ def test_codes_named_first_index_is_built_once_and_whole_while_another_thread_as
     not read it half-built (it used to get no code for a name the build had not reached yet)."""
     import threading
 
-    from indicode.catalogue import store
+    from indicode.catalogue import lookup
     from indicode.catalogue.textio import fold
 
-    cat = store.Catalogue.load()
+    cat = lookup.Catalogue.load()
     name = list(cat.entries.values())[-1].name  # the build reaches it last
     want = [e.code for e in cat.entries.values() if fold(name) in {fold(n) for n in e.names}]
     asked, waiting, answers = threading.Event(), threading.Event(), {}
-    real_fold, folds = store.fold, [0]
+    real_fold, folds = lookup.fold, [0]
 
     class WatchedLock:  # a lock that tells when a second thread comes to it
         def __init__(self):
@@ -234,8 +237,8 @@ def test_codes_named_first_index_is_built_once_and_whole_while_another_thread_as
         if who == "second":
             asked.set()
 
-    monkeypatch.setattr(store, "_NAME_INDEX_LOCK", WatchedLock(), raising=False)
-    monkeypatch.setattr(store, "fold", fold_pausing)
+    monkeypatch.setattr(lookup, "_NAME_INDEX_LOCK", WatchedLock(), raising=False)
+    monkeypatch.setattr(lookup, "fold", fold_pausing)
     first = threading.Thread(target=ask, args=("first",))
     second = threading.Thread(target=ask, args=("second",))
     first.start()

@@ -34,7 +34,7 @@ def test_pip_install_coexists_with_pypi_catalogue(tmp_path):
     assert r.returncode == 0, r.stderr
 
     # run from a folder outside the repository, so nothing is imported from the work tree
-    probe = ("import catalogue, indicode, indicode.catalogue.store as s;"
+    probe = ("import catalogue, indicode, indicode.catalogue.paths as s;"
              "print(callable(catalogue.create), catalogue.__file__, indicode.__file__, s.BUNDLED_DB.exists())")
     r = _run([str(py), "-c", probe], tmp_path)
     assert r.returncode == 0, r.stderr

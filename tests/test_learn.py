@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import GOLD_DEV
-from indicode.catalogue.store import NIL, Catalogue
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.records import NIL
 from indicode.cli import app
 from indicode.matcher.linker import Linker
 
@@ -209,7 +210,7 @@ def test_learning_dev_links_raises_them_to_the_target(tmp_catalogue):
 
 
 def test_learning_into_the_bundled_catalogue_writes_a_user_copy(tmp_path, monkeypatch):
-    from indicode.catalogue.store import BUNDLED_DB, default_path
+    from indicode.catalogue.paths import BUNDLED_DB, default_path
 
     monkeypatch.setenv("INDICODE_DATA_DIR", str(tmp_path / "data"))
     before = BUNDLED_DB.read_bytes()

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from indicode.catalogue.classes import LEVEL2
-from indicode.catalogue.store import Catalogue
+from indicode.catalogue.lookup import Catalogue
 from reconcile_schemas import examples, validator
 from server_proc import call, server_on_copy
 

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from conftest import SEED
 from indicode.bulk import normalize
-from indicode.catalogue.store import NIL, Catalogue
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.records import NIL
 from indicode.cli import app
 from indicode.review_sheet import FILLS, options, write_result, write_workbook
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz, process
 
-from indicode.catalogue.build import Occurrence
+from indicode.catalogue.database import write_catalogue
+from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.lazy import LazyCatalogue
-from indicode.catalogue.store import Catalogue, write_catalogue
+from indicode.catalogue.lookup import Catalogue
 from indicode.matcher import names as prepared, vector_index
 from indicode.matcher.cache import VectorCache
 from indicode.matcher.candidates import keys_of
@@ -351,9 +352,10 @@ def test_encode_stream_stopped_early_leaves_the_encoder_free(linker):
 
 
 def test_lazy_catalogue_is_the_catalogue(tmp_catalogue):
-    from indicode.catalogue.store import add_learned
+    from indicode.catalogue.records import LearnedLink
+    from indicode.catalogue.writes import record_decisions
 
-    add_learned(tmp_catalogue, [("某说法", "31", "111000231", "t", "test")])
+    record_decisions(tmp_catalogue, [LearnedLink("某说法", "31", "111000231", "t", "test")])
     full, lazy = Catalogue.load(tmp_catalogue), LazyCatalogue.load(tmp_catalogue)
     assert lazy.fingerprint == full.fingerprint and lazy.learned == full.learned and lazy.proposed == full.proposed
     code = next(iter(full.entries))
@@ -388,10 +390,11 @@ def test_lazy_membership_reads_no_entry(tmp_catalogue):
 def test_learned_texts_are_evidence_not_names(tmp_catalogue, monkeypatch):
     """Learned texts add no names to score (issue 10: they are evidence, `learned.py`); the code a
     near learned text points to is still a candidate when only the K nearest names are scored."""
-    from indicode.catalogue.store import add_learned
+    from indicode.catalogue.records import LearnedLink
+    from indicode.catalogue.writes import record_decisions
 
-    add_learned(tmp_catalogue, [("图书借阅服务满意度", "31", "111000231", "t", "test"),
-                                ("馆藏档案数字化完成率", "12", "111000231", "t", "test")])
+    record_decisions(tmp_catalogue, [LearnedLink("图书借阅服务满意度", "31", "111000231", "t", "test"),
+                                     LearnedLink("馆藏档案数字化完成率", "12", "111000231", "t", "test")])
     lk = Linker.default(tmp_catalogue)
     lk.suggest("馆藏档案数字化完成率", "12")
     assert lk.cat.entries._all is False  # start-up and a suggestion read only the entries they need

@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from indicode.catalogue.store import Catalogue
+from indicode.catalogue.lookup import Catalogue
 from server_proc import call, copy_bundled, running_server, server_on_copy
 
 
@@ -135,7 +135,9 @@ def test_which_addresses_count_as_loopback_and_which_hosts_are_served():
 
 
 def test_feedback_on_the_bundled_catalogue_goes_to_the_users_copy(tmp_path, monkeypatch):
-    from indicode.catalogue.store import BUNDLED_DB, add_learned, writable_path
+    from indicode.catalogue.paths import BUNDLED_DB, writable_path
+    from indicode.catalogue.records import LearnedLink
+    from indicode.catalogue.writes import record_decisions
 
     data = tmp_path / "data"
     bundled = BUNDLED_DB.read_bytes()
@@ -143,7 +145,7 @@ def test_feedback_on_the_bundled_catalogue_goes_to_the_users_copy(tmp_path, monk
         assert call(url, "/api/health")[1]["catalogue"] == str(BUNDLED_DB)
         # `indicode learn` in another process makes the user's copy: the server follows it
         monkeypatch.setenv("INDICODE_DATA_DIR", str(data))
-        add_learned(writable_path(None), [("会务保障到位率", "12", "112000272", "王", "test")])
+        record_decisions(writable_path(None), [LearnedLink("会务保障到位率", "12", "112000272", "王", "test")])
         st, s = call(url, "/api/suggest", {"text": "会务保障到位率", "class": "12"})
         assert (s["decision"], s["code"], s["reason"]) == ("accept", "112000272", "learned")
         st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})

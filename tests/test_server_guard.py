@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from indicode.catalogue.store import Catalogue
+from indicode.catalogue.lookup import Catalogue
 from server_proc import call, raw_exchange, server_on_copy
 
 TIMEOUT = 1.0  # --timeout of the server under test: seconds for a request head, then its body

@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 from conftest import SEED
-from indicode.catalogue.store import Catalogue, add_learned
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.records import LearnedLink
+from indicode.catalogue.writes import record_decisions
 from server_proc import call, copy_bundled, running_server
 
 
@@ -18,7 +20,7 @@ def test_server_follows_its_catalogue_file(tmp_path):
         assert st == 200 and h["ok"] and h["fingerprint"] == before.fingerprint and h["codes"] == len(before)
 
         # learned into by another process (this one), in place
-        add_learned(cat, [("会务保障到位率", "12", "112000272", "王", "test")])
+        record_decisions(cat, [LearnedLink("会务保障到位率", "12", "112000272", "王", "test")])
         st, s = call(url, "/api/suggest", {"text": "会务保障到位率", "class": "12"})
         assert (st, s["decision"], s["code"], s["reason"]) == (200, "accept", "112000272", "learned")
 
@@ -73,7 +75,7 @@ def test_service_reuses_the_index_while_the_fingerprint_holds(tmp_path, linker):
     svc = Service(Linker(Catalogue.load(cat), linker.encoder, model=linker.model, index=linker.index))
     first = svc.linker()
     assert svc.linker() is first  # nothing changed: the same object, no reload
-    add_learned(cat, [("某某及时率", "13", "113001668", "王", "test")])
+    record_decisions(cat, [LearnedLink("某某及时率", "13", "113001668", "王", "test")])
     second = svc.linker()
     assert second is not first and second.index is first.index and svc.reloads == 1
     assert [l.text for l in second.cat.learned] == ["某某及时率"]
@@ -127,7 +129,7 @@ def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, 
     svc = Service(Linker(LazyCatalogue.load(cat), linker.encoder, model=linker.model, index=linker.index))
     in_flight = svc.linker()  # a request running on it
     con = in_flight.cat._con
-    add_learned(cat, [("会务保障到位率", "12", "112000272", "王", "test")])
+    record_decisions(cat, [LearnedLink("会务保障到位率", "12", "112000272", "王", "test")])
     assert svc.linker() is not in_flight and svc.reloads == 1
     # the request on the old Linker still finishes correctly, reading entries it had not read yet
     assert svc.suggest(in_flight, "办事群众满意度", "31").candidates
@@ -139,7 +141,7 @@ def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, 
 
     # a day of feedback: the reloads do not pile file descriptors up
     for i in range(40):
-        add_learned(cat, [(f"某项工作{i}完成率", "13", "113001668", "王", "test")])
+        record_decisions(cat, [LearnedLink(f"某项工作{i}完成率", "13", "113001668", "王", "test")])
         svc.suggest(svc.linker(), f"某项工作{i}完成率", "13")
     assert svc.reloads == 41
     assert len(_open_fds(cat.resolve())) == 1  # the catalogue in use, nothing else
@@ -159,7 +161,7 @@ def test_feedback_during_a_build_answers_busy_within_its_own_short_wait(tmp_path
     import pytest
 
     from indicode.catalogue.files import BusyError
-    from indicode.catalogue.store import write_lock
+    from indicode.catalogue.locking import write_lock
     from indicode.server.service import FEEDBACK_LOCK_TIMEOUT
 
     cat = copy_bundled(tmp_path)
@@ -177,7 +179,7 @@ def test_feedback_during_a_build_answers_busy_within_its_own_short_wait(tmp_path
             assert d["error"].startswith("catalogue busy, try again")
             assert f"waited {FEEDBACK_LOCK_TIMEOUT:g} s" in d["error"]  # not $INDICODE_LOCK_TIMEOUT's 20
             with pytest.raises(BusyError, match="waited 0.1 s"):  # the library's writers take a timeout
-                add_learned(cat, [("x", "13", "113001668", "王", "test")], timeout=0.1)
+                record_decisions(cat, [LearnedLink("x", "13", "113001668", "王", "test")], timeout=0.1)
         assert Catalogue.load(cat).learned == []
         st, d = call(url, "/api/feedback", body=json.loads(body))
         assert st == 200 and d["stored"]["code"] == "113001668"  # once the build has finished

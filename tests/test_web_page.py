@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from indicode.catalogue.store import Catalogue
+from indicode.catalogue.lookup import Catalogue
 from server_proc import copy_bundled, running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

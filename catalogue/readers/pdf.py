@@ -244,10 +244,10 @@ def _in_time(path: Path, start: float, no: int) -> None:
                          f"- export the text or the table from the program that made it")
 
 
-def pdf_rows(path: Path) -> list[list[str]]:
+def _open(path: Path):
+    """pdfplumber's document and its pages, or one line saying why the file is not a readable PDF."""
     import pdfplumber
 
-    start = time.monotonic()
     try:
         pdf = pdfplumber.open(path)
         pages = pdf.pages
@@ -257,48 +257,63 @@ def pdf_rows(path: Path) -> list[list[str]]:
         todo = "remove the password and give that" if why == "encrypted" else \
             "export the text or the table from the program that made it"
         raise InputError(f"{path}: not a readable PDF ({why}) - {todo}") from None
-    budget = Budget(str(path))
-    rows: list[list[str]] = []
+    return pdf, pages
+
+
+def _check_page(path: Path, page, no: int) -> None:
+    """Refuse a page too big to read, before the table search, whose time the limit between pages
+    cannot bound."""
+    edges = len(page.lines) + len(page.rects) + len(page.curves)
+    if len(page.chars) > MAX_PAGE_CHARS or edges > MAX_PAGE_EDGES:
+        raise InputError(f"{path}: page {no} holds {n(len(page.chars))} characters and {n(edges)} drawn lines, "
+                         f"more than indicode reads on one page ({n(MAX_PAGE_CHARS)}, {n(MAX_PAGE_EDGES)}) "
+                         f"- export the text or the table from the program that made it")
+
+
+def _page_items(page, no: int, budget: Budget) -> list[tuple[list[str], bool, _Part | None, int]]:
+    """One page's lines, top to bottom: (cells, table header row?, its table's _Part or None, row in
+    it); table rows from the ruled tables, the text outside them line by line."""
+    items: list[tuple[float, int, list[str], bool, _Part | None, int]] = []
+    tables = page.find_tables()
+    parts: list[_Part] = []
+    for t in tables:
+        tops, part = _table_rows(t)
+        parts.append(part)
+        for k, (top, cells) in enumerate(zip(tops, part.rows)):
+            items.append((top, len(items), budget.row(cells, f"page {no}"), k == 0, part, k))
+    boxes = [t.bbox for t in tables]
+
+    def outside(obj, boxes=boxes) -> bool:
+        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
+
+    text_page = page.filter(outside) if boxes else page
+    for line in text_page.extract_text_lines(return_chars=True, strip=True):
+        items.append((line["top"], len(items), budget.row(_line_text(line["chars"]), f"page {no}"),
+                      False, None, 0))
+    items.sort(key=lambda it: (round(it[0], 1), it[1]))
+    at_foot = next((it[4] for it in reversed(items) if it[4] is not None), None)
+    for t, part in zip(tables, parts):
+        if part is at_foot:  # the table whose last row may go on at the top of the next page
+            part.foot = _foot(t, page.chars)
+    return [(cells, is_head, part, k) for _, _, cells, is_head, part, k in items]
+
+
+def _read_pages(path: Path, pdf, pages, start: float, budget: Budget) -> tuple[list[list], int, int]:
+    """Every page's items (`_page_items`), and how many characters there were and how many of them
+    undecodable (`(cid:N)`); an error inside pdfminer is a damaged PDF, named by its page."""
     chars_seen = cid_chars = 0
-    page_items: list[list] = []  # per page, top to bottom: (cells, table header row?, _Part or None, row in it)
+    page_items: list[list] = []
     try:
         if len(pages) > MAX_PAGES:
             raise InputError(f"{path}: PDF of {n(len(pages))} pages, more than the {n(MAX_PAGES)} indicode "
                              f"reads - split it")
         for no, page in enumerate(pages, 1):
             _in_time(path, start, no)
-            # checked before the table search, whose time the limit between pages cannot bound
-            edges = len(page.lines) + len(page.rects) + len(page.curves)
-            if len(page.chars) > MAX_PAGE_CHARS or edges > MAX_PAGE_EDGES:
-                raise InputError(f"{path}: page {no} holds {n(len(page.chars))} characters and {n(edges)} drawn lines, "
-                                 f"more than indicode reads on one page ({n(MAX_PAGE_CHARS)}, {n(MAX_PAGE_EDGES)}) "
-                                 f"- export the text or the table from the program that made it")
+            _check_page(path, page, no)
             chars_seen += len(page.chars)
             cid_chars += sum(1 for c in page.chars if c["text"].startswith("(cid:"))
-            items: list[tuple[float, int, list[str], bool, _Part | None, int]] = []
-            tables = page.find_tables()
-            parts: list[_Part] = []
-            for t in tables:
-                tops, part = _table_rows(t)
-                parts.append(part)
-                for k, (top, cells) in enumerate(zip(tops, part.rows)):
-                    items.append((top, len(items), budget.row(cells, f"page {no}"), k == 0, part, k))
-            boxes = [t.bbox for t in tables]
-
-            def outside(obj, boxes=boxes) -> bool:
-                x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
-                return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
-
-            text_page = page.filter(outside) if boxes else page
-            for line in text_page.extract_text_lines(return_chars=True, strip=True):
-                items.append((line["top"], len(items), budget.row(_line_text(line["chars"]), f"page {no}"),
-                              False, None, 0))
-            items.sort(key=lambda it: (round(it[0], 1), it[1]))
-            at_foot = next((it[4] for it in reversed(items) if it[4] is not None), None)
-            for t, part in zip(tables, parts):
-                if part is at_foot:  # the table whose last row may go on at the top of the next page
-                    part.foot = _foot(t, page.chars)
-            page_items.append([(cells, is_head, part, k) for _, _, cells, is_head, part, k in items])
+            page_items.append(_page_items(page, no, budget))
             page.close()
     except InputError:
         raise
@@ -307,41 +322,70 @@ def pdf_rows(path: Path) -> list[list[str]]:
                          f"text or the table from the program that made it") from None
     finally:
         pdf.close()
-    last_header: list[str] | None = None
-    tail: _Tail | None = None  # the table row at the foot of the page before
-    for no, items in enumerate(_without_furniture(page_items), 1):
-        _in_time(path, start, no)  # the rows are put together page by page too, joins included
+    return page_items, chars_seen, cid_chars
+
+
+class _Rows:
+    """The rows read so far, page after page, and what the next page needs of them: the last table
+    header (repeated at the top of a continuation page) and the table row at the foot of the page
+    before (`_Tail`, which the next page's first row may go on)."""
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.rows: list[list[str]] = []
+        self.last_header: list[str] | None = None
+        self.tail: _Tail | None = None
+
+    def add_page(self, items: list, no: int) -> None:
         first, joined, at = True, False, -1
         went_on: tuple[_Part, int] | None = None  # the table and row joined to the page before
         for k, (cells, is_head, part, i) in enumerate(items):
-            if is_head and k == 0 and last_header is not None and cells == last_header:
+            if is_head and k == 0 and self.last_header is not None and cells == self.last_header:
                 continue  # the table header repeated at the top of a continuation page
-            joined = first and tail is not None and part is not None and _goes_on(tail, part, i, last_header)
+            tail = self.tail
+            joined = first and tail is not None and part is not None and _goes_on(tail, part, i, self.last_header)
             if joined:
-                _join(rows[tail.at], cells, budget, f"page {no}")  # the rest of a row the page break cut
+                _join(self.rows[tail.at], cells, self.budget, f"page {no}")  # the rest of a row the page break cut
                 at, went_on = tail.at, (part, i)
             else:
                 if is_head:
-                    last_header = cells
-                rows.append(cells)
-                at = len(rows) - 1
+                    self.last_header = cells
+                self.rows.append(cells)
+                at = len(self.rows) - 1
             first = False
+        self.tail = None if first else self._foot_row(items, at, joined, went_on)
+
+    def _foot_row(self, items: list, at: int, joined: bool, went_on: tuple[_Part, int] | None) -> _Tail | None:
+        """The table row at this page's foot, when the next page's first row may go on it."""
         part, i = (items[-1][2], items[-1][3]) if items else (None, 0)
-        if part is None or first or i != len(part.rows) - 1 or not part.foot:
-            tail = None
-            continue
+        if part is None or i != len(part.rows) - 1 or not part.foot:
+            return None
+        tail = self.tail
         goes_on = went_on is not None and went_on[0] is part  # the table at the foot began pages before
         filled = _filled([r for k, r in enumerate(part.rows[:-1]) if not (goes_on and k == went_on[1])],
-                         len(part.columns), last_header)
+                         len(part.columns), self.last_header)
         foot = part.foot
         if goes_on:  # count its rows on the pages before too
             filled = _both((tail.filled, tail.rows), filled)
         if joined:  # a row over three pages: the cells it completed before stay complete
             foot = [s or (DONE if j < len(tail.foot) and tail.foot[j] == DONE else "") for j, s in enumerate(foot)]
-        tail = _Tail(at, part.columns, foot, *filled)
+        return _Tail(at, part.columns, foot, *filled)
+
+
+def pdf_rows(path: Path) -> list[list[str]]:
+    """Rows of text cells of a PDF, in reading order, page furniture left out and rows a page break
+    cut joined again (see the module docstring)."""
+    start = time.monotonic()
+    pdf, pages = _open(path)
+    budget = Budget(str(path))
+    page_items, chars_seen, cid_chars = _read_pages(path, pdf, pages, start, budget)
+    rows = _Rows(budget)
+    for no, items in enumerate(_without_furniture(page_items), 1):
+        _in_time(path, start, no)  # the rows are put together page by page too, joins included
+        rows.add_page(items, no)
     if not chars_seen:
         raise InputError(f"{path}: PDF has no text layer (scanned?) - run OCR or export the text")
     if cid_chars > chars_seen // 2:
         raise InputError(f"{path}: PDF text cannot be decoded (its fonts have no Unicode map) - export the "
                          f"text from the program that made it, or run OCR")
-    return rows
+    return rows.rows

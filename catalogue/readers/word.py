@@ -147,47 +147,61 @@ def paragraph_text(p) -> str:
     return "".join(out)
 
 
-def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
+def _open_docx(path: Path, zf: zipfile.ZipFile):
+    """The python-docx document, or one line saying the package is not a readable .docx."""
     import docx
-    from docx.oxml.ns import qn
 
     check_zip(path, zf, "docx")
     try:
         with path.open("rb") as fh:
-            doc = docx.Document(fh)
+            return docx.Document(fh)
     except Exception as exc:  # python-docx raises several types for a damaged package
         raise InputError(f"{path}: not a readable .docx document ({type(exc).__name__}) - open and save it "
                          f"again in Word") from None
-    budget = Budget(str(path))
-    rows: list[list[str]] = []
-    P, TBL, TR, TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
-    SDT, SDT_CONTENT, CUSTOM = qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")
 
-    def add(cells: list[str]) -> None:
-        rows.append(budget.row(cells, len(rows) + 1))
 
-    numbering = Numbering(doc, qn)
+def _style_numbers(doc, qn) -> dict[str, object]:
+    """The numbering a paragraph style gives its paragraphs (its `w:numPr`), by style id."""
     style_numpr: dict[str, object] = {}
     for style in doc.styles.element.findall(qn("w:style")):
         ppr = style.find(qn("w:pPr"))
         if ppr is not None and ppr.find(qn("w:numPr")) is not None:
             style_numpr[style.get(qn("w:styleId"))] = ppr.find(qn("w:numPr"))
+    return style_numpr
 
-    def label_of(p) -> str:
+
+P, TBL, TR, TC, SDT, SDT_CONTENT, CUSTOM = (_W + t for t in ("p", "tbl", "tr", "tc", "sdt", "sdtContent", "customXml"))
+
+
+class _Body:
+    """A walk over a document body in order: a paragraph's lines and a table's rows become rows of
+    cells (`rows`), with the list numbers Word shows."""
+
+    def __init__(self, path: Path, doc, qn):
+        self.path, self.qn = path, qn
+        self.budget = Budget(str(path))
+        self.rows: list[list[str]] = []
+        self.numbering = Numbering(doc, qn)
+        self.style_numpr = _style_numbers(doc, qn)
+
+    def add(self, cells: list[str]) -> None:
+        self.rows.append(self.budget.row(cells, len(self.rows) + 1))
+
+    def label_of(self, p) -> str:
+        qn = self.qn
         ppr = p.find(qn("w:pPr"))
         pstyle = ppr.find(qn("w:pStyle")) if ppr is not None else None
-        return numbering.label(p, style_numpr.get(pstyle.get(qn("w:val"))) if pstyle is not None else None)
+        return self.numbering.label(p, self.style_numpr.get(pstyle.get(qn("w:val"))) if pstyle is not None else None)
 
-    def cell_of(tc) -> str:
-        return cell_text("\n".join(label_of(p) + paragraph_text(p) for p in tc.iter(P)))
+    def cell_of(self, tc) -> str:
+        return cell_text("\n".join(self.label_of(p) + paragraph_text(p) for p in tc.iter(P)))
 
-    def paragraph(p) -> None:
-        label = label_of(p)
+    def paragraph(self, p) -> None:
+        label = self.label_of(p)
         for k, line in enumerate(paragraph_text(p).split("\n")):
-            add([c.replace("\r", "") for c in ((label if k == 0 else "") + line).split("\t")])
+            self.add([c.replace("\r", "") for c in ((label if k == 0 else "") + line).split("\t")])
 
-
-    def table(tbl) -> None:
+    def table(self, tbl) -> None:
         above: dict[int, str] = {}  # text of the cell last seen at each grid column
         for tr in _wrapped(tbl, TR):
             # grid numbers come from the file: bounded before they size anything (Word's own limit is
@@ -196,33 +210,41 @@ def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
             for tc in _wrapped(tr, TC):
                 col = len(cells)
                 if col >= MAX_GRID:
-                    raise InputError(f"{path}: a table row wider than {MAX_GRID} columns - is this the right file?")
-                text = above.get(col, "") if tc.vMerge == "continue" else cell_of(tc)
+                    raise InputError(f"{self.path}: a table row wider than {MAX_GRID} columns - is this the right file?")
+                text = above.get(col, "") if tc.vMerge == "continue" else self.cell_of(tc)
                 span = min(max(tc.grid_span or 1, 1), MAX_GRID - col)
                 above[col] = text
                 for k in range(1, span):
                     above.pop(col + k, None)
                 cells += [text] + [""] * (span - 1)
-            add(_trim(cells))
+            self.add(_trim(cells))
 
-    def walk(parent) -> None:
+    def walk(self, parent) -> None:
         for child in parent.iterchildren():
             if child.tag == P:
-                paragraph(child)
+                self.paragraph(child)
             elif child.tag == TBL:
-                table(child)
+                self.table(child)
             elif child.tag == SDT:
                 content = child.find(SDT_CONTENT)
                 if content is not None:
-                    walk(content)
+                    self.walk(content)
             elif child.tag == CUSTOM:
-                walk(child)
+                self.walk(child)
 
+
+def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
+    """Rows of text cells of a .docx, in the order the document shows them (see the module docstring);
+    an error inside python-docx is a damaged document, named by how far the reading got."""
+    from docx.oxml.ns import qn
+
+    doc = _open_docx(path, zf)
+    body = _Body(path, doc, qn)
     try:
-        walk(doc.element.body)
+        body.walk(doc.element.body)
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{path}: damaged .docx document ({type(exc).__name__} after {len(rows)} lines) - "
+        raise InputError(f"{path}: damaged .docx document ({type(exc).__name__} after {len(body.rows)} lines) - "
                          f"open and save it again in Word") from None
-    return rows
+    return body.rows

@@ -20,8 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.export import entry_dict
-from ..catalogue.records import InputError
-from ..catalogue.store import NIL
+from ..catalogue.records import NIL, InputError
 from ..matcher.text import MAX_TEXT
 from .guard import error_body
 from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Service, UnknownCode, Unavailable, Unwritable

@@ -27,9 +27,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..catalogue.files import BusyError, WriteError
-from ..catalogue.records import InputError
+from ..catalogue.records import NIL, InputError, LearnedLink
 from ..catalogue.lazy import LazyCatalogue
-from ..catalogue.store import BUNDLED_DB, NIL, add_learned, user_catalogue_path, writable_path
+from ..catalogue.paths import BUNDLED_DB, user_catalogue_path, writable_path
+from ..catalogue.writes import record_decisions
 from ..matcher.linker import Linker
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
@@ -160,7 +161,8 @@ class Service:
             raise UnknownCode(f"'code' {code or '(empty)'} is not in the catalogue (or NIL)")
         try:
             target = writable_path(self.path, FEEDBACK_LOCK_TIMEOUT)
-            add_learned(target, [(text, klass, code, reviewer, "web feedback")], timeout=FEEDBACK_LOCK_TIMEOUT)
+            record_decisions(target, [LearnedLink(text, klass, code, reviewer, "web feedback")],
+                             timeout=FEEDBACK_LOCK_TIMEOUT)
         except BusyError as exc:
             raise Busy(str(exc)) from None
         except (InputError, *WRITE_ERRORS) as exc:  # about the file, not the request (locked, damaged …)

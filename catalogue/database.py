@@ -1,0 +1,301 @@
+"""The catalogue's SQLite file as a repository: its schema, the checked open, reads and whole-file writes.
+
+The file keeps the raw coded occurrences (so catalogues merge by rebuilding from them), the derived
+entries and anomalies, the links reviewers confirmed (`learned`, which survive rebuilds) and the codes
+they proposed. A file that is not a whole indicode catalogue is refused with one line (InputError)
+rather than half-used.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from urllib.request import pathname2url
+
+from .entries import Anomaly, Entry, Occurrence, build_entries
+from .files import BusyError, atomic_path, is_read_only, write_failed
+from .records import InputError, Learned, Proposed
+
+# 2 added the `proposed` table (new codes reviewers proposed). Version-1 files are read as they are
+# and upgraded in place when the first proposal is recorded.
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = ("1", "2")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT = 10.0  # seconds a write waits for SQLite's own lock (a process writing without ours)
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE occurrences (code TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL,
+  unit TEXT, project TEXT, filed_level1 TEXT, filed_level2 TEXT, value TEXT);
+CREATE TABLE codes (code TEXT PRIMARY KEY, name TEXT NOT NULL, level1 TEXT, level2 TEXT, valid INTEGER NOT NULL,
+  count INTEGER NOT NULL, filed TEXT NOT NULL, sources TEXT NOT NULL, projects TEXT NOT NULL, "values" TEXT NOT NULL);
+CREATE TABLE names (code TEXT NOT NULL REFERENCES codes(code), name TEXT NOT NULL, count INTEGER NOT NULL,
+  canonical INTEGER NOT NULL, PRIMARY KEY (code, name));
+CREATE TABLE anomalies (kind TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE learned (id INTEGER PRIMARY KEY, text TEXT NOT NULL, level2 TEXT NOT NULL, code TEXT NOT NULL,
+  reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, source TEXT NOT NULL, UNIQUE (text, level2));
+CREATE INDEX names_name ON names(name);
+"""
+PROPOSED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS proposed (code TEXT NOT NULL, name TEXT NOT NULL, level1 TEXT NOT NULL,
+  level2 TEXT NOT NULL, text TEXT NOT NULL, reviewer TEXT NOT NULL, source TEXT NOT NULL, proposed_at TEXT NOT NULL,
+  PRIMARY KEY (code, text));
+"""
+TABLES_V1 = {"meta", "occurrences", "codes", "names", "anomalies", "learned"}
+
+OCCURRENCES_SQL = "SELECT code, name, source, line, unit, project, filed_level1, filed_level2, value FROM occurrences"
+LEARNED_SQL = "SELECT id, text, level2, code, reviewer, decided_at, source FROM learned ORDER BY id"
+PROPOSED_SQL = "SELECT code, name, level1, level2, text, reviewer, source, proposed_at FROM proposed ORDER BY code, text"
+ANOMALIES_SQL = "SELECT kind, code, name, detail FROM anomalies ORDER BY rowid"
+
+
+# ---------------------------------------------------------------- connections and errors
+
+def _read_only_uri(path: Path) -> str:
+    return f"file:{pathname2url(str(Path(path).resolve()))}?mode=ro"
+
+
+def connect(path: Path, read_only: bool = False, busy_timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
+    """A connection for one reader or writer (read-only: the file is opened without write access)."""
+    if read_only:
+        con = sqlite3.connect(_read_only_uri(path), uri=True)
+    else:
+        con = sqlite3.connect(path, timeout=busy_timeout)
+    con.execute("PRAGMA foreign_keys = ON")
+    return con
+
+
+def connect_shared(path: Path) -> sqlite3.Connection:
+    """One read-only connection that threads share behind the caller's lock (LazyCatalogue's)."""
+    return sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False)
+
+
+def damaged(path: Path, why) -> InputError:
+    """The one line for a catalogue file that cannot be read as it should, whatever SQLite said."""
+    why = " ".join(str(why).split())
+    return InputError(f"{path}: damaged catalogue ({why}); build a new one with "
+                      f"`indicode catalogue build SOURCES -o NEW.sqlite` or restore a copy")
+
+
+def is_locked(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite's own lock is held by another connection (a program writing without our lock file)."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def busy(path: Path, exc: sqlite3.DatabaseError) -> BusyError:
+    return BusyError(f"{path}: catalogue busy ({exc}); nothing was written, run again")
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """A read that fails is a damaged catalogue: one line (InputError naming `path`), not a traceback."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise damaged(path, exc) from None
+
+
+def has_table(con: sqlite3.Connection, name: str) -> bool:
+    return con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+
+
+# ---------------------------------------------------------------- the checked open
+
+def _check_file(path: Path) -> None:
+    """Refuse, before SQLite sees it, what is missing, a folder, unreadable or not SQLite."""
+    if not path.exists():
+        raise InputError(f"{path}: no such catalogue file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a catalogue file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the catalogue ({exc.strerror})") from None
+    if head != SQLITE_MAGIC:
+        raise InputError(f"{path}: not an indicode catalogue (not an SQLite database)")
+
+
+def _check_contents(con: sqlite3.Connection, path: Path) -> None:
+    """Our tables, a schema version we read, a fingerprint, and SQLite's own page check."""
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "meta" not in tables or "codes" not in tables:
+        raise InputError(f"{path}: not an indicode catalogue (an SQLite database without indicode's tables)")
+    row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    found = row[0] if row else None
+    if found not in READABLE_VERSIONS:
+        shown = "missing" if found is None else repr(found)
+        raise InputError(f"{path}: catalogue schema version {shown}, this indicode reads "
+                         f"{' or '.join(READABLE_VERSIONS)}; build a new one with `indicode catalogue build SOURCES -o NEW.sqlite`")
+    missing = sorted(TABLES_V1 - tables)
+    if missing:
+        raise damaged(path, f"missing table {', '.join(missing)}")
+    fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
+    if not fp or not fp[0]:
+        raise damaged(path, "no fingerprint")
+    check = [r[0] for r in con.execute("PRAGMA quick_check(3)")]
+    if check != ["ok"]:
+        raise damaged(path, f"integrity check: {' '.join(' '.join(map(str, check)).split())[:200]}")
+
+
+def open_checked(path: Path, write: bool = False, busy_timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
+    """Open a catalogue after checking it is one of ours and whole (`_check_file`, `_check_contents`,
+    with `PRAGMA quick_check`). Anything else is refused with one line (InputError) rather than
+    half-used. `busy_timeout`: seconds SQLite waits for another connection's lock."""
+    path = Path(path)
+    _check_file(path)
+    con = None
+    try:
+        # a file we may not write is opened read-only; any other is opened as usual even to read, so
+        # that SQLite can roll back a transaction a killed writer left in its journal
+        con = connect(path, read_only=not write and is_read_only(path), busy_timeout=busy_timeout)
+        _check_contents(con, path)
+    except InputError:
+        if con is not None:
+            con.close()
+        raise
+    except sqlite3.DatabaseError as exc:
+        if con is not None:
+            con.close()
+        raise (busy(path, exc) if is_locked(exc) else damaged(path, exc)) from None
+    return con
+
+
+# ---------------------------------------------------------------- reads
+
+def _records(path: Path, sql: str, record: type) -> list:
+    con = open_checked(path)
+    try:
+        with reading(path):
+            return [record(*r) for r in con.execute(sql)]
+    finally:
+        con.close()
+
+
+def read_occurrences(path: Path) -> list[Occurrence]:
+    return _records(path, OCCURRENCES_SQL, Occurrence)
+
+
+def read_learned(path: Path) -> list[Learned]:
+    return _records(path, LEARNED_SQL, Learned)
+
+
+def _proposed_of(con: sqlite3.Connection) -> list[Proposed]:
+    """Proposed codes of an open catalogue (a version-1 file has none)."""
+    return [Proposed(*r) for r in con.execute(PROPOSED_SQL)] if has_table(con, "proposed") else []
+
+
+def read_proposed(path: Path) -> list[Proposed]:
+    con = open_checked(path)
+    try:
+        return _proposed_of(con)
+    finally:
+        con.close()
+
+
+def read_anomalies(con: sqlite3.Connection) -> list[Anomaly]:
+    return [Anomaly(*r) for r in con.execute(ANOMALIES_SQL)]
+
+
+def read_head(con: sqlite3.Connection) -> tuple[str, list[Learned], list[Proposed]]:
+    """The fingerprint, learned links and proposed codes of an open catalogue: what a catalogue in
+    memory holds from the start, whether or not its entries are read at once."""
+    fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()[0]
+    learned = [Learned(*r) for r in con.execute(LEARNED_SQL)]
+    return fp, learned, _proposed_of(con)
+
+
+def _json_column(path: Path | None, code: str, col: str, raw, want: type):
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        value = None
+    if not isinstance(value, want):
+        raise damaged(path, f"code {code}: column {col} is not valid JSON")
+    return value
+
+
+def read_entries(con: sqlite3.Connection, codes: list[str] | None = None, path: Path | None = None) -> list[Entry]:
+    """Entries of an open catalogue, in code order: all of them, or only `codes`; a JSON column that
+    does not parse is a damaged catalogue (InputError naming `path`), not a traceback."""
+    where, args = "", []
+    if codes is not None:
+        where, args = f"WHERE code IN ({','.join('?' * len(codes))})", list(codes)
+    names: dict[str, dict[str, int]] = {}
+    for code, name, count, _ in con.execute(
+            f"SELECT code, name, count, canonical FROM names {where} ORDER BY code, canonical DESC, count DESC, rowid",
+            args):
+        names.setdefault(code, {})[name] = count
+    entries = []
+    for r in con.execute('SELECT code, name, level1, level2, valid, count, filed, sources, projects, "values" '
+                         f"FROM codes {where} ORDER BY code", args):
+        cols = [_json_column(path, r[0], col, raw, want)
+                for col, raw, want in zip(("filed", "sources", "projects", "values"), r[6:10], (dict, list, list, list))]
+        entries.append(Entry(code=r[0], name=r[1], level1=r[2], level2=r[3], valid=bool(r[4]), count=r[5],
+                             filed=cols[0], sources=cols[1], projects=cols[2], values=cols[3],
+                             names=names.get(r[0], {r[1]: r[5]})))
+    return entries
+
+
+# ---------------------------------------------------------------- whole-file writes
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _insert_all(con: sqlite3.Connection, occs: list[Occurrence], entries: list[Entry], anomalies: list[Anomaly],
+                learned: Iterable[Learned], proposed: Iterable[Proposed]) -> None:
+    """Fill a new file, rows in a fixed order: same input, same bytes."""
+    con.executescript(SCHEMA + PROPOSED_SCHEMA)
+    con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    occs_sorted = sorted(occs, key=lambda o: (o.source, o.line, o.code, o.name))
+    con.executemany("INSERT INTO occurrences VALUES (?,?,?,?,?,?,?,?,?)",
+                    [tuple(asdict(o).values()) for o in occs_sorted])
+    for e in entries:
+        con.execute('INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?)', (
+            e.code, e.name, e.level1, e.level2, int(e.valid), e.count, _json(e.filed),
+            _json(e.sources), _json(e.projects), _json(e.values)))
+        con.executemany("INSERT INTO names VALUES (?,?,?,?)",
+                        [(e.code, n, c, int(n == e.name)) for n, c in e.names.items()])
+    con.executemany("INSERT INTO anomalies VALUES (?,?,?,?)",
+                    [(a.kind, a.code, a.name, a.detail) for a in anomalies])
+    con.executemany("INSERT INTO learned VALUES (?,?,?,?,?,?,?)",
+                    [tuple(asdict(l).values()) for l in learned])
+    real = {e.code for e in entries}  # a proposal that became a real code is dropped
+    con.executemany("INSERT INTO proposed VALUES (?,?,?,?,?,?,?,?)",
+                    [tuple(asdict(p).values()) for p in proposed if p.code not in real])
+    con.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (_fingerprint(entries),))
+
+
+def write_catalogue(path: Path, occs: list[Occurrence], learned: Iterable[Learned] = (),
+                    proposed: Iterable[Proposed] = ()) -> None:
+    """Write a catalogue file atomically (temp file + rename); same input, same bytes."""
+    entries, anomalies = build_entries(occs)
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_failed(path, exc) from None
+    with atomic_path(path) as tmp:
+        tmp.unlink()  # sqlite makes its own file
+        con = connect(tmp)
+        try:
+            with con:
+                _insert_all(con, occs, entries, anomalies, learned, proposed)
+        except sqlite3.OperationalError as exc:
+            raise write_failed(path, exc) from None
+        finally:
+            con.close()
+
+
+def _fingerprint(entries: list[Entry]) -> str:
+    """Of the codes read from documents only (proposed codes and learned links leave it, and so the
+    vector index built for it, unchanged)."""
+    h = hashlib.sha256()
+    for e in entries:
+        h.update(json.dumps([e.code, e.name, list(e.names)], ensure_ascii=False).encode())
+    return h.hexdigest()[:16]
