@@ -30,7 +30,7 @@ def metrics(gold: list[GoldRow], sugg: list[Suggestion]) -> dict[str, float]:
     nomatch = [(g, s) for g, s in zip(gold, sugg) if s.decision == Verdict.NO_MATCH]
     accepted = [(g, s) for g, s in zip(gold, sugg) if s.decision == Verdict.ACCEPT]
     return {
-        "top1": _mean(bool(s.top) and s.top.code in g.acceptable for g, s in coded),
+        "top1": _mean(any(c.code in g.acceptable for c in s.candidates[:1]) for g, s in coded),
         "recall5": _mean(any(c.code in g.acceptable for c in s.candidates[:5]) for g, s in coded),
         "nomatch_precision": _mean(NIL in g.acceptable for g, s in nomatch),
         "nomatch_recall": _mean(s.decision == Verdict.NO_MATCH for g, s in zip(gold, sugg) if g.gold == NIL),
@@ -84,7 +84,7 @@ def source_folds(gold: list[GoldRow]) -> list[set[int]]:
 def evaluate(linker: Linker, gold: list[GoldRow]) -> dict:
     vectors = linker.encode_queries([g.name for g in gold])
     sugg = suggest_gold(linker, gold, vectors)
-    out = metrics(gold, sugg)
+    out: dict = metrics(gold, sugg)
     out["rows"] = len(gold)
     out["coded_rows"] = sum(g.has_code for g in gold)
     out["calibration"] = calibration_table(gold, sugg)

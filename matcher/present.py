@@ -45,7 +45,7 @@ def decision_fields(s: Suggestion) -> dict:
     """The decision of a suggestion as record fields: decision, code, name, score (4 places), reason,
     new_code_class. Shared by the JSON dict and the bulk records (`bulk._matched`)."""
     top = s.top
-    return {"decision": s.decision, "code": s.code, "name": top.name if s.code else "",
+    return {"decision": s.decision, "code": s.code, "name": top.name if top and s.code else "",
             "score": round(top.score, 4) if top else 0.0, "reason": s.reason, "new_code_class": s.new_code_class}
 
 
