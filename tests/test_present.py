@@ -39,6 +39,9 @@ def test_the_dict_of_a_suggestion():
                                   "score": 0.4, "why": why(other),
                                   "features": {"vec": 0.876, "ratio": 0.8, "cov_name": 0.5, "object_partial": 1.0}}
     assert list(d["candidates"][0]) == ["code", "name", "matched", "class", "score", "why", "features"]
+    assert d["candidates"][0]["score"] == 0.9123 and d["candidates"][0]["why"] == why(top)  # 4 places, like the top's
+    assert suggestion_dict(Suggestion("x", "", "", Verdict.REVIEW, [cand(vec=0.123456)]))["candidates"][0]["features"][
+        "vec"] == 0.1235
     assert json.loads(json.dumps(d, ensure_ascii=False))["decision"] == "accept"  # the machine word
 
 
