@@ -3,7 +3,7 @@
     import indicode
     m = indicode.Matcher()                      # bundled catalogue, embedded encoder
     s = m.suggest("办事群众满意度", level2="31")
-    s.decision, s.code, [(c.code, c.name, c.score, c.why) for c in s.candidates]
+    s.decision, s.code, [(c.code, c.name, c.score, why(c)) for c in s.candidates]  # why: indicode.matcher.present
     out = m.normalize(df, name="指标名称", level2="二级指标", value="指标值")
 
 The CLI and the HTTP server are thin layers over the same calls.
@@ -19,7 +19,8 @@ from .catalogue.classes import is_class, resolve
 from .catalogue.entries import Entry
 from .catalogue.lookup import Catalogue
 from .catalogue.records import IndicatorRow, InputError
-from .matcher.linker import Linker, Suggestion
+from .matcher.linker import Linker
+from .matcher.results import Suggestion
 
 # the columns `Matcher.normalize` adds, in order
 NORMALIZE_COLUMNS = ["decision", "code", "code_name", "score", "reason", "check", "class_flag", "new_code_class"] + [
@@ -52,7 +53,8 @@ class Matcher:
 
     def suggest(self, text: str, level2: str | None = None, value: str | None = None, k: int = 5) -> Suggestion:
         """Ranked codes for one indicator: `.decision` (accept / review / no-match), `.code`, and
-        `.candidates`, each with `.code`, `.name`, `.score` (the chance it is right) and `.why`."""
+        `.candidates`, each with `.code`, `.name`, `.score` (the chance it is right) and `.features`
+        (in words: `indicode.matcher.present.why(c)`)."""
         level2 = (level2 or "").strip()
         if level2 and not is_class(level2):
             raise InputError(f"level2 {level2!r}: not a class (use 1-4 or two digits such as 11, 22, 31)")

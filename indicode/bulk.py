@@ -22,7 +22,9 @@ from .catalogue.readers.detect import read_document
 from .catalogue.readers.table import Columns
 from .catalogue.records import IndicatorRow, InputError, ReadProblem
 
-from .matcher.linker import ACCEPT, REVIEW, Linker, Suggestion
+from .matcher.linker import Linker
+from .matcher.present import decision_fields
+from .matcher.results import Suggestion, Verdict
 from .matcher.text import MAX_TEXT
 from .matcher.text import clean, kind_of
 
@@ -111,7 +113,7 @@ def check_written(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
                      if a.kind != "malformed-code"]
     serious = [p for p in problems if not p.startswith("catalogue anomaly")]
     return {
-        "decision": REVIEW if serious else ACCEPT, "code": row.code, "code_name": e.name if e else "",
+        "decision": Verdict.REVIEW if serious else Verdict.ACCEPT, "code": row.code, "code_name": e.name if e else "",
         # a code kept as written: 1.00 when it checks out, else how well the row's name matches that
         # very code (0 when the matcher does not even list it); the alternatives are the matcher's
         "score": 1.0 if not serious else next((round(c.score, 4) for c in s.candidates if c.code == row.code), 0.0),
@@ -121,12 +123,12 @@ def check_written(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
 
 
 def _matched(row: IndicatorRow, s: Suggestion) -> dict:
-    code = s.code
+    d = decision_fields(s)
+    code = d["code"]
     return {
-        "decision": s.decision, "code": code, "code_name": s.top.name if code else "",
-        "score": round(s.top.score, 4) if s.top else 0.0, "reason": s.reason,
+        "decision": d["decision"], "code": code, "code_name": d["name"], "score": d["score"], "reason": d["reason"],
         "check": f"name cut to its first {MAX_TEXT} characters for matching" if s.cut else "",
-        "class_flag": _class_flag(row, code), "new_code_class": s.new_code_class,
+        "class_flag": _class_flag(row, code), "new_code_class": d["new_code_class"],
         **_alts(s.candidates, code),
     }
 
@@ -222,7 +224,7 @@ def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
     for source, _, _, item, s in ordered:
         if isinstance(item, ReadProblem):
             rec = {"source": source, "line": item.line, "raw line": item.text, "indicator": "", "class": "",
-                   "decision": REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
+                   "decision": Verdict.REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
         else:
             rec = {**_original(item), **coded_columns(linker, item, s)}
         records.append(rec)

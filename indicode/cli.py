@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from .catalogue.records import InputError
+from .matcher.results import Verdict
 
 # The exit codes, one contract for every command (README "Exit codes and concurrent writers").
 EXIT_OK, EXIT_PARTIAL, EXIT_INPUT, EXIT_WRITE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -324,19 +325,19 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
             k: int = typer.Option(5, "-k", min=1, max=50, help="How many codes."),
             catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt):
     """Ranked codes for one indicator, with scores, the decision and why."""
-    from .matcher.linker import class_label
+    from .matcher.present import class_label, suggestion_dict, why
 
     s = _linker(catalogue, model).suggest(text, _check_class(klass), value, k)
     if as_json:
-        return echo_json(s.to_dict())
-    head = {"accept": "ACCEPT", "review": "REVIEW", "no-match": "NO MATCH"}[s.decision]
-    if s.decision == "no-match":
+        return echo_json(suggestion_dict(s))
+    head = {Verdict.ACCEPT: "ACCEPT", Verdict.REVIEW: "REVIEW", Verdict.NO_MATCH: "NO MATCH"}[s.decision]
+    if s.decision == Verdict.NO_MATCH:
         typer.echo(f"{head}: no catalogue code measures this; a new code would go in class {s.new_code_class}")
     else:
         typer.echo(f"{head}: {s.code}-{s.top.name}  (score {s.top.score:.2f}{', learned' if s.reason == 'learned' else ''})")
     for i, c in enumerate(s.candidates, 1):
         typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
-        typer.echo(f"      {c.why}")
+        typer.echo(f"      {why(c)}")
 
 
 @app.command()
@@ -367,9 +368,9 @@ def calibrate(gold: List[Path] = typer.Argument(..., help="Labelled links to fit
               catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
     """Fit the ranker weights, score calibration and decision thresholds on labelled links, plus the
     catalogue's learned links when cross-validation by source says they do not make it worse."""
-    from .matcher.calibration import refit
     from .matcher.gold import read_gold
-    from .matcher.linker import MODEL_PATH
+    from .matcher.model import MODEL_PATH
+    from .matcher.refit import refit
 
     rows = [g for f in gold for g in read_gold(f)]
     m, adopted, before, after = refit(_linker(catalogue, model), rows, fitted_on=" ".join(map(str, gold)))
@@ -444,12 +445,11 @@ def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spread
     if not quiet:
         d = res.decisions
         typer.echo(f"{len(res.records)} rows in {res.seconds:.1f}s ({res.unique} distinct, {res.encoded} encoded): "
-                   f"{d.get('accept', 0)} accept, {d.get('review', 0)} review, {d.get('no-match', 0)} no-match "
-                   f"-> {output}", err=True)
+                   + ", ".join(f"{d.get(v, 0)} {v}" for v in Verdict) + f" -> {output}", err=True)
         for f in res.files:
             if not f.error:
                 typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; " + ", ".join(
-                    f"{f.decisions.get(k, 0)} {k}" for k in ("accept", "review", "no-match")), err=True)
+                    f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
     if res.failed:
         raise typer.Exit(1)
 

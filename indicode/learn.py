@@ -30,6 +30,7 @@ from .catalogue.readers.detect import XLSX_MAGIC, load
 from .catalogue.readers.sheets import csv_rows, workbook_sheets
 from .catalogue.records import NIL, InputError, Proposed
 from .catalogue.textio import read_text
+from .matcher.results import Verdict
 
 # The review workbook's sheets and the headers learn reads back (review_sheet writes them).
 ROWS_SHEET, DISTINCT_SHEET, LEGEND_SHEET, SUMMARY_SHEET, OPTIONS_SHEET = "逐行审核", "按文本审核", "说明", "汇总", "选项"
@@ -42,7 +43,7 @@ NAME_COLS = ("indicator", H_TEXT, "name", "三级指标")
 CLASS_COLS = ("class", H_CLASS, "level2")
 SUGGESTED_COLS = ("code", H_CODE)
 CONFIRM = {"ok", "okay", "y", "yes", "✓", "✔", "√", "是", "对", "确认", "确定", "同意", "采用", "建议采用", "正确", "通过"}
-NIL_WORDS = {"nil", "none", "no match", "no-match", "n/a", "na", "无", "无匹配", "无匹配编码", "无编码", "没有",
+NIL_WORDS = {"nil", "none", "no match", str(Verdict.NO_MATCH), "n/a", "na", "无", "无匹配", "无匹配编码", "无编码", "没有",
              "不适用", "不匹配", "空"}
 PROPOSE_RE = re.compile(r"^(?:新|新增|新编码|new)\s*[:：]\s*(.*)$", re.IGNORECASE)
 CODE_NAME_RE = re.compile(r"^(\d{5,12})\s*[-—–_]\s*(.*)$")

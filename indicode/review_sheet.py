@@ -23,10 +23,11 @@ from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbo
 from .catalogue.files import atomic_path
 from .learn import (CONFIRM_WORD, DISTINCT_SHEET, H_CLASS, H_CODE, H_DECISION, H_LINE, H_NAME, H_REVIEW, H_ROWS,
                     H_SCORE, H_SOURCE, H_TEXT, H_WHY, LEGEND_SHEET, NIL_WORD, OPTIONS_SHEET, ROWS_SHEET, SUMMARY_SHEET)
+from .matcher.results import Verdict
 
-FILLS = {"accept": "C6EFCE", "review": "FFEB9C", "no-match": "FFC7CE"}
+FILLS = {Verdict.ACCEPT: "C6EFCE", Verdict.REVIEW: "FFEB9C", Verdict.NO_MATCH: "FFC7CE"}
 REVIEW_FILL = "BDD7EE"
-DECISION_WORDS = {"accept": "建议采用", "review": "需复核", "no-match": "无匹配"}
+DECISION_WORDS = {Verdict.ACCEPT: "建议采用", Verdict.REVIEW: "需复核", Verdict.NO_MATCH: "无匹配"}
 ANOMALY_WORDS = {"filed-class-mismatch": "归类不一致", "code-digits-disagree": "编码类别位自相矛盾",
                  "one-code-many-names": "一码多名", "one-name-many-codes": "一名多码", "malformed-code": "编码格式错误"}
 ALT_COLS = [c for c in OUT_COLUMNS if c.startswith("alt")]
@@ -65,14 +66,14 @@ def explain(rec: dict) -> str:
     elif reason == "written code":
         parts += ["文件自带编码"] + [_check_words(c) for c in str(rec.get("check") or "ok").split(";")]
     elif reason == "learned":
-        parts.append("按审核人此前的决定" + ("（无匹配）" if decision == "no-match" else ""))
+        parts.append("按审核人此前的决定" + ("（无匹配）" if decision == Verdict.NO_MATCH else ""))
     elif reason == "empty":
         parts.append("指标名称为空")
-    elif decision == "accept":
+    elif decision == Verdict.ACCEPT:
         parts.append(f"建议采用：匹配得分 {score:.2f}")
-    elif decision == "review":
+    elif decision == Verdict.REVIEW:
         parts.append(f"需复核：得分 {score:.2f}，请确认或从下拉中选其他编码")
-    elif decision == "no-match":
+    elif decision == Verdict.NO_MATCH:
         parts.append("无匹配：目录中没有衡量同一事项的编码")
     elif reason:
         parts.append(str(reason))
@@ -258,9 +259,9 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
 
     # 说明: the colour legend and what to write
     legend = [("颜色 / 写法", "含义", None),
-              ("绿色", "建议采用：得分高，可直接确认", FILLS["accept"]),
-              ("黄色", "需复核：请确认或从下拉中选其他编码", FILLS["review"]),
-              ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）", FILLS["no-match"]),
+              ("绿色", "建议采用：得分高，可直接确认", FILLS[Verdict.ACCEPT]),
+              ("黄色", "需复核：请确认或从下拉中选其他编码", FILLS[Verdict.REVIEW]),
+              ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）", FILLS[Verdict.NO_MATCH]),
               ("蓝色表头「审核」", "审核人填写的列", REVIEW_FILL),
               ("候选 CODE-名称", "采用这个编码（也可直接写 9 位编码）", None),
               (CONFIRM_WORD, "采用「编码」列的建议编码；无建议时等于无匹配", None),

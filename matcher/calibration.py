@@ -12,9 +12,11 @@ numpy implementations, no sklearn).
 - the thresholds: `review` is the score below which saying "no match" is right more often than the
   top suggestion, read off the calibrated score (r / (1 - q + r): r the share of wrong tops that
   are texts no code fits, q of right tops where "no code fits" is acceptable too); `accept` the
-  lowest score, not below `ACCEPT_FLOOR`, above which the suggestions that may be accepted at all (`linker.may_accept`) were right at least `accept_target` of the time;
-- `refit`: the labelled links plus the catalogue's learned links, adopted only if cross-validation
-  by source is not worse with them.
+  lowest score, not below `ACCEPT_FLOOR`, above which the suggestions that may be accepted at all
+  (`policy.may_accept`) were right at least `accept_target` of the time.
+
+`refit.py` adds the catalogue's learned links to the labelled ones where cross-validation by
+source holds with them.
 """
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ import numpy as np
 from .features import FEATURES, FIXED_WEIGHTS
 from .gold import NIL, GoldRow, source_group
 from .learned import LEARNED_FEATURES, LearnedLinks, Link
-from .linker import Linker, ScoreModel, may_accept
-from .text import clean
+from .linker import Linker
+from .model import ScoreModel
+from .policy import may_accept
 
 
 def logistic_fit(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50,
@@ -69,7 +72,7 @@ def learned_from_others(linker: Linker, gold: list[GoldRow]) -> list[LearnedLink
 # of it (采购时效 for 办文时效), or a generic code. Each says something about "is the top right at all" that the
 # ranker, fitted to choose between candidates of one query, weighs for another purpose (measured by
 # source before adoption: README, "What moved and what was tried"). Learned
-# evidence is not among them: it reorders candidates, never changes a score (`Linker._scored`).
+# evidence is not among them: it reorders candidates, never changes a score (`rank.ranked`).
 DECISION_FEATURES = ["vec", "cov_query", "head_match", "class_same", "kind_agree", "object_full", "object_none", "head_generic"]
 # MARGIN_NOTE: the top's margin over the next candidate is not a decision signal: fitted with it, by
 # source end-to-end was 0.903 against 0.913 without (`calib_m` stays 0; model files may still set it).
@@ -85,7 +88,7 @@ class PairTable:
     y: np.ndarray  # 1 when the code is acceptable for the row
     rix: np.ndarray  # the row's index in the gold list
     codes: list[str]
-    acceptable: np.ndarray  # `linker.may_accept` of the candidate's features: it may be accepted at all
+    acceptable: np.ndarray  # `policy.may_accept` of the candidate's features: it may be accepted at all
 
 
 def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> PairTable:
@@ -166,7 +169,7 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
             wl, _ = logistic_fit(t1.X[:, is_learned], t1.y, l2=1.0, offset=t1.X @ w + b)
             w[is_learned] = np.maximum(wl, 0.0)  # agreeing reviewers never count against a code
     # 3. the decision model over each query's top candidate on the catalogue evidence alone (learned
-    # links reorder candidates, never change a score: `Linker._scored`)
+    # links reorder candidates, never change a score: `rank.ranked`)
     use_d = only is None
     Z, top_ok, row_of, eligible = _decision_rows(t0, w, b, gold, use_d)
     coef, cb = standardized_fit(Z, top_ok, DECISION_L2) if use_d else logistic_fit(Z, top_ok, l2=1e-2)
@@ -216,42 +219,3 @@ def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], u
         row_of.append(i)
         elig.append(t.acceptable[j])
     return np.array(Z), np.array(ok), np.array(row_of, dtype=int), np.array(elig, dtype=bool)
-
-
-def learned_gold(linker: Linker, gold: list[GoldRow]) -> list[GoldRow]:
-    """The catalogue's learned links as labelled links (one source per reviewed file), leaving out
-    texts the labelled links already hold."""
-    seen = {(clean(g.name), g.level2) for g in gold}
-    rows = []
-    for l in linker.cat.learned:
-        if (clean(l.text), l.level2) in seen or (l.code != NIL and l.code not in linker.cat.entries):
-            continue
-        seen.add((clean(l.text), l.level2))
-        src = "learned:" + (l.source or "").split(":")[0]
-        rows.append(GoldRow(f"learned{l.id}", src, l.level2, l.text, "", l.code, frozenset([l.code])))
-    return rows
-
-
-def refit(linker: Linker, gold: list[GoldRow], fitted_on: str = "") -> tuple[ScoreModel, bool, dict, dict]:
-    """Fit on the labelled links plus the learned ones, adopted only if cross-validation by source
-    over all of them is not worse (end-to-end and recall@5) than fitting on the labelled links
-    alone; returns (model, adopted, figures with the labelled links only, figures with both)."""
-    from .evaluate import metrics, source_folds, suggest_gold, with_model
-
-    extra = learned_gold(linker, gold)
-    if not extra:
-        return fit(linker, gold, fitted_on=fitted_on), False, {}, {}
-    rows = gold + extra
-    n = len(gold)
-    preds = {"labelled": [None] * len(rows), "both": [None] * len(rows)}
-    for test in source_folds(rows):
-        for key in preds:
-            train = [g for i, g in enumerate(rows) if i not in test and (key == "both" or i < n)]
-            held = sorted(test)
-            m = fit(linker, train, fitted_on="refit check")
-            for i, s in zip(held, suggest_gold(with_model(linker, m), [rows[i] for i in held])):
-                preds[key][i] = s
-    before, after = (metrics(rows, preds[k]) for k in ("labelled", "both"))
-    adopted = after["end_to_end"] >= before["end_to_end"] and after["recall5"] >= before["recall5"]
-    on = f"{fitted_on} + {len(extra)} learned links" if adopted else fitted_on
-    return fit(linker, rows if adopted else gold, fitted_on=on), adopted, before, after

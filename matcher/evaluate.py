@@ -12,7 +12,9 @@ import numpy as np
 
 from .calibration import fit, pair_table
 from .gold import NIL, GoldRow, source_group
-from .linker import ACCEPT, NO_MATCH, Linker, ScoreModel, Suggestion
+from .linker import Linker
+from .model import ScoreModel
+from .results import Suggestion, Verdict
 
 BASELINES = {"fuzzy": ["ratio"], "vector": ["vec"]}
 KEYS = ["top1", "recall5", "nomatch_precision", "nomatch_recall", "end_to_end", "accept_precision", "accept_share"]
@@ -25,16 +27,16 @@ def _mean(xs) -> float:
 
 def metrics(gold: list[GoldRow], sugg: list[Suggestion]) -> dict[str, float]:
     coded = [(g, s) for g, s in zip(gold, sugg) if g.has_code]
-    nomatch = [(g, s) for g, s in zip(gold, sugg) if s.decision == NO_MATCH]
-    accepted = [(g, s) for g, s in zip(gold, sugg) if s.decision == ACCEPT]
+    nomatch = [(g, s) for g, s in zip(gold, sugg) if s.decision == Verdict.NO_MATCH]
+    accepted = [(g, s) for g, s in zip(gold, sugg) if s.decision == Verdict.ACCEPT]
     return {
-        "top1": _mean(bool(s.top) and s.top.code in g.acceptable for g, s in coded),
+        "top1": _mean(any(c.code in g.acceptable for c in s.candidates[:1]) for g, s in coded),
         "recall5": _mean(any(c.code in g.acceptable for c in s.candidates[:5]) for g, s in coded),
         "nomatch_precision": _mean(NIL in g.acceptable for g, s in nomatch),
-        "nomatch_recall": _mean(s.decision == NO_MATCH for g, s in zip(gold, sugg) if g.gold == NIL),
+        "nomatch_recall": _mean(s.decision == Verdict.NO_MATCH for g, s in zip(gold, sugg) if g.gold == NIL),
         "end_to_end": _mean((s.code or NIL) in g.acceptable for g, s in zip(gold, sugg)),
         "accept_precision": _mean(s.code in g.acceptable for g, s in accepted),
-        "accept_share": _mean(s.decision == ACCEPT for g, s in coded),
+        "accept_share": _mean(s.decision == Verdict.ACCEPT for g, s in coded),
     }
 
 
@@ -82,7 +84,7 @@ def source_folds(gold: list[GoldRow]) -> list[set[int]]:
 def evaluate(linker: Linker, gold: list[GoldRow]) -> dict:
     vectors = linker.encode_queries([g.name for g in gold])
     sugg = suggest_gold(linker, gold, vectors)
-    out = metrics(gold, sugg)
+    out: dict = metrics(gold, sugg)
     out["rows"] = len(gold)
     out["coded_rows"] = sum(g.has_code for g in gold)
     out["calibration"] = calibration_table(gold, sugg)

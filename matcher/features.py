@@ -215,7 +215,7 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
         "object_none": float(bool(n.modifier) and not n.generic and mod_cov == 0),
         "scope": float(in_scope),
         # a count in person-times (人次) and a count of persons are different measures: never accepted
-        # for each other (`linker.may_accept`), though one may still be the nearest code
+        # for each other (`policy.may_accept`), though one may still be the nearest code
         "unit_differs": float(("人次" in q.canon) != ("人次" in n.canon)),
         "popularity": n.popularity,
         "class_same": float(bool(ql2) and ql2 == code_level2),

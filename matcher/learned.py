@@ -9,8 +9,8 @@
   nearest learned NIL gives the query `learned_nil`. The ranker weighs `learned_sim` and
   `learned_votes` like any other feature, with weights fitted on labelled links each scored with the
   links of *other* sources as learned (`calibration.pair_table`): they reorder candidates, never
-  change a score (`linker.Linker._scored`), and a suggestion is never accepted because of them; a
-  near learned NIL turns an accept into a review (`linker.Linker._suggest`).
+  change a score (`rank.ranked`), and a suggestion is never accepted because of them; a
+  near learned NIL turns an accept into a review (`policy.doubted_by_learned`).
 """
 from __future__ import annotations
 

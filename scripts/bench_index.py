@@ -21,7 +21,7 @@ import time
 import faiss
 import numpy as np
 
-from indicode.matcher.linker import K_EACH
+from indicode.matcher.generate import K_EACH
 from indicode.matcher.vector_index import EF_CONSTRUCTION, EF_SEARCH
 
 

@@ -204,7 +204,7 @@ def candidate_recall(lk, qs) -> dict:
     both = vec_ok = char_ok = 0
     for (t, c), v in zip(qs, vecs):
         q = lk.make_query(t, c)
-        got = set(lk._candidate_ids(q, v))
+        got = set(lk.generator(q, v))
         exact_vec = set(np.argsort(-(full @ v))[:10].tolist())
         exact_char = {i for _, _, i in process.extract(q.canon, lk.name_canon[:n], scorer=fuzz.ratio, limit=10)}
         vec_ok += exact_vec <= got
@@ -260,7 +260,7 @@ def sweep(sizes: list[int], folder: Path, n_queries: int) -> list[dict]:
             s = time.perf_counter()
             lk.score(lk.make_query(t, c), v)
             times.append((time.perf_counter() - s) * 1000)
-        out.append({"size": size, "names": len(lk.names), "full_scan": lk._all_vecs is not None,
+        out.append({"size": size, "names": len(lk.names), "full_scan": lk.generator.all_vecs is not None,
                     "score_p50_ms": round(statistics.median(times), 2), "score_p99_ms": round(p99(times), 2)})
     return out
 

@@ -11,6 +11,7 @@ from conftest import ROOT, SEED
 from indicode.api import NORMALIZE_COLUMNS, Matcher
 from indicode.catalogue.records import InputError
 from indicode.cli import app
+from indicode.matcher.present import why
 
 runner = CliRunner()
 
@@ -29,7 +30,7 @@ def test_readme_example_runs(capsys):
     exec(compile(block, "README.md", "exec"), ns)
     s, out, df = ns["s"], ns["out"], ns["df"]
     assert s.decision == "accept" and s.code.startswith("331")
-    assert all(c.code and c.name and c.why for c in s.candidates)
+    assert all(c.code and c.name and why(c) for c in s.candidates)
     assert list(out.index) == ["a", "b"] and list(out.columns) == NORMALIZE_COLUMNS
     assert out.loc["a", "code"] == s.code and out.loc["b", "decision"] == "no-match"
     assert out.loc["b", "new_code_class"] == "11-数量指标"

@@ -180,12 +180,12 @@ def test_progress_bar_and_summary(capsys, tmp_path):
 
 def test_learned_code_found_on_the_large_catalogue_path(tmp_catalogue, monkeypatch):
     """Above the full-scan size only the nearest names are scored; a learned code is always among them."""
-    import indicode.matcher.linker
+    import indicode.matcher.generate
 
     from indicode.catalogue.records import LearnedLink
     from indicode.catalogue.writes import record_decisions
 
-    monkeypatch.setattr(indicode.matcher.linker, "K_EACH", 2)  # so few that the learned code is not among the nearest
+    monkeypatch.setattr(indicode.matcher.generate, "K_EACH", 2)  # so few that the learned code is not among the nearest
     record_decisions(tmp_catalogue, [LearnedLink("完全不相干的说法", "31", "111000231", "t", "test")])
     base = Linker.default(tmp_catalogue)
     union = Linker(base.cat, base.encoder, base.model, base.index, full_scan_max=0)

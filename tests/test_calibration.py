@@ -40,9 +40,9 @@ def test_review_threshold_is_where_showing_the_code_beats_no_match(linker):
     is not with (1 - p)·r (r: wrong tops no code fits): the cut is r / (1 - q + r), and a top just
     above it is reviewed, just below it is "no match"."""
     from indicode.matcher.calibration import _decision_rows, pair_table
-    from indicode.matcher.evaluate import with_model
     from indicode.matcher.gold import NIL
-    from indicode.matcher.linker import NO_MATCH, REVIEW, Candidate
+    from indicode.matcher.policy import verdict
+    from indicode.matcher.results import Verdict
 
     gold = read_gold(GOLD_DEV) + read_gold(GOLD_DEV.parent / "gold_external.csv")
     t = pair_table(linker, gold)
@@ -53,17 +53,16 @@ def test_review_threshold_is_where_showing_the_code_beats_no_match(linker):
     r, q = nil[top_ok == 0].mean(), nil[top_ok == 1].mean()
     assert 0.5 < r < 1 and 0 < q < 0.5  # both corrections matter on these links
     assert m.review == pytest.approx(r / (1 - q + r)) and m.review != pytest.approx(r / (1 + r))
-    fitted = with_model(linker, m)
-    at = lambda p: fitted._level(Candidate("111001842", "任务完成率", "任务完成率", "11", p, 0.0, {}))
-    assert at(m.review + 1e-6) == REVIEW and at(m.review - 1e-6) == NO_MATCH
+    at = lambda p: verdict(p, {}, m.accept, m.review)  # noqa: E731
+    assert at(m.review + 1e-6) == Verdict.REVIEW and at(m.review - 1e-6) == Verdict.NO_MATCH
 
 
 def test_the_accept_threshold_is_fitted_only_over_tops_that_may_be_accepted(linker):
-    """The fit's "may be accepted" is the runtime rule (`linker.may_accept`) on every feature the
+    """The fit's "may be accepted" is the runtime rule (`policy.may_accept`) on every feature the
     candidate has, those outside the ranker's and decision model's columns (`unit_differs`) too."""
     from indicode.matcher.calibration import _decision_rows, pair_table
     from indicode.matcher.gold import GoldRow
-    from indicode.matcher.linker import may_accept
+    from indicode.matcher.policy import may_accept
 
     rows = [("审批时效", "13", "113065595"), ("驻场运营人次数", "11", "111001540"), ("采购时效", "13", "113065595")]
     gold = [GoldRow(f"r{i}", "s", c, t, "", g, frozenset([g])) for i, (t, c, g) in enumerate(rows)]
@@ -172,8 +171,8 @@ def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogu
     from indicode.catalogue.lookup import Catalogue
     from indicode.catalogue.records import LearnedLink
     from indicode.catalogue.writes import record_decisions
-    from indicode.matcher.calibration import learned_gold, refit
     from indicode.matcher.linker import Linker
+    from indicode.matcher.refit import learned_gold, refit
 
     gold = [g for g in read_gold(GOLD_DEV) if g.source in ("001", "004")]
     ext = read_gold(ROOT / "tests" / "data" / "gold_external.csv")[:20]

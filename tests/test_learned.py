@@ -8,7 +8,8 @@ from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.records import NIL, LearnedLink
 from indicode.catalogue.writes import record_decisions
 from indicode.matcher.learned import LearnedLinks, Link
-from indicode.matcher.linker import ACCEPT, NO_MATCH, Linker
+from indicode.matcher.linker import Linker
+from indicode.matcher.results import Verdict
 from indicode.matcher.text import Canon
 
 
@@ -44,10 +45,10 @@ def test_one_learned_link_creates_no_new_accept_in_the_seeds(linker, tmp_catalog
     learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     after = learned.suggest_many(seed_items)
     new = [(i[0], a.code) for i, b, a in zip(seed_items, before, after)
-           if a.decision == ACCEPT and (b.decision != ACCEPT or b.code != a.code) and a.reason != "learned"]
+           if a.decision == Verdict.ACCEPT and (b.decision != Verdict.ACCEPT or b.code != a.code) and a.reason != "learned"]
     assert new == []
     s = learned.suggest("办件率", "11")
-    assert (s.decision, s.code, s.reason, s.top.score) == (ACCEPT, "112000272", "learned", 1.0)
+    assert (s.decision, s.code, s.reason, s.top.score) == (Verdict.ACCEPT, "112000272", "learned", 1.0)
     assert all(c.score < 1.0 for c in s.candidates[1:])
 
 
@@ -56,7 +57,7 @@ def test_learned_nil_and_evidence_reach_the_suggestion(linker, tmp_catalogue):
                                      LearnedLink("设备完好达标率", "12", "222004394", "t", "t")])
     learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     nil = learned.suggest("公务用车租赁次数", "11")
-    assert (nil.decision, nil.reason) == (NO_MATCH, "learned")
+    assert (nil.decision, nil.reason) == (Verdict.NO_MATCH, "learned")
     near = learned.suggest("公务用车租赁数", "11")
     assert near.top.features["learned_nil"] > 0.8 and near.reason == "score"
     other = learned.suggest("设备完好率", "12")
@@ -88,8 +89,6 @@ def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, 
     """Scores rest on the catalogue evidence alone, so the decision always agrees with the score shown
     (a learned NIL used to show 0.21 under a `review`); learned links only reorder, and an accept needs
     the catalogue's own top and no reviewer's "no code fits" on a nearer text."""
-    from indicode.matcher.linker import REVIEW
-
     plain = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     before = plain.suggest_many(seed_items)
     record_decisions(tmp_catalogue, [LearnedLink(t, l2, NIL if i % 3 == 0 else b.top.code, "t", "t")
@@ -101,7 +100,8 @@ def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, 
             continue
         own = {c.code: c.alone for c in b.candidates}
         assert all(abs(c.alone - own[c.code]) < 1e-9 for c in a.candidates if c.code in own), item
-        level = "accept" if a.top.score >= m.accept else REVIEW if a.top.score >= m.review else NO_MATCH
-        assert a.decision == level or (a.decision == REVIEW and level == "accept"), (item, a.decision, a.top.score)
+        level = (Verdict.ACCEPT if a.top.score >= m.accept else Verdict.REVIEW if a.top.score >= m.review
+                 else Verdict.NO_MATCH)
+        assert a.decision == level or (a.decision == Verdict.REVIEW and level == Verdict.ACCEPT), (item, a.decision, a.top.score)
         if a.top.code != b.top.code or a.top.features["learned_nil"] > a.top.features["ratio"]:
-            assert a.decision != ACCEPT, item
+            assert a.decision != Verdict.ACCEPT, item

@@ -21,6 +21,7 @@ from indicode.matcher import names as prepared, vector_index
 from indicode.matcher.cache import VectorCache
 from indicode.matcher.candidates import keys_of
 from indicode.matcher.linker import Linker
+from indicode.matcher.present import suggestion_dict
 from indicode.matcher.text import MAX_TEXT
 
 from test_vector_index import FakeEncoder
@@ -94,12 +95,12 @@ def test_fast_candidates_hold_the_exact_top_10(synthetic):
     """HNSW plus the character index against brute force over every vector and every name."""
     cat, enc, vi, queries = synthetic
     lk = Linker(cat, enc, index=vi)
-    assert lk._all_vecs is None and vi.meta.kind == "hnsw"
+    assert lk.generator.all_vecs is None and vi.meta.kind == "hnsw"
     full = vi.index.reconstruct_n(0, vi.index.ntotal)
     hits = 0
     for text in queries:
         q, v = lk.make_query(text), enc.encode_queries([text])[0]
-        got = set(lk._candidate_ids(q, v))
+        got = set(lk.generator(q, v))
         exact_vec = set(np.argsort(-(full @ v))[:10].tolist())
         exact_char = {i for _, _, i in process.extract(q.canon, lk.name_canon, scorer=fuzz.ratio, limit=10)}
         hits += (exact_vec | exact_char) <= got
@@ -162,13 +163,13 @@ def test_suggest_from_several_threads_at_once(linker):
     texts = [("办事群众满意度", "31"), ("系统验收合格率", "12"), ("物业管理工作按时完成率", "13"), ("培训人次", "11"),
              ("档案数字化完成率", "12"), ("设备购置数量", "11")] * 3
     texts = [(f"{t}{i}" if i >= 6 else t, c) for i, (t, c) in enumerate(texts)]  # distinct: each one encodes
-    expect = {t: linker.suggest(t, c).to_dict() for t, c in texts[:6]}
+    expect = {t: suggestion_dict(linker.suggest(t, c)) for t, c in texts[:6]}
     got, errors = {}, []
 
     def work(part):
         try:
             for t, c in part:
-                got[t] = linker.suggest(t, c).to_dict()
+                got[t] = suggestion_dict(linker.suggest(t, c))
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
@@ -399,9 +400,9 @@ def test_learned_texts_are_evidence_not_names(tmp_catalogue, monkeypatch):
     lk.suggest("馆藏档案数字化完成率", "12")
     assert lk.cat.entries._all is False  # start-up and a suggestion read only the entries they need
     assert len(lk.names) == len(lk.index.names) and len(lk.learned) == 2
-    import indicode.matcher.linker
+    import indicode.matcher.generate
 
-    monkeypatch.setattr(indicode.matcher.linker, "K_EACH", 1)
+    monkeypatch.setattr(indicode.matcher.generate, "K_EACH", 1)
     lk_union = Linker(lk.cat, lk.encoder, lk.model, lk.index, full_scan_max=0)
     q = lk_union.make_query("馆藏档案数字化完成度", "12")
     s = lk_union.score(q, lk_union.encode_queries(["馆藏档案数字化完成度"])[0])

@@ -21,6 +21,7 @@ from .. import __version__
 from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.export import entry_dict
 from ..catalogue.records import NIL, InputError
+from ..matcher.present import suggestion_dict
 from ..matcher.text import MAX_TEXT
 from .guard import error_body
 from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Service, UnknownCode, Unavailable, Unwritable
@@ -131,7 +132,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     def suggest(text: Text, klass: Class = "",
                 value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="target value, e.g. ≥95%")] = "",
                 k: Annotated[int, Query(ge=1, le=MAX_K, description="how many codes")] = 5):
-        return service.suggest(service.linker(), text.strip(), klass, value.strip(), k).to_dict()
+        return suggestion_dict(service.suggest(service.linker(), text.strip(), klass, value.strip(), k))
 
     @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies")
     def code(code: Annotated[str, PathParam(max_length=20)]):

@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from .. import __version__
 from ..catalogue.classes import LEVEL1, LEVEL2, is_class
-from ..matcher.linker import Linker, class_label
+from ..matcher.linker import Linker
+from ..matcher.present import class_label, why
+from ..matcher.results import Verdict
 from ..matcher.text import MAX_TEXT
 from .app import MAX_K, media_type, own_origin
 from .service import Service
@@ -106,8 +108,8 @@ def answer(service: Service, linker: Linker, q: ReconQuery) -> dict:
         return {"result": []}
     s = service.suggest(linker, text, klass, value, q.limit or DEFAULT_LIMIT)
     return {"result": [{
-        "id": c.code, "name": c.name, "description": f"{class_label(c.level2)} · {c.why}",
-        "score": round(c.score * 100, 1), "match": i == 0 and s.decision == "accept",
+        "id": c.code, "name": c.name, "description": f"{class_label(c.level2)} · {why(c)}",
+        "score": round(c.score * 100, 1), "match": i == 0 and s.decision == Verdict.ACCEPT,
         "type": [class_type(c.level2)] if c.level2 else [],
         "features": [{"id": k, "value": round(v, 4)} for k, v in c.features.items()],
     } for i, c in enumerate(s.candidates)]}

@@ -1,0 +1,51 @@
+"""What the linker answers: plain records of a suggestion and its candidates.
+
+The words a person reads (the `why` of a candidate, the JSON shape, class labels) are made by
+`present.py`, the one presenter; these records hold only the data.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Verdict(enum.StrEnum):
+    """The decision on a suggestion. Machine formats (JSON, CSV, the workbook's records) carry the
+    values; a StrEnum compares equal to them, so `s.decision == "accept"` holds too."""
+
+    ACCEPT = "accept"
+    REVIEW = "review"
+    NO_MATCH = "no-match"
+
+
+@dataclass
+class Candidate:
+    code: str
+    name: str  # the code's canonical name
+    matched: str  # the spelling (name, alias or learned text) that scored best
+    level2: str
+    score: float  # calibrated: the chance this suggestion is right; the candidates are ordered by it
+    raw: float  # the ranker's score, learned evidence included: the order
+    features: dict[str, float] = field(default_factory=dict)
+    alone: float = 0.0  # the ranker's score on the catalogue evidence alone: what `score` is made from
+
+
+@dataclass
+class Suggestion:
+    text: str
+    level2: str
+    value: str
+    decision: Verdict
+    candidates: list[Candidate]
+    new_code_class: str = ""  # for no-match: where a new code would go
+    reason: str = "score"  # score | learned | empty
+    cut: bool = False  # the text was longer than MAX_TEXT: matched by its first MAX_TEXT characters
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def code(self) -> str:
+        """The decided code ('' for no-match)."""
+        return self.top.code if self.top and self.decision != Verdict.NO_MATCH else ""
