@@ -9,16 +9,16 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import ROOT
+from server_proc import call, server_on_copy
 from typer.testing import CliRunner
 
 import indicode
-from conftest import ROOT
 from indicode import inputs
-from indicode.api import NORMALIZE_COLUMNS, Matcher
+from indicode.api import Matcher
 from indicode.catalogue.textio import fold
 from indicode.cli import app
 from indicode.matcher.text import MAX_TEXT
-from server_proc import call, server_on_copy
 
 runner = CliRunner()
 LIGATURE = "\ufdfa"  # one character that NFKC folds to 18
@@ -168,7 +168,8 @@ def test_suggest_refuses_a_list_rather_than_matching_its_repr(matcher):
 
 
 def test_a_lone_surrogate_is_refused_clearly_not_by_the_vector_cache(matcher):
-    with pytest.raises(indicode.InputError, match=r"^text '满意\\ud800度': holds U\+D800, half of a UTF-16 surrogate pair"):
+    surrogate = r"^text '满意\\ud800度': holds U\+D800, half of a UTF-16 surrogate pair"
+    with pytest.raises(indicode.InputError, match=surrogate):
         matcher.suggest("满意\ud800度")
     with pytest.raises(indicode.InputError, match=r"DataFrame row 1 \(index 0\), column 'n': .*surrogate"):
         matcher.normalize(pd.DataFrame({"n": ["满意\udcff度"]}), name="n")
@@ -222,7 +223,8 @@ def test_input_error_is_exported_and_import_indicode_stays_light():
     from indicode.catalogue.records import InputError
 
     assert indicode.InputError is InputError and "InputError" in indicode.__all__
-    code = "import sys, indicode; indicode.InputError; print(sorted(m for m in ('pandas', 'numpy', 'fastapi', 'torch') if m in sys.modules))"
+    code = ("import sys, indicode; indicode.InputError; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'fastapi', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -251,7 +253,8 @@ BAD = {
     "limit 0": ("lookup", {"query": "满意度", "limit": "0"}, "limit"),
     "limit 1001": ("lookup", {"query": "满意度", "limit": "1001"}, "limit"),
 }
-CLI = {"suggest": {"text": None, "class": "--class", "k": "-k"}, "lookup": {"query": None, "class": "--class", "limit": "-n"}}
+CLI = {"suggest": {"text": None, "class": "--class", "k": "-k"},
+       "lookup": {"query": None, "class": "--class", "limit": "-n"}}
 HTTP = {"suggest": ("/api/suggest", {"text": "text", "class": "class", "k": "k"}),
         "lookup": ("/api/lookup", {"query": "q", "class": "class", "limit": "limit"})}
 
@@ -289,16 +292,19 @@ def test_the_same_bad_input_gets_the_same_message_in_the_cli_the_api_and_http(ma
 
 def test_python_values_get_the_message_their_text_gets(matcher):
     """A number from Python and the same number typed on a command line are one input."""
-    assert api_error(matcher, "suggest", {"text": "x", "k": 0}) == api_error(matcher, "suggest", {"text": "x", "k": "0"})
-    assert api_error(matcher, "suggest", {"text": "x", "class": 99}) == api_error(matcher, "suggest", {"text": "x", "class": "99"})
+    for key, number in (("k", 0), ("class", 99)):
+        as_text = api_error(matcher, "suggest", {"text": "x", key: str(number)})
+        assert api_error(matcher, "suggest", {"text": "x", key: number}) == as_text
 
 
 def test_json_bodies_get_the_front_doors_words(matcher, server):
     url, cat = server
     st, body = call(url, "/api/feedback", body={"text": ["办事群众满意度"], "code": "NIL"})
-    assert st == 422 and body["field"] == "text" and body["error"] == api_error(matcher, "suggest", {"text": ["办事群众满意度"]})
+    assert st == 422 and body["field"] == "text"
+    assert body["error"] == api_error(matcher, "suggest", {"text": ["办事群众满意度"]})
     st, body = call(url, "/api/feedback", body={"text": "x", "class": "99", "code": "NIL"})
-    assert st == 422 and body["field"] == "class" and body["error"] == api_error(matcher, "suggest", {"text": "x", "class": "99"})
+    assert st == 422 and body["field"] == "class"
+    assert body["error"] == api_error(matcher, "suggest", {"text": "x", "class": "99"})
     st, body = call(url, "/reconcile", raw=json.dumps({"q1": {"query": "x", "limit": 0}}).encode())
     assert st == 422 and body["error"] == "queries.q1: limit 0: give a whole number from 1 to 50"
 
@@ -346,5 +352,5 @@ def test_one_definition_of_the_checks():
     """MAX_TEXT lives in matcher/text.py; the class and count checks in indicode/inputs.py only."""
     sources = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "indicode").rglob("*.py")}
     assert [n for n, s in sources.items() if re.search(r"^MAX_TEXT =", s, re.M)] == []
-    assert [n for n, s in sources.items() if re.search(r"\bis_class\(|CLASS_PATTERN|^MAX_K =|^MAX_LIMIT =", s, re.M)] == [
-        "inputs.py"]
+    checks = r"\bis_class\(|CLASS_PATTERN|^MAX_K =|^MAX_LIMIT ="
+    assert [n for n, s in sources.items() if re.search(checks, s, re.M)] == ["inputs.py"]

@@ -18,12 +18,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
+from .. import __version__, inputs
 from ..catalogue.export import entry_dict
 from ..catalogue.records import InputError
 from ..catalogue.store import NIL
-from ..inputs import (CLASS_HELP, MAX_K, MAX_LIMIT, read_class, read_limit, read_lookup_class, read_query, read_text,
-                      suggest_request)
 from ..matcher.text import MAX_TEXT
 from .guard import error_body
 from .headers import media_type, own_origin
@@ -39,8 +37,9 @@ PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'unsa
 
 # Inputs are read by indicode.inputs, as the CLI and the Python API read them (one message for one
 # mistake); the schemas only document them, so FastAPI takes them as text.
-TEXT_DOC = f"the indicator as written; longer than {MAX_TEXT} characters once folded, it is matched by its beginning (`cut`)"
-CLASS_DOC = f"the class: {CLASS_HELP.removeprefix('give ')}"
+TEXT_DOC = (f"the indicator as written; longer than {MAX_TEXT} characters once folded, it is matched by its "
+            "beginning (`cut`)")
+CLASS_DOC = f"the class: {inputs.CLASS_HELP.removeprefix('give ')}"
 Text = Annotated[str, Query(description=TEXT_DOC, json_schema_extra={"minLength": 1})]
 Class = Annotated[str, Query(alias="class", description=CLASS_DOC)]
 
@@ -61,7 +60,7 @@ class Feedback(BaseModel):
 
 
 # the body fields whose wrong JSON types (a list, a number …) are answered in the front door's words
-BODY_READERS = {"text": read_text, "class": read_class}
+BODY_READERS = {"text": inputs.read_text, "class": inputs.read_class}
 
 
 class FieldError(HTTPException):
@@ -141,8 +140,8 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     @app.get("/api/suggest", summary="Ranked codes for an indicator text, with a decision and why")
     def suggest(text: Text, klass: Class = "",
                 value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="target value, e.g. ≥95%")] = "",
-                k: Annotated[str, whole(MAX_K, "how many codes")] = "5"):
-        ask = suggest_request(text, klass, value, k)
+                k: Annotated[str, whole(inputs.MAX_K, "how many codes")] = "5"):
+        ask = inputs.suggest_request(text, klass, value, k)
         s = ask.run(partial(service.suggest, service.linker()))
         return {**s.to_dict(), "cut": s.cut}
 
@@ -155,10 +154,11 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         return {**entry_dict(e), "anomalies": [asdict(a) for a in cat.anomalies_of(code)]}
 
     @app.get("/api/lookup", summary="Codes by exact code, code prefix or (part of) a name")
-    def lookup(q: Annotated[str, Query(description="a code, a code prefix or part of a name", json_schema_extra={"minLength": 1})],
+    def lookup(q: Annotated[str, Query(description="a code, a code prefix or part of a name",
+                                       json_schema_extra={"minLength": 1})],
                klass: Annotated[str, Query(alias="class", description=f"{CLASS_DOC}; or a code prefix (113)")] = "",
-               limit: Annotated[str, whole(MAX_LIMIT, "at most this many codes")] = "20"):
-        query, klass, n = read_query(q, field="q"), read_lookup_class(klass), read_limit(limit)
+               limit: Annotated[str, whole(inputs.MAX_LIMIT, "at most this many codes")] = "20"):
+        query, klass, n = inputs.read_query(q, field="q"), inputs.read_lookup_class(klass), inputs.read_limit(limit)
         return {"query": query, "results": [entry_dict(e) for e in service.linker().cat.lookup(query, klass, n)]}
 
     def same_origin_write(request: Request,
@@ -184,7 +184,8 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     @app.post("/api/feedback", dependencies=[Depends(same_origin_write)],
               summary="Confirm or correct a suggestion (stored like `indicode learn`)")
     def feedback(fb: Feedback):
-        return service.learn(read_text(fb.text).text, read_class(fb.klass), fb.code, fb.reviewer.strip() or "web")
+        text, klass = inputs.read_text(fb.text).text, inputs.read_class(fb.klass)
+        return service.learn(text, klass, fb.code, fb.reviewer.strip() or "web")
 
     app.include_router(router(service))
     return app

@@ -106,7 +106,7 @@ def answer(service: Service, linker: Linker, q: ReconQuery) -> dict:
         elif p.pid == "value":
             value = v[:100]
     k = DEFAULT_LIMIT if q.limit is None else read_k(q.limit, what="limit", field="limit")
-    if q.query is None or blank(q.query):  # nothing to match by name: no indicator can be told from a class or value alone
+    if q.query is None or blank(q.query):  # no indicator can be told from a class or a value alone
         return {"result": []}
     s = suggest_request(q.query, klass, value, k).run(partial(service.suggest, linker))
     return {"result": [{
