@@ -9,16 +9,16 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT
-from server_proc import call, server_on_copy
 from typer.testing import CliRunner
 
 import indicode
+from conftest import ROOT
 from indicode import inputs
 from indicode.api import Matcher
 from indicode.catalogue.textio import fold
 from indicode.cli import app
 from indicode.matcher.text import MAX_TEXT
+from server_proc import call, server_on_copy
 
 runner = CliRunner()
 LIGATURE = "\ufdfa"  # one character that NFKC folds to 18
@@ -231,28 +231,14 @@ def test_input_error_is_exported_and_import_indicode_stays_light():
 
 # ------------------------------------------------------------------ the same bad input everywhere
 
-# (command, arguments as typed, the one at fault), the surfaces spelling them the same way; each
-# refused before any catalogue or model is loaded
-BAD = {
-    "empty text": ("suggest", {"text": ""}, "text"),
-    "blank text": ("suggest", {"text": "   "}, "text"),
-    "zero-width text": ("suggest", {"text": "\u200b"}, "text"),
-    "a BOM alone": ("suggest", {"text": "\ufeff"}, "text"),
-    "control character": ("suggest", {"text": "任务\x01完成率"}, "text"),
-    "class 99": ("suggest", {"text": "任务完成率", "class": "99"}, "class"),
-    "class abc": ("suggest", {"text": "任务完成率", "class": "abc"}, "class"),
-    "class with bad digits": ("suggest", {"text": "任务完成率", "class": "99-数量指标"}, "class"),
-    "k 0": ("suggest", {"text": "任务完成率", "k": "0"}, "k"),
-    "k 51": ("suggest", {"text": "任务完成率", "k": "51"}, "k"),
-    "k abc": ("suggest", {"text": "任务完成率", "k": "abc"}, "k"),
-    "k 2.5": ("suggest", {"text": "任务完成率", "k": "2.5"}, "k"),
-    "empty query": ("lookup", {"query": ""}, "query"),
-    "blank query": ("lookup", {"query": "  "}, "query"),
-    "lookup class x1": ("lookup", {"query": "满意度", "class": "x1"}, "class"),
-    "lookup class 99": ("lookup", {"query": "满意度", "class": "99"}, "class"),
-    "limit 0": ("lookup", {"query": "满意度", "limit": "0"}, "limit"),
-    "limit 1001": ("lookup", {"query": "满意度", "limit": "1001"}, "limit"),
-}
+# (command, arguments as typed, the one at fault): the surfaces spell them the same way, and each
+# is refused before any catalogue or model is loaded
+WRONG = {"suggest": {"text": ["", "   ", "\u200b", "\ufeff", "任务\x01完成率"], "class": ["99", "abc", "99-数量指标"],
+                     "k": ["0", "51", "abc", "2.5"]},
+         "lookup": {"query": ["", "  "], "class": ["x1", "99"], "limit": ["0", "1001"]}}
+GOOD = {"suggest": {"text": "任务完成率"}, "lookup": {"query": "满意度"}}
+BAD = {f"{command} {key}={v!r}": (command, {**GOOD[command], key: v}, key)
+       for command, keys in WRONG.items() for key, values in keys.items() for v in values}
 CLI = {"suggest": {"text": None, "class": "--class", "k": "-k"},
        "lookup": {"query": None, "class": "--class", "limit": "-n"}}
 HTTP = {"suggest": ("/api/suggest", {"text": "text", "class": "class", "k": "k"}),
