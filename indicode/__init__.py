@@ -3,10 +3,13 @@
 The package is laid out in layers: `indicode.catalogue` (reading documents, the code catalogue and its
 store) and `indicode.matcher` (encoders, indexes, ranking) are the linking core; the modules directly
 under `indicode` (cli, server, bulk, review_sheet, learn) are the application built on them.
+`indicode.InputError` is what every part raises for bad input.
 """
+from .catalogue.records import InputError  # a plain exception class: `import indicode` stays light
+
 __version__ = "0.2.0"
 
-__all__ = ["Matcher", "__version__"]
+__all__ = ["InputError", "Matcher", "__version__"]
 
 
 def __getattr__(name: str):

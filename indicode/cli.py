@@ -256,8 +256,8 @@ def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="co
 @app.command()
 @_guard
 def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of) a name."),
-           klass: Optional[str] = typer.Option(None, "--class", help="Only codes of this class (3, 31, 113…)."),
-           limit: int = typer.Option(20, "-n", "--limit", min=1, help="At most this many codes (1 or more)."),
+           klass: Optional[str] = typer.Option(None, "--class", help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
+           limit: str = typer.Option("20", "-n", "--limit", help="At most this many codes (1 to 1000)."),
            catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
     proposed are listed after them, marked as proposed."""
@@ -265,13 +265,9 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
 
     from .catalogue.classes import LEVEL1, LEVEL2
     from .catalogue.export import entry_dict
-    from .catalogue.textio import fold
+    from .inputs import read_limit, read_lookup_class, read_query
 
-    if not fold(query):
-        raise InputError("lookup: the query is empty: give a code, a code prefix or part of a name")
-    klass = (klass or "").strip()
-    if klass and not klass.isdigit():
-        raise InputError(f"--class {klass}: give class digits (3, 31) or a code prefix (113)")
+    query, klass, limit = read_query(query), read_lookup_class(klass), read_limit(limit)
     cat = _load_catalogue(catalogue)
     found = cat.lookup(query, klass, limit)
     proposed = cat.lookup_proposed(query, klass, limit)
@@ -308,26 +304,22 @@ def _linker(catalogue: Optional[Path], model: Optional[str]):
     return Linker.default(catalogue, model)
 
 
-def _check_class(klass: Optional[str]) -> str:
-    from .catalogue.classes import is_class
-
-    k = (klass or "").strip()
-    if k and not is_class(k):
-        raise InputError(f"--class {k}: not a class (use 1-4 or two digits such as 11, 22, 31)")
-    return k
-
-
 @app.command()
 @_guard
 def suggest(text: str = typer.Argument(..., help="The indicator as written."),
-            klass: Optional[str] = typer.Option(None, "--class", help="Its class digits (11, 31 …), if known."),
+            klass: Optional[str] = typer.Option(None, "--class", help="Its class (11, 31, 数量指标 …), if known."),
             value: str = typer.Option("", "--value", help="Its target value (≥95%, 5次 …), if known."),
-            k: int = typer.Option(5, "-k", min=1, max=50, help="How many codes."),
+            k: str = typer.Option("5", "-k", help="How many codes (1 to 50)."),
             catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt):
     """Ranked codes for one indicator, with scores, the decision and why."""
+    from .inputs import suggest_request
     from .matcher.present import class_label, suggestion_dict, why
+    from .matcher.text import MAX_TEXT
 
-    s = _linker(catalogue, model).suggest(text, _check_class(klass), value, k)
+    ask = suggest_request(text, klass, value, k)  # bad input refused before the model loads
+    s = ask.run(_linker(catalogue, model).suggest)
+    if s.cut:
+        typer.echo(f"note: the text is longer than {MAX_TEXT} characters: matched by its beginning", err=True)
     if as_json:
         return echo_json(suggestion_dict(s))
     head = {Verdict.ACCEPT: "ACCEPT", Verdict.REVIEW: "REVIEW", Verdict.NO_MATCH: "NO MATCH"}[s.decision]

@@ -57,4 +57,4 @@ def candidate_dict(c: Candidate) -> dict:
 def suggestion_dict(s: Suggestion) -> dict:
     """A suggestion as JSON (`indicode suggest --json`, `/api/suggest`)."""
     return {"text": s.text, "class": s.level2, "value": s.value, **decision_fields(s),
-            "candidates": [candidate_dict(c) for c in s.candidates]}
+            "candidates": [candidate_dict(c) for c in s.candidates], "cut": s.cut}

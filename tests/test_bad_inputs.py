@@ -198,12 +198,13 @@ def test_full_disk_on_every_writer(tmp_path, monkeypatch, case):
 
 
 BAD_ARGS = {
-    "lookup empty": (["lookup", ""], 2, "the query is empty"),
-    "lookup blank": (["lookup", "   "], 2, "the query is empty"),
-    "lookup -n 0": (["lookup", "满意度", "-n", "0"], 2, "greater than or equal to 1"),
-    "lookup -n -1": (["lookup", "满意度", "-n", "-1"], 2, "greater than or equal to 1"),
-    "lookup bad class": (["lookup", "满意度", "--class", "x1"], 2, "--class x1"),
-    "suggest -k 0": (["suggest", "验收合格率", "-k", "0"], 2, "greater than or equal to 1"),
+    # the messages of indicode.inputs, the same in the Python API and over HTTP (tests/test_inputs.py)
+    "lookup empty": (["lookup", ""], 2, "query '': empty; give a code, a code prefix or part of a name"),
+    "lookup blank": (["lookup", "   "], 2, "query '   ': empty"),
+    "lookup -n 0": (["lookup", "满意度", "-n", "0"], 2, "limit 0: give a whole number from 1 to 1000"),
+    "lookup -n -1": (["lookup", "满意度", "-n", "-1"], 2, "limit -1: give a whole number from 1 to 1000"),
+    "lookup bad class": (["lookup", "满意度", "--class", "x1"], 2, "class 'x1': neither a class nor a code prefix"),
+    "suggest -k 0": (["suggest", "验收合格率", "-k", "0"], 2, "k 0: give a whole number from 1 to 50"),
     "non-UTF-8 query": (["lookup", "满意\udcff"], 2, "not valid UTF-8"),
     "non-UTF-8 file name": (["extract", "OUT/\udcff.txt", "-o", "OUT/r.csv"], 2, "not valid UTF-8"),
     "non-UTF-8 reviewer": (["learn", "REVIEWED", "--reviewer", "王\udcfe"], 2, "not valid UTF-8"),

@@ -125,7 +125,7 @@ def test_suggest_cli_text_and_json():
     r = runner.invoke(app, ["suggest", "电子政务外网主骨干带宽", "--class", "11"])
     assert r.exit_code == 0 and "NO MATCH" in r.stdout and "11-数量指标" in r.stdout
     bad = runner.invoke(app, ["suggest", "x", "--class", "99"])
-    assert bad.exit_code == 2 and "--class 99: not a class" in bad.stderr
+    assert bad.exit_code == 2 and "error: class 99: not a class" in bad.stderr
 
 
 def test_candidates_are_in_score_order_over_all_seed_rows(linker):

@@ -134,7 +134,9 @@ def test_properties_class_and_value_refine_the_query(server):
     ({"q": {"query": 5}}, 422),
     ({"q": {"query": "x", "limit": 0}}, 422),
     ({"q": {"query": "x", "unknown": 1}}, 422),
-    ({"q": {"query": "长" * 201}}, 422),
+    ({"q": {"query": "x", "limit": 2.5}}, 422),
+    ({"q": {"query": "x", "limit": 51}}, 422),
+    ({"q": {"query": "a\u0000b"}}, 422),
     ({f"q{i}": {"query": "x"} for i in range(51)}, 422),
     (["q"], 422),
 ])
@@ -150,6 +152,21 @@ def test_bad_batches_get_json_errors(server, batch, status):
     assert st == 415 and json.loads(body)["error"]
 
 
+def test_classes_are_read_by_the_front_door_and_long_queries_cut(server):
+    """A type or a class property may be a label or a name (a column of 31-服务对象满意度 reconciled
+    as it is); one that names no class narrows nothing (types are hints); a long query is matched
+    by its beginning, as everywhere."""
+    url, _ = server
+    out = reconcile(url, {"digits": {"query": "群众满意度", "type": "31"},
+                          "label": {"query": "群众满意度", "type": "31-服务对象满意度"},
+                          "name": {"query": "群众满意度", "properties": [{"pid": "class", "v": "服务对象满意度"}]},
+                          "untyped": {"query": "群众满意度"}, "unknown": {"query": "群众满意度", "type": "Q5"},
+                          "long": {"query": "长" * 201}, "long200": {"query": "长" * 200}})
+    assert out["digits"] == out["label"] == out["name"]
+    assert out["unknown"] == out["untyped"]
+    assert out["long"] == out["long200"]
+
+
 def test_crafted_forms_and_blank_prefixes_get_json_4xx(server):
     """More form fields than a reconciliation client sends, and a prefix of spaces (which would list
     every code): JSON 4xx, not a 500 or the whole catalogue."""
@@ -158,7 +175,8 @@ def test_crafted_forms_and_blank_prefixes_get_json_4xx(server):
     st, _, body = fetch(url, "/reconcile", form.encode(), "application/x-www-form-urlencoded")
     assert st == 400 and "too many form fields" in json.loads(body)["error"]
     st, _, body = fetch(url, "/reconcile/suggest/entity?prefix=%20%20")
-    assert st == 422 and json.loads(body)["error"]
+    d = json.loads(body)
+    assert st == 422 and d["field"] == "prefix" and d["error"].startswith("query '  ': empty")
 
 
 def test_entity_suggest_by_code_prefix_and_name(server):

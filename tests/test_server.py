@@ -24,7 +24,9 @@ def test_suggest_and_openapi(server):
     # the framework documents the validation it does
     assert "application/x-www-form-urlencoded" in spec["paths"]["/reconcile"]["post"]["requestBody"]["content"]
     params = {p["name"]: p for p in spec["paths"]["/api/suggest"]["get"]["parameters"]}
-    assert params["text"]["schema"]["maxLength"] == 200 and params["k"]["schema"]["maximum"] == 50
+    assert params["text"]["schema"]["minLength"] == 1 and "200 characters" in params["text"]["schema"]["description"]
+    assert params["k"]["schema"]["type"] == "integer" and params["k"]["schema"]["maximum"] == 50
+    assert "数量指标" in params["class"]["schema"]["description"]
 
 
 def test_code_detail_and_lookup(server):
@@ -52,9 +54,11 @@ def test_health_tells_what_is_served(server):
     ("/api/suggest", {"text": "x", "k": "9" * 5000}, 414, None),
     ("/api/suggest", {"text": "x", "class": "99"}, 422, "class"),
     ("/api/suggest", {"text": "x", "class": "3a"}, 422, "class"),
-    ("/api/suggest", {"text": "长" * 201}, 422, "text"),
     ("/api/suggest", {"text": "a\x00b"}, 422, "text"),
-    ("/api/lookup", {"q": "x", "limit": "51"}, 422, "limit"),
+    ("/api/suggest", {"text": "x", "k": "5.0"}, 422, "k"),
+    ("/api/lookup", {"q": "x", "limit": "1001"}, 422, "limit"),
+    ("/api/lookup", {"q": ""}, 422, "q"),
+    ("/api/lookup", {"q": "x", "class": "99"}, 422, "class"),
     ("/api/codes/000000000", None, 404, "code"),
     ("/api/nothing", None, 404, None),
 ])
@@ -62,6 +66,13 @@ def test_bad_input_gets_json_errors(server, path, params, status, field):
     st, d = call(server[0], path, params)
     assert st == status and d["error"]
     assert d.get("field") == field
+
+
+def test_a_long_text_is_matched_by_its_beginning_and_says_so(server):
+    st, d = call(server[0], "/api/suggest", {"text": "长" * 201})
+    assert st == 200 and d["cut"] is True and d["text"] == "长" * 200
+    st, d = call(server[0], "/api/suggest", {"text": "长" * 200})
+    assert st == 200 and d["cut"] is False
 
 
 def test_size_limits_and_methods_answer_in_json(server):
@@ -103,6 +114,11 @@ def test_feedback_is_stored_like_learn(server):
     st, d = call(url, "/api/feedback", body={"text": "x", "code": "123456789"})
     assert st == 422 and d["field"] == "code"
     assert len(Catalogue.load(cat).learned) == before + 1
+    # the class as a JSON number or as a name is read as the API reads it, and stored as digits
+    for klass in (31, "服务对象满意度"):
+        st, d = call(url, "/api/feedback", body={"text": "办事群众满意程度", "class": klass, "code": "NIL"})
+        assert st == 200 and d["stored"]["level2"] == "31"
+    assert len(Catalogue.load(cat).learned) == before + 2  # the same text and class again replaces
 
 
 def test_feedback_off_loopback_needs_the_token(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -17,47 +18,49 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
-from ..catalogue.classes import LEVEL1, LEVEL2
+from .. import __version__, inputs
 from ..catalogue.export import entry_dict
 from ..catalogue.records import NIL, InputError
 from ..matcher.present import suggestion_dict
 from ..matcher.text import MAX_TEXT
 from .guard import error_body
-from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Service, UnknownCode, Unavailable, Unwritable
+from .headers import media_type, own_origin
+from .reconcile import router
+from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Service, Unavailable, Unwritable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-MAX_K = 50
-CLASS_PATTERN = "^(" + "|".join(sorted({**LEVEL1, **LEVEL2})) + ")?$"  # '' or a class of the tree
-TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"  # something to read, no control characters
-
-
-def media_type(request: Request) -> str:
-    """The request body's media type, without parameters (`application/json; charset=utf-8`)."""
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def own_origin(request: Request) -> str:
-    """This server's origin as the request addressed it (the Guard has checked the Host)."""
-    return f"{request.url.scheme}://{request.headers.get('host', '')}"
 CODE_PATTERN = rf"^({NIL}|[0-9]{{9,10}})$"
 # the page: its own scripts and styles only, never inside another site's frame
 PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                                            "img-src 'self' data:; frame-ancestors 'none'; form-action 'none'",
                 "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 
-Text = Annotated[str, Query(min_length=1, max_length=MAX_TEXT, pattern=TEXT_PATTERN, description="the indicator as written")]
-Class = Annotated[str, Query(alias="class", pattern=CLASS_PATTERN, description="class digits: 1-4 or 11 … 43")]
+# Inputs are read by indicode.inputs, as the CLI and the Python API read them (one message for one
+# mistake); the schemas only document them, so FastAPI takes them as text.
+TEXT_DOC = (f"the indicator as written; longer than {MAX_TEXT} characters once folded, it is matched by its "
+            "beginning (`cut`)")
+CLASS_DOC = f"the class: {inputs.CLASS_HELP.removeprefix('give ')}"
+Text = Annotated[str, Query(description=TEXT_DOC, json_schema_extra={"minLength": 1})]
+Class = Annotated[str, Query(alias="class", description=CLASS_DOC)]
+
+
+def whole(most: int, description: str):
+    """A whole-number query parameter from 1 to `most`, documented as one, read by indicode.inputs."""
+    return Query(description=description, json_schema_extra={"type": "integer", "minimum": 1, "maximum": most})
 
 
 class Feedback(BaseModel):
     """A reviewer's decision on one text: `code` confirms or corrects (a catalogue code), or `NIL`
     says no code fits."""
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
-    text: str = Field(min_length=1, max_length=MAX_TEXT, pattern=TEXT_PATTERN)
-    klass: str = Field("", alias="class", pattern=CLASS_PATTERN)
+    text: str = Field(description=TEXT_DOC, json_schema_extra={"minLength": 1})
+    klass: str | int = Field("", alias="class", description=CLASS_DOC)
     code: str = Field(pattern=CODE_PATTERN, description="a catalogue code, or NIL")
     reviewer: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
+# the body fields whose wrong JSON types (a list, a number …) are answered in the front door's words
+BODY_READERS = {"text": inputs.read_text, "class": inputs.read_class}
 
 
 class FieldError(HTTPException):
@@ -93,11 +96,17 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
             return JSONResponse(error_body("the body is not valid JSON"), 422)
         loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "body", "path", "header")]
         field = loc[0] if loc else ""
-        return JSONResponse(error_body(f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}", field), 422)
+        message = f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}"
+        if len(loc) == 1 and field in BODY_READERS and "input" in err:  # a JSON type the front door refuses too
+            try:
+                BODY_READERS[field](err["input"])
+            except InputError as exc:
+                message = str(exc)
+        return JSONResponse(error_body(message, field), 422)
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError):
-        return JSONResponse(error_body(str(exc), "code" if isinstance(exc, UnknownCode) else ""), 422)
+        return JSONResponse(error_body(str(exc), getattr(exc, "field", "")), 422)
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable):
@@ -131,8 +140,10 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     @app.get("/api/suggest", summary="Ranked codes for an indicator text, with a decision and why")
     def suggest(text: Text, klass: Class = "",
                 value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="target value, e.g. ≥95%")] = "",
-                k: Annotated[int, Query(ge=1, le=MAX_K, description="how many codes")] = 5):
-        return suggestion_dict(service.suggest(service.linker(), text.strip(), klass, value.strip(), k))
+                k: Annotated[str, whole(inputs.MAX_K, "how many codes")] = "5"):
+        ask = inputs.suggest_request(text, klass, value, k)
+        s = ask.run(partial(service.suggest, service.linker()))
+        return suggestion_dict(s)
 
     @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies")
     def code(code: Annotated[str, PathParam(max_length=20)]):
@@ -143,11 +154,12 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         return {**entry_dict(e), "anomalies": [asdict(a) for a in cat.anomalies_of(code)]}
 
     @app.get("/api/lookup", summary="Codes by exact code, code prefix or (part of) a name")
-    def lookup(q: Annotated[str, Query(min_length=1, max_length=MAX_TEXT, pattern=TEXT_PATTERN)],
-               klass: Annotated[str, Query(alias="class", pattern=r"^[0-9]{0,10}$", description="class or code prefix")] = "",
-               limit: Annotated[int, Query(ge=1, le=MAX_K)] = 20):
-        q = q.strip()
-        return {"query": q, "results": [entry_dict(e) for e in service.linker().cat.lookup(q, klass, limit)]}
+    def lookup(q: Annotated[str, Query(description="a code, a code prefix or part of a name",
+                                       json_schema_extra={"minLength": 1})],
+               klass: Annotated[str, Query(alias="class", description=f"{CLASS_DOC}; or a code prefix (113)")] = "",
+               limit: Annotated[str, whole(inputs.MAX_LIMIT, "at most this many codes")] = "20"):
+        query, klass, n = inputs.read_query(q, field="q"), inputs.read_lookup_class(klass), inputs.read_limit(limit)
+        return {"query": query, "results": [entry_dict(e) for e in service.linker().cat.lookup(query, klass, n)]}
 
     def same_origin_write(request: Request,
                           x_indicode_token: Annotated[str, Header(max_length=200)] = "") -> None:
@@ -172,9 +184,8 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     @app.post("/api/feedback", dependencies=[Depends(same_origin_write)],
               summary="Confirm or correct a suggestion (stored like `indicode learn`)")
     def feedback(fb: Feedback):
-        return service.learn(fb.text.strip(), fb.klass, fb.code, fb.reviewer.strip() or "web")
-
-    from .reconcile import router
+        text, klass = inputs.read_text(fb.text).text, inputs.read_class(fb.klass)
+        return service.learn(text, klass, fb.code, fb.reviewer.strip() or "web")
 
     app.include_router(router(service))
     return app

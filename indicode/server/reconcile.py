@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from functools import partial
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
 
@@ -20,12 +21,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from .. import __version__
-from ..catalogue.classes import LEVEL1, LEVEL2, is_class
+from ..catalogue.classes import LEVEL1, LEVEL2
+from ..catalogue.records import InputError
+from ..inputs import BadValue, blank, known_class, read_k, read_query, suggest_request
 from ..matcher.linker import Linker
 from ..matcher.present import class_label, why
 from ..matcher.results import Verdict
 from ..matcher.text import MAX_TEXT
-from .app import MAX_K, media_type, own_origin
+from .headers import media_type, own_origin
 from .service import Service
 
 MAX_QUERIES = 50  # queries in one batch (OpenRefine sends 10)
@@ -64,9 +67,9 @@ class PropertyMapping(BaseModel):
 class ReconQuery(BaseModel):
     """One query of a batch, as reconciliation-query-batch.json describes it."""
     model_config = ConfigDict(extra="forbid")
-    query: Short | None = None
+    query: str | None = None  # read, and cut when long, by indicode.inputs like every indicator text
     type: Short | Annotated[list[Short], Field(max_length=20)] | None = None
-    limit: Annotated[int, Field(ge=1, le=MAX_K)] | None = None
+    limit: bool | int | float | str | None = None  # read by indicode.inputs: a whole number from 1 to 50
     properties: Annotated[list[PropertyMapping], Field(max_length=20)] | None = None
     type_strict: Literal["any", "should", "all"] | None = None
 
@@ -93,20 +96,21 @@ def _first(v) -> str:
 
 
 def answer(service: Service, linker: Linker, q: ReconQuery) -> dict:
-    """One query's candidates, best first."""
+    """One query's candidates, best first. Types and the class property are hints: one that names
+    no class (a client may send types it has from elsewhere) narrows nothing."""
     types = [q.type] if isinstance(q.type, str) else (q.type or [])
-    klass = next((t for t in types if is_class(t)), "")  # an unknown type is no class
+    klass = next((c for c in map(known_class, types) if c), "")
     value = ""
     for p in q.properties or []:
         v = _first(p.v).strip()
-        if p.pid == "class" and is_class(v):
-            klass = v
+        if p.pid == "class":
+            klass = known_class(v) or klass
         elif p.pid == "value":
             value = v[:100]
-    text = (q.query or "").strip()
-    if not text:  # nothing to match by name: no indicator can be told from a class or value alone
+    k = DEFAULT_LIMIT if q.limit is None else read_k(q.limit, what="limit", field="limit")
+    if q.query is None or blank(q.query):  # no indicator can be told from a class or a value alone
         return {"result": []}
-    s = service.suggest(linker, text, klass, value, q.limit or DEFAULT_LIMIT)
+    s = suggest_request(q.query, klass, value, k).run(partial(service.suggest, linker))
     return {"result": [{
         "id": c.code, "name": c.name, "description": f"{class_label(c.level2)} · {why(c)}",
         "score": round(c.score * 100, 1), "match": i == 0 and s.decision == Verdict.ACCEPT,
@@ -144,7 +148,13 @@ def router(service: Service) -> APIRouter:
     def run_batch(raw: str) -> dict:
         batch = parse_batch(raw)
         linker = service.linker()  # one catalogue for the whole batch
-        return {key: answer(service, linker, q) for key, q in batch.items()}
+        out = {}
+        for key, q in batch.items():
+            try:
+                out[key] = answer(service, linker, q)
+            except InputError as exc:  # the query named, as a validation error of the batch is
+                raise BadValue(f"queries.{key}: {exc}", "queries") from None
+        return out
 
     @r.get("", summary="The service manifest, or answers to `queries` (a JSON batch)")
     def get_reconcile(request: Request, queries: Annotated[str | None, Query(max_length=16000)] = None,
@@ -177,14 +187,11 @@ def router(service: Service) -> APIRouter:
         return await run_in_threadpool(run_batch, text)
 
     @r.get("/suggest/entity", summary="Codes whose code starts with, or whose name holds, the prefix")
-    def suggest_entity(prefix: Annotated[str, Query(min_length=1, max_length=MAX_TEXT)],
-                       type: Annotated[str, Query(max_length=10)] = "",
+    def suggest_entity(prefix: Annotated[str, Query(json_schema_extra={"minLength": 1})],
+                       type: Annotated[str, Query(max_length=MAX_TEXT)] = "",
                        cursor: Annotated[int, Query(ge=0, le=10000)] = 0, callback: Callback = None):
-        cat = service.linker().cat
-        klass = type if is_class(type) else ""
-        if not prefix.strip():
-            raise HTTPException(422, "'prefix' is blank")
-        found = cat.lookup(prefix.strip(), klass, cursor + SUGGEST_PAGE)[cursor:]
+        query = read_query(prefix, field="prefix")
+        found = service.linker().cat.lookup(query, known_class(type), cursor + SUGGEST_PAGE)[cursor:]
         return reply({"result": [{"id": e.code, "name": e.name,
                             "description": class_label(e.level2) + (f" · 别名 {'、'.join(e.aliases)}" if e.aliases else ""),
                             "notable": [class_type(e.level2)] if e.level2 else []} for e in found]}, callback)

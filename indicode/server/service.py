@@ -49,6 +49,8 @@ class Unavailable(Exception):
 class UnknownCode(InputError):
     """Feedback names a code the catalogue does not have."""
 
+    field = "code"  # the input at fault, for the HTTP answer (as indicode.inputs.BadValue has it)
+
 
 class Unwritable(Exception):
     """Feedback could not be recorded (catalogue read-only, disk full, damaged)."""
