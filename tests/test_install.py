@@ -30,10 +30,10 @@ DATA = ["indicode/py.typed", "indicode/matcher/data/model.json", "indicode/catal
         *(f"indicode/static/{p.name}" for p in (ROOT / "indicode/static").iterdir())]
 
 PROBE = """
-import json, importlib.metadata as md, catalogue, indicode, indicode.catalogue.store as s
+import json, importlib.metadata as md, catalogue, indicode, indicode.catalogue.records as records
 dist = md.distribution("indicode")
 print(json.dumps({"create": callable(catalogue.create), "catalogue": catalogue.__file__,
-                  "indicode": indicode.__file__, "bundled": s.BUNDLED_DB.exists(),
+                  "indicode": indicode.__file__, "records": records.__file__,
                   "dist": str(dist.locate_file("")), "files": [str(f) for f in dist.files]}))
 """
 
@@ -84,7 +84,7 @@ def test_pip_install_coexists_with_pypi_catalogue(tmp_path):
     assert got["create"] is True
     assert got["catalogue"].startswith(str(env_dir)) and "indicode" not in got["catalogue"]
     assert got["indicode"].startswith(str(env_dir)), "indicode must come from the new environment"
-    assert got["dist"].startswith(str(env_dir)) and got["bundled"] is True
+    assert got["records"].startswith(str(env_dir)) and got["dist"].startswith(str(env_dir))
 
     # the distribution owns `indicode` alone (nothing top-level that another package could own) and
     # carries every module and data file
