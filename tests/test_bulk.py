@@ -124,6 +124,7 @@ def test_unwritable_output_fails_before_work(tmp_path):
     assert r.exit_code == 2 and "output must end in" in r.stderr
 
 
+@pytest.mark.slow
 def test_interrupted_run_leaves_no_output(tmp_path):
     """Kill a real run while it works: neither the output nor a finished-looking file remains."""
     big = tmp_path / "big.csv"

@@ -34,6 +34,7 @@ def test_fit_gives_ordered_thresholds_and_monotone_scores(linker):
     assert m.weights["class_same"] > 0 > m.weights["class_diff"]
 
 
+@pytest.mark.slow
 def test_review_threshold_is_where_showing_the_code_beats_no_match(linker):
     """A score is the chance p that the top is right. Showing it is right where "no match" is not
     with p·(1 - q) (q: right tops where "no code fits" is acceptable too), "no match" where the code
@@ -88,6 +89,7 @@ def test_dev_figures_meet_the_targets(figures):
     assert figures["accept_share"] >= 0.50
 
 
+@pytest.mark.slow
 def test_figures_hold_on_documents_not_fitted_on(linker):
     """Each source's links (a seed document, another province) scored by a model fitted on the
     other sources' links."""
@@ -166,6 +168,7 @@ def test_bad_gold_file(tmp_path):
     assert r.exit_code == 2 and "g.csv:2" in r.stderr
 
 
+@pytest.mark.slow
 def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogue):
     from conftest import ROOT
     from indicode.catalogue.lookup import Catalogue

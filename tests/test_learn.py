@@ -199,6 +199,7 @@ def test_unusable_cells_and_files(tmp_catalogue, tmp_path):
     assert r.exit_code == 0 and "no reviewer cell filled in" in r.stderr
 
 
+@pytest.mark.slow
 def test_learning_dev_links_raises_them_to_the_target(tmp_catalogue):
     from indicode.matcher.evaluate import evaluate
     from indicode.matcher.gold import read_gold

@@ -37,6 +37,7 @@ def test_exact_decisions_and_evidence():
     assert links.evidence("办公设备正常运行率") == ({}, 0.0)  # a short learned text is near only to short texts
 
 
+@pytest.mark.slow
 def test_one_learned_link_creates_no_new_accept_in_the_seeds(linker, tmp_catalogue, seed_items):
     """Learning `办件率 [11] -> 112000272` used to accept 任务达标完成率 for 办公设备正常运行率,
     活动成功举办率 and four more seed rows."""
@@ -85,6 +86,7 @@ def test_nearest_learned_texts_are_the_exact_top_by_ratio():
         assert [(i, round(s, 3)) for _, s, i in want] == [(i, round(s, 3)) for i, s in got], q
 
 
+@pytest.mark.slow
 def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, seed_items):
     """Scores rest on the catalogue evidence alone, so the decision always agrees with the score shown
     (a learned NIL used to show 0.21 under a `review`); learned links only reorder, and an accept needs

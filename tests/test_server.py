@@ -121,6 +121,7 @@ def test_feedback_is_stored_like_learn(server):
     assert len(Catalogue.load(cat).learned) == before + 2  # the same text and class again replaces
 
 
+@pytest.mark.slow
 def test_feedback_off_loopback_needs_the_token(tmp_path):
     cat = copy_bundled(tmp_path)
     body = {"text": "验收合格率", "class": "12", "code": "112000287"}
@@ -150,6 +151,7 @@ def test_which_addresses_count_as_loopback_and_which_hosts_are_served():
     assert "evil.example:8000" not in served_hosts("0.0.0.0", 8000)
 
 
+@pytest.mark.slow
 def test_feedback_on_the_bundled_catalogue_goes_to_the_users_copy(tmp_path, monkeypatch):
     from indicode.catalogue.paths import BUNDLED_DB, writable_path
     from indicode.catalogue.records import LearnedLink

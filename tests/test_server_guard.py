@@ -276,6 +276,7 @@ def test_a_client_still_uploading_holds_no_request_slot():
     assert asyncio.run(main()) == 200
 
 
+@pytest.mark.slow
 def test_a_busy_port_is_a_one_line_error(server):
     import subprocess
     import sys

@@ -5,6 +5,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from conftest import SEED
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.records import LearnedLink
@@ -12,6 +14,7 @@ from indicode.catalogue.writes import record_decisions
 from server_proc import call, copy_bundled, running_server
 
 
+@pytest.mark.slow
 def test_server_follows_its_catalogue_file(tmp_path):
     cat = copy_bundled(tmp_path)
     before = Catalogue.load(cat)
@@ -82,6 +85,7 @@ def test_service_reuses_the_index_while_the_fingerprint_holds(tmp_path, linker):
     assert first.cat.learned == []  # requests still running on the old one are not disturbed
 
 
+@pytest.mark.slow
 def test_feedback_while_another_process_holds_the_catalogue_is_a_json_503(tmp_path):
     import sqlite3
 
@@ -150,6 +154,7 @@ def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, 
     assert len(_open_fds((tmp_path / "cache").resolve())) <= 6
 
 
+@pytest.mark.slow
 def test_feedback_during_a_build_answers_busy_within_its_own_short_wait(tmp_path):
     """While another process holds the catalogue's write lock (a `catalogue build`), feedback waits
     its own short time (2 s, whatever $INDICODE_LOCK_TIMEOUT says for the command line), then
@@ -185,6 +190,7 @@ def test_feedback_during_a_build_answers_busy_within_its_own_short_wait(tmp_path
         assert st == 200 and d["stored"]["code"] == "113001668"  # once the build has finished
 
 
+@pytest.mark.slow
 def test_a_day_of_feedback_leaves_no_files_open_in_the_server_process(tmp_path):
     """Each feedback rewrites the catalogue and so makes the server reload it: the real server
     process keeps one catalogue file and one vector cache open, not one per reload."""

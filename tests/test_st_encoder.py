@@ -15,6 +15,8 @@ from indicode.matcher.encoders import SentenceTransformerEncoder, configured_mod
 from indicode.matcher.linker import Linker
 from tiny_st_model import build_tiny_model
 
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 

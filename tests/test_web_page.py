@@ -12,6 +12,8 @@ import pytest
 from indicode.catalogue.lookup import Catalogue
 from server_proc import copy_bundled, running_server
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]

@@ -56,6 +56,7 @@ def _hold_lock(path, flag, seconds):
 
 # ---------------------------------------------------------------- one way to write the catalogue
 
+@pytest.mark.slow
 def test_learned_links_written_during_a_build_survive(tmp_path, monkeypatch):
     """Force the overlap: build has read the learned table and is about to replace the file when a
     second process records a decision. The decision must end up in the new file."""
@@ -88,6 +89,7 @@ def test_learned_links_written_during_a_build_survive(tmp_path, monkeypatch):
     assert len(got) == 123  # and the rebuild itself happened
 
 
+@pytest.mark.slow
 def test_busy_catalogue_is_one_line_and_exit_3(tmp_catalogue, tmp_path, monkeypatch):
     monkeypatch.setenv("INDICODE_LOCK_TIMEOUT", "0.3")
     before = tmp_catalogue.read_bytes()
@@ -135,6 +137,7 @@ def test_lock_timeout_setting_is_a_finite_wait(monkeypatch, value, seconds):
     assert lock_timeout() == seconds
 
 
+@pytest.mark.slow
 def test_writers_wait_their_turn(tmp_catalogue, tmp_path):
     """A learner that finds the lock taken waits (bounded), then writes."""
     holder = _hold_lock(tmp_catalogue, tmp_path / "held", 1.0)
@@ -395,6 +398,7 @@ def test_sqlite_full_disk_in_learn_and_build(tmp_catalogue, tmp_path, monkeypatc
     assert [f.name for f in tmp_path.iterdir() if TMP_TAG in f.name] == []
 
 
+@pytest.mark.slow
 def test_file_size_limit_is_a_real_full_disk(tmp_path):
     """A real process whose writes fail in the kernel (RLIMIT_FSIZE: EFBIG, as a full disk would
     fail them): one line, exit 3, no output and no temporary left."""
