@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from .catalogue.records import InputError
+from .i18n import _
 from .matcher.results import Verdict
 
 # The exit codes, one contract for every command (README "Exit codes and concurrent writers").
@@ -63,7 +64,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
+                                       help=_("Print the version and exit."))) -> None:
     """Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize."""
 catalogue_app = typer.Typer(no_args_is_help=True, help="Build and inspect the code catalogue.")
 app.add_typer(catalogue_app, name="catalogue")
