@@ -15,7 +15,10 @@ LOG_COLUMNS = ["id", "kind", "text", "class", "subject", "clean_version", "code"
 
 
 def log_frame(events: list[Event], in_force: set[int]) -> pd.DataFrame:
-    return pd.DataFrame([{**e.to_dict(), "in_force": e.id in in_force} for e in events], columns=LOG_COLUMNS)
+    df = pd.DataFrame([{**e.to_dict(), "in_force": e.id in in_force} for e in events], columns=LOG_COLUMNS)
+    for col in ("proposal", "row", "replaces"):  # ids and rows that may be missing: whole numbers, never 3.0
+        df[col] = df[col].astype("Int64")
+    return df
 
 
 def export_log(ws: Workspace, path: Path) -> int:
