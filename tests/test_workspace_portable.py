@@ -39,4 +39,4 @@ def test_imports_and_writes_without_fcntl(tmp_path):
                        env={"PYTHONPATH": f"{tmp_path}:{ROOT / 'tests'}", "PATH": "/usr/bin:/bin",
                             "INDICODE_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}, timeout=300)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == ["123", "1", "112000287"]
+    assert p.stdout.split() == ["118", "1", "112000287"]
