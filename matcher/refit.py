@@ -16,7 +16,7 @@ def learned_gold(linker: Linker, gold: list[GoldRow]) -> list[GoldRow]:
     texts the labelled links already hold."""
     seen = {(clean(g.name), g.level2) for g in gold}
     rows = []
-    for l in linker.cat.learned:
+    for l in linker.decisions:
         if (clean(l.text), l.level2) in seen or (l.code != NIL and l.code not in linker.cat.entries):
             continue
         seen.add((clean(l.text), l.level2))

@@ -45,6 +45,8 @@ def _isolated_env(monkeypatch, tmp_path, index_dir):
     # tests never touch the user's cache, settings or the shipped indexes
     monkeypatch.delenv("INDICODE_CATALOGUE", raising=False)
     monkeypatch.delenv("INDICODE_MODEL", raising=False)
+    monkeypatch.delenv("INDICODE_WORKSPACE", raising=False)
+    monkeypatch.setenv("INDICODE_DATA_DIR", str(tmp_path / "data"))  # the default workspace, per test
     monkeypatch.setenv("INDICODE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("INDICODE_INDEX_DIR", str(index_dir))
     monkeypatch.setenv("INDICODE_CONFIG", str(tmp_path / "no-config.toml"))

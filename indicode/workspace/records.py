@@ -36,9 +36,13 @@ class Origin:
     sheet: str = ""
     row: int | None = None
 
+    @property
+    def place(self) -> str:
+        """file:sheet:row, as much of it as is known."""
+        return ":".join(p for p in (self.file, self.sheet, "" if self.row is None else str(self.row)) if p)
+
     def __str__(self) -> str:
-        where = ":".join(p for p in (self.file, self.sheet, "" if self.row is None else str(self.row)) if p)
-        return f"{self.via} {where}".strip()
+        return f"{self.via} {self.place}".strip()
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..catalogue import paths
 from ..catalogue.records import InputError
 from ..i18n import _
 from .catalogues import Affected, affected, describe
-from .records import CatalogueRef
+from .records import CatalogueRef, Status
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from ..matcher.linker import Linker
 
 
 @dataclass
@@ -69,3 +73,36 @@ def catalogue_in_use(ws: Workspace, explicit: str | Path | None = None) -> tuple
     if describe(path).fingerprint != ref.fingerprint:
         return path, [switch(ws, path).summary()]
     return path, []
+
+
+def open_workspace(workspace: str | Path | Workspace | None) -> Workspace:
+    """A Workspace from a location (None: the default one) or as given."""
+    return workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+
+
+def linker_for(ws: Workspace | None, catalogue: str | Path | None = None, model: str | None = None,
+               encoder=None) -> tuple[Linker, list[str]]:
+    """A Linker over the catalogue in use with the workspace's decisions in force as its learned links
+    (none when `ws` is None: then `catalogue`, default the bundled one, as it is); and the notes."""
+    from ..catalogue.lazy import LazyCatalogue
+    from ..matcher.encoders import load_encoder
+    from ..matcher.linker import Linker
+
+    notes: list[str] = []
+    path = catalogue
+    if ws is not None:
+        notes = list(ws.notes)
+        path, more = catalogue_in_use(ws, catalogue)
+        notes += more
+    cat = LazyCatalogue.load(path)
+    learned = ws.learned_links(cat.entries) if ws is not None else []
+    return Linker(cat, encoder or load_encoder(model), learned=learned), notes
+
+
+def status_of(linker: Linker, ws: Workspace | None) -> Status:
+    """What a Linker serves: its catalogue file and version, the workspace and the decisions applied."""
+    ref = describe(linker.cat.path)
+    if ws is None:
+        return Status("", "", ref, len(linker.decisions), 0, 0, 0)
+    s = ws.status(ref)
+    return Status(s.workspace, s.backend, ref, len(linker.decisions), s.events, s.proposals, s.members)

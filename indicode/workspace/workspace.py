@@ -290,7 +290,7 @@ class Workspace:
                         raise Forbidden(_("{who} may not replace another reviewer's decision (role {role}); "
                                           "ask a lead").format(who=caller.name or d.reviewer, role=caller.role),
                                         current)
-                    out.conflicts.append(Conflict(d, current, d.origin.file and str(d.origin)))
+                    out.conflicts.append(Conflict(d, current, d.origin.place))
                     continue
                 entry = catalogue.get(d.code) if d.code != NIL and proposal is None else None
                 name = d.proposal.name if d.proposal else (entry.name if entry is not None else "")
