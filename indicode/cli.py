@@ -262,9 +262,9 @@ def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="co
 def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of) a name."),
            klass: Optional[str] = typer.Option(None, "--class", help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
            limit: str = typer.Option("20", "-n", "--limit", help="At most this many codes (1 to 1000)."),
-           catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
+           catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt, workspace: Optional[str] = WorkspaceOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
-    proposed are listed after them, marked as proposed."""
+    proposed (in the workspace) are listed after them, marked as proposed."""
     from dataclasses import asdict
 
     from .catalogue.classes import LEVEL1, LEVEL2
@@ -272,7 +272,13 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     from .inputs import read_limit, read_lookup_class, read_query
 
     query, klass, limit = read_query(query), read_lookup_class(klass), read_limit(limit)
-    cat = _load_catalogue(catalogue)
+    from .catalogue.records import Proposed
+    from .workspace.use import catalogue_in_use
+
+    ws = _workspace(workspace)
+    cat = _load_catalogue(catalogue_in_use(ws, catalogue)[0])
+    cat.proposed = cat.proposed + [Proposed(p.code, p.name, p.level1, p.level2, p.text, p.reviewer, p.origin.place,
+                                            p.at) for p in ws.proposals()]
     found = cat.lookup(query, klass, limit)
     proposed = cat.lookup_proposed(query, klass, limit)
     if as_json:

@@ -120,20 +120,19 @@ def test_not_sqlite_and_damaged_pages_refused(tmp_path, built):
         build([SEED["000"]], broken)  # nor is it replaced (its learned links could not be kept)
 
 
-def test_version_1_catalogue_read_and_upgraded_by_a_proposal(tmp_catalogue):
-    from indicode.catalogue.records import Proposed
-    from indicode.catalogue.writes import record_decisions
+def test_version_1_catalogue_is_read_and_a_proposal_leaves_it_as_it_is(tmp_catalogue):
+    """A catalogue is reference data: a proposed code goes to the workspace, never into the file."""
+    from indicode.workspace import NewDecision, ProposalDraft, Workspace
 
     with sqlite3.connect(tmp_catalogue) as con:
         assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"  # as shipped
-    before = Catalogue.load(tmp_catalogue)
+    before, raw = Catalogue.load(tmp_catalogue), tmp_catalogue.read_bytes()
     assert before.proposed == []
-    record_decisions(tmp_catalogue, [], [Proposed("113009999", "某某及时率", "1", "13", "某某及时率", "王", "r.csv:2", "")])
-    after = Catalogue.load(tmp_catalogue)
-    assert [(p.code, p.name, p.reviewer) for p in after.proposed] == [("113009999", "某某及时率", "王")]
-    assert after.get("113009999") is None and after.fingerprint == before.fingerprint
-    with sqlite3.connect(tmp_catalogue) as con:
-        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    ws = Workspace.open()
+    ws.record([NewDecision("某某及时率", "13", "113009999", "王", proposal=ProposalDraft("113009999", "某某及时率", "1", "13"))],
+              before)
+    assert [(p.code, p.name, p.reviewer) for p in ws.proposals()] == [("113009999", "某某及时率", "王")]
+    assert tmp_catalogue.read_bytes() == raw and Catalogue.load(tmp_catalogue).get("113009999") is None
 
 
 def test_build_output_checks(tmp_path, built):

@@ -14,6 +14,7 @@ from indicode.bulk import normalize
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.records import NIL
 from indicode.cli import app
+from indicode.workspace import Workspace
 from indicode.review_sheet import FILLS, options, write_result, write_workbook
 
 runner = CliRunner()
@@ -185,9 +186,10 @@ def test_a_reviewer_codes_the_sample_with_dropdowns_only(sample, tmp_catalogue, 
     assert r.exit_code == 0, r.output
     total_rows = sum(ws.cell(row=i, column=3).value for i in range(2, ws.max_row + 1))
     assert f"learned {len(expected)} decisions ({total_rows} rows)" in r.stderr
-    got = {(l.text, l.level2): l.code for l in Catalogue.load(tmp_catalogue).learned}
+    force = Workspace.open().in_force()
+    got = {(e.text, e.subject.level2): e.code for e in force}
     assert got == expected
-    assert all(l.reviewer == "李" and ":按文本审核:" in l.source for l in Catalogue.load(tmp_catalogue).learned)
+    assert all(e.reviewer == "李" and e.origin.sheet == "按文本审核" for e in force)
 
 
 def test_rows_sheet_decisions_and_a_conflict_with_the_distinct_sheet(sample, tmp_catalogue, tmp_path):
@@ -208,5 +210,5 @@ def test_rows_sheet_decisions_and_a_conflict_with_the_distinct_sheet(sample, tmp
     r = runner.invoke(app, ["learn", str(reviewed), "-c", str(tmp_catalogue)])
     assert r.exit_code == 1
     assert f"「{text}」" in r.stderr and "different decisions" in r.stderr and "按文本审核" in r.stderr
-    got = {l.text: l.code for l in Catalogue.load(tmp_catalogue).learned}
+    got = {e.text: e.code for e in Workspace.open().in_force()}
     assert got == {rows_ws.cell(row=other, column=3).value: NIL}

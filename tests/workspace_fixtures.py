@@ -28,3 +28,23 @@ def location(request, tmp_path):
         return str(tmp_path / "workspace.sqlite")
     url = request.getfixturevalue("pg_url")
     return new_database(url, f"ws{next(_names)}")
+
+
+def teach(catalogue, links, location=None):
+    """Record (text, class, code[, reviewer]) decisions in a workspace (default: the test's default
+    workspace) against catalogue file `catalogue`; returns the decisions in force as the linker takes
+    them (`Linker(..., learned=...)`)."""
+    from indicode.catalogue.lookup import Catalogue
+    from indicode.workspace import NewDecision, Workspace
+
+    cat = Catalogue.load(catalogue)
+    ws = Workspace.open(location)
+    ws.record([NewDecision(t, l2, code, *(rest or ("test",))) for t, l2, code, *rest in links], cat, override=True)
+    return ws.learned_links(cat.entries)
+
+
+def in_force(location=None):
+    """(text, class, code, reviewer, via) of every decision in force in a workspace (default: the test's)."""
+    from indicode.workspace import Workspace
+
+    return [(e.text, e.subject.level2, e.code, e.reviewer, e.origin.via) for e in Workspace.open(location).in_force()]
