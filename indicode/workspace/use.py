@@ -17,6 +17,8 @@ from ..catalogue.records import InputError
 from ..i18n import _
 from .catalogues import Affected, affected, describe
 from .records import CatalogueRef, Status
+from .migrate import import_legacy_copy
+from .store import default_location
 from .workspace import Workspace
 
 if TYPE_CHECKING:
@@ -76,8 +78,16 @@ def catalogue_in_use(ws: Workspace, explicit: str | Path | None = None) -> tuple
 
 
 def open_workspace(workspace: str | Path | Workspace | None) -> Workspace:
-    """A Workspace from a location (None: the default one) or as given."""
-    return workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    """A Workspace from a location (None: the default one) or as given. The default workspace, on its
+    first use, takes in the decisions of the catalogue copy releases up to 0.2 kept in the data folder."""
+    if isinstance(workspace, Workspace):
+        return workspace
+    ws = Workspace.open(workspace)
+    if not workspace or str(workspace) == default_location():
+        note = import_legacy_copy(ws)
+        if note:
+            ws.notes.insert(0, note)
+    return ws
 
 
 def linker_for(ws: Workspace | None, catalogue: str | Path | None = None, model: str | None = None,

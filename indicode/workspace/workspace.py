@@ -92,19 +92,12 @@ class Workspace:
         self.notes: list[str] = []  # what opening did on its own (a migration, a re-keying), to tell the user
 
     @classmethod
-    def open(cls, location: str | Path | None = None, legacy: bool | None = None) -> Workspace:
+    def open(cls, location: str | Path | None = None) -> Workspace:
         """Open (creating it on first use) the workspace at `location` (a file or a postgresql:// URL;
-        default `store.default_location()`). `legacy`: move the decisions of the catalogue copy that
-        releases up to 0.2 kept in the user's data folder in, once (default: for the default workspace)."""
-        loc = str(location) if location else default_location()
-        ws = cls(open_backend(loc))
+        default `store.default_location()`), re-keyed if the matcher's cleaning changed. The commands
+        open it through `use.open_workspace`, which also moves a 0.2 catalogue copy in."""
+        ws = cls(open_backend(str(location) if location else default_location()))
         ws._setup()
-        if legacy if legacy is not None else loc == default_location():
-            from .migrate import import_legacy_copy
-
-            note = import_legacy_copy(ws)
-            if note:
-                ws.notes.append(note)
         note = ws.rekey()
         if note:
             ws.notes.append(note)
