@@ -212,13 +212,13 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     @app.post("/api/feedback", summary="Confirm or correct a suggestion: a decision in the workspace (as "
               "`indicode learn` records); 409 with the decision in force when it is another reviewer's and "
               "`replaces` does not name it")
-    def feedback(fb: Feedback, caller: Annotated[Caller, Depends(same_origin_write)]):
+    def feedback(fb: Feedback, caller: Caller = Depends(same_origin_write)):
         text, klass = inputs.read_text(fb.text).text, inputs.read_class(fb.klass)
         return service.learn(text, klass, fb.code, fb.reviewer.strip() or "web", fb.replaces, fb.origin,
                              fb.comment, caller)
 
     @app.post("/api/retract", summary="Undo: take a decision back; the one before it is in force again")
-    def retract(r: Retract, caller: Annotated[Caller, Depends(same_origin_write)]):
+    def retract(r: Retract, caller: Caller = Depends(same_origin_write)):
         return service.retract(r.id, r.reviewer.strip() or "web", r.origin, caller)
 
     @app.get("/api/decisions", summary="Every decision and retraction about a text (in a class), oldest first")

@@ -37,6 +37,7 @@ RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most
 # Seconds feedback waits for another writer (a `catalogue build`, `indicode learn`): the wait holds
 # one of the server's worker threads, and a page may send many; the command line waits 30 s.
 FEEDBACK_LOCK_TIMEOUT = 2.0
+STATE_WAIT = 0.5  # seconds a request waits to read the workspace's state before serving what it has
 # what a failed write raises: the store's one-line error (busy, read-only, disk full), or below it
 # the OS and SQLite
 WRITE_ERRORS = (WriteError, OSError, sqlite3.Error)
@@ -119,7 +120,9 @@ class Service:
         if self.workspace is None:
             return None
         try:
-            return self.workspace.state()
+            return self.workspace.state(timeout=STATE_WAIT)
+        except BusyError:  # another process holds the workspace a while: serve the decisions we have
+            return self._state
         except (InputError, *WRITE_ERRORS) as exc:
             raise Unavailable(_("the workspace cannot be read: {why}").format(why=exc)) from None
 

@@ -183,10 +183,10 @@ class Workspace:
         with self.backend.transaction() as tx:
             return [_event(r) for r in tx.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id")]
 
-    def state(self) -> tuple:
+    def state(self, timeout: float | None = None) -> tuple:
         """Changes with every write that matters to matching (an event, a catalogue switch): one cheap
-        query, which a server asks on each request."""
-        with self.backend.transaction() as tx:
+        query, which a server asks on each request (waiting at most `timeout` for a writer)."""
+        with self.backend.transaction(timeout=timeout) as tx:
             return tuple(tx.execute("SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM catalogues)")[0])
 
     def proposals(self) -> list[Proposal]:
