@@ -70,8 +70,6 @@ COMMANDS = {
     "stats": ["catalogue", "stats", "-c", "CAT"],
     "anomalies": ["catalogue", "anomalies", "-c", "CAT"],
     "export": ["catalogue", "export", "-c", "CAT", "-o", "OUT/codes.xlsx"],
-    "learned list": ["learned", "list", "-c", "CAT"],
-    "learned remove": ["learned", "remove", "1", "-c", "CAT"],
     "learn": ["learn", "REVIEWED", "-c", "CAT"],
     "build over it": ["catalogue", "build", str(SEED["000"]), "-o", "CAT"],
     "build from it": ["catalogue", "build", "CAT", "-o", "OUT/new.sqlite"],
@@ -137,8 +135,7 @@ READ_ONLY = {
     "export": (["catalogue", "export", "-o", "TARGET"], "codes.xlsx"),
     "normalize": (["normalize", str(DOC), "-o", "TARGET", "-q"], "n.xlsx"),
     "build": (["catalogue", "build", str(SEED["000"]), "-o", "TARGET"], "c.sqlite"),
-    "learn": (["learn", "REVIEWED", "-c", "TARGET"], "c.sqlite"),
-    "learned remove": (["learned", "remove", "1", "-c", "TARGET"], "c.sqlite"),
+    "learn": (["learn", "REVIEWED", "--workspace", "TARGET"], "c.sqlite"),
 }
 
 
@@ -244,8 +241,8 @@ def test_non_utf8_argument_in_a_real_process(tmp_path):
 
 @pytest.mark.parametrize("kind", ["read-only folder", "a file"])
 def test_unwritable_data_folder(tmp_path, monkeypatch, kind):
-    """The first learn into the bundled catalogue copies it to the data folder: that folder cannot
-    take it -> one line, exit 3, the bundled file untouched."""
+    """The first learn makes the default workspace in the data folder: that folder cannot take it ->
+    one line, exit 3, the bundled file untouched."""
     data = tmp_path / "data"
     if kind == "a file":
         data.write_text("not a folder")
@@ -256,7 +253,7 @@ def test_unwritable_data_folder(tmp_path, monkeypatch, kind):
     before = BUNDLED_DB.read_bytes()
     r, _ = _run(tmp_path, ["learn", "REVIEWED"])
     assert r.exit_code == 3, r.output
-    assert "catalogue.sqlite" in one_error(r) and "nothing was written" in one_error(r)
+    assert "workspace.sqlite" in one_error(r) and "nothing was written" in one_error(r)
     assert BUNDLED_DB.read_bytes() == before
     if kind != "a file":
         assert list(data.iterdir()) == []
