@@ -1,7 +1,8 @@
 """The catalogue's write lock: one writer at a time, across processes, on any system.
 
-The lock is `filelock`'s (fcntl where there is one, the Windows locking call on Windows, where clerks
-work and there is no fcntl), behind this one small module so that the writers never see which.
+The lock is `filelock`'s (the POSIX file lock on Unix, the Windows locking call on Windows, where
+clerks work and the POSIX calls do not exist), behind this one small module so that the writers never
+see which.
 """
 from __future__ import annotations
 

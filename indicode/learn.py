@@ -264,7 +264,8 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
             continue
         first = ds[0]
         on_distinct = [d.rows for d in ds if f":{DISTINCT_SHEET}:" in d.source]
-        first.rows = max(max(on_distinct, default=0), sum(1 for d in ds if f":{DISTINCT_SHEET}:" not in d.source))
+        # the 按文本审核 rows of one subject (its spellings) add up; the 逐行审核 rows repeat them
+        first.rows = max(sum(on_distinct), sum(1 for d in ds if f":{DISTINCT_SHEET}:" not in d.source))
         review.decisions.append(first)
     names: dict[str, set[str]] = {}
     for d in review.proposals:

@@ -407,7 +407,7 @@ def test_sqlite_full_disk_in_learn_and_build(tmp_catalogue, tmp_path, monkeypatc
     assert r.exit_code == 3 and "disk is full" in r.stderr, r.output
     r = runner.invoke(app, ["catalogue", "build", str(SEED["000"]), "-o", str(tmp_catalogue)])
     assert r.exit_code == 3 and "disk is full" in r.stderr, r.output
-    monkeypatch.undo()
+    monkeypatch.setattr(sqlite3, "connect", real)  # not undo(): that would also drop the test's own data folder
     assert tmp_catalogue.read_bytes() == before
     assert [f.name for f in tmp_path.iterdir() if TMP_TAG in f.name] == []
     assert Workspace.open().log() == []

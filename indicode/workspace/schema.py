@@ -11,6 +11,9 @@
 from __future__ import annotations
 
 SCHEMA_VERSION = 1
+# the meta key that marks a workspace (a catalogue's meta has a `schema_version` of its own: a catalogue
+# given as --workspace must be told apart, never written into)
+SCHEMA_KEY = "workspace_schema_version"
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -4,6 +4,8 @@ Writers take SQLite's own write lock (`BEGIN IMMEDIATE`) for the whole of a tran
 read-then-append is one step against any other process; the rollback journal (SQLite's default mode,
 which also holds on a shared folder, where WAL does not) makes a transaction all or nothing even when
 the writer is killed. A process shares one connection between its threads behind a lock.
+A file marked read-only is opened read-only (root, who may write anything, writes it no more than
+anyone): it is read as it is, and a write is refused in one line before anything is tried.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..catalogue.files import BusyError, WriteError, check_can_replace, write_failed
+from ..catalogue.files import BusyError, WriteError, check_can_replace, is_read_only, write_failed
 from ..catalogue.locking import lock_timeout
 from ..catalogue.records import InputError
 from ..i18n import _
@@ -47,6 +49,8 @@ class SQLiteBackend:
         self.path = Path(path)
         self.location = str(self.path)
         self._con: sqlite3.Connection | None = None
+        self._read_only = False
+        self._fresh = False
         self._lock = threading.RLock()
 
     def _check(self) -> None:
@@ -71,12 +75,17 @@ class SQLiteBackend:
     def _connection(self) -> sqlite3.Connection:
         if self._con is None:
             self._check()
+            self._read_only = self.path.exists() and is_read_only(self.path)
             try:
-                con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                if self._read_only:
+                    con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                          check_same_thread=False)
+                else:
+                    con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             except sqlite3.Error as exc:
                 raise write_failed(self.path, exc) from None
-            con.execute("PRAGMA synchronous = FULL")
             self._con = con
+            self._fresh = True
         return self._con
 
     def _error(self, exc: sqlite3.Error) -> Exception:
@@ -90,13 +99,28 @@ class SQLiteBackend:
         return InputError(_("{path}: damaged workspace ({why}); restore a copy").format(
             path=self.path, why=" ".join(msg.split())))
 
+    def _integrity(self, con: sqlite3.Connection) -> None:
+        """A damaged file is said before anything is read from it or written into it (SQLite itself
+        notices a damaged page only when a query happens to read it)."""
+        check = [r[0] for r in con.execute("PRAGMA quick_check(3)")]
+        if check != ["ok"]:
+            raise InputError(_("{path}: damaged workspace (integrity check: {why}); restore a copy").format(
+                path=self.path, why=" ".join(" ".join(map(str, check)).split())[:200]))
+
     @contextmanager
     def transaction(self, write: bool = False, timeout: float | None = None) -> Iterator[_Tx]:
         with self._lock:
             con = self._connection()
+            if write and self._read_only:
+                raise WriteError(_("{path}: cannot write (the workspace is read-only): nothing was written; make it "
+                                   "writable or use another workspace").format(path=self.path))
             wait = lock_timeout() if timeout is None else timeout
             try:
                 con.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+                if self._fresh:  # after the wait is set: another program may hold the file's lock
+                    con.execute("PRAGMA synchronous = FULL")
+                    self._integrity(con)
+                    self._fresh = False
                 con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.Error as exc:
                 raise self._error(exc) from None

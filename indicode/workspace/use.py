@@ -8,11 +8,13 @@ follows that; either way the decisions whose code the new version lacks are list
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalogue import paths
+from ..catalogue.files import WriteError
 from ..catalogue.records import InputError
 from ..i18n import _
 from .catalogues import Affected, affected, describe
@@ -56,25 +58,34 @@ def switch(ws: Workspace, path: str | Path, reviewer: str = "") -> Switch:
 def catalogue_in_use(ws: Workspace, explicit: str | Path | None = None) -> tuple[Path, list[str]]:
     """(the catalogue file to use, notes to tell the user). `explicit` (a command's --catalogue or
     $INDICODE_CATALOGUE) wins for that command; else the workspace's catalogue, which is pointed at the
-    bundled one on first use and follows an upgraded bundled file or a file rebuilt in place."""
+    bundled one on first use and follows an upgraded bundled file or a file rebuilt in place. A
+    read-only workspace is used as it is: the catalogue is used, the switch not recorded."""
     if explicit:
         return Path(explicit), []
     ref = ws.catalogue()
     if ref is None or ref.bundled:
         bundled = describe(paths.BUNDLED_DB)
         if ref is None:
-            ws.point_at(bundled)
+            _recorded(lambda: ws.point_at(bundled))
             return paths.BUNDLED_DB, []
         if (bundled.fingerprint, bundled.path) != (ref.fingerprint, ref.path):
-            return paths.BUNDLED_DB, [switch(ws, paths.BUNDLED_DB).summary()]
+            return paths.BUNDLED_DB, _recorded(lambda: [switch(ws, paths.BUNDLED_DB).summary()])
         return paths.BUNDLED_DB, []
     path = Path(ref.path)
     if not path.exists():
         raise InputError(_("{path}: the workspace's catalogue is missing; point the workspace at another one with "
                            "`indicode workspace use-catalogue NEW.sqlite`").format(path=path))
     if describe(path).fingerprint != ref.fingerprint:
-        return path, [switch(ws, path).summary()]
+        return path, _recorded(lambda: [switch(ws, path).summary()])
     return path, []
+
+
+def _recorded(write: Callable[[], list[str] | None]) -> list[str]:
+    """The notes of a switch the workspace records; none when it cannot record it (read-only)."""
+    try:
+        return write() or []
+    except WriteError:
+        return []
 
 
 def open_workspace(workspace: str | Path | Workspace | None) -> Workspace:

@@ -26,7 +26,7 @@ from .records import (CatalogueRef, Conflict, Event, Kind, NewDecision, Origin, 
                       Via)
 from .roles import LOCAL, Caller, Member, Right, Role, new_token, token_hash
 from .rules import Judgement, judge, may_retract
-from .schema import EVENT_COLUMNS, PROPOSAL_COLUMNS, SCHEMA_VERSION, statements
+from .schema import EVENT_COLUMNS, PROPOSAL_COLUMNS, SCHEMA_KEY, SCHEMA_VERSION, statements
 from .store import Backend, Tx, default_location, open_backend
 
 
@@ -122,24 +122,29 @@ class Workspace:
         id_column = ("INTEGER PRIMARY KEY AUTOINCREMENT" if self.backend.kind == "sqlite"
                      else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
         with self.backend.transaction(write=False) as tx:
-            ready = self._meta(tx, "schema_version") if self._has_schema(tx) else None
+            tables = self._tables(tx)
+            ready = self._meta(tx, SCHEMA_KEY) if "meta" in tables else None
         if ready == str(SCHEMA_VERSION):
             return
-        if ready is not None and ready != str(SCHEMA_VERSION):
+        if ready is not None:
             raise InputError(_("{where}: workspace schema version {found}, this indicode reads {ours}; "
                                "upgrade indicode").format(where=self.location, found=ready, ours=SCHEMA_VERSION))
+        if tables:  # a database of something else (a catalogue given as --workspace): never written into
+            raise InputError(_("{where}: not an indicode workspace (it holds other tables: {tables}); give a new "
+                               "file or an empty database").format(where=self.location,
+                                                                   tables=", ".join(sorted(tables)[:5])))
         with self.backend.transaction(write=True) as tx:
             for sql in statements(id_column):
                 tx.execute(sql)
-            for key, value in (("schema_version", str(SCHEMA_VERSION)), ("clean_version", str(CLEAN_VERSION)),
+            for key, value in ((SCHEMA_KEY, str(SCHEMA_VERSION)), ("clean_version", str(CLEAN_VERSION)),
                                ("created_at", now())):
                 tx.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))
 
-    def _has_schema(self, tx: Tx) -> bool:
-        sql = ("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'" if self.backend.kind == "sqlite"
-               else "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' "
-                    "AND table_schema = current_schema()")
-        return bool(tx.execute(sql)[0][0])
+    def _tables(self, tx: Tx) -> set[str]:
+        sql = ("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+               if self.backend.kind == "sqlite"
+               else "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {r[0] for r in tx.execute(sql)}
 
     @staticmethod
     def _meta(tx: Tx, key: str) -> str | None:
@@ -223,7 +228,8 @@ class Workspace:
             code = e.code
             if e.proposal is not None and (known is None or code not in known):
                 code = NIL
-            out.append(Learned(e.id, e.text, e.subject.level2, code, e.reviewer, e.at, str(e.origin)))
+            # source: file:row as the matcher's cross-validation groups decisions (by reviewed file)
+            out.append(Learned(e.id, e.text, e.subject.level2, code, e.reviewer, e.at, e.origin.place or str(e.origin.via)))
         return out
 
     # ------------------------------------------------------------------ writing decisions
