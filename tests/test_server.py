@@ -145,7 +145,7 @@ def test_two_reviewers_over_http_409_replace_and_undo(server):
     s = call(url, "/api/suggest", {"text": "办事群众满意度", "class": "31"})[1]
     assert (s["code"], s["reason"]) == ("331003339", "learned")
     st, again = call(url, "/api/retract", body={"id": b["stored"]["id"]})
-    assert st == 409 and "not in force" in again["error"]
+    assert st == 409 and "not in force" in again["error"] and again["field"] == "id"
     st, h = call(url, "/api/health")
     assert h["workspace"].endswith("workspace.sqlite") and h["decisions"] >= 1 and h["fingerprint"]
 

@@ -137,7 +137,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
 
     @app.exception_handler(Conflicting)
     async def conflicting(request: Request, exc: Conflicting):
-        return JSONResponse({**error_body(str(exc), "replaces"), "in_force": exc.in_force}, 409)
+        return JSONResponse({**error_body(str(exc), exc.field), "in_force": exc.in_force}, 409)
 
     @app.exception_handler(NotAllowed)
     async def not_allowed(request: Request, exc: NotAllowed):

@@ -64,9 +64,10 @@ class Busy(Unwritable):
 class Conflicting(Exception):
     """Feedback refused: another reviewer's decision is in force and the feedback did not name it (409)."""
 
-    def __init__(self, message: str, in_force: dict | None):
+    def __init__(self, message: str, in_force: dict | None, field: str = "replaces"):
         super().__init__(message)
         self.in_force = in_force
+        self.field = field  # the input at fault: `replaces` (feedback) or `id` (a retraction)
 
 
 class NotAllowed(Exception):
@@ -208,7 +209,7 @@ class Service:
         except Forbidden as exc:
             raise NotAllowed(str(exc)) from None
         except Refused as exc:
-            raise Conflicting(str(exc), exc.in_force.to_dict() if exc.in_force else None) from None
+            raise Conflicting(str(exc), exc.in_force.to_dict() if exc.in_force else None, exc.field) from None
         except BusyError as exc:
             raise Busy(str(exc)) from None
         except (InputError, *WRITE_ERRORS) as exc:  # about the workspace, not the request (locked, damaged …)
@@ -224,7 +225,7 @@ class Service:
         except Forbidden as exc:
             raise NotAllowed(str(exc)) from None
         except Refused as exc:
-            raise Conflicting(str(exc), exc.in_force.to_dict() if exc.in_force else None) from None
+            raise Conflicting(str(exc), exc.in_force.to_dict() if exc.in_force else None, exc.field) from None
         except BusyError as exc:
             raise Busy(str(exc)) from None
         except WRITE_ERRORS as exc:
