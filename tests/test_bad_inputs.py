@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED
-from indicode.catalogue.paths import BUNDLED_DB
 from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.paths import BUNDLED_DB
 from indicode.cli import app
 from indicode.workspace import NewDecision, Workspace
 

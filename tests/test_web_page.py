@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from typer.testing import CliRunner
 
 from indicode.cli import app
@@ -84,7 +83,8 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.wait_for_selector("#lresults tr[data-code='222000929'] a.open", timeout=15000)
         page.click("#lresults tr[data-code='222000929'] a.open")
         page.wait_for_selector("#detail:has-text('保障机构正常运转')", timeout=15000)
-    assert in_force() == [("办事群众满意", "", chosen, "王芳", "page"), ("租金支付及时率", "13", "113000297", "王芳", "page")]
+    assert in_force() == [("办事群众满意", "", chosen, "王芳", "page"),
+                          ("租金支付及时率", "13", "113000297", "王芳", "page")]
 
 
 def test_keyboard_picks_and_confirms_a_suggestion(page_server):
@@ -151,7 +151,7 @@ def test_two_reviewers_the_second_replaces_only_when_asked_and_undo_brings_the_f
         page.wait_for_selector("#conflict-dialog[open]", timeout=15000)
         page.click("#conflict-replace")
         page.wait_for_selector(f"#undo-bar:has-text('{code}')", timeout=15000)
-        page.wait_for_selector(f"#verdict .decision[data-decision='accept']", timeout=15000)
+        page.wait_for_selector("#verdict .decision[data-decision='accept']", timeout=15000)
         assert code in page.locator("#verdict").inner_text()
         first_, second = Workspace.open().history("办事群众满意度", "31")
         assert (first_.id, first_.reviewer, first_.code) == (first.id, "张三", "331003339")
