@@ -75,6 +75,7 @@ JsonOpt = typer.Option(False, "--json", help="Print JSON.")
 WorkspaceOpt = typer.Option(None, "--workspace", "-w", envvar="INDICODE_WORKSPACE",
                             help=_("Workspace: a .sqlite file or a postgresql:// URL (default: workspace.sqlite in "
                                    "the user's data folder)."))
+CommentOpt = typer.Option("", "--comment", help=_("Why (kept with each decision in the workspace's history)."))
 NameColOpt = typer.Option(None, "--name-col", help="Name column header (or 1-based number).")
 ClassColOpt = typer.Option(None, "--class-col", help="Level-2 class column.")
 ValueColOpt = typer.Option(None, "--value-col", help="Target value column.")
@@ -493,12 +494,14 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
                                        "the catalogue as a proposed new code (always: 新:CODE-名称)."),
           override: bool = typer.Option(False, "--override", help=_("Replace the decisions in force of other reviewers "
                                                                    "where this file decides otherwise.")),
+          comment: str = CommentOpt,
           catalogue: Optional[Path] = CatalogueOpt, workspace: Optional[str] = WorkspaceOpt):
     """Record reviewers' decisions in the workspace: the matcher applies them from then on.
     Exit 1 when some cells were refused or conflict (each reported; the others are stored)."""
     import os
 
     from .catalogue.lookup import Catalogue
+    from .inputs import read_comment
     from .learn import conflict_line, learn_file
     from .workspace.use import catalogue_in_use
 
@@ -508,7 +511,7 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     for note in notes:
         typer.echo(_("note: {note}").format(note=note), err=True)
     run = learn_file(reviewed, ws, Catalogue.load(path), who, override=override, propose=propose,
-                     code_col=code_col, name_col=name_col, class_col=class_col)
+                     code_col=code_col, name_col=name_col, class_col=class_col, comment=read_comment(comment))
     review, out = run.review, run.outcome
     for line in review.refused + review.conflicts:
         typer.echo(_("refused: {line}").format(line=" ".join(line.split())), err=True)  # one line, whatever a cell held
@@ -550,13 +553,15 @@ def learned_list(workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOp
 @_guard
 def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
                    reviewer: str = typer.Option("", "--reviewer", help="Who retracts (default: $USER)."),
-                   workspace: Optional[str] = WorkspaceOpt):
+                   comment: str = CommentOpt, workspace: Optional[str] = WorkspaceOpt):
     """Retract decisions: the decision before each comes back into force (nothing is deleted)."""
     import os
 
+    from .inputs import read_comment
     from .workspace import Origin, Via
 
-    done = _workspace(workspace).retract(ids, reviewer or os.environ.get("USER", "") or "unknown", Origin(Via.CLI))
+    done = _workspace(workspace).retract(ids, reviewer or os.environ.get("USER", "") or "unknown", Origin(Via.CLI),
+                                         comment=read_comment(comment))
     for r, back in zip(done.retracted, done.back):
         now = _("decision {id} ({code}) is in force again").format(id=back.id, code=back.code) if back else \
             _("no decision in force")

@@ -294,11 +294,12 @@ class LearnRun:
 
 def learn_file(path: Path, ws: Workspace, cat: Catalogue, reviewer: str, override: bool = False,
                propose: bool = False, code_col: str | None = None, name_col: str | None = None,
-               class_col: str | None = None) -> LearnRun:
-    """Read a reviewed file and record its decisions in `ws`, in one transaction (all or none)."""
+               class_col: str | None = None, comment: str = "") -> LearnRun:
+    """Read a reviewed file and record its decisions in `ws`, in one transaction (all or none);
+    `comment` goes with each of them."""
     review = read_reviewed(path, cat, code_col, name_col, class_col, propose=propose, reviewer=reviewer,
                            proposed=ws.proposals())
-    new = [NewDecision(d.text, d.level2, d.code, reviewer, Origin(Via.WORKBOOK, d.file, d.sheet, d.row),
+    new = [NewDecision(d.text, d.level2, d.code, reviewer, Origin(Via.WORKBOOK, d.file, d.sheet, d.row), comment,
                        proposal=ProposalDraft(d.proposal.code, d.proposal.name, d.proposal.level1, d.proposal.level2)
                        if d.proposal else None) for d in review.decisions]
     return LearnRun(review, ws.record(new, cat, override=override) if new else Outcome())

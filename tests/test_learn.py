@@ -291,3 +291,18 @@ def test_a_0_2_catalogue_copy_moves_in_on_first_use(tmp_path):
     r = runner.invoke(app, ["suggest", "租金支付及时率", "--class", "13", "--json"])
     assert (json.loads(r.stdout)["code"], json.loads(r.stdout)["reason"]) == ("113000297", "learned")
     assert "moved" not in r.stderr  # once
+
+
+def test_a_comment_goes_with_each_decision_and_retraction(tmp_catalogue, tmp_path):
+    reviewed = reviewed_csv(tmp_path, ["验收合格率,12,,112000287", "项目收益率,11,,NIL"])
+    assert learn(tmp_catalogue, reviewed, "--comment", "按2026年目录复核").exit_code == 0
+    force = Workspace.open().in_force()
+    assert [e.comment for e in force] == ["按2026年目录复核"] * 2
+    r = runner.invoke(app, ["learned", "remove", str(force[0].id), "--comment", "误判"])
+    assert r.exit_code == 0
+    assert [(e.kind, e.comment) for e in Workspace.open().history("验收合格率", "12")] == [
+        ("decision", "按2026年目录复核"), ("retraction", "误判")]
+    for bad, why in (("x" * 501, "longer than 500 characters"), ("a\x07b", "control character U+0007")):
+        r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["租金支付及时率,13,,113000297"]), "--comment", bad)
+        assert r.exit_code == 2 and why in r.stderr, r.output
+    assert len(Workspace.open().log()) == 3  # nothing recorded by the refused runs

@@ -140,6 +140,11 @@ def test_proposals_are_decisions_the_matcher_reads_as_nil(location, cat):
     # the same code and name proposed again: the same proposal
     again = ws.record([d("另一写法的某某工作及时率", "13", "113009999", "王", proposal=draft)], cat)
     assert again.proposals == [] and again.recorded[0].proposal == p.id
+    # a proposal whose decision is kept out (another reviewer's stands) is not made either
+    ws.record([d("会务保障到位率", "12", "112000272", "张三")], cat)
+    kept_out = ws.record([d("会务保障到位率", "12", "112009998", "王", proposal=ProposalDraft(
+        "112009998", "会务保障到位率", "1", "12"))], cat)
+    assert len(kept_out.conflicts) == 1 and kept_out.proposals == [] and len(ws.proposals()) == 1
 
 
 def test_a_writer_waits_for_another_then_says_busy(location, cat):

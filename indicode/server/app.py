@@ -60,7 +60,7 @@ class Feedback(BaseModel):
     reviewer: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")
     replaces: int | None = Field(None, ge=1, description="the id of the decision in force this one replaces "
                                  "(needed to replace another reviewer's decision; answered 409 without it)")
-    comment: str = Field("", max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")
+    comment: str = Field("", max_length=inputs.MAX_COMMENT, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")
     origin: str = Field("http", pattern=r"^(page|http)$", description="`page` when sent by the drafting page")
 
 

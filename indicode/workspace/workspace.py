@@ -72,6 +72,7 @@ IN_FORCE_SQL = f"SELECT {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split
                "JOIN events e ON e.id = f.event"
 INSERT_EVENT = ("INSERT INTO events (kind, subject, level2, clean_version, text, code, name, proposal, reviewer, at, "
                 "via, file, sheet, row_no, comment, replaces, catalogue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+NEW_PROPOSAL = -1  # the proposal id a code proposed for the first time is judged by (no stored id is negative)
 UPSERT_IN_FORCE = ("INSERT INTO in_force (subject, level2, event) VALUES (?,?,?) "
                    "ON CONFLICT (subject, level2) DO UPDATE SET event = excluded.event")
 
@@ -243,13 +244,18 @@ class Workspace:
         new_id = tx.insert(INSERT_EVENT, args)
         return Event(new_id, kind, s, text, code, name, proposal, reviewer, at, origin, comment, replaces, catalogue)
 
-    def _propose(self, tx: Tx, d: NewDecision, made: list[Proposal]) -> int:
-        """The id of the open proposal of this code and name, made now if there is none."""
+    @staticmethod
+    def _proposal_of(tx: Tx, d: NewDecision) -> int | None:
+        """The id of the proposal of this code and name, if it was proposed before."""
         p = d.proposal
         assert p is not None
         rows = tx.execute("SELECT id FROM proposals WHERE code = ? AND name = ? ORDER BY id LIMIT 1", (p.code, p.name))
-        if rows:
-            return int(rows[0][0])
+        return int(rows[0][0]) if rows else None
+
+    def _propose(self, tx: Tx, d: NewDecision, made: list[Proposal]) -> int:
+        """A new proposal for the decision's code and name (only for a decision that is recorded)."""
+        p = d.proposal
+        assert p is not None
         at, o = now(), d.origin
         pid = tx.insert("INSERT INTO proposals (code, name, level1, level2, text, reviewer, at, via, file, sheet, "
                         "row_no) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -273,12 +279,14 @@ class Workspace:
             for d in decisions:
                 s = subject_of(d.text, d.level2)
                 current = force.get((s.key, s.level2))
-                proposal = self._propose(tx, d, out.proposals) if d.proposal else None
+                proposal = self._proposal_of(tx, d) if d.proposal else None
                 asked = d
                 if override and current is not None and d.replaces is None:
                     asked = NewDecision(d.text, d.level2, d.code, d.reviewer, d.origin, d.comment, d.proposal,
                                         current.id)
-                v = judge(current, asked, d.code, proposal, may_replace)
+                # a code proposed for the first time is an answer no decision has given yet
+                v = judge(current, asked, d.code, NEW_PROPOSAL if d.proposal and proposal is None else proposal,
+                          may_replace)
                 if v.judgement == Judgement.UNCHANGED:
                     assert current is not None
                     out.unchanged.append(current)
@@ -291,6 +299,8 @@ class Workspace:
                                         current)
                     out.conflicts.append(Conflict(d, current, d.origin.place))
                     continue
+                if d.proposal and proposal is None:  # made only now that the decision is recorded
+                    proposal = self._propose(tx, d, out.proposals)
                 entry = catalogue.get(d.code) if d.code != NIL and proposal is None else None
                 name = d.proposal.name if d.proposal else (entry.name if entry is not None else "")
                 e = self._append(tx, Kind.DECISION, s, d.text, d.code, name, proposal, d.reviewer, d.origin,
