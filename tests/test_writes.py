@@ -105,17 +105,27 @@ def test_busy_catalogue_and_workspace_are_one_line_and_exit_3(tmp_catalogue, tmp
     assert _decide().recorded
 
 
-def test_sqlite_lock_held_by_another_program_is_busy_not_damage():
+def test_sqlite_lock_held_by_another_program_is_busy_not_damage(monkeypatch, tmp_path):
     """A program holding SQLite's own lock (a DB browser's open transaction): a writer waits at most
-    its timeout, then "workspace busy" (exit 3), never "damaged"."""
+    its timeout, then "workspace busy" (exit 3), never "damaged"; so does a command that opens the
+    workspace meanwhile."""
     import sqlite3
 
-    Workspace.open().close()
+    monkeypatch.setenv("INDICODE_LOCK_TIMEOUT", "0.3")
+    ws = Workspace.open()
     other = sqlite3.connect(default_location(), isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
+        t0 = time.monotonic()
         with pytest.raises(BusyError, match="workspace busy"):
-            _decide(timeout=0.2)
+            ws.record([NewDecision("验收合格率", "12", "112000287", "t")], Catalogue.load(), timeout=0.2)
+        with pytest.raises(BusyError, match="workspace busy"):
+            Workspace.open()
+        assert time.monotonic() - t0 < 5  # each waited its timeout, not the 30 s default
+        reviewed = tmp_path / "r.csv"
+        reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
+        r = runner.invoke(app, ["learn", str(reviewed)])
+        assert r.exit_code == 3 and _one_error(r.stderr) and "workspace busy" in r.stderr, r.output
     finally:
         other.execute("ROLLBACK")
         other.close()

@@ -221,16 +221,18 @@ class Workspace:
         return Status(self.location, self.backend.kind, ref, int(n_force), int(n_events), int(n_props), int(n_members))
 
     def learned_links(self, known: Any = None) -> list[Learned]:
-        """The decisions in force as the matcher applies them (its learned links): a proposed code is
-        "no catalogue code fits" (NIL) until a catalogue that has it (`known`, the catalogue's codes)
-        is in use."""
+        """The decisions in force as the matcher applies them (its learned links), oldest first: a
+        proposed code is "no catalogue code fits" (NIL) until a catalogue that has it (`known`, the
+        catalogue's codes) is in use. One narrow query: every matching command starts with it."""
+        with self.backend.transaction() as tx:
+            rows = tx.execute("SELECT e.id, e.text, e.level2, e.code, e.proposal, e.reviewer, e.at, e.via, e.file, "
+                              "e.sheet, e.row_no FROM in_force f JOIN events e ON e.id = f.event ORDER BY e.id")
         out = []
-        for e in self.in_force():
-            code = e.code
-            if e.proposal is not None and (known is None or code not in known):
+        for id_, text, level2, code, proposal, reviewer, at, via, file, sheet, row_no in rows:
+            if proposal is not None and (known is None or code not in known):
                 code = NIL
-            # source: file:row as the matcher's cross-validation groups decisions (by reviewed file)
-            out.append(Learned(e.id, e.text, e.subject.level2, code, e.reviewer, e.at, e.origin.place or str(e.origin.via)))
+            # source: file:row, as the matcher's cross-validation groups decisions (by reviewed file)
+            out.append(Learned(int(id_), text, level2, code, reviewer, at, Origin(via, file, sheet, row_no).place or via))
         return out
 
     # ------------------------------------------------------------------ writing decisions
