@@ -116,7 +116,7 @@ class LazyCatalogue(Catalogue):
         weakref.finalize(self.entries, con.close)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "LazyCatalogue":
+    def load(cls, path: str | Path | None = None) -> LazyCatalogue:
         path = Path(path) if path else default_path()
         open_checked(path).close()  # the same checks as Catalogue.load (and a killed writer's journal undone)
         with reading(path):

@@ -66,7 +66,7 @@ class Catalogue:
         self.proposed = list(proposed)  # never in `entries`: not codes read from a document
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Catalogue":
+    def load(cls, path: str | Path | None = None) -> Catalogue:
         path = Path(path) if path else default_path()
         con = open_checked(path)
         try:

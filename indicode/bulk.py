@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from rapidfuzz import fuzz
 
@@ -21,12 +21,10 @@ from .catalogue.entries import CODE_RE
 from .catalogue.readers.detect import read_document
 from .catalogue.readers.table import Columns
 from .catalogue.records import IndicatorRow, InputError, ReadProblem
-
 from .matcher.linker import Linker
 from .matcher.present import decision_fields
 from .matcher.results import Suggestion, Verdict
-from .matcher.text import MAX_TEXT
-from .matcher.text import clean, kind_of
+from .matcher.text import MAX_TEXT, clean, kind_of
 
 ALTERNATIVES = 3
 # the original fields of rows read from declaration documents, under the documents' own headings

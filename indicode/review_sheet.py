@@ -21,8 +21,26 @@ import pandas as pd
 from .bulk import OUT_COLUMNS, NormalizeResult, columns_in_order
 from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_frames
 from .catalogue.files import atomic_path
-from .learn import (CONFIRM_WORD, DISTINCT_SHEET, H_CLASS, H_CODE, H_DECISION, H_LINE, H_NAME, H_REVIEW, H_ROWS,
-                    H_SCORE, H_SOURCE, H_TEXT, H_WHY, LEGEND_SHEET, NIL_WORD, OPTIONS_SHEET, ROWS_SHEET, SUMMARY_SHEET)
+from .learn import (
+    CONFIRM_WORD,
+    DISTINCT_SHEET,
+    H_CLASS,
+    H_CODE,
+    H_DECISION,
+    H_LINE,
+    H_NAME,
+    H_REVIEW,
+    H_ROWS,
+    H_SCORE,
+    H_SOURCE,
+    H_TEXT,
+    H_WHY,
+    LEGEND_SHEET,
+    NIL_WORD,
+    OPTIONS_SHEET,
+    ROWS_SHEET,
+    SUMMARY_SHEET,
+)
 from .matcher.results import Verdict
 
 FILLS = {Verdict.ACCEPT: "C6EFCE", Verdict.REVIEW: "FFEB9C", Verdict.NO_MATCH: "FFC7CE"}

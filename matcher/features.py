@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from ..catalogue.classes import LEVEL1, LEVEL2
-
 from .text import SCOPE_UNITS, Scope, kinds_agree
 
 FEATURES = ["vec", "ratio", "exact", "cov_name", "cov_query", "suffix", "head_match", "mod_cov",
@@ -49,7 +48,7 @@ class CharWeights:
     def w(self, ch: str) -> float:
         return self.idf.get(ch, self.unseen)
 
-    def profile(self, text: str) -> "Profile":
+    def profile(self, text: str) -> Profile:
         """A text's characters with multiplicity and their total weight, computed once per text."""
         counts = Counter(text)
         return Profile(counts, {ch: self.w(ch) for ch in counts}, sum(self.w(ch) * n for ch, n in counts.items()))

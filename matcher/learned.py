@@ -20,7 +20,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..catalogue.records import NIL
-
 from .candidates import CharIndex
 from .text import clean
 
@@ -54,7 +53,7 @@ class LearnedLinks:
                 self.codes.append(code)
 
     @classmethod
-    def of_catalogue(cls, cat, canon) -> "LearnedLinks":
+    def of_catalogue(cls, cat, canon) -> LearnedLinks:
         return cls([Link(l.text, l.level2, l.code) for l in cat.learned], canon, cat.entries)
 
     @functools.cached_property

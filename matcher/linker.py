@@ -38,8 +38,8 @@ from ..catalogue.classes import LEVEL2
 from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.lookup import Catalogue
 from ..catalogue.records import NIL
-
-from . import names as prepared, policy, rank, vector_index
+from . import names as prepared
+from . import policy, rank, vector_index
 from .encoders import Encoder, load_encoder
 from .encoding import QueryEncoder
 from .features import Query, pair_features
@@ -79,7 +79,7 @@ class Linker:
         self._settle_gc()
 
     @classmethod
-    def default(cls, catalogue: str | Path | None = None, model: str | None = None) -> "Linker":
+    def default(cls, catalogue: str | Path | None = None, model: str | None = None) -> Linker:
         # entries are read when a query needs them: start-up does not read the whole catalogue
         return cls(LazyCatalogue.load(catalogue), load_encoder(model))
 

@@ -30,7 +30,7 @@ class ScoreModel:
     decide: dict[str, float] = field(default_factory=dict)  # + Σ decide[f]·feature f of the candidate
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> "ScoreModel":
+    def load(cls, path: Path = MODEL_PATH) -> ScoreModel:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
     def save(self, path: Path = MODEL_PATH) -> None:

@@ -28,7 +28,6 @@ import numpy as np
 
 from ..catalogue.files import atomic_path
 from ..catalogue.lookup import Catalogue
-
 from . import candidates, features, text
 from .candidates import CharIndex
 from .features import CharWeights, measure_heads, name_info

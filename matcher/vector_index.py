@@ -17,15 +17,13 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import threads  # noqa: F401  (sets the OpenMP variables before FAISS loads its runtime)
-
 import faiss
 import numpy as np
 
 from ..catalogue.files import atomic_path
-from ..catalogue.records import InputError
 from ..catalogue.lookup import Catalogue
-
+from ..catalogue.records import InputError
+from . import threads  # noqa: F401  (sets the OpenMP variables before FAISS loads its runtime)
 from .cache import user_cache
 from .encoders import encoder_slug
 from .text import clean

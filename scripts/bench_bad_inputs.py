@@ -71,7 +71,7 @@ def main() -> None:
             runs = [run_child(doc, d / "out.csv") for _ in range(args.repeats)]
             results[label] = runs
         base = statistics.median(r[0] for r in results["seed 000 (baseline)"])
-        print(f"| input | file size | exit | median s | max s | × baseline | peak MB (max) |")
+        print("| input | file size | exit | median s | max s | × baseline | peak MB (max) |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for label, runs in results.items():
             secs = [r[0] for r in runs]

@@ -16,12 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchstats import p99
 from indicode.catalogue.database import write_catalogue
 from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.paths import BUNDLED_DB
-
-from benchstats import p99
 
 
 def _ms(fn, repeats: int) -> list[float]:

@@ -67,7 +67,8 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
     from indicode.catalogue.database import write_catalogue
     from indicode.catalogue.entries import Occurrence
     from indicode.catalogue.lookup import Catalogue
-    from indicode.matcher import names as prepared, vector_index
+    from indicode.matcher import names as prepared
+    from indicode.matcher import vector_index
     from indicode.matcher.encoders import load_encoder
     from indicode.matcher.features import measure_heads
     from indicode.matcher.text import Canon, clean

@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from indicode.catalogue.readers.detect import read_document
-from indicode.catalogue.paths import BUNDLED_SEEDS
 from indicode.bulk import normalize
+from indicode.catalogue.paths import BUNDLED_SEEDS
+from indicode.catalogue.readers.detect import read_document
 from indicode.matcher.linker import Linker
 from indicode.matcher.text import clean
 

@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from indicode.catalogue.readers.detect import read_document  # noqa: E402
-from indicode.catalogue.paths import BUNDLED_SEEDS  # noqa: E402
 from benchstats import pct  # noqa: E402
+from indicode.catalogue.paths import BUNDLED_SEEDS  # noqa: E402
+from indicode.catalogue.readers.detect import read_document  # noqa: E402
 from server_proc import running_server  # noqa: E402
 
 VARIATIONS = ["{}", "本年度{}", "{}情况", "项目{}", "全市{}", "{}（全年）", "年度{}目标", "各单位{}"]

@@ -2,7 +2,6 @@
 words its one-line error must hold. Used by test_bad_documents.py and scripts/bench_bad_inputs.py."""
 from __future__ import annotations
 
-import io
 import os
 import zipfile
 from pathlib import Path

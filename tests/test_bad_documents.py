@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from baddocs import BAD, SEEDS
+from docmakers import write_csv
 from indicode.catalogue.readers.detect import read_document
 from indicode.catalogue.records import InputError
 from indicode.cli import app
-from baddocs import BAD, SEEDS
-from docmakers import write_csv
 
 SEED_000 = SEEDS / "000_60102fb8b0c8a01a.txt"
 COMMANDS = ["extract", "normalize", "learn", "catalogue build"]
@@ -225,9 +225,8 @@ def test_build_from_only_bad_documents_names_each_one(tmp_path):
 def test_pdf_page_with_too_many_drawn_lines_is_refused_before_table_search(tmp_path, monkeypatch):
     """The time cap is checked between pages; one page's table search is bounded by refusing a page
     with more drawn lines (or characters) than the cap before searching it."""
-    from docmakers import write_pdf_tables
-
     import indicode.catalogue.readers.pdf as pdf_reader
+    from docmakers import write_pdf_tables
 
     doc = write_pdf_tables(["三级指标\t指标值", "任务达标完成率\t100%", "群众满意度\t95%"], tmp_path / "t.pdf")
     assert [r.name for r in read_document(doc).rows] == ["任务达标完成率", "群众满意度"]

@@ -182,7 +182,6 @@ def test_progress_bar_and_summary(capsys, tmp_path):
 def test_learned_code_found_on_the_large_catalogue_path(tmp_catalogue, monkeypatch):
     """Above the full-scan size only the nearest names are scored; a learned code is always among them."""
     import indicode.matcher.generate
-
     from indicode.catalogue.records import LearnedLink
     from indicode.catalogue.writes import record_decisions
 

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from indicode.catalogue.records import InputError
 from conftest import GOLD_DEV
-from indicode.matcher.calibration import fit, logistic_fit
-from indicode.matcher.features import FEATURES
+from indicode.catalogue.records import InputError
 from indicode.cli import app
+from indicode.matcher.calibration import fit, logistic_fit
 from indicode.matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
+from indicode.matcher.features import FEATURES
 from indicode.matcher.gold import read_gold
 
 runner = CliRunner()

@@ -6,12 +6,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from indicode.catalogue.export import catalogue_frames, write_frames
-from indicode.catalogue.records import InputError
+from conftest import SEED
 from indicode.catalogue.build import build
 from indicode.catalogue.database import SCHEMA_VERSION
+from indicode.catalogue.export import catalogue_frames, write_frames
 from indicode.catalogue.lookup import Catalogue
-from conftest import SEED
+from indicode.catalogue.records import InputError
 
 
 @pytest.fixture(scope="module")

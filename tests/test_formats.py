@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from indicode.catalogue.readers.detect import load, read_document
-from indicode.catalogue.records import InputError
 from conftest import SEED
 from docmakers import write_docx, write_docx_auto_numbered, write_pdf_tables, write_pdf_text, write_xls, write_xlsx
+from indicode.catalogue.readers.detect import load, read_document
+from indicode.catalogue.records import InputError
 
 KEYS = ["000", "001", "002", "003", "004"]
 

@@ -1,12 +1,11 @@
 """Suggestions: ranking, decisions, invariances, candidate generation."""
+import dataclasses
 import json
 
 import pytest
 from typer.testing import CliRunner
 
 from indicode.cli import app
-import dataclasses
-
 from indicode.matcher.evaluate import with_model
 from indicode.matcher.linker import Linker
 from indicode.matcher.policy import may_accept

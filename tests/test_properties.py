@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from docmakers import write_csv, write_docx, write_pdf_tables, write_xls, write_xlsx
 from indicode.bulk import normalize
 from indicode.catalogue.readers.detect import read_document
 from indicode.catalogue.readers.zhuhai import CODED_RE
-from docmakers import write_csv, write_docx, write_pdf_tables, write_xls, write_xlsx
 
 HEADER = ["三级指标", "二级指标", "指标值"]
 CJK = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 300)) + "率数量满意度及时完成合格"

@@ -2,9 +2,9 @@
 import openpyxl
 import pytest
 
+from conftest import SEED
 from indicode.catalogue.readers.detect import read_document
 from indicode.catalogue.records import InputError
-from conftest import SEED
 
 
 def rows_of(key):

@@ -17,13 +17,13 @@ from indicode.catalogue.database import write_catalogue
 from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.lazy import LazyCatalogue
 from indicode.catalogue.lookup import Catalogue
-from indicode.matcher import names as prepared, vector_index
+from indicode.matcher import names as prepared
+from indicode.matcher import vector_index
 from indicode.matcher.cache import VectorCache
 from indicode.matcher.candidates import keys_of
 from indicode.matcher.linker import Linker
 from indicode.matcher.present import suggestion_dict
 from indicode.matcher.text import MAX_TEXT
-
 from test_vector_index import FakeEncoder
 
 

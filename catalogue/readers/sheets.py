@@ -11,9 +11,9 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from ..records import InputError
 from .limits import MAX_ROWS, Budget, check_zip, n

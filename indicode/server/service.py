@@ -27,9 +27,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..catalogue.files import BusyError, WriteError
-from ..catalogue.records import NIL, InputError, LearnedLink
 from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.paths import BUNDLED_DB, user_catalogue_path, writable_path
+from ..catalogue.records import NIL, InputError, LearnedLink
 from ..catalogue.writes import record_decisions
 from ..matcher.linker import Linker
 
