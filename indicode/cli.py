@@ -81,7 +81,9 @@ def _columns(name_col, class_col, value_col, code_col):
     """Column options for the table reader, or None to find columns by header."""
     from .catalogue.readers.table import Columns
 
-    return Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
+    if not any((name_col, class_col, value_col, code_col)):
+        return None
+    return Columns(name_col, code_col, class_col, value_col)
 
 
 def fail(msg: str, code: int = EXIT_INPUT) -> None:
@@ -163,7 +165,8 @@ def _guard(fn):
 @app.command()
 @_guard
 def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
-            output: Path = typer.Option(..., "-o", "--output", help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
+            output: Path = typer.Option(..., "-o", "--output",
+                                        help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
             name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
             value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
@@ -243,7 +246,8 @@ def catalogue_anomalies(catalogue: Path | None = CatalogueOpt, kind: str | None 
 
 @catalogue_app.command("export")
 @_guard
-def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
+def catalogue_export(output: Path = typer.Option(
+                         ..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
                      catalogue: Path | None = CatalogueOpt):
     """Export the catalogue (XLSX: a codes sheet and an anomalies sheet)."""
     from .catalogue.export import catalogue_frames, write_frames
@@ -256,7 +260,8 @@ def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="co
 @app.command()
 @_guard
 def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of) a name."),
-           klass: str | None = typer.Option(None, "--class", help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
+           klass: str | None = typer.Option(None, "--class",
+                                            help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
            limit: str = typer.Option("20", "-n", "--limit", help="At most this many codes (1 to 1000)."),
            catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
@@ -326,7 +331,8 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
     if s.decision == Verdict.NO_MATCH:
         typer.echo(f"{head}: no catalogue code measures this; a new code would go in class {s.new_code_class}")
     else:
-        typer.echo(f"{head}: {s.code}-{s.top.name}  (score {s.top.score:.2f}{', learned' if s.reason == 'learned' else ''})")
+        learned = ", learned" if s.reason == "learned" else ""
+        typer.echo(f"{head}: {s.code}-{s.top.name}  (score {s.top.score:.2f}{learned})")
     for i, c in enumerate(s.candidates, 1):
         typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
         typer.echo(f"      {why(c)}")
@@ -334,7 +340,8 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
 
 @app.command()
 @_guard
-def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, acceptable)."),
+def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, "
+                                                  "acceptable)."),
              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt):
     """Accuracy on labelled links, beside fuzzy-only and vector-only baselines."""
     from .matcher.evaluate import KEYS
@@ -347,7 +354,8 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
     typer.echo(f"{res['rows']} rows, {res['coded_rows']} with a gold code\n")
     typer.echo(f"{'figure':18} {'hybrid':>7} {'fuzzy':>7} {'vector':>7}")
     for key in KEYS:
-        typer.echo(f"{key:18} {res[key]:7.3f} {res['baselines']['fuzzy'][key]:7.3f} {res['baselines']['vector'][key]:7.3f}")
+        base = res["baselines"]
+        typer.echo(f"{key:18} {res[key]:7.3f} {base['fuzzy'][key]:7.3f} {base['vector'][key]:7.3f}")
     typer.echo("\ncalibration of the top suggestion")
     typer.echo(f"{'score':10} {'n':>4} {'mean score':>10} {'right':>6}")
     for r in res["calibration"]:
@@ -407,7 +415,8 @@ class _Progress:
 @app.command()
 @_guard
 def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
-              output: Path = typer.Option(..., "-o", "--output", help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
+              output: Path = typer.Option(..., "-o", "--output",
+                                          help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
               name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
               value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt,
               quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
@@ -441,19 +450,23 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
                    + ", ".join(f"{d.get(v, 0)} {v}" for v in Verdict) + f" -> {output}", err=True)
         for f in res.files:
             if not f.error:
-                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; " + ", ".join(
-                    f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
+                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; "
+                           + ", ".join(f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
     if res.failed:
         raise typer.Exit(1)
 
 
 @app.command()
 @_guard
-def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and code columns."),
+def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and "
+                                                     "code columns."),
           reviewer: str = typer.Option("", "--reviewer", help="Who decided (default: $USER)."),
-          code_col: str | None = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, gold)."),
-          name_col: str | None = typer.Option(None, help="Column with the indicator text (default 指标, indicator, name)."),
-          class_col: str | None = typer.Option(None, help="Column with the class digits (default 类别, class, level2)."),
+          code_col: str | None = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, "
+                                                         "gold)."),
+          name_col: str | None = typer.Option(None, help="Column with the indicator text (default 指标, indicator, "
+                                                         "name)."),
+          class_col: str | None = typer.Option(None, help="Column with the class digits (default 类别, class, "
+                                                          "level2)."),
           propose: bool = typer.Option(False, "--propose", help="Record a well-formed CODE-名称 whose code is not in "
                                        "the catalogue as a proposed new code (always: 新:CODE-名称)."),
           catalogue: Path | None = CatalogueOpt):
@@ -494,9 +507,10 @@ def learned_list(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt)
 
     items = _load_catalogue(catalogue).learned
     if as_json:
-        return echo_json([asdict(l) for l in items])
-    for l in items:
-        typer.echo(f"{l.id:5d}  {l.text}  [{l.level2 or '-'}] -> {l.code}   {l.reviewer} {l.decided_at} {l.source}")
+        return echo_json([asdict(link) for link in items])
+    for link in items:
+        typer.echo(f"{link.id:5d}  {link.text}  [{link.level2 or '-'}] -> {link.code}   {link.reviewer} "
+                   f"{link.decided_at} {link.source}")
 
 
 @learned_app.command("remove")
@@ -521,10 +535,13 @@ def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indi
 @_guard
 def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
           port: int = typer.Option(8000, help="Port (0: any free port, printed at start)."),
-          token: str = typer.Option("", envvar="INDICODE_TOKEN", help="Token feedback must carry on a non-loopback address."),
-          allow_host: list[str] = typer.Option([], "--allow-host", help="Another host name (or IP) clients use to reach "
-                                               "this server; repeatable. Requests naming any other Host are refused."),
-          timeout: float = typer.Option(10.0, min=0.1, max=600, help="Seconds a request's headers, and then its body, may take to arrive."),
+          token: str = typer.Option("", envvar="INDICODE_TOKEN",
+                                    help="Token feedback must carry on a non-loopback address."),
+          allow_host: list[str] = typer.Option([], "--allow-host",
+                                               help="Another host name (or IP) clients use to reach this server; "
+                                                    "repeatable. Requests naming any other Host are refused."),
+          timeout: float = typer.Option(10.0, min=0.1, max=600,
+                                        help="Seconds a request's headers, and then its body, may take to arrive."),
           catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt):
     """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
     from .server import is_loopback

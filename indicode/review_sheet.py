@@ -197,7 +197,8 @@ class _Dropdowns:
                 "validate": "list", "source": self.options.source(items), "ignore_blank": True, "dropdown": True,
                 "multi_range": " ".join(cells), "error_type": "warning", "error_title": "不在候选中",
                 "error_message": "也可以写其他编码（CODE 或 CODE-名称）、确认、无匹配，或 新:CODE-名称 提议新编码。",
-                "input_title": "审核", "input_message": "选一个候选编码，或 确认（采用建议编码）、无匹配（没有合适的编码）"})
+                "input_title": "审核",
+                "input_message": "选一个候选编码，或 确认（采用建议编码）、无匹配（没有合适的编码）"})
 
 
 WIDTHS = {H_SOURCE: 16, H_LINE: 6, H_TEXT: 34, H_CLASS: 6, H_DECISION: 9, H_REVIEW: 30, H_CODE: 11, H_NAME: 28,
@@ -220,7 +221,8 @@ def _header(wb, ws, names: list[str], widths: dict[str, float], rows: int) -> No
 
 def _review_cells(rec: dict) -> list:
     score = rec.get("score")
-    return [rec.get("indicator", ""), rec.get("class", ""), DECISION_WORDS.get(rec.get("decision"), rec.get("decision", "")),
+    decision = rec.get("decision")
+    return [rec.get("indicator", ""), rec.get("class", ""), DECISION_WORDS.get(decision, rec.get("decision", "")),
             "", rec.get("code", ""), rec.get("code_name", ""),
             None if score is None or (isinstance(score, float) and pd.isna(score)) else round(float(score), 2),
             explain(rec)] + [rec.get(c, "") for c in ALT_COLS]
@@ -263,12 +265,13 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
     review_col = dhead.index(H_REVIEW)
     _header(wb, distinct_ws, dhead, {**WIDTHS, H_SOURCE: 40}, len(groups))
     drops = _Dropdowns(lists)
-    for r, ((text, klass), recs) in enumerate(groups.items(), 1):
+    for r, recs in enumerate(groups.values(), 1):
         first = recs[0]
         cells = _review_cells(first)
         if len({(x.get("decision"), x.get("code")) for x in recs}) > 1:
             cells[7] += "；各行建议不同，见逐行审核"
-        where = "、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5]) + ("…" if len(recs) > 5 else "")
+        where = ("、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5])
+                 + ("…" if len(recs) > 5 else ""))
         fmt = fills.get(first.get("decision"))
         for c, v in enumerate(cells[:2] + [len(recs)] + cells[2:] + [where]):
             put(distinct_ws, r, c, v, fmt)

@@ -56,7 +56,8 @@ def _flush_live() -> None:
 class VectorCache:
     def __init__(self, encoder_name: str, dim: int, folder: Path | None = None):
         folder = folder or cache_dir()
-        self.path = folder / f"vectors-{encoder_slug(encoder_name)}-{hashlib.sha1(encoder_name.encode()).hexdigest()[:8]}.sqlite"
+        digest = hashlib.sha1(encoder_name.encode()).hexdigest()[:8]
+        self.path = folder / f"vectors-{encoder_slug(encoder_name)}-{digest}.sqlite"
         self.dim = dim
         self._lock = threading.RLock()
         self._pending: dict[str, np.ndarray] = {}
@@ -198,6 +199,6 @@ class VectorCache:
         for i in range(0, len(todo), batch):
             chunk = todo[i : i + batch]
             vecs = encode_fn([text_of[k] for k in chunk])
-            self.put_many(dict(zip(chunk, vecs)), defer=defer)
+            self.put_many(dict(zip(chunk, vecs, strict=True)), defer=defer)
             ids = [r for k in chunk for r in rows_of[k]]
-            yield ids, np.stack([v for k, v in zip(chunk, vecs) for _ in rows_of[k]]), len(chunk)
+            yield ids, np.stack([v for k, v in zip(chunk, vecs, strict=True) for _ in rows_of[k]]), len(chunk)

@@ -76,7 +76,7 @@ def overlap(a: Profile, b: Counter) -> float:
 
 def common_suffix(a: str, b: str) -> int:
     n = 0
-    for x, y in zip(reversed(a), reversed(b)):
+    for x, y in zip(reversed(a), reversed(b), strict=False):
         if x != y:
             break
         n += 1
@@ -133,8 +133,11 @@ def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
     return heads
 
 
+NO_SCOPE = Scope()  # the default of a name that lists nothing in brackets (frozen: safe to share)
+
+
 def name_info(canon: str, head: str, level2: str, kind: str, popularity: float, weights: CharWeights,
-              scope: Scope = Scope(), fold=lambda t: t) -> NameInfo:
+              scope: Scope = NO_SCOPE, fold=lambda t: t) -> NameInfo:
     """One catalogue spelling prepared for matching: the single place a name is prepared, given its
     measure head (from `measure_heads` over the whole catalogue), the catalogue's weights, the
     scope the name lists in brackets (`text.scope_of` of the name as written) and the fold to the

@@ -89,7 +89,7 @@ class Linker:
         extra names."""
         self.table = table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.canon = Canon(table.variants)
-        self.code_kind = dict(zip(table.code_list, table.kind))
+        self.code_kind = dict(zip(table.code_list, table.kind, strict=True))
         self.learned = LearnedLinks.of_catalogue(self.cat, self.canon)
         self.names = list(self.index.names)
         self.codes = list(self.index.codes)

@@ -77,7 +77,8 @@ class NameTable:
 def stamp_for(cat: Catalogue, index) -> str:
     """What the stored names were computed from: the matcher code, the catalogue, and the index's
     own names in their order (rows must line up with the index's rows, whatever rebuilt it)."""
-    rows = hashlib.sha1("\n".join(f"{c}\t{n}" for n, c in zip(index.names, index.codes)).encode()).hexdigest()[:12]
+    listed = "\n".join(f"{c}\t{n}" for n, c in zip(index.names, index.codes, strict=True))
+    rows = hashlib.sha1(listed.encode()).hexdigest()[:12]
     return f"{code_version()}-{cat.fingerprint}-{index.meta.size}-{index.meta.prep}-{rows}"
 
 

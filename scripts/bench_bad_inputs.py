@@ -51,7 +51,7 @@ def run_child(doc: Path, out: Path) -> tuple[float, float, int, str]:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     secs = time.perf_counter() - t0
-    lines = [l for l in err.splitlines() if l.startswith("error:")] or err.splitlines()[-1:]
+    lines = [line for line in err.splitlines() if line.startswith("error:")] or err.splitlines()[-1:]
     return secs, usage.ru_maxrss / 1024, proc.returncode, (lines[0] if lines else "")
 
 

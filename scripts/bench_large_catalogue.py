@@ -97,8 +97,8 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
         h = heads.get(canon(n), n[-2:])
         h = h if n.endswith(h) else n[-2:]
         parts.append((n[: len(n) - len(h)], h, n))
-    vec_of = dict(zip(base, enc.encode_passages(base)))
-    pvec = dict(zip(PREFIXES, enc.encode_passages([p or "。" for p in PREFIXES])))
+    vec_of = dict(zip(base, enc.encode_passages(base), strict=True))
+    pvec = dict(zip(PREFIXES, enc.encode_passages([p or "。" for p in PREFIXES]), strict=True))
     classes = sorted({e.code[:3] for e in small.entries.values() if e.valid})
     seen: set[str] = set()
     occs, vecs = [], {}
@@ -203,7 +203,7 @@ def candidate_recall(lk, qs) -> dict:
     n = len(lk.index.names)
     full = np.vstack([lk.index.index.reconstruct_n(i, min(50_000, n - i)) for i in range(0, n, 50_000)])
     both = vec_ok = char_ok = 0
-    for (t, c), v in zip(qs, vecs):
+    for (t, c), v in zip(qs, vecs, strict=True):
         q = lk.make_query(t, c)
         got = set(lk.generator(q, v))
         exact_vec = set(np.argsort(-(full @ v))[:10].tolist())
@@ -257,7 +257,7 @@ def sweep(sizes: list[int], folder: Path, n_queries: int) -> list[dict]:
         cat = LazyCatalogue.load(db)
         lk = Linker(cat, enc, index=vector_index.load(cat, enc, idx))
         times = []
-        for (t, c), v in zip(qs, vecs):
+        for (t, c), v in zip(qs, vecs, strict=True):
             s = time.perf_counter()
             lk.score(lk.make_query(t, c), v)
             times.append((time.perf_counter() - s) * 1000)

@@ -44,7 +44,8 @@ def main() -> None:
         text = f"{rng.choice(PREFIX)}{rng.randint(1, 10**6)}{rng.choice(names)}"
         if text not in seen:
             seen.add(text)
-            links.append(LearnedLink(text, rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL]), "bench", "bench"))
+            klass, code = rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL])
+            links.append(LearnedLink(text, klass, code, "bench", "bench"))
     queries = [f"{rng.choice(PREFIX)}{n}{rng.randint(1, 99)}" for n in rng.sample(names, min(args.queries, len(names)))]
     with tempfile.TemporaryDirectory() as tmp:
         empty, full = Path(tmp) / "empty.sqlite", Path(tmp) / "full.sqlite"
@@ -60,7 +61,7 @@ def main() -> None:
             start = time.perf_counter() - t
             vecs = linker.encode_queries(queries)
             lat = []
-            for q, v in zip(queries, vecs):
+            for q, v in zip(queries, vecs, strict=True):
                 t = time.perf_counter()
                 linker.suggest_many([(q, "11", "")], vectors=v[None, :])
                 lat.append((time.perf_counter() - t) * 1000)

@@ -20,6 +20,7 @@ import random
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from indicode.bulk import normalize
@@ -54,8 +55,8 @@ def main() -> None:
         for r in range(args.repeats):
             os.environ["INDICODE_CACHE_DIR"] = str(Path(tmp) / f"cache{r}")
             linker = Linker.default()
-            cold.append(timed(lambda: normalize(seeds, linker)))
-            warm.append(timed(lambda: normalize(seeds, linker)))
+            cold.append(timed(partial(normalize, seeds, linker)))
+            warm.append(timed(partial(normalize, seeds, linker)))
         c, w = statistics.median(cold), statistics.median(warm)
         rows = sum(len(read_document(p).rows) for p in seeds)
         print(f"seeds: {rows} rows; cold median {c:.2f}s, warm median {w:.2f}s, cold/warm {c / w:.1f}x")

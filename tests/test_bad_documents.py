@@ -53,7 +53,7 @@ def command_args(cmd, inputs, tmp_path, catalogue):
 def assert_one_line_error(stderr, exception, path, words):
     assert exception is None or isinstance(exception, SystemExit), repr(exception)
     assert "Traceback" not in stderr
-    errors = [l for l in stderr.splitlines() if l.startswith("error:")]
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, stderr
     assert str(path) in errors[0] and (words is None or words in errors[0]), errors[0]
 
@@ -126,7 +126,7 @@ def test_bom_then_gbk_read_by_all_four_commands(tmp_path, tmp_catalogue):
     assert code == 0, stderr + stdout
     from indicode.catalogue.database import read_learned
 
-    assert [(l.text, l.code) for l in read_learned(tmp_catalogue)][-1] == ("办事群众满意程度", "331003339")
+    assert [(link.text, link.code) for link in read_learned(tmp_catalogue)][-1] == ("办事群众满意程度", "331003339")
 
 
 @pytest.mark.skipif(not hasattr(os, "seteuid"), reason="needs POSIX users")
@@ -217,7 +217,7 @@ def test_build_from_only_bad_documents_names_each_one(tmp_path):
     a.write_bytes(b"")
     b.write_bytes(b"\x00\x01\x02binary\xff" * 50)
     code, _, stderr, exc = run(["catalogue", "build", a, b, "-o", tmp_path / "c.sqlite"])
-    errors = [l for l in stderr.splitlines() if l.startswith("error:")]
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert code == 2 and len(errors) == 2 and str(a) in errors[0] and str(b) in errors[1], stderr
     assert not (tmp_path / "c.sqlite").exists()
 

@@ -75,12 +75,12 @@ def _table_rows(table) -> tuple[list[float], _Part]:
     tops: list[float] = []
     part = _Part([(c.bbox[0], c.bbox[2]) for c in table.columns], [], [], [])
     spans: dict[int, tuple[float, str]] = {}  # column -> (bottom of a cell reaching below its row, text)
-    for row, cells_text in zip(table.rows, texts):
+    for row, cells_text in zip(table.rows, texts, strict=True):
         top = row.bbox[1]
         # the row's own height: its bbox reaches down to the foot of any cell spanning rows below
         bottom = min((c[3] for c in row.cells if c), default=row.bbox[3])
         cells = []
-        for j, (box, text) in enumerate(zip(row.cells, cells_text)):
+        for j, (box, text) in enumerate(zip(row.cells, cells_text, strict=True)):
             if box is None:
                 span = spans.get(j)
                 cells.append(span[1] if span and span[0] > top + 1 else "")
@@ -153,7 +153,7 @@ def _filled(rows: list[list[str]], width: int, header: list[str] | None) -> tupl
 
 
 def _both(a: tuple[list[int], int], b: tuple[list[int], int]) -> tuple[list[int], int]:
-    return [x + y for x, y in zip(a[0], b[0])], a[1] + b[1]
+    return [x + y for x, y in zip(a[0], b[0], strict=True)], a[1] + b[1]
 
 
 def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool:
@@ -168,8 +168,8 @@ def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool
     it leaves it empty too. In doubt the rows stay apart: two halves of a row lose nothing, a wrong
     join makes two indicators one. So a row that fills a completed cell is never joined, nor one under
     a row whose cells all end on one line (nothing shows that it was cut)."""
-    if len(tail.columns) != len(part.columns) or any(
-            abs(a[0] - b[0]) > SAME_X or abs(a[1] - b[1]) > SAME_X for a, b in zip(tail.columns, part.columns)):
+    if len(tail.columns) != len(part.columns) or any(abs(a[0] - b[0]) > SAME_X or abs(a[1] - b[1]) > SAME_X
+                                                     for a, b in zip(tail.columns, part.columns, strict=True)):
         return False
     rest = part.rows[i]
     if not any(c.strip() for c in rest):
@@ -279,7 +279,7 @@ def _page_items(page, no: int, budget: Budget) -> list[tuple[list[str], bool, _P
     for t in tables:
         tops, part = _table_rows(t)
         parts.append(part)
-        for k, (top, cells) in enumerate(zip(tops, part.rows)):
+        for k, (top, cells) in enumerate(zip(tops, part.rows, strict=True)):
             items.append((top, len(items), budget.row(cells, f"page {no}"), k == 0, part, k))
     boxes = [t.bbox for t in tables]
 
@@ -293,7 +293,7 @@ def _page_items(page, no: int, budget: Budget) -> list[tuple[list[str], bool, _P
                       False, None, 0))
     items.sort(key=lambda it: (round(it[0], 1), it[1]))
     at_foot = next((it[4] for it in reversed(items) if it[4] is not None), None)
-    for t, part in zip(tables, parts):
+    for t, part in zip(tables, parts, strict=True):
         if part is at_foot:  # the table whose last row may go on at the top of the next page
             part.foot = _foot(t, page.chars)
     return [(cells, is_head, part, k) for _, _, cells, is_head, part, k in items]

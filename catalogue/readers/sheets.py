@@ -235,7 +235,7 @@ def xls_rows(path: Path) -> list[list[str]]:
                                  f"{n(MAX_ROWS)} indicode reads - split it")
             grid = [[_xls_cell(sh.cell(r, c), book) for c in range(sh.row_len(r))]
                     for r in range(sh.nrows)]
-            for rlo, rhi, clo, chi in sh.merged_cells:  # merged down: the text on every row
+            for rlo, rhi, clo, _chi in sh.merged_cells:  # merged down: the text on every row
                 _fill_down(grid, rlo, rhi - 1, clo)
             for cells in grid:
                 rows.append(budget.row(_trim(cells), len(rows) + 1))

@@ -60,8 +60,13 @@ class Numbering:
             numbering = doc.part.numbering_part.element
         except Exception:  # no numbering part: nothing is numbered
             return
-        W = lambda tag: qn(f"w:{tag}")  # noqa: E731
-        val = lambda el, tag: (el.find(W(tag)).get(W("val")) if el is not None and el.find(W(tag)) is not None else None)  # noqa: E731
+        def W(tag: str) -> str:
+            return qn(f"w:{tag}")
+
+        def val(el, tag: str) -> str | None:
+            found = el.find(W(tag)) if el is not None else None
+            return found.get(W("val")) if found is not None else None
+
         abstract = {a.get(W("abstractNumId")): a for a in numbering.findall(W("abstractNum"))}
         for num in numbering.findall(W("num")):
             a = abstract.get(val(num, "abstractNumId"))
@@ -210,7 +215,8 @@ class _Body:
             for tc in _wrapped(tr, TC):
                 col = len(cells)
                 if col >= MAX_GRID:
-                    raise InputError(f"{self.path}: a table row wider than {MAX_GRID} columns - is this the right file?")
+                    raise InputError(f"{self.path}: a table row wider than {MAX_GRID} columns - "
+                                     f"is this the right file?")
                 text = above.get(col, "") if tc.vMerge == "continue" else self.cell_of(tc)
                 span = min(max(tc.grid_span or 1, 1), MAX_GRID - col)
                 above[col] = text

@@ -173,5 +173,5 @@ class Service:
             with self._reload_lock:
                 self.path, self._identity, self._bundled = target, None, False
         lk = self.linker()
-        stored = next((l for l in reversed(lk.cat.learned) if l.text == text and l.level2 == klass), None)
+        stored = next((link for link in reversed(lk.cat.learned) if link.text == text and link.level2 == klass), None)
         return {"stored": asdict(stored) if stored else None, "catalogue": str(target)}
