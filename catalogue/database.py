@@ -75,7 +75,7 @@ def connect_shared(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False)
 
 
-def damaged(path: Path, why) -> InputError:
+def damaged(path: Path | None, why) -> InputError:
     """The one line for a catalogue file that cannot be read as it should, whatever SQLite said."""
     why = " ".join(str(why).split())
     return InputError(f"{path}: damaged catalogue ({why}); build a new one with "

@@ -128,10 +128,3 @@ class LazyCatalogue(Catalogue):
     def anomalies(self) -> list[Anomaly]:
         with self._lock, reading(self.path):
             return read_anomalies(self._con)
-
-    @functools.cached_property
-    def _anomalies_by_code(self) -> dict[str, list[Anomaly]]:
-        out: dict[str, list[Anomaly]] = {}
-        for a in self.anomalies:
-            out.setdefault(a.code, []).append(a)
-        return out

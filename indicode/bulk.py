@@ -156,7 +156,8 @@ def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[Indicator
             rep.error = str(exc)
             files.append(rep)
             continue
-        for item in [*res.rows, *res.problems]:
+        read: list[IndicatorRow | ReadProblem] = [*res.rows, *res.problems]
+        for item in read:
             item.source = label
         rep.format, rep.rows, rep.problems = res.format, len(res.rows), list(res.problems)
         rows += res.rows
@@ -213,18 +214,20 @@ def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
     rows, files = read_all(paths, columns)
     suggestions, unique, encoded = match_rows(rows, linker, progress)
     # rows and unreadable lines of each file, in input order: nothing the reader saw is left out
-    ordered = [(r.source, r.line, 0, r, s) for r, s in zip(rows, suggestions, strict=True)]
-    ordered += [(p.source, p.line, 1, p, None) for f in files for p in f.problems]
+    ordered: list[tuple[str, int, int, tuple[IndicatorRow, Suggestion] | ReadProblem]]
+    ordered = [(r.source, r.line, 0, (r, s)) for r, s in zip(rows, suggestions, strict=True)]
+    ordered += [(p.source, p.line, 1, p) for f in files for p in f.problems]
     order = {f.source: i for i, f in enumerate(files)}
     ordered.sort(key=lambda t: (order[t[0]], t[1], t[2]))
     records = []
     by_file = {f.source: f for f in files}
-    for source, _, _, item, s in ordered:
+    for source, _, _, item in ordered:
         if isinstance(item, ReadProblem):
             rec = {"source": source, "line": item.line, "raw line": item.text, "indicator": "", "class": "",
                    "decision": Verdict.REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
         else:
-            rec = {**_original(item), **coded_columns(linker, item, s)}
+            row, s = item
+            rec = {**_original(row), **coded_columns(linker, row, s)}
         records.append(rec)
         by_file[source].decisions[rec["decision"]] += 1
     return NormalizeResult(records, files, time.perf_counter() - t0, unique, encoded)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -28,12 +30,14 @@ class _OneLineErrors(TyperGroup):
     """Usage errors (a bad option value, a missing argument, an unknown command) as one `error:`
     line and exit 2, like every other error of the command, rather than click's framed usage text."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except Exception as exc:
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except Exception as caught:
+            exc: Any = caught  # click's exceptions, told apart by name (`_is`): typer may bundle its own click
             if _is(exc, "NoArgsIsHelpError") or (_is(exc, "ClickException") and not _is(exc, "UsageError")):
                 exc.show()
                 sys.exit(exc.exit_code)
@@ -272,10 +276,10 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     from .catalogue.export import entry_dict
     from .inputs import read_limit, read_lookup_class, read_query
 
-    query, klass, limit = read_query(query), read_lookup_class(klass), read_limit(limit)
+    query, klass, most = read_query(query), read_lookup_class(klass), read_limit(limit)
     cat = _load_catalogue(catalogue)
-    found = cat.lookup(query, klass, limit)
-    proposed = cat.lookup_proposed(query, klass, limit)
+    found = cat.lookup(query, klass, most)
+    proposed = cat.lookup_proposed(query, klass, most)
     if as_json:
         return echo_json([entry_dict(e) for e in found] + [{**asdict(p), "proposed": True} for p in proposed])
     if not found and not proposed:
@@ -330,9 +334,9 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
     head = {Verdict.ACCEPT: "ACCEPT", Verdict.REVIEW: "REVIEW", Verdict.NO_MATCH: "NO MATCH"}[s.decision]
     if s.decision == Verdict.NO_MATCH:
         typer.echo(f"{head}: no catalogue code measures this; a new code would go in class {s.new_code_class}")
-    else:
+    elif (top := s.top) is not None:  # accept and review name a candidate
         learned = ", learned" if s.reason == "learned" else ""
-        typer.echo(f"{head}: {s.code}-{s.top.name}  (score {s.top.score:.2f}{learned})")
+        typer.echo(f"{head}: {s.code}-{top.name}  (score {top.score:.2f}{learned})")
     for i, c in enumerate(s.candidates, 1):
         typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
         typer.echo(f"      {why(c)}")
@@ -485,7 +489,7 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     cat = Catalogue.load(target)
     review = read_reviewed(reviewed, cat, code_col, name_col, class_col, propose=propose, reviewer=who)
     links = [LearnedLink(d.text, d.level2, d.code, who, d.source) for d in review.links]
-    proposals = [d.proposal for d in review.proposals]
+    proposals = review.proposed
     if links or proposals:
         record_decisions(target, links, proposals)
     for line in review.refused + review.conflicts:

@@ -78,6 +78,11 @@ class Review:
     def proposals(self) -> list[Decision]:
         return [d for d in self.decisions if d.proposal is not None]
 
+    @property
+    def proposed(self) -> list[Proposed]:
+        """The proposed codes of the proposals."""
+        return [d.proposal for d in self.decisions if d.proposal is not None]
+
 
 def _fold(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw or "").strip()
@@ -256,8 +261,8 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
         first.rows = max(max(on_distinct, default=0), sum(1 for d in ds if f":{DISTINCT_SHEET}:" not in d.source))
         review.decisions.append(first)
     names: dict[str, set[str]] = {}
-    for d in review.proposals:
-        names.setdefault(d.code, set()).add(d.proposal.name)
+    for p in review.proposed:
+        names.setdefault(p.code, set()).add(p.name)
     clash = {c for c, ns in names.items() if len(ns) > 1}
     for d in [d for d in review.proposals if d.code in clash]:
         review.decisions.remove(d)

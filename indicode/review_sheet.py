@@ -14,6 +14,7 @@ to a temporary name and renamed when complete.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -43,9 +44,10 @@ from .learn import (
 )
 from .matcher.results import Verdict
 
-FILLS = {Verdict.ACCEPT: "C6EFCE", Verdict.REVIEW: "FFEB9C", Verdict.NO_MATCH: "FFC7CE"}
+# keyed by the decision word a record carries (a Verdict, or its string read back from a file)
+FILLS: dict[str, str] = {Verdict.ACCEPT: "C6EFCE", Verdict.REVIEW: "FFEB9C", Verdict.NO_MATCH: "FFC7CE"}
 REVIEW_FILL = "BDD7EE"
-DECISION_WORDS = {Verdict.ACCEPT: "建议采用", Verdict.REVIEW: "需复核", Verdict.NO_MATCH: "无匹配"}
+DECISION_WORDS: dict[str, str] = {Verdict.ACCEPT: "建议采用", Verdict.REVIEW: "需复核", Verdict.NO_MATCH: "无匹配"}
 ANOMALY_WORDS = {"filed-class-mismatch": "归类不一致", "code-digits-disagree": "编码类别位自相矛盾",
                  "one-code-many-names": "一码多名", "one-name-many-codes": "一名多码", "malformed-code": "编码格式错误"}
 ALT_COLS = [c for c in OUT_COLUMNS if c.startswith("alt")]
@@ -205,7 +207,7 @@ WIDTHS = {H_SOURCE: 16, H_LINE: 6, H_TEXT: 34, H_CLASS: 6, H_DECISION: 9, H_REVI
           H_SCORE: 6, H_WHY: 46, H_ROWS: 6}
 
 
-def _header(wb, ws, names: list[str], widths: dict[str, float], rows: int) -> None:
+def _header(wb, ws, names: list[str], widths: Mapping[str, float], rows: int) -> None:
     """Header row (the 审核 column blue, with a note), widths, frozen panes up to 指标, filters."""
     bold = wb.add_format({"bold": True, "valign": "vcenter"})
     review = wb.add_format({"bold": True, "valign": "vcenter", "bg_color": "#" + REVIEW_FILL})
@@ -221,8 +223,8 @@ def _header(wb, ws, names: list[str], widths: dict[str, float], rows: int) -> No
 
 def _review_cells(rec: dict) -> list:
     score = rec.get("score")
-    decision = rec.get("decision")
-    return [rec.get("indicator", ""), rec.get("class", ""), DECISION_WORDS.get(decision, rec.get("decision", "")),
+    decision = rec.get("decision", "")
+    return [rec.get("indicator", ""), rec.get("class", ""), DECISION_WORDS.get(decision, decision),
             "", rec.get("code", ""), rec.get("code_name", ""),
             None if score is None or (isinstance(score, float) and pd.isna(score)) else round(float(score), 2),
             explain(rec)] + [rec.get(c, "") for c in ALT_COLS]
@@ -249,7 +251,7 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
     lists = _Options(opts_ws)
     drops = _Dropdowns(lists)
     for r, rec in enumerate(records, 1):
-        fmt = fills.get(rec.get("decision"))
+        fmt = fills.get(rec.get("decision", ""))
         values = [rec.get("source", ""), rec.get("line", "")] + _review_cells(rec) + [rec.get(c) for c in original]
         for c, v in enumerate(values):
             put(rows_ws, r, c, v, fmt)
@@ -272,7 +274,7 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
             cells[7] += "；各行建议不同，见逐行审核"
         where = ("、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5])
                  + ("…" if len(recs) > 5 else ""))
-        fmt = fills.get(first.get("decision"))
+        fmt = fills.get(first.get("decision", ""))
         for c, v in enumerate(cells[:2] + [len(recs)] + cells[2:] + [where]):
             put(distinct_ws, r, c, v, fmt)
         drops.add(xl_rowcol_to_cell(r, review_col), options(first))

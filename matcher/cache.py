@@ -65,6 +65,7 @@ class VectorCache:
         self._writer: sqlite3.Connection | None = None
         self.flusher: threading.Thread | None = None  # the last background write
         self._mem: dict[str, np.ndarray] | None = None  # the cache when the folder cannot be written
+        self._con: sqlite3.Connection | None = None  # None: vectors kept in memory only (`_mem`)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self._con = sqlite3.connect(self.path, check_same_thread=False)
@@ -87,10 +88,8 @@ class VectorCache:
                 if con is not None:
                     con.close()
             self._con = self._writer = None
-            if self._mem is None:
-                self._mem = {}
             # vectors put after the flush above (another thread) stay usable from memory
-            self._mem.update(self._pending)
+            self._memory().update(self._pending)
             self._pending.clear()
 
     def __del__(self) -> None:
@@ -105,17 +104,24 @@ class VectorCache:
     def key(role: str, text: str) -> str:
         return hashlib.sha1(f"{role}\x00{text}".encode()).hexdigest()
 
+    def _memory(self) -> dict[str, np.ndarray]:
+        """The vectors kept in memory, which hold them all once the cache has no file (`_con` None)."""
+        if self._mem is None:
+            self._mem = {}
+        return self._mem
+
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         with self._lock:
-            store = self._mem if self._con is None else self._pending
+            con = self._con
+            store = self._memory() if con is None else self._pending
             out = {k: store[k] for k in keys if k in store}
-            if self._con is None:
+            if con is None:
                 return out
             rest = [k for k in keys if k not in out]
             for i in range(0, len(rest), 500):
                 chunk = rest[i : i + 500]
                 q = f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(chunk))})"
-                for k, blob in self._con.execute(q, chunk):
+                for k, blob in con.execute(q, chunk):
                     v = np.frombuffer(blob, dtype=np.float32)
                     if v.shape[0] == self.dim:
                         out[k] = v
@@ -125,8 +131,9 @@ class VectorCache:
         """Store vectors: now, or (`defer`) with the next batch of FLUSH_AT."""
         with self._lock:
             if self._con is None:
-                room = MAX_VECTORS - len(self._mem)
-                self._mem.update(list(items.items())[: max(room, 0)])
+                mem = self._memory()
+                room = MAX_VECTORS - len(mem)
+                mem.update(list(items.items())[: max(room, 0)])
                 return
             room = MAX_VECTORS - self._stored - len(self._pending)
             if room <= 0:

@@ -196,7 +196,7 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
                 and n.scope_after is not None and overlap(n.scope_after, counts) >= 0.5)
     if in_scope:
         mod_cov = 1.0
-    cover = n.scope_after if in_scope else n.cover_profile
+    cover = n.scope_after if in_scope and n.scope_after is not None else n.cover_profile
     return {
         "vec": vec,
         "ratio": fuzz.ratio(q.canon, n.canon) / 100.0,

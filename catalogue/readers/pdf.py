@@ -343,8 +343,9 @@ class _Rows:
             if is_head and k == 0 and self.last_header is not None and cells == self.last_header:
                 continue  # the table header repeated at the top of a continuation page
             tail = self.tail
-            joined = first and tail is not None and part is not None and _goes_on(tail, part, i, self.last_header)
-            if joined:
+            joined = False
+            if first and tail is not None and part is not None and _goes_on(tail, part, i, self.last_header):
+                joined = True
                 _join(self.rows[tail.at], cells, self.budget, f"page {no}")  # the rest of a row the page break cut
                 at, went_on = tail.at, (part, i)
             else:
@@ -360,14 +361,15 @@ class _Rows:
         part, i = (items[-1][2], items[-1][3]) if items else (None, 0)
         if part is None or i != len(part.rows) - 1 or not part.foot:
             return None
-        tail = self.tail
-        goes_on = went_on is not None and went_on[0] is part  # the table at the foot began pages before
-        filled = _filled([r for k, r in enumerate(part.rows[:-1]) if not (goes_on and k == went_on[1])],
+        tail = self.tail  # the foot row of the page before, which this page went on from when `joined`
+        # the row of the table at the foot that went on from the page before: the table began pages before
+        joined_row = went_on[1] if went_on is not None and went_on[0] is part else None
+        filled = _filled([r for k, r in enumerate(part.rows[:-1]) if k != joined_row],
                          len(part.columns), self.last_header)
         foot = part.foot
-        if goes_on:  # count its rows on the pages before too
+        if joined_row is not None and tail is not None:  # count its rows on the pages before too
             filled = _both((tail.filled, tail.rows), filled)
-        if joined:  # a row over three pages: the cells it completed before stay complete
+        if joined and tail is not None:  # a row over three pages: the cells it completed before stay complete
             foot = [s or (DONE if j < len(tail.foot) and tail.foot[j] == DONE else "") for j, s in enumerate(foot)]
         return _Tail(at, part.columns, foot, *filled)
 

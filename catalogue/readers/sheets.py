@@ -205,6 +205,7 @@ def _fill_down(rows: list[list[str]], first: int, last: int, col: int) -> None:
 def xls_rows(path: Path) -> list[list[str]]:
     """Every row of every sheet of a legacy (BIFF) .xls workbook."""
     import xlrd
+    from xlrd.biffh import XLRDError  # where xlrd defines it (its stubs do not re-export it from xlrd)
 
     data = path.read_bytes()  # the size was checked before
     if not _ole_stream(data, "Workbook") and not _ole_stream(data, "Book"):
@@ -215,7 +216,7 @@ def xls_rows(path: Path) -> list[list[str]]:
             raise InputError(f"{path}: an old Word document (.doc) - save it as .docx")
     try:
         book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO())
-    except xlrd.XLRDError as exc:
+    except XLRDError as exc:
         if "encrypted" in str(exc).lower():
             raise InputError(f"{path}: a password-protected workbook - remove the password (or export the "
                              f"table as .csv) and give that") from None

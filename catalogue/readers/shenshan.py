@@ -50,8 +50,8 @@ def read(text: str, source: str) -> ReadResult:
         cells = [c.strip() for c in raw.split("\t")]
         if not in_table:
             for i, c in enumerate(cells[:-1]):
-                if KEY_RE.match(c):
-                    fields[KEY_RE.match(c).group(1)] = cells[i + 1]
+                if key := KEY_RE.match(c):
+                    fields[key.group(1)] = cells[i + 1]
             continue
         if not raw.strip():
             continue

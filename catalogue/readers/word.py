@@ -12,6 +12,7 @@ Word shows it, so a Guangzhou list typed in Word reads like its text.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ..records import InputError
@@ -42,11 +43,12 @@ def _letters(k: int) -> str:
     return out
 
 
-FORMATS = {"decimal": str, "chineseCounting": _chinese, "chineseCountingThousand": _chinese,
-           "ideographTraditional": lambda k: "甲乙丙丁戊己庚辛壬癸"[(k - 1) % 10],
-           "lowerLetter": _letters, "upperLetter": lambda k: _letters(k).upper(),
-           "decimalEnclosedCircle": lambda k: chr(0x245F + k) if 1 <= k <= 20 else str(k),
-           "decimalZero": lambda k: f"{k:02d}", "bullet": lambda k: ""}
+FORMATS: dict[str, Callable[[int], str]] = {
+    "decimal": str, "chineseCounting": _chinese, "chineseCountingThousand": _chinese,
+    "ideographTraditional": lambda k: "甲乙丙丁戊己庚辛壬癸"[(k - 1) % 10],
+    "lowerLetter": _letters, "upperLetter": lambda k: _letters(k).upper(),
+    "decimalEnclosedCircle": lambda k: chr(0x245F + k) if 1 <= k <= 20 else str(k),
+    "decimalZero": lambda k: f"{k:02d}", "bullet": lambda k: ""}
 
 
 class Numbering:
@@ -90,6 +92,8 @@ class Numbering:
         nid = numpr.find(W("numId"))
         ilvl_el = numpr.find(W("ilvl"))
         num_id = nid.get(W("val")) if nid is not None else None
+        if num_id is None:
+            return ""
         ilvl = int(ilvl_el.get(W("val"), "0")) if ilvl_el is not None else 0
         levels = self.levels.get(num_id)
         if not levels or ilvl not in levels:

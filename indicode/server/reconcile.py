@@ -78,7 +78,7 @@ Batch = RootModel[Annotated[dict[Annotated[str, Field(max_length=100)], ReconQue
 
 
 def class_type(level2: str) -> dict:
-    t = {"id": level2, "name": LEVEL2.get(level2) or LEVEL1.get(level2) or level2}
+    t: dict[str, object] = {"id": level2, "name": LEVEL2.get(level2) or LEVEL1.get(level2) or level2}
     if level2 in LEVEL2:
         t["broader"] = [{"id": level2[0], "name": LEVEL1[level2[0]]}]
     return t

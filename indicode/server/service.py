@@ -87,7 +87,7 @@ class Service:
         self._linker = linker
         self.path = Path(linker.cat.path)
         self._bundled = self.path.resolve() == BUNDLED_DB.resolve()
-        self._identity = file_identity(self.path)
+        self._identity: tuple | None = file_identity(self.path)  # None: not read yet
         self._error = ""  # why the catalogue cannot be served ('' when it can)
         self._tried = 0.0
         self._reload_lock = threading.Lock()
