@@ -220,35 +220,51 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
     review = Review()
     found: dict[tuple[str, str], list[Decision]] = {}
     for sheet, rows in tables:
-        if not rows:
+        if rows:
+            _read_table(path, sheet, rows, (code_col, name_col, class_col), cat, propose, reviewer, review, found)
+    _settle(review, found)
+    return review
+
+
+def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[str | None, str | None, str | None],
+                cat: Catalogue, propose: bool, reviewer: str, review: Review,
+                found: dict[tuple[str, str], list[Decision]]) -> None:
+    """The reviewer cells of one table (a sheet, or the whole CSV): each a decision in `found` under
+    its text and class, or a refused line in `review`. `columns` are the given code, name and class
+    columns (None: found by header)."""
+    code_col, name_col, class_col = columns
+    header = rows[0]
+    ci = _col(header, code_col, CODE_COLS, path, "reviewer code")
+    ni = _col(header, name_col, NAME_COLS, path, "indicator name")
+    ki = _col(header, class_col, CLASS_COLS, path, "class", required=False)
+    si = _col(header, None, SUGGESTED_COLS, path, "suggested code", required=False)
+    cnt = _col(header, None, (H_ROWS,), path, "row count", required=False)
+    for no, r in enumerate(rows[1:], 2):
+        raw = _cell(r, ci)
+        if not raw:
             continue
-        header = rows[0]
-        ci = _col(header, code_col, CODE_COLS, path, "reviewer code")
-        ni = _col(header, name_col, NAME_COLS, path, "indicator name")
-        ki = _col(header, class_col, CLASS_COLS, path, "class", required=False)
-        si = _col(header, None, SUGGESTED_COLS, path, "suggested code", required=False)
-        cnt = _col(header, None, (H_ROWS,), path, "row count", required=False)
-        for no, r in enumerate(rows[1:], 2):
-            raw = _cell(r, ci)
-            if not raw:
-                continue
-            review.cells += 1
-            where = f"{path.name}:{sheet}:{no}" if sheet else f"{path.name}:{no}"
-            text, klass = _cell(r, ni), _fold(_cell(r, ki))
-            if not text:
-                review.refused.append(f"{where}: reviewer cell '{raw}' on a row without an indicator name")
-                continue
-            level2 = level2_of(klass) if klass else ""
-            if klass and not level2:
-                review.refused.append(f"{where}: class '{klass}' is not a level-2 class (two digits 11-43 such as "
-                                      f"31, or leave it empty)")
-                continue
-            got = _decide(raw, _cell(r, si), level2, text, cat, where, propose, reviewer)
-            if isinstance(got, str):
-                review.refused.append(f"{where}: {got}")
-                continue
-            n = int(_cell(r, cnt)) if cnt is not None and _cell(r, cnt).isdigit() else 1
-            found.setdefault((text, level2), []).append(Decision(text, level2, got[0], where, n, got[1]))
+        review.cells += 1
+        where = f"{path.name}:{sheet}:{no}" if sheet else f"{path.name}:{no}"
+        text, klass = _cell(r, ni), _fold(_cell(r, ki))
+        if not text:
+            review.refused.append(f"{where}: reviewer cell '{raw}' on a row without an indicator name")
+            continue
+        level2 = level2_of(klass) if klass else ""
+        if klass and not level2:
+            review.refused.append(f"{where}: class '{klass}' is not a level-2 class (two digits 11-43 such as "
+                                  f"31, or leave it empty)")
+            continue
+        got = _decide(raw, _cell(r, si), level2, text, cat, where, propose, reviewer)
+        if isinstance(got, str):
+            review.refused.append(f"{where}: {got}")
+            continue
+        n = int(_cell(r, cnt)) if cnt is not None and _cell(r, cnt).isdigit() else 1
+        found.setdefault((text, level2), []).append(Decision(text, level2, got[0], where, n, got[1]))
+
+
+def _settle(review: Review, found: dict[tuple[str, str], list[Decision]]) -> None:
+    """The decisions to store: one per text and class where its cells agree (a conflict where they
+    do not), and no new code proposed under two names."""
     for (text, level2), ds in found.items():
         outcomes = {(d.code, d.proposal.name if d.proposal else "") for d in ds}
         if len(outcomes) > 1:
@@ -268,7 +284,6 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
         review.decisions.remove(d)
         review.conflicts.append(f"{d.source}: new code {d.code} is proposed under different names "
                                 f"({' / '.join(sorted(names[d.code]))}): not stored; give it one name")
-    return review
 
 
 def _said(d: Decision) -> str:

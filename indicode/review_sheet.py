@@ -230,42 +230,33 @@ def _review_cells(rec: dict) -> list:
             explain(rec)] + [rec.get(c, "") for c in ALT_COLS]
 
 
-def write_workbook(path: Path, records: list[dict], cols: list[str], summary: list[tuple[str, str, str]]) -> None:
+def _rows_sheet(wb, ws, records: list[dict], head: list[str], original: list[str], fills: dict,
+                lists: _Options) -> None:
+    """逐行审核: every row with its suggestion, the reviewer's dropdown in 审核."""
     from xlsxwriter.utility import xl_rowcol_to_cell
 
-    wb = new_workbook(path)
-    rows_ws = wb.add_worksheet(ROWS_SHEET)
-    distinct_ws = wb.add_worksheet(DISTINCT_SHEET)
-    legend_ws = wb.add_worksheet(LEGEND_SHEET)
-    summary_ws = wb.add_worksheet(SUMMARY_SHEET)
-    opts_ws = wb.add_worksheet(OPTIONS_SHEET)
-    opts_ws.hide()
-    fills = {k: wb.add_format({"bg_color": "#" + v}) for k, v in FILLS.items()}
-    review_head = [H_TEXT, H_CLASS, H_DECISION, H_REVIEW, H_CODE, H_NAME, H_SCORE, H_WHY] + ALT_HEADERS
-    original = [c for c in cols if c not in OUT_COLUMNS and c not in ("source", "line")]
-
-    # 逐行审核
-    head = [H_SOURCE, H_LINE] + review_head + original
     review_col = head.index(H_REVIEW)
-    _header(wb, rows_ws, head, WIDTHS, len(records))
-    lists = _Options(opts_ws)
+    _header(wb, ws, head, WIDTHS, len(records))
     drops = _Dropdowns(lists)
     for r, rec in enumerate(records, 1):
         fmt = fills.get(rec.get("decision", ""))
         values = [rec.get("source", ""), rec.get("line", "")] + _review_cells(rec) + [rec.get(c) for c in original]
         for c, v in enumerate(values):
-            put(rows_ws, r, c, v, fmt)
+            put(ws, r, c, v, fmt)
         drops.add(xl_rowcol_to_cell(r, review_col), options(rec))
-    drops.write(rows_ws)
+    drops.write(ws)
 
-    # 按文本审核: one row per distinct (indicator, class), the first row's suggestion
+
+def _distinct_sheet(wb, ws, records: list[dict], head: list[str], fills: dict, lists: _Options) -> None:
+    """按文本审核: one row per distinct (indicator, class), the first row's suggestion."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
     groups: dict[tuple[str, str], list[dict]] = {}
     for rec in records:
         if rec.get("indicator"):
             groups.setdefault((rec["indicator"], rec.get("class", "")), []).append(rec)
-    dhead = [H_TEXT, H_CLASS, H_ROWS] + review_head[2:] + [H_SOURCE]
-    review_col = dhead.index(H_REVIEW)
-    _header(wb, distinct_ws, dhead, {**WIDTHS, H_SOURCE: 40}, len(groups))
+    review_col = head.index(H_REVIEW)
+    _header(wb, ws, head, {**WIDTHS, H_SOURCE: 40}, len(groups))
     drops = _Dropdowns(lists)
     for r, recs in enumerate(groups.values(), 1):
         first = recs[0]
@@ -276,40 +267,64 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
                  + ("…" if len(recs) > 5 else ""))
         fmt = fills.get(first.get("decision", ""))
         for c, v in enumerate(cells[:2] + [len(recs)] + cells[2:] + [where]):
-            put(distinct_ws, r, c, v, fmt)
+            put(ws, r, c, v, fmt)
         drops.add(xl_rowcol_to_cell(r, review_col), options(first))
-    drops.write(distinct_ws)
+    drops.write(ws)
 
-    # 说明: the colour legend and what to write
-    legend = [("颜色 / 写法", "含义", None),
-              ("绿色", "建议采用：得分高，可直接确认", FILLS[Verdict.ACCEPT]),
-              ("黄色", "需复核：请确认或从下拉中选其他编码", FILLS[Verdict.REVIEW]),
-              ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）", FILLS[Verdict.NO_MATCH]),
-              ("蓝色表头「审核」", "审核人填写的列", REVIEW_FILL),
-              ("候选 CODE-名称", "采用这个编码（也可直接写 9 位编码）", None),
-              (CONFIRM_WORD, "采用「编码」列的建议编码；无建议时等于无匹配", None),
-              (NIL_WORD, "没有合适的编码", None),
-              ("新:CODE-名称", "提议新编码（记为“提议”，不与目录编码混同）", None),
-              ("按文本审核", "每个不同的指标文本一行：在此审核一次，即适用于该文本的全部行", None),
-              ("读回", "indicode learn 本文件 --reviewer 姓名", None)]
-    legend_ws.set_column(0, 0, 22)
-    legend_ws.set_column(1, 1, 80)
+
+LEGEND = [("颜色 / 写法", "含义", None),
+          ("绿色", "建议采用：得分高，可直接确认", FILLS[Verdict.ACCEPT]),
+          ("黄色", "需复核：请确认或从下拉中选其他编码", FILLS[Verdict.REVIEW]),
+          ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）", FILLS[Verdict.NO_MATCH]),
+          ("蓝色表头「审核」", "审核人填写的列", REVIEW_FILL),
+          ("候选 CODE-名称", "采用这个编码（也可直接写 9 位编码）", None),
+          (CONFIRM_WORD, "采用「编码」列的建议编码；无建议时等于无匹配", None),
+          (NIL_WORD, "没有合适的编码", None),
+          ("新:CODE-名称", "提议新编码（记为“提议”，不与目录编码混同）", None),
+          ("按文本审核", "每个不同的指标文本一行：在此审核一次，即适用于该文本的全部行", None),
+          ("读回", "indicode learn 本文件 --reviewer 姓名", None)]
+
+
+def _legend_sheet(wb, ws) -> None:
+    """说明: the colour legend and what to write."""
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 80)
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    for r, (a, b, colour) in enumerate(legend):
+    for r, (a, b, colour) in enumerate(LEGEND):
         first_fmt = wb.add_format({"text_wrap": True, "valign": "top", "bold": r == 0,
                                    **({"bg_color": "#" + colour} if colour else {})})
-        put(legend_ws, r, 0, a, first_fmt)
-        put(legend_ws, r, 1, b, wb.add_format({"bold": True}) if r == 0 else wrap)
+        put(ws, r, 0, a, first_fmt)
+        put(ws, r, 1, b, wb.add_format({"bold": True}) if r == 0 else wrap)
 
-    # 汇总
+
+def _summary_sheet(wb, ws, summary: list[tuple[str, str, str]]) -> None:
+    """汇总: what was read and decided, and what with."""
     bold = wb.add_format({"bold": True})
-    summary_ws.set_column(0, 0, 32)
-    summary_ws.set_column(1, 1, 28)
-    summary_ws.set_column(2, 2, 60)
+    ws.set_column(0, 0, 32)
+    ws.set_column(1, 1, 28)
+    ws.set_column(2, 2, 60)
     for c, h in enumerate(("范围", "项目", "值")):
-        put(summary_ws, 0, c, h, bold)
+        put(ws, 0, c, h, bold)
     for r, row in enumerate(summary, 1):
         for c, v in enumerate(row):
-            put(summary_ws, r, c, v)
+            put(ws, r, c, v)
+
+
+def write_workbook(path: Path, records: list[dict], cols: list[str], summary: list[tuple[str, str, str]]) -> None:
+    wb = new_workbook(path)
+    rows_ws = wb.add_worksheet(ROWS_SHEET)
+    distinct_ws = wb.add_worksheet(DISTINCT_SHEET)
+    legend_ws = wb.add_worksheet(LEGEND_SHEET)
+    summary_ws = wb.add_worksheet(SUMMARY_SHEET)
+    opts_ws = wb.add_worksheet(OPTIONS_SHEET)
+    opts_ws.hide()
+    fills = {k: wb.add_format({"bg_color": "#" + v}) for k, v in FILLS.items()}
+    review_head = [H_TEXT, H_CLASS, H_DECISION, H_REVIEW, H_CODE, H_NAME, H_SCORE, H_WHY] + ALT_HEADERS
+    original = [c for c in cols if c not in OUT_COLUMNS and c not in ("source", "line")]
+    lists = _Options(opts_ws)
+    _rows_sheet(wb, rows_ws, records, [H_SOURCE, H_LINE] + review_head + original, original, fills, lists)
+    _distinct_sheet(wb, distinct_ws, records, [H_TEXT, H_CLASS, H_ROWS] + review_head[2:] + [H_SOURCE], fills, lists)
+    _legend_sheet(wb, legend_ws)
+    _summary_sheet(wb, summary_ws, summary)
     rows_ws.activate()
     close_workbook(wb)

@@ -62,16 +62,11 @@ Q_SUFFIXES = ["", "（%）", "情况", "(2024年)", "指标", "（件）"]
 
 def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
     """The catalogue file and index folder for `size` codes (built once, then reused)."""
-    import numpy as np
-
     from indicode.catalogue.database import write_catalogue
-    from indicode.catalogue.entries import Occurrence
     from indicode.catalogue.lookup import Catalogue
     from indicode.matcher import names as prepared
     from indicode.matcher import vector_index
     from indicode.matcher.encoders import load_encoder
-    from indicode.matcher.features import measure_heads
-    from indicode.matcher.text import Canon, clean
 
     db, idx = folder / "catalogue.sqlite", folder / "indexes"
     done = folder / "built"
@@ -86,9 +81,41 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
         return db, idx
     folder.mkdir(parents=True, exist_ok=True)
     idx.mkdir(exist_ok=True)
-    rng = random.Random(0)
-    small = Catalogue.load()
     enc = load_encoder()
+    occs, vecs = synthetic_names(size, Catalogue.load(), enc)
+    t = time.perf_counter()
+    write_catalogue(db, occs)
+    big = Catalogue.load(db)
+    print(f"catalogue: {len(big)} codes in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+
+    class Passages:  # the real encoder's name and dimension; catalogue vectors from the stand-in above
+        name, dim = enc.name, enc.dim
+
+        def encode_passages(self, texts):
+            import numpy as np
+
+            return np.stack([vecs[t] for t in texts])
+
+    t = time.perf_counter()
+    vi = vector_index.build(big, Passages(), idx)
+    print(f"index: {vi.meta.kind}, {vi.meta.size} names in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+    t = time.perf_counter()
+    prepared.load_or_build(big, vi, vi.path)
+    print(f"prepared names in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+    done.write_text("ok")
+    return db, idx
+
+
+def synthetic_names(size: int, small, enc) -> tuple[list, dict]:
+    """`size` occurrences of new names put together from the bundled catalogue's object parts and
+    measure heads, and a vector for each (the parts' vectors summed, with noise)."""
+    import numpy as np
+
+    from indicode.catalogue.entries import Occurrence
+    from indicode.matcher.features import measure_heads
+    from indicode.matcher.text import Canon, clean
+
+    rng = random.Random(0)
     base = sorted({clean(n) for e in small.entries.values() for n in e.names if clean(n)})
     canon = Canon()
     heads = measure_heads([canon(n) for n in base])
@@ -117,25 +144,7 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
         vecs[clean(name)] = (v / np.linalg.norm(v)).astype(np.float32)
         occs.append(Occurrence(code=f"{rng.choice(classes)}{len(occs):06d}", name=name, source="synthetic",
                                line=len(occs)))
-    t = time.perf_counter()
-    write_catalogue(db, occs)
-    big = Catalogue.load(db)
-    print(f"catalogue: {len(big)} codes in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-
-    class Passages:  # the real encoder's name and dimension; catalogue vectors from the stand-in above
-        name, dim = enc.name, enc.dim
-
-        def encode_passages(self, texts):
-            return np.stack([vecs[t] for t in texts])
-
-    t = time.perf_counter()
-    vi = vector_index.build(big, Passages(), idx)
-    print(f"index: {vi.meta.kind}, {vi.meta.size} names in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-    t = time.perf_counter()
-    prepared.load_or_build(big, vi, vi.path)
-    print(f"prepared names in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-    done.write_text("ok")
-    return db, idx
+    return occs, vecs
 
 
 def queries(n: int) -> list[tuple[str, str]]:
