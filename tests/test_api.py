@@ -13,6 +13,8 @@ from indicode.catalogue.records import InputError
 from indicode.cli import app
 from indicode.matcher.present import why
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 
 

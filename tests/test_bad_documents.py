@@ -16,6 +16,8 @@ from indicode.catalogue.readers.detect import read_document
 from indicode.catalogue.records import InputError
 from indicode.cli import app
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 SEED_000 = SEEDS / "000_60102fb8b0c8a01a.txt"
 COMMANDS = ["extract", "normalize", "learn", "catalogue build"]
 # what the CLI side (indicode/cli.py, catalogue/build.py) still does differently from the contract;

@@ -15,6 +15,8 @@ from conftest import SEED
 from indicode.catalogue.paths import BUNDLED_DB
 from indicode.cli import app
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 DOC = SEED["002"]
 

@@ -15,6 +15,8 @@ from indicode.bulk import normalize
 from indicode.cli import app
 from indicode.matcher.linker import Linker
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 COUNTS = {"000": 178, "001": 58, "002": 37, "003": 166, "004": 155}
 

@@ -13,6 +13,8 @@ from indicode.matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fo
 from indicode.matcher.features import FEATURES
 from indicode.matcher.gold import read_gold
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 
 

@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 from conftest import SEED
 from indicode.cli import app
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 
 

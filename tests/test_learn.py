@@ -11,6 +11,8 @@ from indicode.catalogue.records import NIL
 from indicode.cli import app
 from indicode.matcher.linker import Linker
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 
 

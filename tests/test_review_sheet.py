@@ -16,6 +16,8 @@ from indicode.catalogue.records import NIL
 from indicode.cli import app
 from indicode.review_sheet import FILLS, options, write_result, write_workbook
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 SAMPLE = ["001", "002", "003", "004"]  # the uncoded sample declarations the README normalizes
 FIRST_COLUMNS = ["来源", "行号", "指标", "类别", "建议", "审核", "编码", "名称", "分数", "说明",

