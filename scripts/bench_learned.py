@@ -46,8 +46,9 @@ def main() -> None:
         text = f"{rng.choice(PREFIX)}{rng.randint(1, 10**6)}{rng.choice(names)}"
         if text not in seen:
             seen.add(text)
-            links.append(NewDecision(text, rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL]), "bench",
-                                     Origin(Via.WORKBOOK, "bench.xlsx", "按文本审核", len(links) + 2)))
+            klass, code = rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL])
+            where = Origin(Via.WORKBOOK, "bench.xlsx", "按文本审核", len(links) + 2)
+            links.append(NewDecision(text, klass, code, "bench", where))
     queries = [f"{rng.choice(PREFIX)}{n}{rng.randint(1, 99)}" for n in rng.sample(names, min(args.queries, len(names)))]
     with tempfile.TemporaryDirectory() as tmp:
         empty, full = Path(tmp) / "empty.sqlite", Path(tmp) / "full.sqlite"

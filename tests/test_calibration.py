@@ -5,13 +5,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from indicode.catalogue.records import InputError
 from conftest import GOLD_DEV
-from indicode.matcher.calibration import fit, logistic_fit
-from indicode.matcher.features import FEATURES
+from indicode.catalogue.records import InputError
 from indicode.cli import app
+from indicode.matcher.calibration import fit, logistic_fit
 from indicode.matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
+from indicode.matcher.features import FEATURES
 from indicode.matcher.gold import read_gold
+
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
 
 runner = CliRunner()
 
@@ -111,7 +113,8 @@ def test_crossval_script_bad_input_is_one_line(tmp_path):
     from conftest import ROOT
 
     nosource = tmp_path / "nosource.csv"
-    nosource.write_text("uid,level2,name,value,gold,acceptable\n1,31,a满意度,90%,331000551,331000551\n", encoding="utf-8")
+    nosource.write_text("uid,level2,name,value,gold,acceptable\n1,31,a满意度,90%,331000551,331000551\n",
+                        encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("uid,name\n1,x\n", encoding="utf-8")
     for f, args, msg in [(nosource, ["--by-source"], "two or more sources"), (bad, [], "missing column"),
@@ -173,19 +176,20 @@ def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogu
     from conftest import ROOT
     from indicode.catalogue.lookup import Catalogue
     from indicode.matcher.linker import Linker
-    from indicode.workspace import NewDecision, Origin, Workspace
     from indicode.matcher.refit import learned_gold, refit
+    from indicode.workspace import NewDecision, Origin, Workspace
 
     gold = [g for g in read_gold(GOLD_DEV) if g.source in ("001", "004")]
     ext = read_gold(ROOT / "tests" / "data" / "gold_external.csv")[:20]
     cat = Catalogue.load(tmp_catalogue)
     ws = Workspace.open()
-    ws.record([NewDecision(g.name, g.level2, g.gold, "t", Origin("workbook", "reviewed.xlsx", "", 3)) for g in ext]
-              + [NewDecision(gold[0].name, gold[0].level2, gold[0].gold, "t", Origin("workbook", "reviewed.xlsx", "", 4))],
-              cat, override=True)
+    row3, row4 = Origin("workbook", "reviewed.xlsx", "", 3), Origin("workbook", "reviewed.xlsx", "", 4)
+    ws.record([NewDecision(g.name, g.level2, g.gold, "t", row3) for g in ext]
+              + [NewDecision(gold[0].name, gold[0].level2, gold[0].gold, "t", row4)], cat, override=True)
     learned = Linker(cat, linker.encoder, linker.model, linker.index, learned=ws.learned_links(cat.entries))
     extra = learned_gold(learned, gold)
-    assert len(extra) == len({(g.name, g.level2) for g in ext}) and {g.source for g in extra} == {"learned:reviewed.xlsx"}
+    assert len(extra) == len({(g.name, g.level2) for g in ext})
+    assert {g.source for g in extra} == {"learned:reviewed.xlsx"}
     m, adopted, before, after = refit(learned, gold, fitted_on="g.csv")
     assert adopted == (after["end_to_end"] >= before["end_to_end"] and after["recall5"] >= before["recall5"])
     assert ("learned links" in m.fitted_on) == adopted

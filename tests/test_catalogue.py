@@ -6,12 +6,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from indicode.catalogue.export import catalogue_frames, write_frames
-from indicode.catalogue.records import InputError
-from indicode.catalogue.build import build
-from indicode.catalogue.database import SCHEMA_VERSION
-from indicode.catalogue.lookup import Catalogue
 from conftest import SEED
+from indicode.catalogue.build import build
+from indicode.catalogue.export import catalogue_frames, write_frames
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.records import InputError
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +128,8 @@ def test_version_1_catalogue_is_read_and_a_proposal_leaves_it_as_it_is(tmp_catal
     before, raw = Catalogue.load(tmp_catalogue), tmp_catalogue.read_bytes()
     assert before.proposed == []
     ws = Workspace.open()
-    ws.record([NewDecision("某某及时率", "13", "113009999", "王", proposal=ProposalDraft("113009999", "某某及时率", "1", "13"))],
-              before)
+    draft = ProposalDraft("113009999", "某某及时率", "1", "13")
+    ws.record([NewDecision("某某及时率", "13", "113009999", "王", proposal=draft)], before)
     assert [(p.code, p.name, p.reviewer) for p in ws.proposals()] == [("113009999", "某某及时率", "王")]
     assert tmp_catalogue.read_bytes() == raw and Catalogue.load(tmp_catalogue).get("113009999") is None
 
@@ -193,7 +192,8 @@ def test_anomalies_of_a_code(bundled_catalogue):
     assert [a.kind for a in bundled_catalogue.anomalies_of("222000929")] == ["one-code-many-names"]
     assert {a.kind for a in bundled_catalogue.anomalies_of("111000231")} == {"one-name-many-codes"}
     assert bundled_catalogue.anomalies_of("112000272") == []
-    assert sum(len(bundled_catalogue.anomalies_of(c)) for c in bundled_catalogue.entries) == len(bundled_catalogue.anomalies)
+    cat = bundled_catalogue
+    assert sum(len(cat.anomalies_of(c)) for c in cat.entries) == len(cat.anomalies)
 
 
 def test_codes_named_first_index_is_built_once_and_whole_while_another_thread_asks(monkeypatch):

@@ -12,6 +12,8 @@ from indicode.cli import app
 from indicode.workspace import Workspace
 from indicode.workspace.use import linker_for
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 
 
@@ -44,7 +46,8 @@ def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_pa
     assert r.exit_code == 1 and "reviewed.csv:6: reviewer code '999999999' is not in the catalogue" in r.stderr
     force = Workspace.open().in_force()
     assert [(e.text, e.subject.level2, e.code, e.reviewer) for e in force] == [
-        ("租金支付及时率", "13", "113000297", "王"), ("验收合格率", "12", "112000287", "王"), ("项目收益率", "11", "NIL", "王")]
+        ("租金支付及时率", "13", "113000297", "王"), ("验收合格率", "12", "112000287", "王"),
+        ("项目收益率", "11", "NIL", "王")]
     assert (force[0].origin.file, force[0].origin.row, force[0].origin.via) == ("reviewed.csv", 2, "workbook")
     assert Catalogue.load(tmp_catalogue).learned == []  # the catalogue is reference data: never written
     linker = linker_of(tmp_catalogue)
@@ -71,10 +74,12 @@ def test_partial_success_is_exit_1_with_a_summary_not_an_error(tmp_catalogue, tm
     r = learn(tmp_catalogue, reviewed_csv(tmp_path, rows))
     assert r.exit_code == 1
     assert "error:" not in r.stderr
-    assert "learned 9 decisions (9 rows) and 0 proposed new codes" in r.stderr and "refused 1 cells, 0 conflicts" in r.stderr
+    assert "learned 9 decisions (9 rows) and 0 proposed new codes" in r.stderr
+    assert "refused 1 cells, 0 conflicts" in r.stderr
     assert len(learned(tmp_catalogue)) == 9
     ok = learn(tmp_catalogue, reviewed_csv(tmp_path, ["文本0,12,,112000287"]))
-    assert ok.exit_code == 0 and "refused 0 cells" in ok.stderr and "nothing new: its 1 decisions are already in force" in ok.stderr
+    assert ok.exit_code == 0 and "refused 0 cells" in ok.stderr
+    assert "nothing new: its 1 decisions are already in force" in ok.stderr
 
 
 @pytest.mark.parametrize("cell,code", [
@@ -97,7 +102,8 @@ def test_confirming_an_unknown_written_code_is_refused(tmp_catalogue, tmp_path):
     r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["验收合格率,12,112000288,ok", '"多行\n备注",12,,"待\n定"']))
     assert r.exit_code == 1
     assert "'ok' confirms the document's code 112000288, which is not in the catalogue - did you mean" in r.stderr
-    assert any(l.startswith("refused: ") and "'待定' is neither a code" in l for l in r.stderr.splitlines())  # the reader joins a wrapped cell's lines
+    # the reader joins a wrapped cell's lines
+    assert any(line.startswith("refused: ") and "'待定' is neither a code" in line for line in r.stderr.splitlines())
     assert learned(tmp_catalogue) == {}
 
 
@@ -107,7 +113,7 @@ def test_did_you_mean_for_near_miss_codes(tmp_catalogue, tmp_path):
                                                      "丙,12,,119999999-任务达标完成率",  # wrong code, known name
                                                      "丁,12,,999"]))                    # nothing close
     assert r.exit_code == 1
-    lines = [l for l in r.stderr.splitlines() if l.startswith("refused:")]
+    lines = [line for line in r.stderr.splitlines() if line.startswith("refused:")]
     assert len(lines) == 4
     assert "'11200027' is not in the catalogue - did you mean 112000272-任务达标完成率" in lines[0]
     assert "did you mean" in lines[1] and "112000272-任务达标完成率" in lines[1]
@@ -134,7 +140,7 @@ def test_conflicting_decisions_are_reported_and_neither_stored(tmp_catalogue, tm
                                                      "任务达标完成率,12,,112000272",
                                                      "任务达标完成率,12,,ok"]))  # ok of the suggested (none): NIL
     assert r.exit_code == 1
-    conflicts = [l for l in r.stderr.splitlines() if "different decisions" in l]
+    conflicts = [line for line in r.stderr.splitlines() if "different decisions" in line]
     assert len(conflicts) == 2
     assert "reviewed.csv:2 says 112000287" in conflicts[0] and "reviewed.csv:3 says 无匹配" in conflicts[0]
     assert learned(tmp_catalogue) == {}
@@ -156,7 +162,7 @@ def test_proposed_new_code_is_kept_apart_and_visible(tmp_catalogue, tmp_path):
     cat = Catalogue.load(tmp_catalogue)
     assert cat.get("113009999") is None and "113009999" not in cat.entries  # never a real code
     assert tmp_catalogue.read_bytes() == before  # the catalogue (and its vector index) as it was
-    assert {l.code for l in ws.learned_links(cat.entries)} == {NIL}  # the matcher reads "no code fits"
+    assert {link.code for link in ws.learned_links(cat.entries)} == {NIL}  # the matcher reads "no code fits"
     out = runner.invoke(app, ["lookup", "113009999", "-c", str(tmp_catalogue)])
     assert out.exit_code == 0 and "PROPOSED" in out.stdout and "王" in out.stdout and "reviewed.csv:2" in out.stdout
     js = json.loads(runner.invoke(app, ["lookup", "某某工作", "-c", str(tmp_catalogue), "--json"]).stdout)
@@ -194,7 +200,8 @@ def test_bad_proposals_are_refused(tmp_catalogue, tmp_path, cell, why):
 
 
 def test_one_new_code_under_two_names_is_a_conflict(tmp_catalogue, tmp_path):
-    r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["甲指标,13,,新:113009999-甲指标", "乙指标,13,,新:113009999-乙指标"]))
+    r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["甲指标,13,,新:113009999-甲指标",
+                                                     "乙指标,13,,新:113009999-乙指标"]))
     assert r.exit_code == 1 and "proposed under different names" in r.stderr
     assert Workspace.open().proposals() == []
 
@@ -251,7 +258,8 @@ def test_two_reviewers_on_the_command_line(tmp_path):
     r = runner.invoke(app, ["learn", str(b), "--reviewer", "李四"])
     assert r.exit_code == 1 and learned() == {("办事群众满意度", "31"): "331003339"}
     today = Workspace.open().in_force()[0].at[:10]
-    assert f"conflict: b.csv:2: 「办事群众满意度（%）」 [31]: by reviewer 张三 on {today} the decision is 331003339, this time " \
+    assert f"conflict: b.csv:2: 「办事群众满意度（%）」 [31]: by reviewer 张三 on {today} the decision is 331003339, " \
+           "this time " \
            "331000551: the decision in force is kept" in r.stderr
     from indicode.i18n import CHINESE, use_language
 

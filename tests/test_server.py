@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from indicode.catalogue.lookup import Catalogue
-from workspace_fixtures import in_force
 from server_proc import call, copy_bundled, running_server, server_on_copy
+from workspace_fixtures import in_force
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,8 @@ def test_suggest_and_openapi(server):
     assert d["decision"] in ("accept", "review") and d["code"].startswith("331")
     st, spec = call(url, "/openapi.json")
     assert st == 200 and spec["openapi"].startswith("3.")
-    assert {"/api/suggest", "/api/codes/{code}", "/api/lookup", "/api/feedback", "/api/health", "/reconcile"} <= set(spec["paths"])
+    assert {"/api/suggest", "/api/codes/{code}", "/api/lookup", "/api/feedback", "/api/health",
+            "/reconcile"} <= set(spec["paths"])
     # the framework documents the validation it does
     assert "application/x-www-form-urlencoded" in spec["paths"]["/reconcile"]["post"]["requestBody"]["content"]
     params = {p["name"]: p for p in spec["paths"]["/api/suggest"]["get"]["parameters"]}
@@ -94,7 +95,8 @@ def test_size_limits_and_methods_answer_in_json(server):
 
 def test_concurrent_requests_are_answered_correctly(server):
     url, _ = server
-    texts = ["验收合格率", "任务完成率", "办事群众满意度", "系统正常运行率", "资金拨付及时率", "召开会议次数", "员工满意度", "采购完成率"]
+    texts = ["验收合格率", "任务完成率", "办事群众满意度", "系统正常运行率", "资金拨付及时率", "召开会议次数",
+             "员工满意度", "采购完成率"]
     expected = {t: call(url, "/api/suggest", {"text": t, "k": 3})[1]["candidates"] for t in texts}
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda t: (t, call(url, "/api/suggest", {"text": t, "k": 3})), texts * 6))
@@ -109,7 +111,8 @@ def _force(cat):
 def test_feedback_is_stored_like_learn(server):
     url, cat = server
     before = len(_force(cat))
-    st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
+    st, d = call(url, "/api/feedback",
+                 body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
     assert st == 200 and d["stored"]["code"] == "113001668"
     assert _force(cat)[before:] == [("租金支付及时率", "13", "113001668", "李", "http")]
     assert Catalogue.load(cat).learned == []  # never into the catalogue

@@ -102,7 +102,8 @@ def test_keyboard_picks_and_confirms_a_suggestion(page_server):
         assert page.get_attribute("#text", "aria-activedescendant") == "cand-1"
         page.press("#text", "ArrowUp")
         assert page.locator("li.cand.active").get_attribute("data-code") == codes[0]
-        assert page.get_attribute("#cand-0", "aria-selected") == "true" and page.get_attribute("#cand-1", "aria-selected") == "false"
+        assert page.get_attribute("#cand-0", "aria-selected") == "true"
+        assert page.get_attribute("#cand-1", "aria-selected") == "false"
         page.press("#text", "ArrowDown")  # the second one, then Enter confirms it
         page.press("#text", "Enter")
         page.wait_for_selector(f"#verdict:has-text('{codes[1]}') .decision[data-decision='accept']", timeout=15000)

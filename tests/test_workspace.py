@@ -19,8 +19,6 @@ from indicode.workspace import LOCAL, Caller, Forbidden, NewDecision, Origin, Pr
 from indicode.workspace.export import export_log
 from indicode.workspace.migrate import import_catalogue
 from indicode.workspace.use import catalogue_in_use, switch
-from workspace_fixtures import location  # noqa: F401 - fixtures
-from workspace_fixtures import pg_url  # noqa: F401
 
 LEGACY = ROOT / "tests" / "data" / "legacy_catalogue_0.2.0.sqlite"
 
@@ -31,12 +29,14 @@ def cat():
 
 
 def d(text, klass, code, who, **kw):
-    return NewDecision(text, klass, code, who, Origin(kw.pop("via", "api"), kw.pop("file", ""), "", kw.pop("row", None)), **kw)
+    where = Origin(kw.pop("via", "api"), kw.pop("file", ""), "", kw.pop("row", None))
+    return NewDecision(text, klass, code, who, where, **kw)
 
 
 def test_two_reviewers_conflict_explicit_replace_and_undo(location, cat):
     ws = Workspace.open(location)
-    first = ws.record([d("办事群众满意度", "31", "331003339", "张三", via="workbook", file="a.xlsx", row=2)], cat).recorded[0]
+    first = ws.record([d("办事群众满意度", "31", "331003339", "张三", via="workbook", file="a.xlsx", row=2)],
+                      cat).recorded[0]
     # another reviewer, another spelling of the same subject: refused with the decision in force
     with pytest.raises(Refused) as refused:
         ws.decide(d("办事群众满意度（%）", "31", "331000551", "李四", via="page"), cat)
@@ -53,7 +53,7 @@ def test_two_reviewers_conflict_explicit_replace_and_undo(location, cat):
     assert back.id == first.id and ws.decision_for("办事群众满意度", "31").code == "331003339"
     hist = ws.history("办事群众满意度", "31")
     assert [e.kind for e in hist] == ["decision", "decision", "retraction"] and hist[-1].replaces == second.id
-    assert [(l.text, l.code) for l in ws.learned_links(cat.entries)] == [("办事群众满意度", "331003339")]
+    assert [(link.text, link.code) for link in ws.learned_links(cat.entries)] == [("办事群众满意度", "331003339")]
     # the same reviewer may revise their own decision without naming it
     own, _ = ws.decide(d("办事群众满意度", "31", NIL, "张三"), cat)
     assert own.replaces == first.id and ws.decision_for("办事群众满意度", "31").code == NIL
@@ -129,8 +129,8 @@ def test_proposals_are_decisions_the_matcher_reads_as_nil(location, cat):
     draft = ProposalDraft("113009999", "某某工作及时率", "1", "13")
     out = ws.record([d("某某工作及时率", "13", "113009999", "王", proposal=draft)], cat)
     assert len(out.proposals) == 1 and out.recorded[0].proposal == out.proposals[0].id
-    assert [l.code for l in ws.learned_links(cat.entries)] == [NIL]  # not a catalogue code: no code fits
-    assert [l.code for l in ws.learned_links({"113009999"})] == ["113009999"]  # once a catalogue has it
+    assert [link.code for link in ws.learned_links(cat.entries)] == [NIL]  # not a catalogue code: no code fits
+    assert [link.code for link in ws.learned_links({"113009999"})] == ["113009999"]  # once a catalogue has it
     p = ws.proposals()[0]
     assert (p.code, p.name, p.status) == ("113009999", "某某工作及时率", "open")
     with pytest.raises(Forbidden):
@@ -165,7 +165,7 @@ def test_a_0_2_catalogue_copy_moves_in_once_nothing_lost(location, tmp_path):
     old = Catalogue.load(copy)
     log = ws.log()
     assert [(e.text, e.subject.level2, e.code, e.reviewer, e.at) for e in log[:6]] == [
-        (l.text, l.level2, l.code, l.reviewer, l.decided_at) for l in old.learned]
+        (link.text, link.level2, link.code, link.reviewer, link.decided_at) for link in old.learned]
     assert log[0].origin.file == "r1.csv" and log[0].origin.row == 2 and log[0].origin.via == "migration"
     # two spellings of one subject (the silent winner of 0.2): both in the history, the later in force
     hist = ws.history("办事群众满意度", "31")

@@ -29,7 +29,6 @@ from indicode.catalogue.paths import BUNDLED_DB
 from indicode.workspace import NewDecision, Workspace
 from indicode.workspace.postgres import WRITE_LOCK
 from server_proc import call, running_server
-from workspace_fixtures import pg_url  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
 
@@ -185,7 +184,7 @@ def _pg_database(url: str, name: str, template: str | None = None) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
-def test_learn_killed_at_20_moments_is_all_or_none_on_postgresql(tmp_path, pg_url):  # noqa: F811
+def test_learn_killed_at_20_moments_is_all_or_none_on_postgresql(tmp_path, pg_url):
     import psycopg
 
     seed = int(os.environ.get(SEED_ENV, random.randrange(10**6)))
@@ -378,5 +377,5 @@ def test_the_command_line_two_servers_and_a_notebook_write_one_sqlite_workspace(
     con.close()
 
 
-def test_the_command_line_two_servers_and_a_notebook_write_one_postgresql_workspace(tmp_path, pg_url):  # noqa: F811
+def test_the_command_line_two_servers_and_a_notebook_write_one_postgresql_workspace(tmp_path, pg_url):
     _writers_at_once(tmp_path, _pg_database(pg_url, "shared"))

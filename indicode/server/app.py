@@ -12,7 +12,8 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Path as PathParam, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,10 +24,10 @@ from ..catalogue.export import entry_dict
 from ..catalogue.records import NIL, InputError
 from ..matcher.present import suggestion_dict
 from ..matcher.text import MAX_TEXT
+from ..workspace import LOCAL, Caller, Role
 from .guard import error_body
 from .headers import media_type, own_origin
 from .reconcile import router
-from ..workspace import LOCAL, Caller, Role
 from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Conflicting, NotAllowed, Service, Unavailable, Unwritable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -160,7 +161,8 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
 
     @app.get("/api/suggest", summary="Ranked codes for an indicator text, with a decision and why")
     def suggest(text: Text, klass: Class = "",
-                value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="target value, e.g. ≥95%")] = "",
+                value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$",
+                                            description="target value, e.g. ≥95%")] = "",
                 k: Annotated[str, whole(inputs.MAX_K, "how many codes")] = "5"):
         ask = inputs.suggest_request(text, klass, value, k)
         s = ask.run(partial(service.suggest, service.linker()))
@@ -204,7 +206,8 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         if member is not None:
             return member
         if not token:
-            raise HTTPException(403, "feedback is disabled on a non-loopback address unless the server was started with a token")
+            raise HTTPException(403, "feedback is disabled on a non-loopback address unless the server was "
+                                     "started with a token")
         if not hmac.compare_digest(x_indicode_token.encode(), token.encode()):
             raise HTTPException(403, "feedback needs the server's token (header X-Indicode-Token)")
         return Caller("", Role.REVIEWER)

@@ -51,14 +51,14 @@ class PostgresBackend:
         try:
             import psycopg  # noqa: F401
         except ImportError:
-            raise InputError(_("{url}: a PostgreSQL workspace needs psycopg: pip install 'indicode[postgresql]'").format(
-                url=redacted(url))) from None
+            raise InputError(_("{url}: a PostgreSQL workspace needs psycopg: pip install 'indicode[postgresql]'")
+                             .format(url=redacted(url))) from None
         self.url = url
         self.location = redacted(url)
-        self._con = None
+        self._con: Any = None  # a psycopg connection (psycopg is optional: not imported at module level)
         self._lock = threading.RLock()
 
-    def _connection(self):
+    def _connection(self) -> Any:
         import psycopg
 
         if self._con is None or self._con.closed or self._con.broken:

@@ -91,7 +91,8 @@ class Event:
         subject, origin = d.pop("subject"), d.pop("origin")
         return {"id": d["id"], "kind": d["kind"], "text": d["text"], "class": subject["level2"],
                 "subject": subject["key"], "clean_version": subject["clean_version"], "code": d["code"],
-                "name": d["name"], "outcome": self.outcome if self.kind == Kind.DECISION else "", "proposal": d["proposal"],
+                "name": d["name"], "outcome": self.outcome if self.kind == Kind.DECISION else "",
+                "proposal": d["proposal"],
                 "reviewer": d["reviewer"], "at": d["at"], "via": origin["via"], "file": origin["file"],
                 "sheet": origin["sheet"], "row": origin["row"], "comment": d["comment"], "replaces": d["replaces"],
                 "catalogue": d["catalogue"]}

@@ -42,8 +42,8 @@ CREATE TABLE IF NOT EXISTS imports (source TEXT PRIMARY KEY, fingerprint TEXT NO
   proposals INTEGER NOT NULL, at TEXT NOT NULL);
 """
 
-EVENT_COLUMNS = ("id, kind, subject, level2, clean_version, text, code, name, proposal, reviewer, at, via, file, sheet, "
-                 "row_no, comment, replaces, catalogue")
+EVENT_COLUMNS = ("id, kind, subject, level2, clean_version, text, code, name, proposal, reviewer, at, via, file, "
+                 "sheet, row_no, comment, replaces, catalogue")
 PROPOSAL_COLUMNS = "id, code, name, level1, level2, text, reviewer, at, via, file, sheet, row_no"
 
 

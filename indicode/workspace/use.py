@@ -18,8 +18,8 @@ from ..catalogue.files import WriteError
 from ..catalogue.records import InputError
 from ..i18n import _
 from .catalogues import Affected, affected, describe
-from .records import CatalogueRef, Status
 from .migrate import import_legacy_copy
+from .records import CatalogueRef, Status
 from .store import default_location
 from .workspace import Workspace
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,8 +22,7 @@ from ..catalogue.records import NIL, InputError, Learned
 from ..i18n import _
 from ..matcher.text import CLEAN_VERSION
 from .keys import subject_of
-from .records import (CatalogueRef, Conflict, Event, Kind, NewDecision, Origin, Outcome, Proposal, Status, Subject,
-                      Via)
+from .records import CatalogueRef, Conflict, Event, Kind, NewDecision, Origin, Outcome, Proposal, Status, Subject, Via
 from .roles import LOCAL, Caller, Member, Right, Role, new_token, token_hash
 from .rules import Judgement, judge, may_retract
 from .schema import EVENT_COLUMNS, PROPOSAL_COLUMNS, SCHEMA_KEY, SCHEMA_VERSION, statements
@@ -52,7 +51,7 @@ class Forbidden(Refused):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _event(row: Sequence[Any]) -> Event:
@@ -72,6 +71,7 @@ IN_FORCE_SQL = f"SELECT {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split
                "JOIN events e ON e.id = f.event"
 INSERT_EVENT = ("INSERT INTO events (kind, subject, level2, clean_version, text, code, name, proposal, reviewer, at, "
                 "via, file, sheet, row_no, comment, replaces, catalogue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+CLI_ORIGIN = Origin(Via.CLI)  # a retraction from the command line
 NEW_PROPOSAL = -1  # the proposal id a code proposed for the first time is judged by (no stored id is negative)
 UPSERT_IN_FORCE = ("INSERT INTO in_force (subject, level2, event) VALUES (?,?,?) "
                    "ON CONFLICT (subject, level2) DO UPDATE SET event = excluded.event")
@@ -232,7 +232,8 @@ class Workspace:
             if proposal is not None and (known is None or code not in known):
                 code = NIL
             # source: file:row, as the matcher's cross-validation groups decisions (by reviewed file)
-            out.append(Learned(int(id_), text, level2, code, reviewer, at, Origin(via, file, sheet, row_no).place or via))
+            source = Origin(via, file, sheet, row_no).place or via
+            out.append(Learned(int(id_), text, level2, code, reviewer, at, source))
         return out
 
     # ------------------------------------------------------------------ writing decisions
@@ -261,7 +262,8 @@ class Workspace:
         at, o = now(), d.origin
         pid = tx.insert("INSERT INTO proposals (code, name, level1, level2, text, reviewer, at, via, file, sheet, "
                         "row_no) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (p.code, p.name, p.level1, p.level2, d.text, d.reviewer, at, str(o.via), o.file, o.sheet, o.row))
+                        (p.code, p.name, p.level1, p.level2, d.text, d.reviewer, at, str(o.via), o.file, o.sheet,
+                         o.row))
         made.append(Proposal(pid, p.code, p.name, p.level1, p.level2, d.text, d.reviewer, at, o, "open"))
         return pid
 
@@ -329,7 +331,7 @@ class Workspace:
             return out.recorded[0], True
         return out.unchanged[0], False
 
-    def retract(self, ids: Iterable[int], reviewer: str, origin: Origin = Origin(Via.CLI), caller: Caller = LOCAL,
+    def retract(self, ids: Iterable[int], reviewer: str, origin: Origin = CLI_ORIGIN, caller: Caller = LOCAL,
                 comment: str = "", timeout: float | None = None) -> Retraction:
         """Take decisions back (one transaction): each id must be a decision in force; the decision
         before it comes back into force. Another reviewer's decision needs the right to replace.
@@ -359,8 +361,8 @@ class Workspace:
 
     def _restore(self, tx: Tx, s: Subject) -> Event | None:
         """Set the subject's decision in force to its latest decision not retracted (or none)."""
-        rows = tx.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE kind = ? AND subject = ? AND level2 = ? AND id NOT "
-                          "IN (SELECT replaces FROM events WHERE kind = ? AND subject = ? AND level2 = ?) "
+        rows = tx.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE kind = ? AND subject = ? AND level2 = ? "
+                          "AND id NOT IN (SELECT replaces FROM events WHERE kind = ? AND subject = ? AND level2 = ?) "
                           "ORDER BY id DESC LIMIT 1",
                           (Kind.DECISION, s.key, s.level2, Kind.RETRACTION, s.key, s.level2))
         tx.execute("DELETE FROM in_force WHERE subject = ? AND level2 = ?", (s.key, s.level2))
@@ -383,7 +385,9 @@ class Workspace:
             events = [_event(r) for r in tx.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id")]
             keys: dict[int, Subject] = {}
             for e in events:
-                s = subject_of(e.text, e.subject.level2) if e.kind == Kind.DECISION else keys.get(e.replaces or 0, e.subject)
+                # a retraction follows the decision it takes back
+                s = (subject_of(e.text, e.subject.level2) if e.kind == Kind.DECISION
+                     else keys.get(e.replaces or 0, e.subject))
                 keys[e.id] = s
             tx.executemany("UPDATE events SET subject = ?, clean_version = ? WHERE id = ?",
                            [(s.key, s.clean_version, i) for i, s in keys.items()])
@@ -429,7 +433,8 @@ class Workspace:
 
     def members(self) -> list[Member]:
         with self.backend.transaction() as tx:
-            return [Member(n, Role(r), at) for n, r, at in tx.execute("SELECT name, role, at FROM members ORDER BY name")]
+            rows = tx.execute("SELECT name, role, at FROM members ORDER BY name")
+        return [Member(n, Role(r), at) for n, r, at in rows]
 
     def caller_for(self, token: str) -> Caller | None:
         """The member a token was issued to, or None."""
