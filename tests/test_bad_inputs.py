@@ -33,7 +33,11 @@ def _copy(tmp, sql=None, name="bad.sqlite"):
 
 
 def _damaged_pages(tmp):
-    p = _copy(tmp)
+    return _damage(_copy(tmp))
+
+
+def _damage(p):
+    """An SQLite file with a page in its middle overwritten."""
     data = bytearray(p.read_bytes())
     mid = (len(data) // 4096 // 2) * 4096
     data[mid + 8:mid + 4096] = bytes([0xA5]) * (4096 - 8)
@@ -171,12 +175,7 @@ def _workspace_with_pages(tmp):
 
 
 def _damaged_workspace(tmp):
-    p = _workspace_with_pages(tmp)
-    data = bytearray(p.read_bytes())
-    mid = (len(data) // 4096 // 2) * 4096
-    data[mid + 8:mid + 4096] = bytes([0xA5]) * (4096 - 8)
-    p.write_bytes(bytes(data))
-    return p
+    return _damage(_workspace_with_pages(tmp))
 
 
 def _future_workspace(tmp):

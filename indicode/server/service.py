@@ -23,6 +23,8 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..catalogue.files import BusyError, WriteError
@@ -92,6 +94,22 @@ def file_identity(path: Path) -> tuple:
     except OSError:
         out.append(None)
     return tuple(out)
+
+
+@contextmanager
+def _answered() -> Iterator[None]:
+    """A write to the workspace, its refusals and failures turned into what the HTTP layer answers:
+    the caller's role (403), another decision in force (409), busy or unwritable (503)."""
+    try:
+        yield
+    except Forbidden as exc:
+        raise NotAllowed(str(exc)) from None
+    except Refused as exc:
+        raise Conflicting(str(exc), exc.in_force.to_dict() if exc.in_force else None, exc.field) from None
+    except BusyError as exc:
+        raise Busy(str(exc)) from None
+    except (InputError, *WRITE_ERRORS) as exc:  # about the workspace, not the request (read-only, damaged …)
+        raise Unwritable(str(exc) or type(exc).__name__) from None
 
 
 class Service:
@@ -204,32 +222,16 @@ class Service:
             raise UnknownCode(f"'code' {code or '(empty)'} is not in the catalogue (or NIL)")
         ws = self._ws()
         new = NewDecision(text, klass, code, caller.name or reviewer, Origin(via), comment, replaces=replaces)
-        try:
+        with _answered():
             event, recorded = ws.decide(new, lk.cat, caller, timeout=FEEDBACK_LOCK_TIMEOUT)
-        except Forbidden as exc:
-            raise NotAllowed(str(exc)) from None
-        except Refused as exc:
-            raise Conflicting(str(exc), exc.in_force.to_dict() if exc.in_force else None, exc.field) from None
-        except BusyError as exc:
-            raise Busy(str(exc)) from None
-        except (InputError, *WRITE_ERRORS) as exc:  # about the workspace, not the request (locked, damaged …)
-            raise Unwritable(str(exc) or type(exc).__name__) from None
         self.linker()
         return {"stored": event.to_dict(), "recorded": recorded, "workspace": ws.location}
 
     def retract(self, event_id: int, reviewer: str, via: str = Via.HTTP, caller: Caller = LOCAL) -> dict:
         """Take a decision back (undo): the decision before it is in force again."""
         ws = self._ws()
-        try:
+        with _answered():
             done = ws.retract([event_id], caller.name or reviewer, Origin(via), caller, timeout=FEEDBACK_LOCK_TIMEOUT)
-        except Forbidden as exc:
-            raise NotAllowed(str(exc)) from None
-        except Refused as exc:
-            raise Conflicting(str(exc), exc.in_force.to_dict() if exc.in_force else None, exc.field) from None
-        except BusyError as exc:
-            raise Busy(str(exc)) from None
-        except WRITE_ERRORS as exc:
-            raise Unwritable(str(exc) or type(exc).__name__) from None
         self.linker()
         back = done.back[0]
         return {"retracted": done.retracted[0].to_dict(), "in_force": back.to_dict() if back else None}
