@@ -55,7 +55,7 @@ class LearnedLinks:
 
     @classmethod
     def of_catalogue(cls, cat, canon) -> "LearnedLinks":
-        return cls([Link(l.text, l.level2, l.code) for l in cat.learned], canon, cat.entries)
+        return cls([Link(l.text, l.level2, l.code) for l in cat.learned], canon, cat.suggestable)
 
     @functools.cached_property
     def _index(self) -> CharIndex:
