@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import pathname2url
 
@@ -203,13 +203,19 @@ def _records(path: Path, sql: str, record: type) -> list:
         con.close()
 
 
+def _library_occurrence(r: tuple) -> Occurrence:
+    o = Occurrence(*r[:12])
+    o.enabled = None if r[12] is None else bool(r[12])
+    return o
+
+
 def read_occurrences(path: Path) -> list[Occurrence]:
     con = open_checked(path)
     try:
         with reading(path):
             if not has_library_columns(con):
                 return [Occurrence(*r) for r in con.execute(f"SELECT {OCCURRENCE_COLUMNS} FROM occurrences")]
-            return [Occurrence(*r[:12], enabled=None if r[12] is None else bool(r[12])) for r in con.execute(
+            return [_library_occurrence(r) for r in con.execute(
                 f"SELECT {OCCURRENCE_COLUMNS}, {', '.join(LIBRARY_COLUMNS)} FROM occurrences")]
     finally:
         con.close()
@@ -313,7 +319,7 @@ def made_now() -> str:
     """When a catalogue is made: now, or $SOURCE_DATE_EPOCH when set (reproducible builds: the same
     input then gives the same bytes)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
     return when.isoformat(timespec="seconds")
 
 

@@ -76,9 +76,11 @@ class CatalogueDiff:
 def describe(v: CatalogueVersion) -> str:
     """A catalogue version in one line: label, fingerprint, time of making."""
     label = v.label or _("(no label)")
-    made = v.made_at or _("time of making unknown")
+    if not v.made_at:
+        return _("{label}, fingerprint {fingerprint}, time of making unknown").format(
+            label=label, fingerprint=v.fingerprint)
     return _("{label}, fingerprint {fingerprint}, made {made}").format(label=label, fingerprint=v.fingerprint,
-                                                                          made=made)
+                                                                          made=v.made_at)
 
 
 def _heading(kind: str, n: int) -> str:

@@ -68,7 +68,8 @@ def record_decisions(path: Path, links: Iterable[LearnedLink], proposals: Iterab
                         (link.text, link.level2, link.code, link.reviewer, now, link.source))
         if proposals:
             con.execute(PROPOSED_SCHEMA.strip().rstrip(";"))
-            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND value = '1'", (str(PROPOSED_SINCE),))
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND value = '1'",
+                        (str(PROPOSED_SINCE),))
             for p in proposals:
                 con.execute("INSERT OR REPLACE INTO proposed VALUES (?,?,?,?,?,?,?,?)",
                             (p.code, p.name, p.level1, p.level2, p.text, p.reviewer, p.source, p.proposed_at or now))

@@ -232,18 +232,22 @@ def _read_label(label: str) -> str:
     return text
 
 
+LibrarySourcesArg = typer.Argument(..., help=_(
+    "The indicator library as the finance system exports it (.xlsx, .xls, .csv in UTF-8 or GBK), one code a row; "
+    "catalogue .sqlite files to merge it with."))
+ImportOutputOpt = typer.Option(..., "-o", "--output", help=_(
+    "Catalogue .sqlite to write; an existing one keeps its codes and gains the library's."))
+ColumnsOpt = typer.Option(None, "--columns", help=_(
+    "Columns named otherwise: KEY=HEADER pairs, comma-separated or repeated, a header or a 1-based column number; "
+    "keys code, name, level1, level2, unit, explanation, standard, enabled. E.g. --columns code=编码,name=名称"))
+OldCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite before."))
+NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite after."))
+
+
 @catalogue_app.command("import")
 @_guard
-def catalogue_import(sources: List[Path] = typer.Argument(..., help=_(
-                         "The indicator library as the finance system exports it (.xlsx, .xls, .csv in UTF-8 or "
-                         "GBK), one code a row; catalogue .sqlite files to merge it with.")),
-                     output: Path = typer.Option(..., "-o", "--output", help=_(
-                         "Catalogue .sqlite to write; an existing one keeps its codes and gains the library's.")),
-                     columns: Optional[List[str]] = typer.Option(None, "--columns", help=_(
-                         "Columns named otherwise: KEY=HEADER pairs, comma-separated or repeated, a header or a "
-                         "1-based column number; keys code, name, level1, level2, unit, explanation, standard, "
-                         "enabled. E.g. --columns code=编码,name=名称")),
-                     label: str = LabelOpt):
+def catalogue_import(sources: list[Path] = LibrarySourcesArg, output: Path = ImportOutputOpt,
+                     columns: list[str] | None = ColumnsOpt, label: str = LabelOpt):
     """Import the provincial indicator library (one code a row) into a catalogue. Each row that cannot
     be imported gets one line; exit 0 when every row was imported, 1 when some were refused, 2 when
     none could be."""
@@ -283,9 +287,7 @@ def _report_import(res) -> None:
 
 @catalogue_app.command("diff")
 @_guard
-def catalogue_diff(old: Path = typer.Argument(..., help=_("The catalogue .sqlite before.")),
-                   new: Path = typer.Argument(..., help=_("The catalogue .sqlite after.")),
-                   as_json: bool = JsonOpt):
+def catalogue_diff(old: Path = OldCatalogueArg, new: Path = NewCatalogueArg, as_json: bool = JsonOpt):
     """Codes gone, renamed, disabled, enabled again, added or whose class changed from OLD to NEW."""
     from .catalogue.diff import diff
     from .catalogue.lookup import Catalogue

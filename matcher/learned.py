@@ -41,8 +41,8 @@ class LearnedLinks:
 
     def __init__(self, links: list[Link], canon, known=None):
         """`canon` folds a text to its canonical spelling; links to codes not in `known` (a
-        container, when given: the catalogue's entries, asked code by code) are ignored: the
-        catalogue they pointed into has changed."""
+        container, when given: the catalogue's codes that may be suggested, asked code by code) are
+        ignored: the catalogue they pointed into has changed, or a library disabled the code."""
         keep = [l for l in links if l.code == NIL or known is None or l.code in known]
         self.exact: dict[tuple[str, str], str] = {(clean(l.text), l.level2): l.code for l in keep}
         self.texts: list[str] = []

@@ -35,7 +35,8 @@ from pathlib import Path
 SEEDS = Path(__file__).resolve().parents[1] / "catalogue" / "data" / "seeds"
 HEADERS = ["指标编码", "一级指标", "二级指标", "指标名称", "计量单位", "指标解释", "评分标准", "是否启用"]
 # the same columns as another system names them: spaces, full-width brackets, 三级指标 as the name
-VARIANT_HEADERS = ["编 码", "一级指标", "二级指标", "三级指标（指标名称）", "单位（计量）", "指标说明", "评分标准", "状态"]
+VARIANT_HEADERS = ["编 码", "一级指标", "二级指标", "三级指标（指标名称）", "单位（计量）", "指标说明", "评分标准",
+                   "状态"]
 QUALIFIERS = ["", "", "", "", "市级", "区级", "街道", "年度", "全市", "重点", "农村", "城区", "社区", "专项", "日常"]
 BAD_KINDS = ("short-code", "class-contradicts", "empty-name", "duplicate", "second-name")
 MAX_SERIAL = 190_000
@@ -94,7 +95,8 @@ def unit_of(name: str, rng: random.Random) -> str:
     if kind == RATE:
         return "%"
     if kind == COUNT:
-        for word, unit in (("次数", "次"), ("人数", "人"), ("人次", "人次"), ("份数", "份"), ("件数", "件"), ("面积", "平方米")):
+        for word, unit in (("次数", "次"), ("人数", "人"), ("人次", "人次"), ("份数", "份"), ("件数", "件"),
+                           ("面积", "平方米")):
             if name.endswith(word):
                 return unit
         return rng.choice(["个", "件", "项", "次"])
@@ -130,7 +132,7 @@ def library_rows(n: int, seed: int = 0, disabled_share: float = 0.03,
     picks = rng.choices(classes, weights=[weight[k] for k in classes], k=len(serials))
     rows: list[list[str]] = []
     exp = Expected(rows=n, imported=0, codes=0)
-    for serial, l2 in zip(serials[:good], picks):
+    for serial, l2 in zip(serials[:good], picks[:good], strict=True):
         name = rng.choice(QUALIFIERS) + ("" if rng.random() > 0.3 else rng.choice(objects)) + rng.choice(objects) \
             + rng.choice(heads[l2])
         code = f"{l2[0]}{l2}{serial:06d}"

@@ -24,11 +24,12 @@ runner = CliRunner()
 # hand-made rows: [code, level 1, level 2, name, unit, explanation, standard, enabled]
 GOOD = [
     ["111900001", "1-产出指标", "11-数量指标", "培训班举办次数", "次", "反映培训班举办的次数。", "达到得满分", "是"],
-    ["112900002", "1-产出指标", "12-质量指标", "培训合格率", "%", "反映参训人员考核合格情况。", "每低1个百分点扣0.5分", "否"],
+    ["112900002", "1-产出指标", "12-质量指标", "培训合格率", "%", "反映参训人员考核合格情况。", "每低1个百分点扣0.5分",
+     "否"],
     ["113900003", "1-产出指标", "时效指标", "培训按时完成率", "%", "反映培训按计划完成的情况。", "", "启用"],
     ["331900004", "3-满意度指标", "31-服务对象满意度", "参训学员满意度", "%", "反映学员满意程度。", "", ""],
     ["441900005", "4-成本指标", "成本指标", "培训成本节约率", "%", "", "", "1"],
-    ["112000272", "1-产出指标", "12-质量指标", "任务达标完成率", "%", "反映任务达标情况。", "", "是"],  # in seed 000 too
+    ["112000272", "1-产出指标", "12-质量指标", "任务达标完成率", "%", "反映任务达标情况。", "", "是"],  # in seed 000
 ]
 
 
@@ -37,7 +38,7 @@ def run(*args, **kw):
 
 
 def lines(text: str, prefix: str) -> list[str]:
-    return [l for l in text.splitlines() if l.startswith(prefix)]
+    return [line for line in text.splitlines() if line.startswith(prefix)]
 
 
 @pytest.fixture
@@ -129,7 +130,8 @@ BAD = [
     (["1119000011", "1-产出指标", "11-数量指标", "长码指标数", "个", "", "", "是"],
      "code '1119000011' is not 9 digits"),
     (["112900021", "2-效益指标", "22-社会效益", "类别不符率", "%", "", "", "是"],
-     "code 112900021 is a 1-产出指标 / 12-质量指标 code by its digits, but the row files it under 2-效益指标 / 22-社会效益"),
+     "code 112900021 is a 1-产出指标 / 12-质量指标 code by its digits, but the row files it under "
+     "2-效益指标 / 22-社会效益"),
     (["212900022", "", "", "数字自相矛盾率", "%", "", "", "是"],
      "code 212900022: its level-2 digits 12 are not a class under level 1 2"),
     (["111900023", "1-产出指标", "11-数量指标", "", "个", "", "", "是"], "code 111900023 has no name"),
@@ -141,7 +143,8 @@ BAD = [
 
 
 def test_each_bad_row_one_line_the_rest_imported(tmp_path):
-    rows = GOOD + [r for r, _ in BAD] + [["111900001", "1-产出指标", "11-数量指标", "培训班开班次数", "次", "", "", "是"]]
+    second = ["111900001", "1-产出指标", "11-数量指标", "培训班开班次数", "次", "", "", "是"]
+    rows = GOOD + [r for r, _ in BAD] + [second]
     lib = write_table(tmp_path / "lib.csv", rows)
     out = tmp_path / "c.sqlite"
     r = run("catalogue", "import", lib, "-o", out)
@@ -239,7 +242,7 @@ def test_importing_a_library_again_replaces_its_rows_and_keeps_decisions(tmp_pat
     cat = Catalogue.load(out)
     assert "111900001" not in cat.entries and "331900004" in cat.entries
     assert cat.get("331900004").count == 1  # not counted twice
-    assert [l.code for l in cat.learned] == ["331900004"]
+    assert [d.code for d in cat.learned] == ["331900004"]
     assert set(Catalogue.load(tmp_path / "c.sqlite").entries) >= {"331037299"}  # seed 004's codes stay
 
 
@@ -249,11 +252,13 @@ def test_lookup_shows_disabled_unit_and_explanation(imported):
     r = run("lookup", "112900002", "-c", imported)
     assert r.exit_code == 0
     assert "112900002-培训合格率" in r.stdout and "unit: %" in r.stdout and "DISABLED" in r.stdout
-    assert "explanation: 反映参训人员考核合格情况。" in r.stdout and "scoring standard: 每低1个百分点扣0.5分" in r.stdout
+    assert "explanation: 反映参训人员考核合格情况。" in r.stdout
+    assert "scoring standard: 每低1个百分点扣0.5分" in r.stdout
     found = json.loads(run("lookup", "培训", "-c", imported, "--json").stdout)
     by_code = {d["code"]: d for d in found}
     assert by_code["112900002"]["enabled"] is False and by_code["111900001"]["enabled"] is True
-    assert by_code["111900001"]["measure_unit"] == "次" and by_code["111900001"]["explanation"] == "反映培训班举办的次数。"
+    assert by_code["111900001"]["measure_unit"] == "次"
+    assert by_code["111900001"]["explanation"] == "反映培训班举办的次数。"
     r = run("lookup", "111900001", "-c", imported)
     assert "DISABLED" not in r.stdout
 
@@ -284,7 +289,7 @@ def test_disabled_codes_are_never_suggested(imported, linker):
     record_decisions(imported, [LearnedLink("学员考核合格率", "12", "112900002", "甲", "t")])
     s = Linker(LazyCatalogue.load(imported), linker.encoder).suggest("学员考核合格率", "12")
     assert s.reason != "learned" and "112900002" not in [c.code for c in s.candidates]
-    assert [l.code for l in Catalogue.load(imported).learned] == ["112900002"]
+    assert [d.code for d in Catalogue.load(imported).learned] == ["112900002"]
 
 
 def test_disabling_a_code_changes_the_fingerprint_its_text_does_not(tmp_path):
@@ -309,8 +314,8 @@ def test_generated_library_codes_found_by_lookup_and_suggest(tmp_path, linker):
     assert r.exit_code == 1  # its bad rows
     for kind, rows in exp.refused.items():
         for row in rows:
-            assert any(l.startswith(f"refused: generated.xlsx:{row}: ") for l in lines(r.stderr, "refused: ")), kind
-    assert [int(l.split(":")[2]) for l in lines(r.stderr, "warning: ")] == exp.second_names
+            assert any(x.startswith(f"refused: generated.xlsx:{row}: ") for x in lines(r.stderr, "refused: ")), kind
+    assert [int(x.split(":")[2]) for x in lines(r.stderr, "warning: ")] == exp.second_names
     cat = Catalogue.load(out)
     assert len(cat) == exp.codes and cat.disabled == frozenset(exp.disabled)
     for code, unit in list(exp.units.items())[:20]:
@@ -321,7 +326,7 @@ def test_generated_library_codes_found_by_lookup_and_suggest(tmp_path, linker):
     lk = Linker(LazyCatalogue.load(out), linker.encoder)
     queries = exp.enabled[:15]
     got = lk.suggest_many([(name, code[1:3], "") for code, name in queries])
-    for (code, name), s in zip(queries, got):
+    for (code, name), s in zip(queries, got, strict=True):
         # an exact name: its code is suggested (another code of the very same name may share the top)
         assert code in [c.code for c in s.candidates[:3]], (code, name, [c.code for c in s.candidates])
     off = [cat.get(c) for c in exp.disabled]
@@ -348,7 +353,8 @@ def test_label_and_time_of_making_shown_by_stats(imported, tmp_path):
 
 def test_older_files_read_as_they_are(bundled_catalogue):
     """The bundled file is schema 1: every code enabled, no unit, no label."""
-    assert bundled_catalogue.label == "" and bundled_catalogue.made_at == "" and bundled_catalogue.disabled == frozenset()
+    assert bundled_catalogue.label == bundled_catalogue.made_at == ""
+    assert bundled_catalogue.disabled == frozenset()
     e = bundled_catalogue.get("112000272")
     assert e.enabled and e.measure_unit == "" and e.explanation == ""
     from indicode.catalogue.paths import BUNDLED_DB
