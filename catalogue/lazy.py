@@ -19,8 +19,17 @@ import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .database import (CatalogueVersion, connect_shared, open_checked, read_anomalies, read_disabled, read_entries,
-                       read_head, read_version, reading)
+from .database import (
+    CatalogueVersion,
+    connect_shared,
+    open_checked,
+    read_anomalies,
+    read_disabled,
+    read_entries,
+    read_head,
+    read_version,
+    reading,
+)
 from .entries import Anomaly, Entry
 from .lookup import Catalogue
 from .paths import default_path
@@ -120,7 +129,7 @@ class LazyCatalogue(Catalogue):
         weakref.finalize(self.entries, con.close)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "LazyCatalogue":
+    def load(cls, path: str | Path | None = None) -> LazyCatalogue:
         path = Path(path) if path else default_path()
         open_checked(path).close()  # the same checks as Catalogue.load (and a killed writer's journal undone)
         with reading(path):
@@ -133,10 +142,3 @@ class LazyCatalogue(Catalogue):
     def anomalies(self) -> list[Anomaly]:
         with self._lock, reading(self.path):
             return read_anomalies(self._con)
-
-    @functools.cached_property
-    def _anomalies_by_code(self) -> dict[str, list[Anomaly]]:
-        out: dict[str, list[Anomaly]] = {}
-        for a in self.anomalies:
-            out.setdefault(a.code, []).append(a)
-        return out

@@ -6,9 +6,10 @@ says `enabled: False`); what may be suggested is `Catalogue.suggestable`, which 
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .database import CatalogueVersion, open_checked, read_anomalies, read_entries, read_head, read_version, reading
@@ -55,7 +56,7 @@ class Suggestable:
     """The codes the matcher may suggest: the catalogue's codes but those a library disabled (a
     container: `code in cat.suggestable`)."""
 
-    def __init__(self, entries, disabled: frozenset[str]):
+    def __init__(self, entries: Mapping[str, Entry], disabled: frozenset[str]):
         self._entries, self._disabled = entries, disabled
 
     def __contains__(self, code) -> bool:
@@ -68,11 +69,8 @@ class Catalogue:
     def __init__(self, path: Path, entries: list[Entry], anomalies: list[Anomaly], fingerprint: str,
                  learned: list[Learned], proposed: Iterable[Proposed] = (), label: str = "", made_at: str = ""):
         self.path = path
-        self.entries = {e.code: e for e in entries}
-        self.anomalies = anomalies
-        self._anomalies_by_code: dict[str, list[Anomaly]] = {}
-        for a in anomalies:
-            self._anomalies_by_code.setdefault(a.code, []).append(a)
+        self.entries: Mapping[str, Entry] = {e.code: e for e in entries}
+        self._anomalies = anomalies
         self.fingerprint = fingerprint
         self.label, self.made_at = label, made_at
         self.learned = learned
@@ -80,7 +78,7 @@ class Catalogue:
         self.disabled = frozenset(e.code for e in entries if not e.enabled)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Catalogue":
+    def load(cls, path: str | Path | None = None) -> Catalogue:
         path = Path(path) if path else default_path()
         con = open_checked(path)
         try:
@@ -113,6 +111,17 @@ class Catalogue:
 
     def get(self, code: str) -> Entry | None:
         return self.entries.get(code.strip())
+
+    @property
+    def anomalies(self) -> list[Anomaly]:
+        return self._anomalies
+
+    @functools.cached_property
+    def _anomalies_by_code(self) -> dict[str, list[Anomaly]]:
+        out: dict[str, list[Anomaly]] = {}
+        for a in self.anomalies:
+            out.setdefault(a.code, []).append(a)
+        return out
 
     def anomalies_of(self, code: str) -> list[Anomaly]:
         """The anomalies recorded for one code (looked up, not scanned: bulk runs ask per row)."""

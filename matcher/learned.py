@@ -20,7 +20,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..catalogue.records import NIL
-
 from .candidates import CharIndex
 from .text import clean
 
@@ -43,8 +42,8 @@ class LearnedLinks:
         """`canon` folds a text to its canonical spelling; links to codes not in `known` (a
         container, when given: the catalogue's codes that may be suggested, asked code by code) are
         ignored: the catalogue they pointed into has changed, or a library disabled the code."""
-        keep = [l for l in links if l.code == NIL or known is None or l.code in known]
-        self.exact: dict[tuple[str, str], str] = {(clean(l.text), l.level2): l.code for l in keep}
+        keep = [link for link in links if link.code == NIL or known is None or link.code in known]
+        self.exact: dict[tuple[str, str], str] = {(clean(link.text), link.level2): link.code for link in keep}
         self.texts: list[str] = []
         self.codes: list[str] = []
         for (text, _), code in self.exact.items():
@@ -54,8 +53,8 @@ class LearnedLinks:
                 self.codes.append(code)
 
     @classmethod
-    def of_catalogue(cls, cat, canon) -> "LearnedLinks":
-        return cls([Link(l.text, l.level2, l.code) for l in cat.learned], canon, cat.suggestable)
+    def of_catalogue(cls, cat, canon) -> LearnedLinks:
+        return cls([Link(link.text, link.level2, link.code) for link in cat.learned], canon, cat.suggestable)
 
     @functools.cached_property
     def _index(self) -> CharIndex:

@@ -4,7 +4,6 @@ it, so a suggestion reads the same everywhere (`results.py` holds only the data)
 from __future__ import annotations
 
 from ..catalogue.classes import LEVEL1, LEVEL2
-
 from .results import Candidate, Suggestion
 
 

@@ -16,12 +16,12 @@ def learned_gold(linker: Linker, gold: list[GoldRow]) -> list[GoldRow]:
     texts the labelled links already hold."""
     seen = {(clean(g.name), g.level2) for g in gold}
     rows = []
-    for l in linker.cat.learned:
-        if (clean(l.text), l.level2) in seen or (l.code != NIL and l.code not in linker.cat.entries):
+    for link in linker.cat.learned:
+        if (clean(link.text), link.level2) in seen or (link.code != NIL and link.code not in linker.cat.entries):
             continue
-        seen.add((clean(l.text), l.level2))
-        src = "learned:" + (l.source or "").split(":")[0]
-        rows.append(GoldRow(f"learned{l.id}", src, l.level2, l.text, "", l.code, frozenset([l.code])))
+        seen.add((clean(link.text), link.level2))
+        src = "learned:" + (link.source or "").split(":")[0]
+        rows.append(GoldRow(f"learned{link.id}", src, link.level2, link.text, "", link.code, frozenset([link.code])))
     return rows
 
 
@@ -40,7 +40,7 @@ def refit(linker: Linker, gold: list[GoldRow], fitted_on: str = "") -> tuple[Sco
             train = [g for i, g in enumerate(rows) if i not in test and (key == "both" or i < n)]
             held = sorted(test)
             m = fit(linker, train, fitted_on="refit check")
-            for i, s in zip(held, suggest_gold(with_model(linker, m), [rows[i] for i in held])):
+            for i, s in zip(held, suggest_gold(with_model(linker, m), [rows[i] for i in held]), strict=True):
                 preds[key][i] = s
     before, after = (metrics(rows, preds[k]) for k in ("labelled", "both"))
     adopted = after["end_to_end"] >= before["end_to_end"] and after["recall5"] >= before["recall5"]

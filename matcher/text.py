@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..catalogue.textio import fold
@@ -117,7 +118,7 @@ def learn_variants(spellings: list[list[str]], max_len: int = 2) -> list[tuple[s
 class Canon:
     """Folds synonym variants to one spelling; built once per catalogue."""
 
-    def __init__(self, extra: list[tuple[str, str]] = ()):
+    def __init__(self, extra: Iterable[tuple[str, str]] = ()):
         pairs = dict(BUILTIN_VARIANTS)
         for a, b in extra:
             # a learned pair joins the built-in group of either side

@@ -41,7 +41,7 @@ def main() -> None:
         if len(files) < 2:
             raise InputError(f"{args.gold[0]}: --by-file needs two or more gold files")
         bounds = np.cumsum([0] + [len(rows) for rows in files.values()])
-        plans = [[set(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]]
+        plans = [[set(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]]
     elif args.by_source:
         plans = [source_folds(gold)]
         if len(plans[0]) < 2:

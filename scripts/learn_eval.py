@@ -49,7 +49,8 @@ def main() -> int:
             before, after = metrics(other, suggest_gold(base, other)), metrics(other, suggest_gold(after_linker, other))
             for f in FIGURES:
                 worst[f] = min(worst[f], after[f] - before[f])
-            print(f"{name[:44]:44} {len(other):4d} " + " ".join(f"{before[f]:7.3f} -> {after[f]:7.3f}    " for f in FIGURES))
+            changes = " ".join(f"{before[f]:7.3f} -> {after[f]:7.3f}    " for f in FIGURES)
+            print(f"{name[:44]:44} {len(other):4d} {changes}")
     print("largest change for the worse: " + ", ".join(f"{f} {worst[f]:+.3f}" for f in FIGURES))
     return 1 if worst["end_to_end"] < 0 or worst["recall5"] < 0 else 0
 

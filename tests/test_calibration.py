@@ -5,13 +5,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from indicode.catalogue.records import InputError
 from conftest import GOLD_DEV
-from indicode.matcher.calibration import fit, logistic_fit
-from indicode.matcher.features import FEATURES
+from indicode.catalogue.records import InputError
 from indicode.cli import app
+from indicode.matcher.calibration import fit, logistic_fit
 from indicode.matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
+from indicode.matcher.features import FEATURES
 from indicode.matcher.gold import read_gold
+
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
 
 runner = CliRunner()
 
@@ -111,7 +113,8 @@ def test_crossval_script_bad_input_is_one_line(tmp_path):
     from conftest import ROOT
 
     nosource = tmp_path / "nosource.csv"
-    nosource.write_text("uid,level2,name,value,gold,acceptable\n1,31,a满意度,90%,331000551,331000551\n", encoding="utf-8")
+    nosource.write_text("uid,level2,name,value,gold,acceptable\n1,31,a满意度,90%,331000551,331000551\n",
+                        encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("uid,name\n1,x\n", encoding="utf-8")
     for f, args, msg in [(nosource, ["--by-source"], "two or more sources"), (bad, [], "missing column"),
@@ -183,7 +186,8 @@ def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogu
                      + [LearnedLink(gold[0].name, gold[0].level2, gold[0].gold, "t", "reviewed.xlsx:4")])
     learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     extra = learned_gold(learned, gold)
-    assert len(extra) == len({(g.name, g.level2) for g in ext}) and {g.source for g in extra} == {"learned:reviewed.xlsx"}
+    assert len(extra) == len({(g.name, g.level2) for g in ext})
+    assert {g.source for g in extra} == {"learned:reviewed.xlsx"}
     m, adopted, before, after = refit(learned, gold, fitted_on="g.csv")
     assert adopted == (after["end_to_end"] >= before["end_to_end"] and after["recall5"] >= before["recall5"])
     assert ("learned links" in m.fitted_on) == adopted

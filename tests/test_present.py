@@ -19,9 +19,10 @@ def test_why_names_the_scores_and_each_signal_that_is_on():
     assert why(cand()) == "语义相似 0.88；字面相似 0.80；覆盖编码名称 50%"
     c = cand(head_match=1.0, head_generic=1.0, object_partial=1.0, class_same=1.0, kind_conflict=1.0,
              matched="系统验收合格率")
-    assert why(c) == ("语义相似 0.88；字面相似 0.80；覆盖编码名称 50%；计量词相同；通用编码；对象仅部分相同（不自动采用）；"
-                      "类别 12 一致；计量类型不同；经别名「系统验收合格率」")
-    assert why(cand(object_none=1.0, class_diff=1.0)).endswith("编码所指对象未出现（不自动采用）；类别不同（编码为 12）")
+    assert why(c) == ("语义相似 0.88；字面相似 0.80；覆盖编码名称 50%；计量词相同；通用编码；"
+                      "对象仅部分相同（不自动采用）；类别 12 一致；计量类型不同；经别名「系统验收合格率」")
+    assert why(cand(object_none=1.0, class_diff=1.0)).endswith(
+        "编码所指对象未出现（不自动采用）；类别不同（编码为 12）")
     assert why(cand(class_level1=1.0)).endswith("类别不同（编码为 12）")
     assert why(cand(head_match=0.0, object_partial=0.0)) == why(cand())  # a signal at 0 says nothing
 
@@ -35,8 +36,8 @@ def test_the_dict_of_a_suggestion():
     assert {k: v for k, v in d.items() if k != "candidates"} == {
         "text": "系统验收合格率", "class": "12", "value": "100%", "decision": "accept", "code": "112000287",
         "name": "验收合格率", "score": 0.9123, "reason": "score", "new_code_class": "", "cut": False}
-    assert d["candidates"][1] == {"code": "112001723", "name": "项目验收合格率", "matched": "项目验收合格率", "class": "12",
-                                  "score": 0.4, "why": why(other),
+    assert d["candidates"][1] == {"code": "112001723", "name": "项目验收合格率", "matched": "项目验收合格率",
+                                  "class": "12", "score": 0.4, "why": why(other),
                                   "features": {"vec": 0.876, "ratio": 0.8, "cov_name": 0.5, "object_partial": 1.0}}
     assert list(d["candidates"][0]) == ["code", "name", "matched", "class", "score", "why", "features"]
     assert d["candidates"][0]["score"] == 0.9123 and d["candidates"][0]["why"] == why(top)  # 4 places, like the top's
@@ -46,9 +47,11 @@ def test_the_dict_of_a_suggestion():
 
 
 def test_a_no_match_names_no_code_but_keeps_its_alternatives():
-    s = Suggestion("电子政务外网主骨干带宽", "11", "", Verdict.NO_MATCH, [cand(score=0.12)], new_code_class="11-数量指标")
+    s = Suggestion("电子政务外网主骨干带宽", "11", "", Verdict.NO_MATCH, [cand(score=0.12)],
+                   new_code_class="11-数量指标")
     f = decision_fields(s)
-    assert (f["decision"], f["code"], f["name"], f["score"], f["new_code_class"]) == ("no-match", "", "", 0.12, "11-数量指标")
+    assert (f["decision"], f["code"], f["name"], f["score"], f["new_code_class"]) == \
+        ("no-match", "", "", 0.12, "11-数量指标")
     assert len(suggestion_dict(s)["candidates"]) == 1
 
 

@@ -1,6 +1,17 @@
 """Text signals: cleaning, synonym folding, measure heads, kinds of measure."""
 from indicode.matcher.features import CharWeights, is_generic, measure_heads
-from indicode.matcher.text import COUNT, DURATION, RATE, TIME, Canon, clean, kind_of, kinds_agree, learn_variants, value_kind
+from indicode.matcher.text import (
+    COUNT,
+    DURATION,
+    RATE,
+    TIME,
+    Canon,
+    clean,
+    kind_of,
+    kinds_agree,
+    learn_variants,
+    value_kind,
+)
 
 
 def test_clean_folds_width_units_and_punctuation():
