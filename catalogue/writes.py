@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .database import BUSY_TIMEOUT, PROPOSED_SCHEMA, SCHEMA_VERSION, busy, damaged, is_locked, open_checked
+from .database import BUSY_TIMEOUT, PROPOSED_SCHEMA, PROPOSED_SINCE, busy, damaged, is_locked, open_checked
 from .files import check_can_replace, write_failed
 from .locking import write_lock
 from .records import LearnedLink, Proposed
@@ -68,7 +68,8 @@ def record_decisions(path: Path, links: Iterable[LearnedLink], proposals: Iterab
                         (link.text, link.level2, link.code, link.reviewer, now, link.source))
         if proposals:
             con.execute(PROPOSED_SCHEMA.strip().rstrip(";"))
-            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND value = '1'",
+                        (str(PROPOSED_SINCE),))
             for p in proposals:
                 con.execute("INSERT OR REPLACE INTO proposed VALUES (?,?,?,?,?,?,?,?)",
                             (p.code, p.name, p.level1, p.level2, p.text, p.reviewer, p.source, p.proposed_at or now))

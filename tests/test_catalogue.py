@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SEED
 from indicode.catalogue.build import build
-from indicode.catalogue.database import SCHEMA_VERSION
+from indicode.catalogue.database import PROPOSED_SINCE, SCHEMA_VERSION
 from indicode.catalogue.export import catalogue_frames, write_frames
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.records import InputError
@@ -55,10 +55,13 @@ def test_anomalies_kept_visible(built):
     assert (odd.level1, odd.level2, odd.filed) == ("2", "12", {"2/12": 1})
 
 
-def test_same_sources_give_the_same_file(built, tmp_path):
-    again = tmp_path / "again.sqlite"
+def test_same_sources_give_the_same_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # the time of making is in the file
+    first, again = tmp_path / "first.sqlite", tmp_path / "again.sqlite"
+    build([SEED[k] for k in ("000", "001", "002", "003", "004")], first)
     build([SEED[k] for k in ("004", "003", "002", "001", "000")], again)  # order does not matter
-    assert again.read_bytes() == built[0].read_bytes()
+    assert again.read_bytes() == first.read_bytes()
+    assert Catalogue.load(again).version.made_at == "2026-01-01T00:00:00+00:00"
 
 
 def test_merge_catalogues(tmp_path, built):
@@ -84,7 +87,7 @@ def _damage(built, tmp_path, sql):
 
 
 @pytest.mark.parametrize("sql,problem", [
-    ("UPDATE meta SET value='0' WHERE key='schema_version'", "schema version '0', this indicode reads 1 or 2"),
+    ("UPDATE meta SET value='0' WHERE key='schema_version'", "schema version '0', this indicode reads 1, 2 or 3"),
     ("UPDATE meta SET value='1.0' WHERE key='schema_version'", "schema version '1.0'"),
     ("DELETE FROM meta WHERE key='schema_version'", "schema version missing"),
     ("DELETE FROM meta WHERE key='fingerprint'", "damaged catalogue (no fingerprint)"),
@@ -134,7 +137,19 @@ def test_version_1_catalogue_read_and_upgraded_by_a_proposal(tmp_catalogue):
     assert [(p.code, p.name, p.reviewer) for p in after.proposed] == [("113009999", "某某及时率", "王")]
     assert after.get("113009999") is None and after.fingerprint == before.fingerprint
     with sqlite3.connect(tmp_catalogue) as con:
+        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(PROPOSED_SINCE)
+
+
+def test_proposal_keeps_a_current_file_current(tmp_path):
+    from indicode.catalogue.records import Proposed
+    from indicode.catalogue.writes import record_decisions
+
+    out = tmp_path / "c.sqlite"
+    build([SEED["004"]], out)
+    record_decisions(out, [], [Proposed("113009999", "某某及时率", "1", "13", "某某及时率", "王", "r.csv:2", "")])
+    with sqlite3.connect(out) as con:
         assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert [p.code for p in Catalogue.load(out).proposed] == ["113009999"]
 
 
 def test_build_output_checks(tmp_path, built):
