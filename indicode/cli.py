@@ -203,10 +203,15 @@ def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
         raise typer.Exit(1)
 
 
+LabelOpt = typer.Option("", "--label", help=_("A name for this version of the catalogue (e.g. 2025年省指标库), "
+                                               "shown by `catalogue stats`."))
+
+
 @catalogue_app.command("build")
 @_guard
 def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
-                    output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write.")):
+                    output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write."),
+                    label: str = LabelOpt):
     """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept.
     Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
     from .catalogue.build import build
@@ -214,7 +219,7 @@ def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded docume
 
     failed: list[str] = []
     try:
-        n, problems = build(sources, output, failed)
+        n, problems = build(sources, output, failed, label=_read_label(label))
     except InputError:  # every source failed: the others' lines first, then the last one's
         for f in failed:
             typer.echo(f"error: {f}", err=True)
@@ -229,14 +234,93 @@ def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded docume
         raise typer.Exit(1)
 
 
+def _read_label(label: str) -> str:
+    """A version label: one line (spaces folded) of at most 200 characters."""
+    text = " ".join(label.split())
+    if len(text) > 200 or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InputError(_("--label: give one line of at most 200 characters, without control characters"))
+    return text
+
+
+LibrarySourcesArg = typer.Argument(..., help=_(
+    "The indicator library as the finance system exports it (.xlsx, .xls, .csv in UTF-8 or GBK), one code a row; "
+    "catalogue .sqlite files to merge it with."))
+ImportOutputOpt = typer.Option(..., "-o", "--output", help=_(
+    "Catalogue .sqlite to write; an existing one keeps its codes and gains the library's."))
+ColumnsOpt = typer.Option(None, "--columns", help=_(
+    "Columns named otherwise: KEY=HEADER pairs, comma-separated or repeated, a header or a 1-based column number; "
+    "keys code, name, level1, level2, unit, explanation, standard, enabled. E.g. --columns code=编码,name=名称"))
+OldCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite before."))
+NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite after."))
+
+
+@catalogue_app.command("import")
+@_guard
+def catalogue_import(sources: list[Path] = LibrarySourcesArg, output: Path = ImportOutputOpt,
+                     columns: list[str] | None = ColumnsOpt, label: str = LabelOpt):
+    """Import the provincial indicator library (one code a row) into a catalogue. Each row that cannot
+    be imported gets one line; exit 0 when every row was imported, 1 when some were refused, 2 when
+    none could be."""
+    from .catalogue.build import NothingImported, import_library
+    from .catalogue.lazy import LazyCatalogue
+    from .catalogue.library import parse_columns
+
+    cols, label = parse_columns(columns), _read_label(label)
+    try:
+        res = import_library(sources, output, cols, label=label)
+    except NothingImported as exc:
+        _report_import(exc.result)
+        raise
+    _report_import(res)
+    cat = LazyCatalogue.load(output)  # the counts without reading every entry
+    typer.echo(_("{out}: {codes} codes ({disabled} disabled) from {rows} rows, {anomalies} anomalies; "
+                 "fingerprint {fingerprint}").format(out=output, codes=len(cat), disabled=len(cat.disabled),
+                                                     rows=res.rows, anomalies=len(cat.anomalies),
+                                                     fingerprint=cat.fingerprint))
+    if res.refused or res.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _report_import(res) -> None:
+    """One line per refused row, per row kept but reported, per table that failed; a count per table."""
+    for lib in res.libraries:
+        lines = [(p.line, _("refused: {problem}").format(problem=p)) for p in lib.refused]
+        lines += [(p.line, _("warning: {problem}").format(problem=p)) for p in lib.notes]
+        for _row, line in sorted(lines, key=lambda x: x[0]):
+            typer.echo(line, err=True)
+        found = ", ".join(f"{k}={h}" for k, h in lib.columns.items())
+        typer.echo(_("{source}: {imported} rows imported, {refused} refused (columns: {columns})").format(
+            source=lib.source, imported=len(lib.occurrences), refused=len(lib.refused), columns=found), err=True)
+    for f in res.failed:
+        typer.echo(f"error: {f}", err=True)
+
+
+@catalogue_app.command("diff")
+@_guard
+def catalogue_diff(old: Path = OldCatalogueArg, new: Path = NewCatalogueArg, as_json: bool = JsonOpt):
+    """Codes gone, renamed, disabled, enabled again, added or whose class changed from OLD to NEW."""
+    from .catalogue.diff import diff
+    from .catalogue.lookup import Catalogue
+
+    d = diff(Catalogue.load(old), Catalogue.load(new))
+    if as_json:
+        return echo_json(d.to_dict())
+    for line in d.summary():
+        typer.echo(line)
+
+
 @catalogue_app.command("stats")
 @_guard
 def catalogue_stats(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
-    """Counts: codes, spellings, classes, anomalies, learned links."""
+    """Counts: codes, spellings, classes, anomalies, learned links; and the catalogue's version."""
     s = _load_catalogue(catalogue).stats()
     if as_json:
         return echo_json(s)
     for k, v in s.items():
+        if k == "label" and not v:
+            v = _("(none)")
+        elif k == "made_at" and not v:
+            v = _("(unknown: made before indicode recorded it)")
         typer.echo(f"{k:12} {v}")
 
 
@@ -297,14 +381,21 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
         raise typer.Exit(1)
     for e in found:
         cls = f"{e.level1}-{LEVEL1.get(e.level1, '?')} / {e.level2}-{LEVEL2.get(e.level2, '?')}"
-        typer.echo(f"{e.code}-{e.name}    [{cls}]  seen {e.count}x" + ("" if e.valid else "  (malformed code)"))
+        typer.echo(f"{e.code}-{e.name}    [{cls}]  seen {e.count}x" + ("" if e.valid else "  (malformed code)")
+                   + (_("  unit: {unit}").format(unit=e.measure_unit) if e.measure_unit else "")
+                   + ("" if e.enabled else _("  DISABLED in the library (shown, never suggested)")))
         if e.aliases:
             typer.echo(f"    aliases: {' | '.join(e.aliases)}")
         if len(found) == 1:
             typer.echo(f"    sources: {' | '.join(e.projects or e.sources)}")
-            typer.echo(f"    values:  {' | '.join(e.values)}")
+            if e.values:  # (a code only the library has has none)
+                typer.echo(f"    values:  {' | '.join(e.values)}")
             if len(e.filed) > 1 or any(k != f"{e.level1}/{e.level2}" for k in e.filed):
                 typer.echo(f"    filed under: {' | '.join(f'{k} ({v}x)' for k, v in e.filed.items())}")
+            if e.explanation:
+                typer.echo(_("    explanation: {text}").format(text=e.explanation))
+            if e.standard:
+                typer.echo(_("    scoring standard: {text}").format(text=e.standard))
     for p in proposed:
         cls = f"{p.level1}-{LEVEL1.get(p.level1, '?')} / {p.level2}-{LEVEL2.get(p.level2, '?')}"
         typer.echo(f"{p.code}-{p.name}    [{cls}]  PROPOSED (not a catalogue code yet) by {p.reviewer} "

@@ -40,8 +40,8 @@ class LearnedLinks:
 
     def __init__(self, links: list[Link], canon, known=None):
         """`canon` folds a text to its canonical spelling; links to codes not in `known` (a
-        container, when given: the catalogue's entries, asked code by code) are ignored: the
-        catalogue they pointed into has changed."""
+        container, when given: the catalogue's codes that may be suggested, asked code by code) are
+        ignored: the catalogue they pointed into has changed, or a library disabled the code."""
         keep = [link for link in links if link.code == NIL or known is None or link.code in known]
         self.exact: dict[tuple[str, str], str] = {(clean(link.text), link.level2): link.code for link in keep}
         self.texts: list[str] = []

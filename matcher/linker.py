@@ -96,7 +96,7 @@ class Linker:
         self.table = table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.canon = Canon(table.variants)
         self.code_kind = dict(zip(table.code_list, table.kind, strict=True))
-        self.learned = LearnedLinks.of_records(self.decisions, self.canon, self.cat.entries)
+        self.learned = LearnedLinks.of_records(self.decisions, self.canon, self.cat.suggestable)
         self.names = list(self.index.names)
         self.codes = list(self.index.codes)
         self.name_canon = table.canon

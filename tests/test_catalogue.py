@@ -54,10 +54,13 @@ def test_anomalies_kept_visible(built):
     assert (odd.level1, odd.level2, odd.filed) == ("2", "12", {"2/12": 1})
 
 
-def test_same_sources_give_the_same_file(built, tmp_path):
-    again = tmp_path / "again.sqlite"
+def test_same_sources_give_the_same_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # the time of making is in the file
+    first, again = tmp_path / "first.sqlite", tmp_path / "again.sqlite"
+    build([SEED[k] for k in ("000", "001", "002", "003", "004")], first)
     build([SEED[k] for k in ("004", "003", "002", "001", "000")], again)  # order does not matter
-    assert again.read_bytes() == built[0].read_bytes()
+    assert again.read_bytes() == first.read_bytes()
+    assert Catalogue.load(again).version.made_at == "2026-01-01T00:00:00+00:00"
 
 
 def test_merge_catalogues(tmp_path, built):
@@ -83,7 +86,7 @@ def _damage(built, tmp_path, sql):
 
 
 @pytest.mark.parametrize("sql,problem", [
-    ("UPDATE meta SET value='0' WHERE key='schema_version'", "schema version '0', this indicode reads 1 or 2"),
+    ("UPDATE meta SET value='0' WHERE key='schema_version'", "schema version '0', this indicode reads 1, 2 or 3"),
     ("UPDATE meta SET value='1.0' WHERE key='schema_version'", "schema version '1.0'"),
     ("DELETE FROM meta WHERE key='schema_version'", "schema version missing"),
     ("DELETE FROM meta WHERE key='fingerprint'", "damaged catalogue (no fingerprint)"),
