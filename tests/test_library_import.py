@@ -274,8 +274,8 @@ def test_export_carries_unit_explanation_and_enabled(tmp_path, imported):
 
 def test_disabled_codes_are_never_suggested(imported, linker):
     from indicode.matcher.linker import Linker
-    from indicode.workspace import NewDecision, Workspace
     from indicode.matcher.vector_index import catalogue_names
+    from indicode.workspace import NewDecision, Workspace
 
     cat = LazyCatalogue.load(imported)
     names, codes = catalogue_names(cat)
