@@ -1,4 +1,4 @@
-"""Reviewers' decisions (the catalogue's `learned` links) as the linker uses them.
+"""Reviewers' decisions (a workspace's decisions in force, as learned links) as the linker uses them.
 
 - **Decisions**: the same text (as `clean` leaves it) in the same class gets the reviewer's decision
   as is: a code with `accept`, or NIL with `no-match`.
@@ -53,8 +53,9 @@ class LearnedLinks:
                 self.codes.append(code)
 
     @classmethod
-    def of_catalogue(cls, cat, canon) -> LearnedLinks:
-        return cls([Link(link.text, link.level2, link.code) for link in cat.learned], canon, cat.suggestable)
+    def of_records(cls, records, canon, known=None) -> LearnedLinks:
+        """From stored decisions (`catalogue.records.Learned`: a workspace's decisions in force)."""
+        return cls([Link(link.text, link.level2, link.code) for link in records], canon, known)
 
     @functools.cached_property
     def _index(self) -> CharIndex:

@@ -16,7 +16,7 @@ def learned_gold(linker: Linker, gold: list[GoldRow]) -> list[GoldRow]:
     texts the labelled links already hold."""
     seen = {(clean(g.name), g.level2) for g in gold}
     rows = []
-    for link in linker.cat.learned:
+    for link in linker.decisions:
         if (clean(link.text), link.level2) in seen or (link.code != NIL and link.code not in linker.cat.entries):
             continue
         seen.add((clean(link.text), link.level2))

@@ -4,26 +4,24 @@ reviewer's decision), then measure the *other* sources' links before and after.
     python scripts/learn_eval.py tests/data/gold_dev.csv tests/data/gold_external.csv
 
 Sources are the seed documents and the other provinces (`gold.source_group`). For each source alone,
-and for all sources but one, the learned links go into a temporary copy of the bundled catalogue
-and the shipped model suggests codes for the rows of the sources not learned. Prints, per plan, the
+and for all sources but one, the learned links go into a temporary workspace as decisions (over the
+bundled catalogue) and the shipped model suggests codes for the rows of the sources not learned. Prints, per plan, the
 figures before and after and the largest drop; exits 1 if learning lowered end-to-end or recall@5
 on the other sources in any plan.
 """
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.paths import BUNDLED_DB
-from indicode.catalogue.records import LearnedLink
-from indicode.catalogue.writes import record_decisions
 from indicode.matcher.evaluate import metrics, suggest_gold
 from indicode.matcher.gold import read_gold, source_group
 from indicode.matcher.linker import Linker
+from indicode.workspace import NewDecision, Origin, Via, Workspace
 
 FIGURES = ("end_to_end", "recall5", "top1", "accept_share", "accept_precision")
 
@@ -35,17 +33,18 @@ def main() -> int:
     gold = [g for f in args.gold for g in read_gold(f)]
     groups = sorted({source_group(g.source) for g in gold})
     base = Linker.default(BUNDLED_DB)
+    cat = Catalogue.load(BUNDLED_DB)
     plans = [(f"learn {k}", {k}) for k in groups] + [(f"learn all but {k}", set(groups) - {k}) for k in groups]
     worst = {f: 0.0 for f in FIGURES}
     print(f"{'plan':44} {'rows':>4} " + " ".join(f"{f:>21}" for f in FIGURES))
     with tempfile.TemporaryDirectory() as tmp:
-        for name, learn in plans:
-            cat = Path(tmp) / "catalogue.sqlite"
-            shutil.copy(BUNDLED_DB, cat)
+        for i, (name, learn) in enumerate(plans):
             taught = [g for g in gold if source_group(g.source) in learn]
             other = [g for g in gold if source_group(g.source) not in learn]
-            record_decisions(cat, [LearnedLink(g.name, g.level2, g.gold, "gold", g.source) for g in taught])
-            after_linker = Linker(Catalogue.load(cat), base.encoder, base.model, base.index)
+            with Workspace.open(Path(tmp) / f"plan{i}.sqlite") as ws:
+                ws.record([NewDecision(g.name, g.level2, g.gold, "gold", Origin(Via.WORKBOOK, g.source))
+                           for g in taught], cat)
+                after_linker = Linker(cat, base.encoder, base.model, base.index, learned=ws.learned_links(cat.entries))
             before, after = metrics(other, suggest_gold(base, other)), metrics(other, suggest_gold(after_linker, other))
             for f in FIGURES:
                 worst[f] = min(worst[f], after[f] - before[f])

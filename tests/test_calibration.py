@@ -175,16 +175,18 @@ def test_bad_gold_file(tmp_path):
 def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogue):
     from conftest import ROOT
     from indicode.catalogue.lookup import Catalogue
-    from indicode.catalogue.records import LearnedLink
-    from indicode.catalogue.writes import record_decisions
     from indicode.matcher.linker import Linker
     from indicode.matcher.refit import learned_gold, refit
+    from indicode.workspace import NewDecision, Origin, Workspace
 
     gold = [g for g in read_gold(GOLD_DEV) if g.source in ("001", "004")]
     ext = read_gold(ROOT / "tests" / "data" / "gold_external.csv")[:20]
-    record_decisions(tmp_catalogue, [LearnedLink(g.name, g.level2, g.gold, "t", "reviewed.xlsx:3") for g in ext]
-                     + [LearnedLink(gold[0].name, gold[0].level2, gold[0].gold, "t", "reviewed.xlsx:4")])
-    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
+    cat = Catalogue.load(tmp_catalogue)
+    ws = Workspace.open()
+    row3, row4 = Origin("workbook", "reviewed.xlsx", "", 3), Origin("workbook", "reviewed.xlsx", "", 4)
+    ws.record([NewDecision(g.name, g.level2, g.gold, "t", row3) for g in ext]
+              + [NewDecision(gold[0].name, gold[0].level2, gold[0].gold, "t", row4)], cat, override=True)
+    learned = Linker(cat, linker.encoder, linker.model, linker.index, learned=ws.learned_links(cat.entries))
     extra = learned_gold(learned, gold)
     assert len(extra) == len({(g.name, g.level2) for g in ext})
     assert {g.source for g in extra} == {"learned:reviewed.xlsx"}

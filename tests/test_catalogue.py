@@ -8,7 +8,6 @@ import pytest
 
 from conftest import SEED
 from indicode.catalogue.build import build
-from indicode.catalogue.database import PROPOSED_SINCE, SCHEMA_VERSION
 from indicode.catalogue.export import catalogue_frames, write_frames
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.records import InputError
@@ -123,33 +122,19 @@ def test_not_sqlite_and_damaged_pages_refused(tmp_path, built):
         build([SEED["000"]], broken)  # nor is it replaced (its learned links could not be kept)
 
 
-def test_version_1_catalogue_read_and_upgraded_by_a_proposal(tmp_catalogue):
-    from indicode.catalogue.records import Proposed
-    from indicode.catalogue.writes import record_decisions
+def test_version_1_catalogue_is_read_and_a_proposal_leaves_it_as_it_is(tmp_catalogue):
+    """A catalogue is reference data: a proposed code goes to the workspace, never into the file."""
+    from indicode.workspace import NewDecision, ProposalDraft, Workspace
 
     with sqlite3.connect(tmp_catalogue) as con:
         assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"  # as shipped
-    before = Catalogue.load(tmp_catalogue)
+    before, raw = Catalogue.load(tmp_catalogue), tmp_catalogue.read_bytes()
     assert before.proposed == []
-    proposal = Proposed("113009999", "某某及时率", "1", "13", "某某及时率", "王", "r.csv:2", "")
-    record_decisions(tmp_catalogue, [], [proposal])
-    after = Catalogue.load(tmp_catalogue)
-    assert [(p.code, p.name, p.reviewer) for p in after.proposed] == [("113009999", "某某及时率", "王")]
-    assert after.get("113009999") is None and after.fingerprint == before.fingerprint
-    with sqlite3.connect(tmp_catalogue) as con:
-        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(PROPOSED_SINCE)
-
-
-def test_proposal_keeps_a_current_file_current(tmp_path):
-    from indicode.catalogue.records import Proposed
-    from indicode.catalogue.writes import record_decisions
-
-    out = tmp_path / "c.sqlite"
-    build([SEED["004"]], out)
-    record_decisions(out, [], [Proposed("113009999", "某某及时率", "1", "13", "某某及时率", "王", "r.csv:2", "")])
-    with sqlite3.connect(out) as con:
-        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
-    assert [p.code for p in Catalogue.load(out).proposed] == ["113009999"]
+    ws = Workspace.open()
+    draft = ProposalDraft("113009999", "某某及时率", "1", "13")
+    ws.record([NewDecision("某某及时率", "13", "113009999", "王", proposal=draft)], before)
+    assert [(p.code, p.name, p.reviewer) for p in ws.proposals()] == [("113009999", "某某及时率", "王")]
+    assert tmp_catalogue.read_bytes() == raw and Catalogue.load(tmp_catalogue).get("113009999") is None
 
 
 def test_build_output_checks(tmp_path, built):

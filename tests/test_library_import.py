@@ -230,19 +230,19 @@ def test_the_library_spelling_is_the_canonical_name(tmp_path):
 
 
 def test_importing_a_library_again_replaces_its_rows_and_keeps_decisions(tmp_path, library):
-    from indicode.catalogue.records import LearnedLink
-    from indicode.catalogue.writes import record_decisions
+    from indicode.workspace import NewDecision, Workspace
 
     out = tmp_path / "c.sqlite"
     build([SEED["004"]], out)
     import_library([library], out)
-    record_decisions(out, [LearnedLink("培训满意度", "31", "331900004", "甲", "t")])
+    ws = Workspace.open()
+    ws.record([NewDecision("培训满意度", "31", "331900004", "甲")], Catalogue.load(out))
     newer = write_table(tmp_path / "lib.csv", GOOD[1:])  # a newer export without the first code
     import_library([newer], out)
     cat = Catalogue.load(out)
     assert "111900001" not in cat.entries and "331900004" in cat.entries
     assert cat.get("331900004").count == 1  # not counted twice
-    assert [d.code for d in cat.learned] == ["331900004"]
+    assert [d.code for d in ws.learned_links(cat.suggestable)] == ["331900004"]  # the workspace's, untouched
     assert set(Catalogue.load(tmp_path / "c.sqlite").entries) >= {"331037299"}  # seed 004's codes stay
 
 
@@ -273,10 +273,9 @@ def test_export_carries_unit_explanation_and_enabled(tmp_path, imported):
 
 
 def test_disabled_codes_are_never_suggested(imported, linker):
-    from indicode.catalogue.records import LearnedLink
-    from indicode.catalogue.writes import record_decisions
     from indicode.matcher.linker import Linker
     from indicode.matcher.vector_index import catalogue_names
+    from indicode.workspace import NewDecision, Workspace
 
     cat = LazyCatalogue.load(imported)
     names, codes = catalogue_names(cat)
@@ -286,10 +285,11 @@ def test_disabled_codes_are_never_suggested(imported, linker):
     assert "112900002" not in [c.code for c in s.candidates]
     assert lk.suggest("培训班举办次数", "11").code == "111900001"  # the enabled ones are
     # a decision pointing at a disabled code is kept in the file but not applied
-    record_decisions(imported, [LearnedLink("学员考核合格率", "12", "112900002", "甲", "t")])
-    s = Linker(LazyCatalogue.load(imported), linker.encoder).suggest("学员考核合格率", "12")
+    ws = Workspace.open()
+    ws.record([NewDecision("学员考核合格率", "12", "112900002", "甲")], Catalogue.load(imported))
+    s = Linker(LazyCatalogue.load(imported), linker.encoder, learned=ws.learned_links()).suggest("学员考核合格率", "12")
     assert s.reason != "learned" and "112900002" not in [c.code for c in s.candidates]
-    assert [d.code for d in Catalogue.load(imported).learned] == ["112900002"]
+    assert [d.code for d in ws.learned_links()] == ["112900002"]
 
 
 def test_disabling_a_code_changes_the_fingerprint_its_text_does_not(tmp_path):
