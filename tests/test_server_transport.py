@@ -7,6 +7,7 @@ import threading
 import time
 
 from indicode.server import make_server
+from indicode.server.share import Share
 
 
 def test_accepted_connections_have_nagle_off_and_stay_alive(linker):
@@ -37,7 +38,9 @@ def test_accepted_connections_have_nagle_off_and_stay_alive(linker):
 
 
 def test_connections_beyond_the_cap_get_a_json_503(linker):
-    server, sock, url = make_server(linker, "127.0.0.1", 0, max_connections=3)
+    """When every connection has a request under way (here: a body still to come), none can give
+    way: one more is answered 503."""
+    server, sock, url = make_server(linker, "127.0.0.1", 0, share=Share(connections=3, connections_per_address=3))
     port = sock.getsockname()[1]
     t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     t.start()
@@ -48,6 +51,9 @@ def test_connections_beyond_the_cap_get_a_json_503(linker):
             time.sleep(0.05)
         for _ in range(3):
             held.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+            held[-1].sendall(f"POST /api/feedback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                             "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n".encode())
+        time.sleep(0.2)
         extra = socket.create_connection(("127.0.0.1", port), timeout=30)
         answer = b""
         while chunk := extra.recv(4096):
