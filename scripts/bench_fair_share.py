@@ -121,7 +121,8 @@ def main() -> None:
     cache = tempfile.mkdtemp(prefix="indicode-bench-cache-")
     quiet, hostile, statuses, reports = [], [], [], []
     try:
-        with running_server(env={"INDICODE_CACHE_DIR": cache}) as url:
+        # a fresh vector cache, and a workspace of its own (not the user's)
+        with running_server(env={"INDICODE_CACHE_DIR": cache, "INDICODE_DATA_DIR": cache + "/data"}) as url:
             u = urllib.parse.urlsplit(url)
             host, port = u.hostname, u.port
             phase(host, port, warm)
