@@ -5,6 +5,7 @@ loopback address (127.0.0.2)."""
 import asyncio
 import http.client
 import json
+import os
 import socket
 import threading
 import time
@@ -233,3 +234,14 @@ def test_a_connection_let_go_is_closed_at_once_when_it_sends(linker):
         finally:
             first.close()
             second.close()
+
+
+def test_a_trusted_proxy_that_is_no_address_is_one_line_and_exit_2():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "indicode.cli", "serve", "--port", "0", "--trusted-proxy", "10.0.0.5",
+                          "--trusted-proxy", "proxy.local"], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "INDICODE_LANG": "en"})
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert out.stderr.startswith("error: --trusted-proxy 'proxy.local': not an IP address or network")
