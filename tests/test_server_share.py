@@ -7,16 +7,14 @@ import http.client
 import json
 import os
 import socket
-import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 
 from indicode import InputError
-from indicode.server import make_server
 from indicode.server.guard import Guard
 from indicode.server.share import Ledger, Share, read_proxies
+from server_proc import server_in_thread
 
 HOSTILE = "127.0.0.2"
 
@@ -138,23 +136,6 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_share():
     assert seen == ["192.0.2.1", "192.0.2.2", "10.9.9.9"]
 
 
-@contextmanager
-def _server(linker, share):
-    server, sock, url = make_server(linker, "127.0.0.1", 0, share=share)
-    port = sock.getsockname()[1]
-    t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    t.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        yield server, port
-    finally:
-        server.should_exit = True
-        t.join(10)
-
-
 def _closed_within(sock: socket.socket, seconds: float) -> bool:
     sock.settimeout(seconds)
     try:
@@ -180,7 +161,7 @@ def test_idle_connections_of_one_address_do_not_shut_out_another(linker):
     """The issue's case in small: one address holds every connection the server has, idle; another
     address's request is still served, and the hostile address's longest-idle connection is let go
     (closed within a second or two), not the newcomer refused."""
-    with _server(linker, Share(connections=6, connections_per_address=6)) as (server, port):
+    with server_in_thread(linker, share=Share(connections=6, connections_per_address=6)) as (server, port):
         held = [socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(HOSTILE, 0))
                 for _ in range(6)]
         try:
@@ -196,7 +177,7 @@ def test_idle_connections_of_one_address_do_not_shut_out_another(linker):
 def test_an_address_over_its_share_cannot_crowd_out_the_rest(linker):
     """An address past its share gets no more than its share (its own idle ones give way); the
     connections let go are closed a moment later, so reopening them costs the hostile client time."""
-    with _server(linker, Share(connections=8, connections_per_address=3)) as (server, port):
+    with server_in_thread(linker, share=Share(connections=8, connections_per_address=3)) as (server, port):
         held = []
         try:
             for _ in range(5):
@@ -223,7 +204,7 @@ def test_an_address_over_its_share_cannot_crowd_out_the_rest(linker):
 def test_a_connection_let_go_is_closed_at_once_when_it_sends(linker):
     """A client reusing a kept-alive connection that was let go finds it closed straight away (and
     retries), instead of waiting for the delayed close."""
-    with _server(linker, Share(connections=8, connections_per_address=1)) as (server, port):
+    with server_in_thread(linker, share=Share(connections=8, connections_per_address=1)) as (server, port):
         first = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(HOSTILE, 0))
         second = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(HOSTILE, 0))
         try:

@@ -47,7 +47,7 @@ class GuardedH11Protocol(H11Protocol):
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         admitted, victim = self.ledger.admit(self)
-        if victim is not None:
+        if isinstance(victim, GuardedH11Protocol):
             victim.let_go_of()
         if not admitted:
             self.let_go_of(raw_error(503, "Service Unavailable", _("too many open connections; try again")))
