@@ -148,8 +148,8 @@ def _closed_within(sock: socket.socket, seconds: float) -> bool:
         return True
 
 
-def _suggest(port: int) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def _suggest(port: int, source: str = "127.0.0.1") -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
     conn.request("GET", "/api/suggest?text=%E5%8A%9E%E4%BA%8B%E7%BE%A4%E4%BC%97%E6%BB%A1%E6%84%8F%E5%BA%A6")
     r = conn.getresponse()
     r.read()
@@ -226,3 +226,32 @@ def test_a_trusted_proxy_that_is_no_address_is_one_line_and_exit_2():
                          env={**os.environ, "INDICODE_LANG": "en"})
     assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
     assert out.stderr.startswith("error: --trusted-proxy 'proxy.local': not an IP address or network")
+
+
+def test_an_office_behind_one_nat_address_is_served_with_the_default_shares(linker):
+    """Forty browsers behind one address, three kept-alive connections each, all asking at once:
+    every request is answered (none refused for the address's share), and another address still
+    gets in beside them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with server_in_thread(linker) as (server, port):
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(120)]
+
+        def ask(conn):
+            statuses = []
+            for _ in range(2):  # kept alive: the second request on the same connection
+                conn.request("GET", "/api/codes/112000272")
+                r = conn.getresponse()
+                r.read()
+                statuses.append(r.status)
+            return statuses
+
+        try:
+            with ThreadPoolExecutor(30) as pool:
+                statuses = [s for part in pool.map(ask, conns) for s in part]
+            assert statuses == [200] * 240
+            assert len(server.server_state.connections) == 120  # none was let go
+            assert _suggest(port, source=HOSTILE) == 200
+        finally:
+            for c in conns:
+                c.close()
