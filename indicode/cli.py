@@ -805,18 +805,25 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback 
                                                     "repeatable. Requests naming any other Host are refused."),
           timeout: float = typer.Option(10.0, min=0.1, max=600,
                                         help="Seconds a request's headers, and then its body, may take to arrive."),
+          trusted_proxy: list[str] = typer.Option([], "--trusted-proxy",
+                                                  help="A reverse proxy's address or network (10.0.0.5, 10.0.0.0/24); "
+                                                       "repeatable. Only on its connections is X-Forwarded-For "
+                                                       "believed as the client's address."),
           catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
           workspace: str | None = WorkspaceOpt):
     """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
     from .server import is_loopback
     from .server import serve as run
+    from .server.share import Share, read_proxies
+
+    share = Share(trusted_proxies=read_proxies(trusted_proxy))
 
     linker, ws = _matching(catalogue, model, workspace)
     linker.suggest("预热", "")  # load everything before the first request
     if not is_loopback(host) and not token and not ws.members():
         typer.echo("note: not on loopback and no --token: feedback is disabled", err=True)
     try:
-        run(linker, host, port, token, allow_host, timeout, workspace=ws, follow=not catalogue,
+        run(linker, host, port, token, allow_host, timeout, workspace=ws, follow=not catalogue, share=share,
             on_ready=lambda url: typer.echo(f"indicode serving {url}  ({len(linker.cat)} codes)", err=True))
     except OSError as exc:
         fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})")
