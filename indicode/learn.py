@@ -343,7 +343,18 @@ def learn_file(path: Path, ws: Workspace, cat: Catalogue, reviewer: str, overrid
                propose: bool = False, code_col: str | None = None, name_col: str | None = None,
                class_col: str | None = None, comment: str = "") -> LearnRun:
     """Read a reviewed file and record its decisions in `ws`, in one transaction (all or none);
-    `comment` goes with each of them."""
+    `comment` goes with each of them. A new-code request workbook (申请新增指标, `indicode gaps`) is read
+    with `propose` as proposals for every member text (`gaps.propose`)."""
+    from .gaps.workbook import is_request_workbook, read_requests
+
+    if is_request_workbook(Path(path)):
+        if not propose:
+            raise InputError(_("{path}: a new-code request workbook: read it with learn --propose or `indicode "
+                               "proposals import`").format(path=path))
+        from .gaps.propose import propose as propose_requests
+
+        requests = read_requests(Path(path))
+        return LearnRun(Review(cells=len(requests)), propose_requests(ws, requests, reviewer, cat, override=override))
     review = read_reviewed(path, cat, code_col, name_col, class_col, propose=propose, reviewer=reviewer,
                            proposed=ws.proposals())
     new = [NewDecision(d.text, d.level2, d.code, reviewer, Origin(Via.WORKBOOK, d.file, d.sheet, d.row), comment,

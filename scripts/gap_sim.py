@@ -113,7 +113,8 @@ def one_removal(seed: int, share: float, cat: Catalogue, occs, rows: list[GapRow
         "seed": seed, "removed": len(removed), "rows": len(pool), "gaps": len(gaps), "codes": len(set(truth)),
         "groups": len(groups), "base_groups": len(base),
         "mined": bcubed(mined, truth), "base": bcubed(base, truth),
-        "mined_sp": bcubed(*by_spelling(mined, gap_rows, truth)), "base_sp": bcubed(*by_spelling(base, gap_rows, truth)),
+        "mined_sp": bcubed(*by_spelling(mined, gap_rows, truth)),
+        "base_sp": bcubed(*by_spelling(base, gap_rows, truth)),
         "name": sum(name_right(g, c, cat) for g, c in zip(groups, majority, strict=True)) / max(1, len(groups)),
         "klass": sum(g.level2 == c[1:3] for g, c in zip(groups, majority, strict=True)) / max(1, len(groups)),
         "base_klass": sum(Counter(gap_rows[i].level2 for i in b).most_common(1)[0][0] == truth[b[0]][1:3]
@@ -134,7 +135,8 @@ def main() -> int:
     occs = read_occurrences(BUNDLED_DB)
     rows, codes = labelled_rows(cat, args.gold)
     encoder = load_encoder(None)
-    print(f"{len(rows)} coded rows ({len(set(codes))} codes); {args.removals} removals of {args.share:.0%} of the codes")
+    print(f"{len(rows)} coded rows ({len(set(codes))} codes); {args.removals} removals of {args.share:.0%} "
+          "of the codes")
     head = (f"{'seed':>4} {'removed':>7} {'rows':>5} {'gaps':>5} {'codes':>5} {'groups':>6} | {'mined P':>7} "
             f"{'R':>5} {'F1':>5} | {'base P':>6} {'R':>5} {'F1':>5} | {'name':>5} {'class':>5} {'base cls':>8} "
             f"{'mixed':>5}")
@@ -160,7 +162,8 @@ def main() -> int:
           f"class {mean(lambda r: r['klass']):.3f} (baseline {mean(lambda r: r['base_klass']):.3f}); "
           f"groups mixing a rate with a count: {sum(r['mixed'] for r in results)}")
     ms, bs = mean(lambda r: r["mined_sp"][2]), mean(lambda r: r["base_sp"][2])
-    print(f"by distinct spelling: mined P {mean(lambda r: r['mined_sp'][0]):.3f} R {mean(lambda r: r['mined_sp'][1]):.3f} "
+    print(f"by distinct spelling: mined P {mean(lambda r: r['mined_sp'][0]):.3f} "
+          f"R {mean(lambda r: r['mined_sp'][1]):.3f} "
           f"F1 {ms:.3f}; baseline P {mean(lambda r: r['base_sp'][0]):.3f} R {mean(lambda r: r['base_sp'][1]):.3f} "
           f"F1 {bs:.3f}; F1 gain {ms - bs:+.3f}")
     return 0 if mf >= bf + MARGIN and not any(r["mixed"] for r in results) else 1

@@ -4,8 +4,8 @@ text with a proposed code.
 The score mixes the e5 vector cosine of the texts (as the matcher encodes queries) and the character
 ratio of their canonical forms (the matcher's synonym folding). Two texts are never the same thing
 when their kinds of measure disagree (a rate is not a count: `matcher.text.kinds_agree`) or when, past
-the measure they end with, they name different objects (`设备正常运行率` / `系统正常运行率`: after the shared
-`正常运行率`, 设备 and 系统 have no character in common).
+the beginning and the measure they share, they name different objects (`设备正常运行率` / `系统正常运行率`:
+after the shared `正常运行率`, 设备 and 系统 have no character in common).
 """
 from __future__ import annotations
 
@@ -43,10 +43,20 @@ def _suffix(a: str, b: str) -> int:
     return n
 
 
+def _prefix(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
 def objects_differ(a: str, b: str) -> bool:
-    """Past their common ending, the two canonical texts name objects without enough in common."""
+    """Past their common beginning (`深汕特别合作区…`) and ending (`…正常运行率`), the two canonical texts
+    name objects without enough in common."""
     n = _suffix(a, b)
-    ra, rb = a[: len(a) - n], b[: len(b) - n]
+    a, b = a[: len(a) - n], b[: len(b) - n]
+    m = _prefix(a, b)
+    ra, rb = a[m:], b[m:]
     if not ra or not rb:
         return False
     short, long_ = (ra, rb) if len(ra) <= len(rb) else (rb, ra)

@@ -26,6 +26,7 @@ from .roles import LOCAL, Caller, Right
 from .workspace import IN_FORCE_SQL, UPSERT_IN_FORCE, CatalogueLike, Forbidden, Refused, Workspace, _event, now
 
 PENDING, APPROVED, REJECTED = "open", "approved", "rejected"
+CLI = Origin(Via.CLI)
 STATUS_WORDS = {PENDING: "待审批", APPROVED: "已批准", REJECTED: "已驳回"}  # as the workbooks and the page say
 
 
@@ -48,7 +49,7 @@ def find(ws: Workspace, ref: str | int) -> Proposal:
 
 
 def add(ws: Workspace, d: ProposalDraft, reviewer: str, catalogue: CatalogueLike, texts: Iterable[str] = (),
-        origin: Origin = Origin(Via.CLI), caller: Caller = LOCAL) -> tuple[Proposal, Outcome]:
+        origin: Origin = CLI, caller: Caller = LOCAL) -> tuple[Proposal, Outcome]:
     """Propose `d` (one pending proposal of that name and class is reused) and record a decision
     pointing to it for its name and for every text in `texts` (one transaction: the rules of the log
     apply; a text another reviewer decided otherwise is a conflict, kept out). Returns the proposal
@@ -110,7 +111,7 @@ def approve(ws: Workspace, ref: str | int, code: str, reviewer: str, caller: Cal
     with ws.backend.transaction(write=True) as tx:
         _verdict(tx, p.id, APPROVED, reviewer, comment, code)
         for old in _pointing(tx, p.id):
-            e = ws._append(tx, Kind.DECISION, old.subject, old.text, code, p.name, p.id, reviewer, Origin(Via.CLI),
+            e = ws._append(tx, Kind.DECISION, old.subject, old.text, code, p.name, p.id, reviewer, CLI,
                            comment or _("approved as {code}").format(code=code), old.id, old.catalogue)
             tx.execute(UPSERT_IN_FORCE, (old.subject.key, old.subject.level2, e.id))
             moved.append(e)
@@ -131,7 +132,7 @@ def reject(ws: Workspace, ref: str | int, reason: str, reviewer: str, caller: Ca
         _verdict(tx, p.id, REJECTED, reviewer, reason, "")
         for old in _pointing(tx, p.id):
             moved.append(ws._append(tx, Kind.RETRACTION, old.subject, old.text, "", "", None, reviewer,
-                                    Origin(Via.CLI), reason, old.id, old.catalogue))
+                                    CLI, reason, old.id, old.catalogue))
             ws._restore(tx, old.subject)
     return Verdict(find(ws, p.id), moved)
 
@@ -185,7 +186,8 @@ def lookup(ws: Workspace, query: str, klass: str = "", limit: int = 50) -> list[
         if p.status == REJECTED or (klass and not p.level2.startswith(klass)):
             continue
         texts = [p.name, p.text] + [e.text for e in decisions_of(ws, p.id)]
-        if q == p.code or (q.isdigit() and p.approved.startswith(q)) or any(q in fold(t) for t in texts):
+        digits = q.isdigit() and (p.approved.startswith(q) or p.code.startswith(q))
+        if q == p.code or digits or any(q in fold(t) for t in texts):
             out.append(p)
     return out[:limit]
 

@@ -20,7 +20,8 @@ PREFIX_KEY = "proposal_prefix"  # the meta key holding the workspace's prefix
 # capital letters that are not read as digits (I, O, Z, S) nor as each other (U/V); 20 of them
 LETTERS = "ABCDEFGHJKLMNPQRTWXY"
 PREFIX_RE = re.compile(r"^[A-Z]{2,6}$")
-PROVISIONAL_RE = re.compile(r"^新-([A-Z]{2,6})-(\d{2})-(\d{4,})$")
+PROVISIONAL_IN = re.compile(r"新-[A-Z]{2,6}-\d{2}-\d{4,}")  # one inside a text (a label, a cell)
+PROVISIONAL_RE = re.compile(f"^{PROVISIONAL_IN.pattern}$")
 
 
 def new_prefix() -> str:

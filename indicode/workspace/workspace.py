@@ -22,10 +22,10 @@ from ..catalogue.records import NIL, InputError, Learned
 from ..i18n import _
 from ..matcher.text import CLEAN_VERSION
 from .keys import subject_of
+from .provisional import PREFIX_KEY, class_of, is_provisional, new_prefix, provisional_id
 from .records import CatalogueRef, Conflict, Event, Kind, NewDecision, Origin, Outcome, Proposal, Status, Subject, Via
 from .roles import LOCAL, Caller, Member, Right, Role, new_token, token_hash
 from .rules import Judgement, judge, may_retract
-from .provisional import PREFIX_KEY, class_of, is_provisional, new_prefix, provisional_id
 from .schema import EVENT_COLUMNS, PROPOSAL_COLUMNS, SCHEMA_KEY, SCHEMA_VERSION, UPGRADES, statements
 from .store import Backend, Tx, default_location, open_backend
 
