@@ -1,6 +1,7 @@
-"""No-match answers that name a proposed code: a text that is the same as a pending (or approved, not yet
-catalogued) proposal's member texts, or close to them by `gaps.similar`, is answered
-`已提议：新-HZKQ-31-0001 课题验收专家满意度（待审批）` beside its no-match, never as an accepted code.
+"""Answers that name a proposed code: a text no catalogue code is accepted for (no-match or review) that
+is the same as a pending (or approved, not yet catalogued) proposal's member texts, or close to them by
+`gaps.similar`, is answered `已提议：新-HZKQ-31-0001 课题验收专家满意度（待审批）` beside the matcher's answer,
+never as an accepted code.
 
 `ProposingLinker` is the Linker every command and the server use with a workspace: the matcher's
 answer unchanged, then this one look more (through the Linker's public `suggest_many`).
@@ -45,7 +46,7 @@ def members_of(ws: Workspace, known: Sequence[str] | set[str] = ()) -> list[Memb
 
 
 class ProposingLinker(Linker):
-    """A Linker whose no-match answers name the proposed code they fit (`members`: `members_of`)."""
+    """A Linker whose no-match and review answers name the proposed code they fit (`members`: `members_of`)."""
 
     def __init__(self, *args, members: Sequence[Member] = (), **kw):
         super().__init__(*args, **kw)
@@ -61,7 +62,7 @@ class ProposingLinker(Linker):
         out = super().suggest_many(items, k, vectors)
         if self.members:
             for i, s in enumerate(out):
-                if s.decision == Verdict.NO_MATCH and clean(s.text):
+                if s.decision != Verdict.ACCEPT and clean(s.text):
                     s.proposal = self._proposal_for(s, vectors[i])
         return out
 

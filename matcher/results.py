@@ -33,7 +33,7 @@ class Candidate:
 @dataclass(frozen=True)
 class ProposedCode:
     """A code proposed in the workspace (pending, or approved and not yet in the catalogue) that a
-    no-match text is the same as, or close to: shown beside the no-match, never as an accepted code."""
+    no-match (or review) text is the same as, or close to: shown beside the answer, never accepted."""
 
     id: int
     code: str  # the provisional id (新-HZKQ-31-0001), or the approved real code
@@ -55,7 +55,7 @@ class Suggestion:
     new_code_class: str = ""  # for no-match: where a new code would go
     reason: str = "score"  # score | learned | empty
     cut: bool = False  # the text was longer than MAX_TEXT: matched by its first MAX_TEXT characters
-    proposal: ProposedCode | None = None  # for no-match: a proposed code it fits (indicode.proposed)
+    proposal: ProposedCode | None = None  # for no-match / review: a proposed code it fits (indicode.proposed)
 
     @property
     def top(self) -> Candidate | None:

@@ -41,9 +41,9 @@ def draft(name: str, level2: str, unit: str = "", explanation: str = "", comment
 
 def find(ws: Workspace, ref: str | int) -> Proposal:
     """A proposal by its number, its provisional id, or its approved code; Refused when none."""
-    r = str(ref).strip()
+    r = fold(str(ref)).strip()
     for p in ws.proposals():
-        if r in (str(p.id), p.code) or (p.approved and r == p.approved):
+        if r in (str(p.id), fold(p.code)) or (p.approved and r == p.approved):
             return p
     raise Refused(_("{ref}: no such proposal; see `indicode proposals list`").format(ref=ref), field="proposal")
 
@@ -187,7 +187,7 @@ def lookup(ws: Workspace, query: str, klass: str = "", limit: int = 50) -> list[
             continue
         texts = [p.name, p.text] + [e.text for e in decisions_of(ws, p.id)]
         digits = q.isdigit() and (p.approved.startswith(q) or p.code.startswith(q))
-        if q == p.code or digits or any(q in fold(t) for t in texts):
+        if q == fold(p.code) or digits or any(q in fold(t) for t in texts):
             out.append(p)
     return out[:limit]
 
