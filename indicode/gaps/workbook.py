@@ -70,8 +70,9 @@ class Request:
 
 
 def from_group(g: Group, office: str = "", proposer: str = "") -> Request:
+    """A group as a request of `office` (the applying office; default the units its documents name)."""
     return Request(g.name, g.level2, g.unit, "", g.rows, g.projects, g.documents, list(g.examples), list(g.members),
-                   sorted({*g.offices, *([office] if office else [])}), proposer)
+                   [office] if office else list(g.offices), proposer)
 
 
 def ranked(requests: Sequence[Request]) -> list[Request]:
