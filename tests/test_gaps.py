@@ -151,3 +151,23 @@ def test_gaps_command_writes_the_workbook_that_learn_propose_reads_back(tmp_path
 
     merged = json.loads(both.stdout)
     assert merged[0]["name"] == "村居法律顾问服务时长" and len(merged) <= n + 1
+
+
+@pytest.mark.slow
+def test_the_simulated_gaps_never_mix_a_rate_with_a_count(tmp_path):
+    """scripts/gap_sim.py's removals: every group formed, over two random removals."""
+    import importlib.util
+
+    from conftest import ROOT
+    from indicode.catalogue.database import read_occurrences
+    from indicode.matcher.encoders import load_encoder
+
+    spec = importlib.util.spec_from_file_location("gap_sim", ROOT / "scripts" / "gap_sim.py")
+    sim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sim)
+    cat = Catalogue.load()
+    rows, codes = sim.labelled_rows(cat, sim.GOLD)
+    for seed in (0, 1):
+        r = sim.one_removal(seed, 0.3, cat, read_occurrences(cat.path), rows, codes, load_encoder(None), tmp_path)
+        assert r["gaps"] > 10 and r["mixed"] == 0
+        assert 0 < r["mined"][2] <= 1 and r["mined"][0] >= 0.9  # grouping stays precise

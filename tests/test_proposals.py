@@ -217,3 +217,20 @@ def test_normalize_outputs_name_the_proposal_a_no_match_row_fits(tmp_path, cat):
     lists = " ".join(str(dv.formula1) for dv in sheet.data_validations.dataValidation)
     assert p.code in lists or p.code in str([c.value for row in load_workbook(tmp_path / "out.xlsx")["选项"].iter_rows()
                                              for c in row])
+
+
+@pytest.mark.slow
+def test_the_http_api_answers_with_a_proposal_made_meanwhile(tmp_path, cat):
+    from server_proc import call, server_on_copy
+
+    with server_on_copy(tmp_path) as (url, _catalogue):
+        st, before = call(url, "/api/suggest", {"text": NAME, "class": "32"})
+        assert st == 200 and before["proposal"] is None
+        ws = Workspace.open(tmp_path / "data" / "workspace.sqlite")  # the server's workspace
+        p, _ = P.add(ws, P.draft(NAME, "32"), "王", cat)
+        st, after = call(url, "/api/suggest", {"text": NAME, "class": "32"})  # the server follows the workspace
+        assert st == 200 and after["decision"] == "no-match" and after["code"] == ""
+        assert after["proposal"]["code"] == p.code and after["proposal"]["label"] == f"已提议：{p.code} {NAME}（待审批）"
+        P.reject(ws, p.code, "重复", "组长")
+        st, gone = call(url, "/api/suggest", {"text": NAME, "class": "32"})
+        assert gone["proposal"] is None
