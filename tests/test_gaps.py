@@ -171,3 +171,14 @@ def test_the_simulated_gaps_never_mix_a_rate_with_a_count(tmp_path):
         r = sim.one_removal(seed, 0.3, cat, read_occurrences(cat.path), rows, codes, load_encoder(None), tmp_path)
         assert r["gaps"] > 10 and r["mixed"] == 0
         assert 0 < r["mined"][2] <= 1 and r["mined"][0] >= 0.9  # grouping stays precise
+
+
+def test_gaps_reads_normalize_outputs_as_the_documents_they_came_from(tmp_path, linker):
+    for out in ("out.csv", "out.xlsx"):
+        r = runner.invoke(app, ["normalize", str(SEED["001"]), "-o", str(tmp_path / out), "-q"])
+        assert r.exit_code == 0, r.stderr
+    direct = find_gaps([SEED["001"]], linker)
+    for out in ("out.csv", "out.xlsx"):
+        again = find_gaps([tmp_path / out], linker)
+        assert sorted(x.text for x in again.collected.rows) == sorted(x.text for x in direct.collected.rows)
+        assert [q.members for q in again.requests] == [q.members for q in direct.requests]
