@@ -52,7 +52,7 @@ def test_provisional_ids_have_the_workspaces_prefix_and_never_look_like_codes(lo
     # a readable prefix only before the first provisional id
     with pytest.raises(Refused, match="prefix stays"):
         P.set_prefix(ws, "HZ")
-    assert P.set_prefix(other if False else Workspace.open(tmp_path / "third.sqlite"), "hz") == "HZ"
+    assert P.set_prefix(Workspace.open(tmp_path / "third.sqlite"), "hz") == "HZ"
     with pytest.raises(InputError, match="2 to 6 Latin letters"):
         P.set_prefix(Workspace.open(tmp_path / "fourth.sqlite"), "H1")
     with pytest.raises(InputError, match="level-2 class"):
