@@ -79,16 +79,18 @@ def _sheet_html(workbook: Path, sheet: str, rows: int, dropdown_row: int) -> str
     choices = next((re.findall(r'[^",]+', f) for ref, f in lists.items() if cell in ref.split()), [])
     assert choices, f"no dropdown in {cell}"
     width = [int((ws.column_dimensions[get_column_letter(i + 1)].width or 9) * 7) for i in range(ncols)]
+    grey = "background:#eee;text-align:center;border:1px solid #ccc"
     out = ["<html><body style='margin:0;font:13px \"WenQuanYi Micro Hei\",sans-serif;background:#fff'>",
            f"<div style='padding:6px 8px;background:#217346;color:#fff'>{html.escape(workbook.name)} — {sheet}</div>",
-           "<table style='border-collapse:collapse;table-layout:fixed'><tr><td style='width:34px;background:#eee'></td>"]
-    out += [f"<td style='width:{w}px;background:#eee;text-align:center;border:1px solid #ccc'>{get_column_letter(i + 1)}</td>"
-            for i, w in enumerate(width)]
+           "<table style='border-collapse:collapse;table-layout:fixed'>",
+           f"<tr><td style='width:34px;{grey}'></td>"]
+    out += [f"<td style='width:{w}px;{grey}'>{get_column_letter(i + 1)}</td>" for i, w in enumerate(width)]
     out.append("</tr>")
     for r in range(1, rows + 1):
-        out.append(f"<tr><td style='background:#eee;text-align:center;border:1px solid #ccc'>{r}</td>")
+        out.append(f"<tr><td style='{grey}'>{r}</td>")
         for i, c in enumerate(ws[r][:ncols]):
-            fill = c.fill.fgColor.rgb[2:] if c.fill and c.fill.fill_type and isinstance(c.fill.fgColor.rgb, str) else "fff"
+            rgb = c.fill.fgColor.rgb if c.fill and c.fill.fill_type else None
+            fill = rgb[2:] if isinstance(rgb, str) else "fff"
             weight = "bold" if r == 1 else "normal"
             text = "" if c.value is None else html.escape(str(c.value))
             extra = ""
