@@ -194,7 +194,7 @@ BAD = [
     ("huge-csv-field", "huge_field.csv", huge_csv_field, ":3: cannot read as CSV: a field of more than 131,072"),
     ("huge-text", "huge.txt", huge_text, "more than the 33,554,432 indicode reads"),
     ("scanned-pdf", "scan.pdf", scanned_pdf, "PDF has no text layer (scanned?) - run OCR or export the text"),
-    ("truncated-zip", "cut.xlsx", truncated_zip, "damaged or truncated zip"),
+    ("truncated-zip", "cut.xlsx", truncated_zip, "damaged file"),
     ("truncated-pdf", "cut.pdf", truncated_pdf, "not a readable PDF"),
     ("encrypted-pdf", "locked.pdf", encrypted_pdf, "not a readable PDF (encrypted)"),
     ("docx-no-table", "notice.docx", docx_without_table, "no indicator table found"),
