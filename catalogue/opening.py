@@ -94,7 +94,11 @@ def read_regular(path: str | Path, cap: int, what: str = "document") -> bytes:
     with open_regular(path, what) as fh:
         try:
             check_file_size(Path(path), os.fstat(fh.fileno()).st_size, cap, what)
-            data = fh.read(cap + 1)
+            pieces, got = [], 0
+            while got <= cap and (piece := fh.read(min(2**22, cap + 1 - got))):  # (no cap-sized buffer)
+                pieces.append(piece)
+                got += len(piece)
+            data = b"".join(pieces)
         except OSError as exc:
             raise InputError(_("{path}: cannot read file ({why})").format(
                 path=quoted(path), why=exc.strerror or exc)) from None

@@ -5,8 +5,9 @@ A zip's central directory declares each member's size, and `zipfile` believes it
 directory says 4,000 bytes for `word/document.xml` made `zipfile.read()` inflate 2 GB before cutting it
 to 4,000 and failing on the CRC. So before any library reads a member, `check_members` inflates every
 member itself, in bounded pieces, and counts: the bytes it really inflates to must equal what the
-directory says, the deflate stream must end where the directory says it does, the CRC must match, and
-the count stops at the member's cap and at the package's. Past that check the directory tells the
+directory says, the deflate stream must end where the directory says it does, and the CRC must match; the
+count stops one byte past the declared size, and the declared sizes are within the member's cap and the
+package's. Past that check the directory tells the
 truth, so `zipfile` (and openpyxl and python-docx over it) can inflate no more than the caps. A member
 that disagrees is the one-line "damaged file" refusal (exit 2), a package over a cap its own line.
 
@@ -82,11 +83,12 @@ def open_package(source: str, data: bytes) -> Package:
     return Package(source, data, zf)
 
 
-def _inflated_size(pkg: Package, info: zipfile.ZipInfo, cap: int) -> int:
-    """The bytes `info` really inflates to (at most cap + 1: counting stops past the cap), its deflate
-    stream read to its end and its CRC checked; the damaged-file refusal when it disagrees with the
-    directory."""
+def _check_member(pkg: Package, info: zipfile.ZipInfo) -> None:
+    """Inflate `info` in pieces and count: it must inflate to exactly the size its directory declares
+    (counting stops one byte past it), its deflate stream must end there and its CRC-32 match; the
+    damaged-file refusal when it does not."""
     name = info.filename
+    cap = info.file_size
     if info.flag_bits & 0x1:
         raise InputError(_("{path}: a password-protected package ({member} is encrypted) - remove the password, "
                            "or export the table as .csv").format(path=quoted(pkg.source), member=name))
@@ -97,7 +99,7 @@ def _inflated_size(pkg: Package, info: zipfile.ZipInfo, cap: int) -> int:
     fields = _LOCAL.unpack(head)
     begin = start + _LOCAL.size + fields[9] + fields[10]
     raw = memoryview(pkg.data)[begin:begin + info.compress_size]
-    if len(raw) < info.compress_size:
+    if len(raw) < info.compress_size:  # (zipfile found the directory, so the data is there unless cut)
         raise damaged(pkg.source, _("{member}: cut short").format(member=name))
     crc, size = 0, 0
     if info.compress_type == zipfile.ZIP_STORED:
@@ -127,13 +129,13 @@ def _inflated_size(pkg: Package, info: zipfile.ZipInfo, cap: int) -> int:
                            "open it and save it again").format(path=quoted(pkg.source), member=name,
                                                                method=info.compress_type))
     if size > cap:
-        return size
-    if size != info.file_size:
+        raise damaged(pkg.source, _("{member} holds more than the {said} bytes its directory says").format(
+            member=name, said=n(cap)))
+    if size != cap:
         raise damaged(pkg.source, _("{member} holds {real} bytes, its directory says {said}").format(
-            member=name, real=n(size), said=n(info.file_size)))
+            member=name, real=n(size), said=n(cap)))
     if crc != info.CRC:
         raise damaged(pkg.source, _("{member}: wrong CRC-32").format(member=name))
-    return size
 
 
 def check_members(pkg: Package, kind: str) -> None:
@@ -152,15 +154,13 @@ def check_members(pkg: Package, kind: str) -> None:
                                "as .csv").format(path=quoted(pkg.source), member=name, ratio=n(ratio),
                                                  size=n(said), packed=n(info.compress_size), cap=MAX_RATIO))
         cap = member_caps.get(name)
-        room = max(cap_total - total if cap is None else min(cap, cap_total - total), 0)
-        # a member must inflate to what it declares: one declared too large is refused uninflated
-        size = said if said > room else _inflated_size(pkg, info, room)
-        if cap is not None and size > cap:
-            raise InputError(_("{path}: {member} is more than {cap} bytes uncompressed, more than indicode reads - "
+        if cap is not None and said > cap:
+            raise InputError(_("{path}: {member} is {size} bytes uncompressed, more than the {cap} indicode reads - "
                                "split the document or export only the table").format(
-                path=quoted(pkg.source), member=name, cap=n(cap)))
-        total += size
+                path=quoted(pkg.source), member=name, size=n(said), cap=n(cap)))
+        total += said
         if total > cap_total:
             raise InputError(_("{path}: the package holds more than {cap} bytes uncompressed, more than indicode "
                                "reads - split it or export only the indicator table").format(
                 path=quoted(pkg.source), cap=n(cap_total)))
+        _check_member(pkg, info)  # what it declares, checked by inflating it: the caps hold for what it holds
