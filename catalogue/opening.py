@@ -59,6 +59,12 @@ def one_line(message: str) -> str:
                    for ch in message)
 
 
+def kind_name(what: str) -> str:
+    """The name of a kind of file (`document`, `catalogue` …) in the user's language."""
+    return {"document": _("document"), "catalogue": _("catalogue"), "workspace": _("workspace"),
+            "text document": _("text document"), ".xls workbook": _(".xls workbook")}.get(what, what)
+
+
 def open_regular(path: str | Path, what: str = "document") -> BinaryIO:
     """`path` opened for reading when it is a regular file, judged on the descriptor; InputError (one
     line) when it is missing, a folder, a device, a pipe or unreadable. `what` names it in the message."""
@@ -67,17 +73,19 @@ def open_regular(path: str | Path, what: str = "document") -> BinaryIO:
     except FileNotFoundError:
         raise InputError(_("{path}: no such file").format(path=quoted(path))) from None
     except IsADirectoryError:
-        raise InputError(_("{path}: is a folder, not a {what} file").format(path=quoted(path), what=what)) from None
+        raise InputError(_("{path}: is a folder, not a {what} file").format(
+            path=quoted(path), what=kind_name(what))) from None
     except OSError as exc:
         raise InputError(_("{path}: cannot read file ({why})").format(
             path=quoted(path), why=exc.strerror or exc)) from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise InputError(_("{path}: is a folder, not a {what} file").format(path=quoted(path), what=what))
+            raise InputError(_("{path}: is a folder, not a {what} file").format(
+                path=quoted(path), what=kind_name(what)))
         if not stat.S_ISREG(mode):
             raise InputError(_("{path}: not a regular file (a device, a pipe or a socket) - give a {what} "
-                               "file").format(path=quoted(path), what=what))
+                               "file").format(path=quoted(path), what=kind_name(what)))
         if _NONBLOCK:
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

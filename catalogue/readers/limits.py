@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...i18n import _
-from ..opening import quoted
+from ..opening import kind_name, quoted
 from ..records import InputError
 
 MAX_TEXT_BYTES = 32 * 2**20  # a text document (the largest seed is 68 KB)
@@ -44,8 +44,8 @@ def n(x: int) -> str:
 def check_file_size(path: Path, size: int, cap: int, what: str) -> None:
     if size > cap:
         raise InputError(_("{path}: {what} of {size} bytes, more than the {cap} indicode reads - split it or "
-                           "export only the indicator table").format(path=quoted(path), what=what, size=n(size),
-                                                                      cap=n(cap)))
+                           "export only the indicator table").format(
+            path=quoted(path), what=kind_name(what), size=n(size), cap=n(cap)))
 
 
 @dataclass
