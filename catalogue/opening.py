@@ -94,14 +94,20 @@ def open_regular(path: str | Path, what: str = "document") -> BinaryIO:
         raise
 
 
+def check_file_size(path: str | Path, size: int, cap: int, what: str) -> None:
+    """Refuse a file of `size` bytes when it is over `cap` (`what` names the kind of file)."""
+    if size > cap:
+        raise InputError(_("{path}: {what} of {size} bytes, more than the {cap} indicode reads - split it or "
+                           "export only the indicator table").format(
+            path=quoted(path), what=kind_name(what), size=f"{size:,}", cap=f"{cap:,}"))
+
+
 def read_regular(path: str | Path, cap: int, what: str = "document") -> bytes:
     """All the bytes of a regular file of at most `cap` bytes (counted as read, not taken from the
     size the file system states), or one line saying which limit it passes."""
-    from .readers.limits import check_file_size
-
     with open_regular(path, what) as fh:
         try:
-            check_file_size(Path(path), os.fstat(fh.fileno()).st_size, cap, what)
+            check_file_size(path, os.fstat(fh.fileno()).st_size, cap, what)
             pieces, got = [], 0
             while got <= cap and (piece := fh.read(min(2**22, cap + 1 - got))):  # (no cap-sized buffer)
                 pieces.append(piece)
@@ -110,7 +116,7 @@ def read_regular(path: str | Path, cap: int, what: str = "document") -> bytes:
         except OSError as exc:
             raise InputError(_("{path}: cannot read file ({why})").format(
                 path=quoted(path), why=exc.strerror or exc)) from None
-    check_file_size(Path(path), len(data), cap, what)
+    check_file_size(path, len(data), cap, what)
     return data
 
 

@@ -24,11 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...i18n import _
-from ..opening import quoted, read_regular
+from ..opening import check_file_size, quoted, read_regular
 from ..records import InputError, ReadResult
 from ..textio import decode_text
 from . import guangzhou, shenshan, table, zhuhai
-from .limits import MAX_FILE_BYTES, MAX_TEXT_BYTES, MAX_XLS_BYTES, Budget, check_file_size
+from .limits import MAX_FILE_BYTES, MAX_TEXT_BYTES, MAX_XLS_BYTES, Budget
 from .sheets import csv_rows, xls_rows, xlsx_rows
 from .table import Columns
 from .zips import check_members, open_package
@@ -46,11 +46,6 @@ def other_packages() -> tuple[tuple[str, str], ...]:
                                    "into .xlsx or .docx")),
         ("content.xml", _("an OpenDocument file (.ods/.odt) - save it as .xlsx or .docx")),
     )
-
-
-def read_bytes(path: Path) -> bytes:
-    """A document's bytes, from a regular file (checked on its descriptor) of at most MAX_FILE_BYTES."""
-    return read_regular(path, MAX_FILE_BYTES, "document")
 
 
 def _zip_rows(path: Path, data: bytes) -> tuple[str, list[list[str]]]:
@@ -82,7 +77,7 @@ def load(path: Path, name_col: str | None = None) -> tuple[str, list[list[str]]]
     `name_col` (a header or a 1-based number) decides a CSV's delimiter when the sniffing would not
     find it."""
     path = Path(path)
-    data = read_bytes(path)
+    data = read_regular(path, MAX_FILE_BYTES, "document")  # a regular file, judged on its descriptor
     head = data[:1024]
     is_pdf = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(b"%PDF-")  # (a CSV may mention %PDF-)
     binary = head.startswith((ZIP_MAGIC, OLE_MAGIC)) or is_pdf

@@ -10,10 +10,8 @@ the cap and what to do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from ...i18n import _
-from ..opening import kind_name, quoted
+from ..opening import quoted
 from ..records import InputError
 
 MAX_TEXT_BYTES = 32 * 2**20  # a text document (the largest seed is 68 KB)
@@ -39,13 +37,6 @@ MAX_PAGE_EDGES = 20_000  # lines, rectangles and curves of one page: table findi
 def n(x: int) -> str:
     """A figure as the messages write it: 1,000,000."""
     return f"{x:,}"
-
-
-def check_file_size(path: Path, size: int, cap: int, what: str) -> None:
-    if size > cap:
-        raise InputError(_("{path}: {what} of {size} bytes, more than the {cap} indicode reads - split it or "
-                           "export only the indicator table").format(
-            path=quoted(path), what=kind_name(what), size=n(size), cap=n(cap)))
 
 
 @dataclass

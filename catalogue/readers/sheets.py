@@ -17,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from ...i18n import _
-from ..opening import quoted
+from ..opening import quoted, read_regular
 from ..records import InputError
-from .limits import MAX_ROWS, Budget, n
+from .limits import MAX_FILE_BYTES, MAX_ROWS, Budget, n
 from .zips import Package, check_members, damaged, open_package
 
 _DIM_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Za-z]*)\$?(\d*)(?::\$?([A-Za-z]*)\$?(\d*))?"')
@@ -135,9 +135,7 @@ def workbook_sheets(path: Path, cell: Callable[[object], str] | None = None) -> 
     next, as the line numbers of `xlsx_rows`). Callers that need the sheets apart (learn reads its own
     review workbook) use this rather than openpyxl. `cell` turns a cell's value into text; by default
     the value as the sheet shows it (`shown`)."""
-    from .detect import read_bytes
-
-    pkg = open_package(str(path), read_bytes(path))
+    pkg = open_package(str(path), read_regular(path, MAX_FILE_BYTES, "document"))
     with pkg.zf:
         if "xl/workbook.xml" not in pkg.names:
             raise InputError(_("{path}: not an .xlsx workbook (no xl/workbook.xml in the package) - save it as "
