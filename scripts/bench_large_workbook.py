@@ -25,6 +25,9 @@ from pathlib import Path
 from indicode.catalogue.paths import BUNDLED_SEEDS
 from indicode.catalogue.readers.detect import read_document
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from baddocs import xlsx_with_sheet  # noqa: E402
+
 INDICODE = Path(sys.executable).parent / "indicode"
 PREFIXES = ["", "", "全区", "市级", "街道", "本单位", "年度", "各部门"]
 SUFFIXES = ["", "", "（%）", "（件）", "(2024年)", "情况"]
@@ -37,62 +40,26 @@ def seed_rows() -> list[tuple[str, str, str]]:
     return out
 
 
-_CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-       '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-       '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-       '<Default Extension="xml" ContentType="application/xml"/>'
-       '<Override PartName="/xl/workbook.xml" '
-       'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-       '<Override PartName="/xl/worksheets/sheet1.xml" '
-       'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-       '<Override PartName="/xl/sharedStrings.xml" '
-       'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
-_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-
-
 def write_workbook(path: Path, rows: int, seeds: list[tuple[str, str, str]]) -> Path:
     """The workbook as Excel writes one: every text once in the shared-string table, the sheet's cells
-    pointing into it (written by hand, streamed: openpyxl's write-only mode writes inline strings,
-    three times the size)."""
-    import zipfile
-    from xml.sax.saxutils import escape
-
+    pointing into it (streamed: openpyxl's write-only mode writes inline strings, twice the size)."""
     rnd = random.Random(24)
     index: dict[str, int] = {}
 
-    def ref(text: str) -> int:
-        return index.setdefault(text, len(index))
+    def sheet():
+        yield '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        for i in range(rows + 1):
+            if i == 0:
+                cells = ["三级指标", "二级指标", "指标值", "单位"]
+            else:
+                name, klass, value = seeds[rnd.randrange(len(seeds))]
+                cells = [rnd.choice(PREFIXES) + name + rnd.choice(SUFFIXES), klass, value, f"单位{i % 97}"]
+            xml = "".join(f'<c r="{col}{i + 1}" t="s"><v>{index.setdefault(text, len(index))}</v></c>'
+                          for col, text in zip("ABCD", cells, strict=True))
+            yield f'<row r="{i + 1}">{xml}</row>'
+        yield "</sheetData></worksheet>"
 
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CT)
-        z.writestr("_rels/.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                                  f'<Relationship Id="rId1" Type="{_R}/officeDocument" Target="xl/workbook.xml"/>'
-                                  "</Relationships>")
-        z.writestr("xl/workbook.xml", f'<workbook xmlns="{_MAIN}" xmlns:r="{_R}"><sheets>'
-                                      '<sheet name="指标" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        z.writestr("xl/_rels/workbook.xml.rels",
-                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                   f'<Relationship Id="rId1" Type="{_R}/worksheet" Target="worksheets/sheet1.xml"/>'
-                   f'<Relationship Id="rId2" Type="{_R}/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-            fh.write(f'<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
-            for i in range(rows + 1):
-                if i == 0:
-                    cells = ["三级指标", "二级指标", "指标值", "单位"]
-                else:
-                    name, klass, value = seeds[rnd.randrange(len(seeds))]
-                    cells = [rnd.choice(PREFIXES) + name + rnd.choice(SUFFIXES), klass, value, f"单位{i % 97}"]
-                xml = "".join(f'<c r="{col}{i + 1}" t="s"><v>{ref(text)}</v></c>'
-                              for col, text in zip("ABCD", cells, strict=True))
-                fh.write(f'<row r="{i + 1}">{xml}</row>'.encode())
-            fh.write(b"</sheetData></worksheet>")
-        with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
-            fh.write(f'<sst xmlns="{_MAIN}" uniqueCount="{len(index)}">'.encode())
-            for text in index:
-                fh.write(f"<si><t>{escape(text)}</t></si>".encode())
-            fh.write(b"</sst>")
-    return path
+    return xlsx_with_sheet(path, sheet(), compresslevel=6, shared_strings=lambda: index)
 
 
 def measure(args: list[str], env: dict) -> tuple[float, float, int]:
