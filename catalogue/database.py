@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import pathname2url
 
+from ..i18n import _
 from .entries import Anomaly, Entry, Occurrence, build_entries
 from .files import BusyError, atomic_path, is_read_only, write_failed
+from .opening import open_regular, quoted
 from .records import InputError, Learned, Proposed
 
 # 2 added the `proposed` table (new codes reviewers proposed). Version-1 files are read as they are
@@ -118,18 +120,18 @@ def has_table(con: sqlite3.Connection, name: str) -> bool:
 # ---------------------------------------------------------------- the checked open
 
 def _check_file(path: Path) -> None:
-    """Refuse, before SQLite sees it, what is missing, a folder, unreadable or not SQLite."""
-    if not path.exists():
-        raise InputError(f"{path}: no such catalogue file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a catalogue file")
-    try:
-        with open(path, "rb") as fh:
+    """Refuse, before SQLite sees it, what is missing, a folder, a pipe or device (judged on the open
+    descriptor: SQLite would block on a FIFO), unreadable or not SQLite."""
+    if not os.path.lexists(path):
+        raise InputError(_("{path}: no such catalogue file").format(path=quoted(path)))
+    with open_regular(path, "catalogue") as fh:
+        try:
             head = fh.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the catalogue ({exc.strerror})") from None
+        except OSError as exc:
+            raise InputError(_("{path}: cannot read the catalogue ({why})").format(
+                path=quoted(path), why=exc.strerror)) from None
     if head != SQLITE_MAGIC:
-        raise InputError(f"{path}: not an indicode catalogue (not an SQLite database)")
+        raise InputError(_("{path}: not an indicode catalogue (not an SQLite database)").format(path=quoted(path)))
 
 
 def columns_of(con: sqlite3.Connection, table: str) -> set[str]:
@@ -291,7 +293,7 @@ def read_entries(con: sqlite3.Connection, codes: list[str] | None = None, path: 
     if codes is not None:
         where, args = f"WHERE code IN ({','.join('?' * len(codes))})", list(codes)
     names: dict[str, dict[str, int]] = {}
-    for code, name, count, _ in con.execute(
+    for code, name, count, _unused in con.execute(
             f"SELECT code, name, count, canonical FROM names {where} ORDER BY code, canonical DESC, count DESC, rowid",
             args):
         names.setdefault(code, {})[name] = count

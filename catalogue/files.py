@@ -94,6 +94,14 @@ def sweep_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
+def resolved(path: str | Path) -> Path:
+    """Where a write to `path` lands: through any symbolic link to its target (a catalogue or table
+    named by a link is replaced where the link points, and the link stays a link); the path itself
+    when no link is in the way."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
+
+
 def temp_name(path: Path) -> Path:
     """A hidden temporary beside `path`, recognisably ours and naming the writing process."""
     return path.with_name(f".{path.name}{TMP_TAG}{os.getpid()}-{secrets.token_hex(4)}")
@@ -103,8 +111,9 @@ def temp_name(path: Path) -> Path:
 def atomic_path(path: str | Path):
     """Yield a temporary path beside `path`; when the block finishes, it becomes `path` (with the
     permissions a newly created file gets under the umask); on any error or interrupt it is removed.
-    OS errors while writing become a WriteError naming `path`."""
-    path = Path(path)
+    OS errors while writing become a WriteError naming `path`. A symbolic link is written through:
+    the temporary is made beside the link's target and replaces the target (`resolved`)."""
+    path = resolved(path)
     check_can_replace(path)
     sweep_temporaries(path.parent if str(path.parent) else Path("."))
     tmp = temp_name(path)

@@ -38,11 +38,14 @@ def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
     `catalogue build` takes it from before it reads the file it replaces until its new file has replaced
     the old. Waits at most `timeout` seconds ($INDICODE_LOCK_TIMEOUT, default 30), then BusyError. The
     lock file holds no data; filelock decides whether it stays (it does where removing it would race
-    with a waiting writer). The lock is held by this process's open file: a killed writer lets go."""
+    with a waiting writer). The lock is held by this process's open file: a killed writer lets go. The
+    lock is taken on the resolved path, so that writers naming a symbolic link and its target (or two
+    links to one file) lock each other out."""
     path = Path(path)
+    real = Path(os.path.realpath(path))
     if timeout is None:
         timeout = lock_timeout()
-    lock = filelock.FileLock(path.with_name(path.name + ".lock"), thread_local=False, is_singleton=False)
+    lock = filelock.FileLock(real.with_name(real.name + ".lock"), thread_local=False, is_singleton=False)
     try:
         lock.acquire(timeout=timeout, poll_interval=POLL)
     except filelock.Timeout:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+from ..i18n import _
 from .records import InputError
 
 # GBK text can hold a valid UTF-8 sequence by chance, rarely two; this many UTF-8 Chinese characters
@@ -65,19 +66,24 @@ def _looks_binary(text: str) -> bool:
     return bad > max(2, len(text[:4000]) // 100)
 
 
-def read_text(path: Path) -> str:
-    """A document's text with normalised line ends; one-line InputError when it cannot be read."""
-    from .readers.limits import MAX_TEXT_BYTES, check_file_size
+def decode_text(data: bytes, source: str) -> str:
+    """A document's text from its bytes, with normalised line ends; one-line InputError when empty or
+    not text."""
+    from .opening import quoted
 
-    try:
-        check_file_size(path, path.stat().st_size, MAX_TEXT_BYTES, "text document")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read file ({exc.strerror or exc})") from None
     if not data.strip():
-        raise InputError(f"{path}: empty file")
-    text = decode_bytes(data, str(path))
+        raise InputError(_("{path}: empty file").format(path=quoted(source)))
+    text = decode_bytes(data, quoted(source))
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: Path) -> str:
+    """A text file's text (a regular file within MAX_TEXT_BYTES); one-line InputError when it cannot
+    be read."""
+    from .opening import read_regular
+    from .readers.limits import MAX_TEXT_BYTES
+
+    return decode_text(read_regular(path, MAX_TEXT_BYTES, "text document"), str(path))
 
 
 def fold(text: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from .catalogue.opening import one_line, quoted
 from .catalogue.records import InputError
 from .i18n import _
 from .matcher.results import Verdict
@@ -44,10 +45,10 @@ class _OneLineErrors(TyperGroup):
             if _is(exc, "UsageError"):
                 ctx = getattr(exc, "ctx", None)
                 where = ctx.command_path if ctx else "indicode"
-                typer.echo(f"error: {where}: {' '.join(exc.format_message().split())} (see {where} --help)", err=True)
+                _stderr(f"error: {where}: {' '.join(exc.format_message().split())} (see {where} --help)")
                 sys.exit(EXIT_INPUT)
             if _is(exc, "Abort"):
-                typer.echo("error: interrupted", err=True)
+                _stderr("error: interrupted")
                 sys.exit(EXIT_INTERRUPTED)
             raise
         sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else EXIT_OK)
@@ -94,8 +95,14 @@ def _columns(name_col, class_col, value_col, code_col):
     return Columns(name_col, code_col, class_col, value_col)
 
 
+def _stderr(message: object) -> None:
+    """One line on stderr: control characters in it (a file name's newline) escaped, so that no name
+    or text can print a line of its own (`catalogue.opening.one_line`)."""
+    typer.echo(one_line(str(message)), err=True)
+
+
 def fail(msg: str, code: int = EXIT_INPUT) -> None:
-    typer.echo(f"error: {msg}", err=True)
+    _stderr(f"error: {msg}")
     raise typer.Exit(code)
 
 
@@ -153,7 +160,7 @@ def _guard(fn):
             sys.stdout = open(os.devnull, "w")
             raise typer.Exit(EXIT_OK) from None
         except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename else ""
+            where = f"{quoted(exc.filename)}: " if exc.filename else ""
             space = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
             fail(f"{where}{exc.strerror or exc}", EXIT_WRITE if space else EXIT_INPUT)
         except sqlite3.DatabaseError as exc:
@@ -188,17 +195,17 @@ def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
         try:
             res = read_document(d, cols)
         except InputError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            _stderr(f"error: {exc}")
             bad += 1
             continue
         for p in res.problems:
-            typer.echo(f"warning: {p}", err=True)
-        typer.echo(f"{d}: {res.format}, {len(res.rows)} rows, {len(res.problems)} problems", err=True)
+            _stderr(f"warning: {p}")
+        _stderr(f"{quoted(d)}: {res.format}, {len(res.rows)} rows, {len(res.problems)} problems")
         rows += res.rows
     if bad == len(docs):
         raise typer.Exit(2)  # nothing could be read: nothing written
     write_frames(output, {"rows": rows_frame(rows)})
-    typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
+    _stderr(f"wrote {len(rows)} rows to {output}")
     if bad:
         raise typer.Exit(1)
 
@@ -222,12 +229,12 @@ def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded docume
         n, problems = build(sources, output, failed, label=_read_label(label))
     except InputError:  # every source failed: the others' lines first, then the last one's
         for f in failed:
-            typer.echo(f"error: {f}", err=True)
+            _stderr(f"error: {f}")
         raise
     for p in problems:
-        typer.echo(f"warning: {p}", err=True)
+        _stderr(f"warning: {p}")
     for f in failed:
-        typer.echo(f"error: {f}", err=True)
+        _stderr(f"error: {f}")
     cat = Catalogue.load(output)
     typer.echo(f"{output}: {len(cat)} codes from {n} coded rows, {len(cat.anomalies)} anomalies")
     if failed:
@@ -287,12 +294,12 @@ def _report_import(res) -> None:
         lines = [(p.line, _("refused: {problem}").format(problem=p)) for p in lib.refused]
         lines += [(p.line, _("warning: {problem}").format(problem=p)) for p in lib.notes]
         for _row, line in sorted(lines, key=lambda x: x[0]):
-            typer.echo(line, err=True)
+            _stderr(line)
         found = ", ".join(f"{k}={h}" for k, h in lib.columns.items())
-        typer.echo(_("{source}: {imported} rows imported, {refused} refused (columns: {columns})").format(
-            source=lib.source, imported=len(lib.occurrences), refused=len(lib.refused), columns=found), err=True)
+        _stderr(_("{source}: {imported} rows imported, {refused} refused (columns: {columns})").format(
+            source=lib.source, imported=len(lib.occurrences), refused=len(lib.refused), columns=found))
     for f in res.failed:
-        typer.echo(f"error: {f}", err=True)
+        _stderr(f"error: {f}")
 
 
 @catalogue_app.command("diff")
@@ -346,7 +353,7 @@ def catalogue_export(output: Path = typer.Option(
 
     cat = _load_catalogue(catalogue)
     write_frames(output, catalogue_frames(cat))
-    typer.echo(f"wrote {len(cat)} codes to {output}", err=True)
+    _stderr(f"wrote {len(cat)} codes to {output}")
 
 
 @app.command()
@@ -379,7 +386,7 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     if as_json:
         return echo_json([entry_dict(e) for e in found] + [{**asdict(p), "proposed": True} for p in proposed])
     if not found and not proposed:
-        typer.echo(f"no code matches '{query}'", err=True)
+        _stderr(f"no code matches '{query}'")
         raise typer.Exit(1)
     for e in found:
         cls = f"{e.level1}-{LEVEL1.get(e.level1, '?')} / {e.level2}-{LEVEL2.get(e.level2, '?')}"
@@ -416,7 +423,7 @@ def _workspace(workspace: str | None):
 
     ws = open_workspace(workspace)
     for note in ws.notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        _stderr(_("note: {note}").format(note=note))
     ws.notes = []
     return ws
 
@@ -428,7 +435,7 @@ def _matching(catalogue: Path | None, model: str | None, workspace: str | None =
     ws = _workspace(workspace)
     linker, notes = linker_for(ws, catalogue, model)
     for note in notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        _stderr(_("note: {note}").format(note=note))
     return linker, ws
 
 
@@ -452,7 +459,7 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
     ask = suggest_request(text, klass, value, k)  # bad input refused before the model loads
     s = ask.run(_linker(catalogue, model, workspace).suggest)
     if s.cut:
-        typer.echo(f"note: the text is longer than {MAX_TEXT} characters: matched by its beginning", err=True)
+        _stderr(f"note: the text is longer than {MAX_TEXT} characters: matched by its beginning")
     if as_json:
         return echo_json(suggestion_dict(s))
     if s.proposal is not None:  # a no-match that a proposed code fits: said first, never as accepted
@@ -570,9 +577,9 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
         bar.close()
     for f in res.files:
         if f.error:
-            typer.echo(f"error: {f.error}", err=True)
+            _stderr(f"error: {f.error}")
         for p in f.problems:
-            typer.echo(f"warning: {p}", err=True)
+            _stderr(f"warning: {p}")
     if len(res.failed) == len(res.files):
         raise typer.Exit(2)  # nothing could be read: nothing written
     about = {"catalogue": str(linker.cat.path), "catalogue fingerprint": linker.cat.fingerprint,
@@ -581,12 +588,12 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
     write_result(output, res, about)
     if not quiet:
         d = res.decisions
-        typer.echo(f"{len(res.records)} rows in {res.seconds:.1f}s ({res.unique} distinct, {res.encoded} encoded): "
-                   + ", ".join(f"{d.get(v, 0)} {v}" for v in Verdict) + f" -> {output}", err=True)
+        _stderr(f"{len(res.records)} rows in {res.seconds:.1f}s ({res.unique} distinct, {res.encoded} encoded): "
+                   + ", ".join(f"{d.get(v, 0)} {v}" for v in Verdict) + f" -> {output}")
         for f in res.files:
             if not f.error:
-                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; "
-                           + ", ".join(f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
+                _stderr(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; "
+                           + ", ".join(f"{f.decisions.get(v, 0)} {v}" for v in Verdict))
     if res.failed:
         raise typer.Exit(1)
 
@@ -621,24 +628,24 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     ws = _workspace(workspace)
     path, notes = catalogue_in_use(ws, catalogue)
     for note in notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        _stderr(_("note: {note}").format(note=note))
     run = learn_file(reviewed, ws, Catalogue.load(path), who, override=override, propose=propose,
                      code_col=code_col, name_col=name_col, class_col=class_col, comment=read_comment(comment))
     review, out = run.review, run.outcome
     for line in review.refused + review.conflicts:
-        typer.echo(_("refused: {line}").format(line=" ".join(line.split())), err=True)  # one line, whatever a cell held
+        _stderr(_("refused: {line}").format(line=" ".join(line.split())))  # one line, whatever a cell held
     for c in out.conflicts:
-        typer.echo(_("conflict: {line}").format(line=conflict_line(c)), err=True)
+        _stderr(_("conflict: {line}").format(line=conflict_line(c)))
     rows = sum(d.rows for d in review.decisions)
-    typer.echo(_("learned {n} decisions ({rows} rows) and {p} proposed new codes into {ws}; {same} already in force; "
+    _stderr(_("learned {n} decisions ({rows} rows) and {p} proposed new codes into {ws}; {same} already in force; "
                  "{c} conflicts with decisions in force; refused {r} cells, {fc} conflicts in the file").format(
         n=len(out.recorded), rows=rows, p=len(out.proposals), ws=ws.location, same=len(out.unchanged),
-        c=len(out.conflicts), r=len(review.refused), fc=len(review.conflicts)), err=True)
+        c=len(out.conflicts), r=len(review.refused), fc=len(review.conflicts)))
     if review.decisions and not out.recorded and not out.conflicts:
-        typer.echo(_("note: {file}: nothing new: its {n} decisions are already in force").format(
-            file=reviewed, n=len(out.unchanged)), err=True)
+        _stderr(_("note: {file}: nothing new: its {n} decisions are already in force").format(
+            file=reviewed, n=len(out.unchanged)))
     if not review.cells:
-        typer.echo(f"note: {reviewed}: no reviewer cell filled in; nothing to learn", err=True)
+        _stderr(f"note: {reviewed}: no reviewer cell filled in; nothing to learn")
     if review.refused or review.conflicts or out.conflicts:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -677,7 +684,7 @@ def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indi
     for r, back in zip(done.retracted, done.back, strict=True):
         now = _("decision {id} ({code}) is in force again").format(id=back.id, code=back.code) if back else \
             _("no decision in force")
-        typer.echo(_("retracted {id}: {now}").format(id=r.replaces, now=now), err=True)
+        _stderr(_("retracted {id}: {now}").format(id=r.replaces, now=now))
 
 
 decisions_app = typer.Typer(no_args_is_help=True, help=_("The workspace's log of decisions: history and export."))
@@ -697,7 +704,7 @@ def decisions_history(text: str = typer.Argument(..., help=_("The indicator text
     if as_json:
         return echo_json([e.to_dict() for e in events])
     if not events:
-        typer.echo(_("no decision about 「{text}」").format(text=text), err=True)
+        _stderr(_("no decision about 「{text}」").format(text=text))
         raise typer.Exit(EXIT_PARTIAL)
     for e in events:
         typer.echo(_event_line(e))
@@ -711,7 +718,7 @@ def decisions_export(output: Path = typer.Option(..., "-o", "--output", help="lo
     from .workspace.export import export_log
 
     n = export_log(_workspace(workspace), output)
-    typer.echo(_("wrote {n} events to {path}").format(n=n, path=output), err=True)
+    _stderr(_("wrote {n} events to {path}").format(n=n, path=output))
 
 
 @app.command()
@@ -724,7 +731,7 @@ def status(catalogue: Path | None = CatalogueOpt, workspace: str | None = Worksp
     ws = _workspace(workspace)
     path, notes = catalogue_in_use(ws, catalogue)
     for note in notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        _stderr(_("note: {note}").format(note=note))
     s = ws.status(describe(path))
     if as_json:
         return echo_json(s.to_dict())
@@ -763,7 +770,7 @@ def workspace_use_catalogue(new: Path = NewCatalogueArg,
         typer.echo(f"{a.change:9} {a.decision.code}{'-' + a.decision.name if a.decision.name else ''}"
                    f"{' -> ' + a.name if a.name else ''}  「{a.decision.text}」 [{a.decision.subject.level2 or '-'}]  "
                    f"{_('decision')} {a.decision.id}, {a.decision.reviewer}")
-    typer.echo(sw.summary(), err=True)
+    _stderr(sw.summary())
 
 
 @workspace_app.command("member")
@@ -774,8 +781,8 @@ def workspace_member(name: str = typer.Argument(..., help=_("The member's name, 
     """Add a member (or change a member's role) and print their new token, shown only this once."""
     token = _workspace(workspace).add_member(name, role)
     typer.echo(token)
-    typer.echo(_("{name} is a {role}; give them the token above (the server knows them by it)").format(
-        name=name, role=role), err=True)
+    _stderr(_("{name} is a {role}; give them the token above (the server knows them by it)").format(
+        name=name, role=role))
 
 
 @workspace_app.command("members")
@@ -794,8 +801,8 @@ def workspace_import(old: Path = OldCatalogueArg,
     from .workspace.migrate import import_catalogue
 
     ws = _workspace(workspace)
-    typer.echo(import_catalogue(ws, old) or _(
-        "{path}: nothing to move in (no learned links, or moved in before)").format(path=old), err=True)
+    _stderr(import_catalogue(ws, old) or _(
+        "{path}: nothing to move in (no learned links, or moved in before)").format(path=old))
 
 
 @app.command()
@@ -825,10 +832,10 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback 
     linker, ws = _matching(catalogue, model, workspace)
     linker.suggest("预热", "")  # load everything before the first request
     if not is_loopback(host) and not token and not ws.members():
-        typer.echo("note: not on loopback and no --token: feedback is disabled", err=True)
+        _stderr("note: not on loopback and no --token: feedback is disabled")
     try:
         run(linker, host, port, token, allow_host, timeout, workspace=ws, follow=not catalogue, share=share,
-            on_ready=lambda url: typer.echo(f"indicode serving {url}  ({len(linker.cat)} codes)", err=True))
+            on_ready=lambda url: _stderr(f"indicode serving {url}  ({len(linker.cat)} codes)"))
     except OSError as exc:
         fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})")
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .catalogue.classes import LEVEL1, LEVEL2, level1_of, level2_of
 from .catalogue.records import IndicatorRow, InputError
 from .catalogue.textio import fold
+from .i18n import _
 from .matcher.text import MAX_TEXT
 
 if TYPE_CHECKING:
@@ -107,6 +108,31 @@ def read_class(value: Any, field: str = "class") -> str:
     if text is None or (text and not digits):
         raise BadValue(f"class {shown(value)}: not a class; {CLASS_HELP}", field)
     return digits
+
+
+def read_decision_class(value: Any, field: str = "class") -> str:
+    """The class a decision is recorded under: a level-2 class ('11'…'43', read as `read_class` reads
+    it: `31`, `31-服务对象满意度`, `数量指标`) or none (''). The one rule of `indicode learn`, feedback
+    and the workspace: a level-1 class (`3`, `产出指标`) is no class a suggestion is asked in, so a
+    decision under it would never be used; it is refused."""
+    try:
+        digits = read_class(value, field)
+    except BadValue:
+        digits = "?"
+    if digits and digits not in LEVEL2:
+        raise BadValue(_("class {value} is not a level-2 class: a decision is recorded under a level-2 class (two "
+                         "digits 11-43 such as 31), or under none (leave it empty)").format(value=shown(value)), field)
+    return digits
+
+
+def check_decision(text: str, level2: str) -> None:
+    """Refuse, on its way into the workspace, a decision about a text with nothing visible in it
+    (spaces, zero-width characters, a BOM) or under a class that is not a level-2 class: every write
+    path (learn, feedback, the Python API) ends here."""
+    if not isinstance(text, str) or blank(text):
+        raise BadValue(_("text {value}: nothing visible (only spaces or invisible characters); a decision needs "
+                         "the indicator as written").format(value=shown(text)), "text")
+    read_decision_class(level2)
 
 
 def known_class(value: Any) -> str:

@@ -26,15 +26,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue.classes import LEVEL2, classes_of_code, level2_of
+from .catalogue.classes import LEVEL2, classes_of_code
 from .catalogue.entries import CODE_RE
 from .catalogue.export import original_text
 from .catalogue.lookup import Catalogue
+from .catalogue.opening import open_regular
 from .catalogue.readers.detect import XLSX_MAGIC, load
 from .catalogue.readers.sheets import csv_rows, workbook_sheets
 from .catalogue.records import NIL, InputError, Proposed
 from .catalogue.textio import read_text
 from .i18n import _
+from .inputs import blank, read_decision_class
 from .matcher.results import Verdict
 from .workspace import NewDecision, Origin, Outcome, ProposalDraft, Via, Workspace
 from .workspace.keys import subject_of
@@ -122,7 +124,7 @@ def _xlsx_text(v) -> str:
 def _tables(path: Path) -> list[tuple[str, list[list[str]]]]:
     """(sheet, rows) to read: the review workbook's two decision sheets (按文本审核 first), or the
     one table of any other file."""
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:  # (a FIFO or a device: one line, never a wait)
         head = fh.read(4)
     if head == XLSX_MAGIC:
         sheets = dict(workbook_sheets(path, cell=_xlsx_text))  # within the reader's limits
@@ -283,10 +285,14 @@ def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[st
         if not text:
             review.refused.append(f"{where}: reviewer cell '{raw}' on a row without an indicator name")
             continue
-        level2 = level2_of(klass) if klass else ""
-        if klass and not level2:
-            review.refused.append(f"{where}: class '{klass}' is not a level-2 class (two digits 11-43 such as "
-                                  f"31, or leave it empty)")
+        if blank(text):
+            review.refused.append(_("{where}: reviewer cell '{raw}' on a row whose indicator has nothing visible "
+                                    "(only spaces or invisible characters)").format(where=where, raw=raw))
+            continue
+        try:  # the one class rule of every write path (indicode.inputs)
+            level2 = read_decision_class(klass)
+        except InputError as exc:
+            review.refused.append(f"{where}: {exc}")
             continue
         got = _decide(raw, _cell(r, si), level2, text, cat, where, propose, reviewer, proposed)
         if isinstance(got, str):

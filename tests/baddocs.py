@@ -18,9 +18,10 @@ def _sheet_xml(dimension: str, rows_xml: str) -> str:
             f'<dimension ref="{dimension}"/><sheetData>{rows_xml}</sheetData></worksheet>')
 
 
-def xlsx_with_sheet(path: Path, sheet_xml_chunks, compresslevel: int = 9) -> Path:
+def xlsx_with_sheet(path: Path, sheet_xml_chunks, compresslevel: int = 9, shared_strings=None) -> Path:
     """A minimal valid .xlsx whose one sheet's XML is written from the given chunks (streamed, so a
-    sheet of a gigabyte needs no gigabyte of memory to write)."""
+    sheet of a gigabyte needs no gigabyte of memory to write). `shared_strings`: a callable giving the
+    texts of the shared-string table (`t="s"` cells index it), called once the sheet is written."""
     ct = ('<?xml version="1.0" encoding="UTF-8"?>'
           '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
           '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -29,7 +30,9 @@ def xlsx_with_sheet(path: Path, sheet_xml_chunks, compresslevel: int = 9) -> Pat
           'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
           '<Override PartName="/xl/worksheets/sheet1.xml" '
           'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-          '</Types>')
+          + ('<Override PartName="/xl/sharedStrings.xml" '
+             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+             if shared_strings else '') + '</Types>')
     rels = ('<?xml version="1.0" encoding="UTF-8"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" '
@@ -45,7 +48,9 @@ def xlsx_with_sheet(path: Path, sheet_xml_chunks, compresslevel: int = 9) -> Pat
                '<Relationship Id="rId1" '
                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
                'Target="worksheets/sheet1.xml"/>'
-               '</Relationships>')
+               + ('<Relationship Id="rId2" '
+                  'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                  'Target="sharedStrings.xml"/>' if shared_strings else '') + '</Relationships>')
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
         zf.writestr("[Content_Types].xml", ct)
         zf.writestr("_rels/.rels", rels)
@@ -54,6 +59,16 @@ def xlsx_with_sheet(path: Path, sheet_xml_chunks, compresslevel: int = 9) -> Pat
         with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
             for chunk in sheet_xml_chunks:
                 fh.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+        if shared_strings:
+            from xml.sax.saxutils import escape
+
+            with zf.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+                texts = list(shared_strings())
+                fh.write(f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                         f'uniqueCount="{len(texts)}">'.encode())
+                for text in texts:
+                    fh.write(f"<si><t>{escape(text)}</t></si>".encode())
+                fh.write(b"</sst>")
     return path
 
 
@@ -194,7 +209,7 @@ BAD = [
     ("huge-csv-field", "huge_field.csv", huge_csv_field, ":3: cannot read as CSV: a field of more than 131,072"),
     ("huge-text", "huge.txt", huge_text, "more than the 33,554,432 indicode reads"),
     ("scanned-pdf", "scan.pdf", scanned_pdf, "PDF has no text layer (scanned?) - run OCR or export the text"),
-    ("truncated-zip", "cut.xlsx", truncated_zip, "damaged or truncated zip"),
+    ("truncated-zip", "cut.xlsx", truncated_zip, "damaged file"),
     ("truncated-pdf", "cut.pdf", truncated_pdf, "not a readable PDF"),
     ("encrypted-pdf", "locked.pdf", encrypted_pdf, "not a readable PDF (encrypted)"),
     ("docx-no-table", "notice.docx", docx_without_table, "no indicator table found"),

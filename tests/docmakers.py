@@ -339,3 +339,16 @@ def write_pdf_ruled(pages: list[list[list]], path: Path, widths: list, foot: str
         c.showPage()
     c.save()
     return path
+
+
+def rewrite_member(src: Path, out: Path, member: str, edit) -> Path:
+    """`src` (a zip package) copied to `out` with the text of `member` passed through `edit`."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == member:
+                data = edit(data.decode("utf-8")).encode("utf-8")
+            zout.writestr(item, data)
+    return out

@@ -207,7 +207,8 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @pytest.mark.parametrize("stream,words", [("EncryptedPackage", "a password-protected Office file"),
-                                          ("WordDocument", "an old Word document (.doc) - save it as .docx")])
+                                          ("WordDocument",
+                                           "a document in the old Word format (.doc, or WPS .wps) - save it as .docx")])
 def test_other_ole_files_named(tmp_path, stream, words):
     # an OLE2 compound file whose directory names this stream and no Workbook
     f = tmp_path / "old.xls"

@@ -15,6 +15,7 @@ import indicode
 from conftest import ROOT
 from indicode import inputs
 from indicode.api import Matcher
+from indicode.catalogue.records import InputError
 from indicode.catalogue.textio import fold
 from indicode.cli import app
 from indicode.matcher.text import MAX_TEXT
@@ -292,7 +293,9 @@ def test_json_bodies_get_the_front_doors_words(matcher, server):
     assert body["error"] == api_error(matcher, "suggest", {"text": ["办事群众满意度"]})
     st, body = call(url, "/api/feedback", body={"text": "x", "class": "99", "code": "NIL"})
     assert st == 422 and body["field"] == "class"
-    assert body["error"] == api_error(matcher, "suggest", {"text": "x", "class": "99"})
+    with pytest.raises(InputError) as decision_rule:  # feedback records a decision: learn's class rule
+        inputs.read_decision_class("99")
+    assert body["error"] == str(decision_rule.value)
     st, body = call(url, "/reconcile", raw=json.dumps({"q1": {"query": "x", "limit": 0}}).encode())
     assert st == 422 and body["error"] == "queries.q1: limit 0: give a whole number from 1 to 50"
 

@@ -327,7 +327,7 @@ def test_time_cap_holds_while_split_rows_are_joined(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pdf_reader, "_without_furniture", late)
     with pytest.raises(InputError, match=r"split\.pdf: reading the PDF took more than 120 s \(page 1\) - export"):
-        pdf_reader.pdf_rows(pdf)
+        pdf_reader.pdf_rows(pdf, pdf.read_bytes())
 
 
 @pytest.mark.parametrize("merged_classes,keep", [(False, 1), (True, 2)])

@@ -137,7 +137,7 @@ def test_columns_given_by_option(tmp_path):
 @pytest.mark.parametrize("content,problem", [
     (b"", "empty file"), (b"  \n\n", "empty file"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "not a text document"),
-    (b"PK\x03\x04garbage", "not a readable .xlsx")])
+    (b"PK\x03\x04garbage", "damaged file")])
 def test_bad_files_raise_one_line_errors(tmp_path, content, problem):
     f = tmp_path / "bad.txt"
     f.write_bytes(content)

@@ -12,12 +12,14 @@ A PDF without any text (a scan) is refused with what to do.
 """
 from __future__ import annotations
 
+import io
 import re
 import time
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..opening import quoted
 from ..records import InputError
 from .limits import MAX_PAGE_CHARS, MAX_PAGE_EDGES, MAX_PAGES, MAX_PDF_SECONDS, Budget, n
 from .sheets import _trim, cell_text
@@ -240,23 +242,23 @@ def _without_furniture(pages: list[list]) -> list[list]:
 
 def _in_time(path: Path, start: float, no: int) -> None:
     if time.monotonic() - start > MAX_PDF_SECONDS:
-        raise InputError(f"{path}: reading the PDF took more than {MAX_PDF_SECONDS:.0f} s (page {no}) "
+        raise InputError(f"{quoted(path)}: reading the PDF took more than {MAX_PDF_SECONDS:.0f} s (page {no}) "
                          f"- export the text or the table from the program that made it")
 
 
-def _open(path: Path):
+def _open(path: Path, data: bytes):
     """pdfplumber's document and its pages, or one line saying why the file is not a readable PDF."""
     import pdfplumber
 
     try:
-        pdf = pdfplumber.open(path)
+        pdf = pdfplumber.open(io.BytesIO(data))
         pages = pdf.pages
     except Exception as exc:  # pdfminer raises many types: syntax, encryption, damaged streams
         causes = " ".join(type(e).__name__ for e in (exc, exc.__context__, *exc.args) if isinstance(e, BaseException))
         why = "encrypted" if "password" in f"{causes} {exc}".lower() else type(exc).__name__
         todo = "remove the password and give that" if why == "encrypted" else \
             "export the text or the table from the program that made it"
-        raise InputError(f"{path}: not a readable PDF ({why}) - {todo}") from None
+        raise InputError(f"{quoted(path)}: not a readable PDF ({why}) - {todo}") from None
     return pdf, pages
 
 
@@ -265,7 +267,7 @@ def _check_page(path: Path, page, no: int) -> None:
     cannot bound."""
     edges = len(page.lines) + len(page.rects) + len(page.curves)
     if len(page.chars) > MAX_PAGE_CHARS or edges > MAX_PAGE_EDGES:
-        raise InputError(f"{path}: page {no} holds {n(len(page.chars))} characters and {n(edges)} drawn lines, "
+        raise InputError(f"{quoted(path)}: page {no} holds {n(len(page.chars))} characters and {n(edges)} drawn lines, "
                          f"more than indicode reads on one page ({n(MAX_PAGE_CHARS)}, {n(MAX_PAGE_EDGES)}) "
                          f"- export the text or the table from the program that made it")
 
@@ -306,7 +308,7 @@ def _read_pages(path: Path, pdf, pages, start: float, budget: Budget) -> tuple[l
     page_items: list[list] = []
     try:
         if len(pages) > MAX_PAGES:
-            raise InputError(f"{path}: PDF of {n(len(pages))} pages, more than the {n(MAX_PAGES)} indicode "
+            raise InputError(f"{quoted(path)}: PDF of {n(len(pages))} pages, more than the {n(MAX_PAGES)} indicode "
                              f"reads - split it")
         for no, page in enumerate(pages, 1):
             _in_time(path, start, no)
@@ -318,7 +320,8 @@ def _read_pages(path: Path, pdf, pages, start: float, budget: Budget) -> tuple[l
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{path}: damaged PDF ({type(exc).__name__} on page {len(page_items) + 1}) - export the "
+        raise InputError(f"{quoted(path)}: damaged PDF ({type(exc).__name__} on page {len(page_items) + 1}) - "
+                         f"export the "
                          f"text or the table from the program that made it") from None
     finally:
         pdf.close()
@@ -374,11 +377,11 @@ class _Rows:
         return _Tail(at, part.columns, foot, *filled)
 
 
-def pdf_rows(path: Path) -> list[list[str]]:
+def pdf_rows(path: Path, data: bytes) -> list[list[str]]:
     """Rows of text cells of a PDF, in reading order, page furniture left out and rows a page break
     cut joined again (see the module docstring)."""
     start = time.monotonic()
-    pdf, pages = _open(path)
+    pdf, pages = _open(path, data)
     budget = Budget(str(path))
     page_items, chars_seen, cid_chars = _read_pages(path, pdf, pages, start, budget)
     rows = _Rows(budget)
@@ -386,8 +389,8 @@ def pdf_rows(path: Path) -> list[list[str]]:
         _in_time(path, start, no)  # the rows are put together page by page too, joins included
         rows.add_page(items, no)
     if not chars_seen:
-        raise InputError(f"{path}: PDF has no text layer (scanned?) - run OCR or export the text")
+        raise InputError(f"{quoted(path)}: PDF has no text layer (scanned?) - run OCR or export the text")
     if cid_chars > chars_seen // 2:
-        raise InputError(f"{path}: PDF text cannot be decoded (its fonts have no Unicode map) - export the "
+        raise InputError(f"{quoted(path)}: PDF text cannot be decoded (its fonts have no Unicode map) - export the "
                          f"text from the program that made it, or run OCR")
     return rows.rows

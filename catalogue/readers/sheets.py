@@ -11,12 +11,16 @@ import csv
 import io
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from ...i18n import _
+from ..opening import quoted, read_regular
 from ..records import InputError
-from .limits import MAX_ROWS, Budget, check_zip, n
+from .limits import MAX_FILE_BYTES, MAX_ROWS, Budget, n
+from .zips import Package, check_members, damaged, open_package
 
 _DIM_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Za-z]*)\$?(\d*)(?::\$?([A-Za-z]*)\$?(\d*))?"')
 _SHEET_RE = re.compile(r"^xl/worksheets/[^/]+\.xml$")
@@ -106,16 +110,17 @@ def declared_rows(path: Path, zf: zipfile.ZipFile) -> None:
             continue
         last = m.group(4) or m.group(2)
         if last and int(last) > MAX_ROWS:
-            raise InputError(f"{path}: workbook declares {int(last)} rows, more than the {n(MAX_ROWS)} "
+            raise InputError(f"{quoted(path)}: workbook declares {int(last)} rows, more than the {n(MAX_ROWS)} "
                              f"indicode reads - split it")
 
 
-def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
-    """Every row of every sheet of a workbook, as text cells, within the limits (a sheet's empty rows
-    at its end kept when a sheet follows, so that line numbers count every row before)."""
+def xlsx_rows(path: Path, pkg: Package) -> list[list[str]]:
+    """Every row of every sheet of a workbook (its members checked: `zips.check_members`), as text
+    cells, within the limits (a sheet's empty rows at its end kept when a sheet follows, so that line
+    numbers count every row before)."""
     out: list[list[str]] = []
     trailing_before = 0
-    for i, (_, rows, trailing) in enumerate(_sheets(path, zf, None)):
+    for i, (_title, rows, trailing) in enumerate(_sheets(path, pkg, None)):
         if i:
             out.extend([] for _ in range(trailing_before))
         out += rows
@@ -123,40 +128,36 @@ def xlsx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
     return out
 
 
-def workbook_sheets(path: Path, zf: zipfile.ZipFile | None = None,
-                    cell: Callable[[object], str] | None = None) -> list[tuple[str, list[list[str]]]]:
-    """(sheet name, rows) of each worksheet of an .xlsx, read within the limits: the package and the
-    declared sheet sizes checked before parsing, rows and cells counted while reading (row numbers
-    in messages count on from one sheet to the next, as the line numbers of `xlsx_rows`). Callers that
-    need the sheets apart (learn reads its own review workbook) use this rather than openpyxl.
-    `cell` turns a cell's value into text; by default the value as the sheet shows it (`shown`)."""
-    from .limits import check_zip_entries
-
-    if zf is None:
-        check_zip_entries(path)
-        try:
-            with zipfile.ZipFile(path) as own:
-                return [(title, rows) for title, rows, _ in _sheets(path, own, cell)]
-        except zipfile.BadZipFile as exc:
-            raise InputError(f"{path}: not a readable .xlsx workbook (damaged or truncated zip: {exc}) - "
-                             f"save it again") from None
-    return [(title, rows) for title, rows, _ in _sheets(path, zf, cell)]
+def workbook_sheets(path: Path, cell: Callable[[object], str] | None = None) -> list[tuple[str, list[list[str]]]]:
+    """(sheet name, rows) of each worksheet of an .xlsx, read within the limits: the file read from a
+    regular file, its members inflated and counted, the declared sheet sizes checked before parsing,
+    rows and cells counted while reading (row numbers in messages count on from one sheet to the
+    next, as the line numbers of `xlsx_rows`). Callers that need the sheets apart (learn reads its own
+    review workbook) use this rather than openpyxl. `cell` turns a cell's value into text; by default
+    the value as the sheet shows it (`shown`)."""
+    pkg = open_package(str(path), read_regular(path, MAX_FILE_BYTES, "document"))
+    with pkg.zf:
+        if "xl/workbook.xml" not in pkg.names:
+            raise InputError(_("{path}: not an .xlsx workbook (no xl/workbook.xml in the package) - save it as "
+                               ".xlsx").format(path=quoted(path)))
+        check_members(pkg, "xlsx")
+        return [(title, rows) for title, rows, _trailing in _sheets(path, pkg, cell)]
 
 
-def _sheets(path: Path, zf: zipfile.ZipFile,
+def _sheets(path: Path, pkg: Package,
             cell: Callable[[object], str] | None) -> list[tuple[str, list[list[str]], int]]:
-    """(name, rows, empty rows after the last row with text) of each worksheet."""
+    """(name, rows, empty rows after the last row with text) of each worksheet of a checked package."""
     import openpyxl
 
-    check_zip(path, zf, "xlsx")
+    zf = pkg.zf
     declared_rows(path, zf)
-    fh = path.open("rb")  # a file object: openpyxl would judge a path by its extension
     try:
         # data_only=False: a cell typed as `=100%` is kept as written rather than lost as a formula
-        wb = openpyxl.load_workbook(fh, read_only=True, data_only=False)
+        wb = openpyxl.load_workbook(pkg.stream(), read_only=True, data_only=False)
+    except zipfile.BadZipFile as exc:
+        raise damaged(str(path), str(exc)) from None
     except Exception as exc:  # openpyxl raises many types for a damaged archive
-        fh.close()
-        raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}) - open and save it "
+        raise InputError(f"{quoted(path)}: not a readable .xlsx workbook ({type(exc).__name__}) - open and save it "
                          f"again in Excel, or export it as .csv") from None
     budget = Budget(str(path))
     sheets: list[tuple[str, list[list[str]], int]] = []
@@ -184,12 +185,13 @@ def _sheets(path: Path, zf: zipfile.ZipFile,
             sheets.append((ws.title, rows, pending))
     except InputError:
         raise
+    except zipfile.BadZipFile as exc:
+        raise damaged(str(path), str(exc)) from None
     except Exception as exc:
-        raise InputError(f"{path}: damaged .xlsx workbook ({type(exc).__name__} after {n(before)} rows) - "
+        raise InputError(f"{quoted(path)}: damaged .xlsx workbook ({type(exc).__name__} after {n(before)} rows) - "
                          f"open and save it again in Excel, or export it as .csv") from None
     finally:
         wb.close()
-        fh.close()
     return sheets
 
 
@@ -202,37 +204,41 @@ def _fill_down(rows: list[list[str]], first: int, last: int, col: int) -> None:
         rows[i][col] = rows[first][col]
 
 
-def xls_rows(path: Path) -> list[list[str]]:
-    """Every row of every sheet of a legacy (BIFF) .xls workbook."""
+def xls_rows(path: Path, data: bytes) -> list[list[str]]:
+    """Every row of every sheet of a legacy (BIFF) .xls workbook (or an old WPS .et, which is one)."""
     import xlrd
     from xlrd.biffh import XLRDError  # where xlrd defines it (its stubs do not re-export it from xlrd)
 
-    data = path.read_bytes()  # the size was checked before
     if not _ole_stream(data, "Workbook") and not _ole_stream(data, "Book"):
         if _ole_stream(data, "EncryptedPackage"):
-            raise InputError(f"{path}: a password-protected Office file - remove the password (or export "
+            raise InputError(f"{quoted(path)}: a password-protected Office file - remove the password (or export "
                              f"the table as .csv) and give that")
         if _ole_stream(data, "WordDocument"):
-            raise InputError(f"{path}: an old Word document (.doc) - save it as .docx")
+            raise InputError(_("{path}: a document in the old Word format (.doc, or WPS .wps) - save it as "
+                               ".docx").format(path=quoted(path)))
+        if _ole_stream(data, "PowerPoint Document"):
+            raise InputError(_("{path}: a presentation in the old PowerPoint format (.ppt, or WPS .dps) - copy the "
+                               "indicator table into .xlsx or .docx").format(path=quoted(path)))
     try:
         book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO())
     except XLRDError as exc:
         if "encrypted" in str(exc).lower():
-            raise InputError(f"{path}: a password-protected workbook - remove the password (or export the "
+            raise InputError(f"{quoted(path)}: a password-protected workbook - remove the password (or export the "
                              f"table as .csv) and give that") from None
         if "find workbook" in str(exc).lower():
-            raise InputError(f"{path}: an old Office file that is not an Excel workbook (a .doc?) - save it "
+            raise InputError(f"{quoted(path)}: an old Office file that is not an Excel workbook (a .doc?) - save it "
                              f"as .docx or .xlsx") from None
-        raise InputError(f"{path}: not a readable .xls workbook ({exc}) - save it as .xlsx") from None
+        raise InputError(f"{quoted(path)}: not a readable .xls workbook ({exc}) - save it as .xlsx") from None
     except Exception as exc:
-        raise InputError(f"{path}: not a readable .xls workbook ({type(exc).__name__}) - save it as .xlsx") from None
+        raise InputError(f"{quoted(path)}: not a readable .xls workbook ({type(exc).__name__}) - "
+                         f"save it as .xlsx") from None
     budget = Budget(str(path))
     rows: list[list[str]] = []
     try:
         for i in range(book.nsheets):
             sh = book.sheet_by_index(i)
             if len(rows) + sh.nrows > MAX_ROWS:
-                raise InputError(f"{path}: workbook holds {n(len(rows) + sh.nrows)} rows, more than the "
+                raise InputError(f"{quoted(path)}: workbook holds {n(len(rows) + sh.nrows)} rows, more than the "
                                  f"{n(MAX_ROWS)} indicode reads - split it")
             grid = [[_xls_cell(sh.cell(r, c), book) for c in range(sh.row_len(r))]
                     for r in range(sh.nrows)]
@@ -244,7 +250,7 @@ def xls_rows(path: Path) -> list[list[str]]:
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{path}: damaged .xls workbook ({type(exc).__name__}) - save it as .xlsx") from None
+        raise InputError(f"{quoted(path)}: damaged .xls workbook ({type(exc).__name__}) - save it as .xlsx") from None
     finally:
         book.release_resources()
     return rows
@@ -277,19 +283,49 @@ def _xls_cell(cell, book) -> str:
     return cell_text(cell.value)
 
 
-def csv_rows(text: str, source: str) -> list[list[str]]:
-    """Rows of a CSV text, its delimiter sniffed from the first lines; a field over the cap, a NUL or
-    a broken quote is one line naming the row."""
-    sample = "\n".join(text[:65536].split("\n")[:50])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
-    except csv.Error:
-        delimiter = ","
+DELIMITERS = (",", "\t", ";")  # in order of preference when the lines do not decide
 
-    class dialect(csv.excel):  # only the delimiter is guessed: the sniffer's other guesses
+
+def _dialect(delimiter: str) -> type[csv.Dialect]:
+    class dialect(csv.excel):  # only the delimiter is chosen: csv.Sniffer's other guesses
         pass                   # (skip spaces after a delimiter, quote with ') would change cells
 
     dialect.delimiter = delimiter
+    return dialect
+
+
+def csv_delimiter(sample: str, name_col: str | None = None) -> str:
+    """The delimiter of a CSV, judged by reading its first lines with each candidate as the csv
+    module reads them (quotes respected, so a cell like `=DDE("cmd";"/C calc";"x")` cannot pass its
+    semicolons off as the delimiter): first, the delimiter under which the name column is a header
+    (`name_col` when given, which wins over everything else, else a known name header); then the one
+    that splits most lines into the same number of cells, more than one; then `,`, tab, `;`."""
+    from .table import NAME_HEADERS, _norm
+
+    wanted = {_norm(name_col)} if name_col and not name_col.isdigit() else {_norm(h) for h in NAME_HEADERS}
+    best, best_score = ",", None
+    for rank, d in enumerate(DELIMITERS):
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), _dialect(d)) if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
+        widths = Counter(len(r) for r in rows)
+        modal, count = widths.most_common(1)[0] if widths else (0, 0)
+        if name_col and name_col.isdigit():
+            named = modal >= int(name_col)
+        else:
+            named = any(_norm(c) in wanted for r in rows[:30] for c in r)
+        score = (named, modal > 1, count if modal > 1 else 0, -rank)
+        if best_score is None or score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def csv_rows(text: str, source: str, name_col: str | None = None) -> list[list[str]]:
+    """Rows of a CSV text, its delimiter found from the first lines (`csv_delimiter`; `name_col`, the
+    name column a user gave, decides it first); a field over the cap, a NUL or a broken quote is one
+    line naming the row."""
+    dialect = _dialect(csv_delimiter("\n".join(text[:65536].split("\n")[:50]), name_col))
     budget = Budget(source)
     reader = csv.reader(io.StringIO(text), dialect)
     rows: list[list[str]] = []
@@ -300,6 +336,6 @@ def csv_rows(text: str, source: str) -> list[list[str]]:
         why = str(exc)
         if "field larger than field limit" in why:
             why = f"a field of more than {n(csv.field_size_limit())} characters (an unclosed quote?)"
-        raise InputError(f"{source}:{reader.line_num}: cannot read as CSV: {why} - "
+        raise InputError(f"{quoted(source)}:{reader.line_num}: cannot read as CSV: {why} - "
                          f"check the quotes on that row") from None
     return rows

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ...i18n import _
 from ..classes import resolve
+from ..opening import quoted
 from ..records import IndicatorRow, InputError, ReadProblem, ReadResult
 from .zhuhai import split_code
 
@@ -58,7 +59,7 @@ def pick_column(header: list[str], given: str | None, source: str, what: str) ->
     if _norm(given) in normed:
         return normed.index(_norm(given))
     raise InputError(_("{source}: no column '{given}' for the {what} (headers: {headers})").format(
-        source=source, given=given, what=what, headers=", ".join(h for h in header if h)))
+        source=quoted(source), given=given, what=what, headers=", ".join(h for h in header if h)))
 
 
 def find_header(rows: list[list[str]], cols: Columns, source: str = "") -> int | None:
@@ -70,7 +71,7 @@ def find_header(rows: list[list[str]], cols: Columns, source: str = "") -> int |
         elif find_column(r, NAME_HEADERS, set()) is not None:
             return i
     if cols.name is not None and not cols.name.isdigit():
-        raise InputError(f"{source}: no column '{cols.name}' for the indicator name in the first 30 rows")
+        raise InputError(f"{quoted(source)}: no column '{cols.name}' for the indicator name in the first 30 rows")
     return None
 
 
@@ -78,7 +79,7 @@ def read_rows(rows: list[list[str]], source: str, cols: Columns | None = None) -
     cols = cols or Columns()
     h = find_header(rows, cols, source)
     if h is None:
-        raise InputError(f"{source}: no indicator name column found (looked for a header such as "
+        raise InputError(f"{quoted(source)}: no indicator name column found (looked for a header such as "
                          f"{'/'.join(NAME_HEADERS[:4])}; name it with --name-col)")
     header = [c.strip() for c in rows[h]]
     idx: dict[str, int | None] = {}

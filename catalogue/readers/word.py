@@ -15,9 +15,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..opening import quoted
 from ..records import InputError
-from .limits import Budget, check_zip
+from .limits import Budget
 from .sheets import _trim, cell_text
+from .zips import Package, damaged
 
 MAX_GRID = 1024  # columns of one table row (Word itself stops at 63)
 
@@ -130,6 +132,20 @@ def _wrapped(parent, tag: str):
             yield from _wrapped(child, tag)
 
 
+def _as_written(t) -> str:
+    """The text of a `w:t` as the file writes it: an entity reference that was not expanded (the
+    parser expands none: no DTD of a document is trusted) kept as `&name;`, and the text after it
+    kept too (lxml holds it in the reference's tail, which `.text` leaves out)."""
+    from lxml import etree
+
+    out = [t.text or ""]
+    for child in t:
+        if child.tag is etree.Entity:
+            out.append(child.text or "")  # `&xxe;`
+        out.append(child.tail or "")
+    return "".join(out)
+
+
 def paragraph_text(p) -> str:
     """A paragraph's text as Word shows it with changes accepted: text in tracked insertions, moves,
     hyperlinks, fields and content controls included; deleted text, text boxes and field codes not;
@@ -142,7 +158,7 @@ def paragraph_text(p) -> str:
             if tag in _SKIP or not isinstance(tag, str):
                 continue
             if tag == _W + "t":
-                out.append(child.text or "")
+                out.append(_as_written(child))
             elif tag in (_W + "tab", _W + "ptab"):
                 out.append("\t")
             elif tag in (_W + "br", _W + "cr"):
@@ -156,16 +172,17 @@ def paragraph_text(p) -> str:
     return "".join(out)
 
 
-def _open_docx(path: Path, zf: zipfile.ZipFile):
-    """The python-docx document, or one line saying the package is not a readable .docx."""
+def _open_docx(path: Path, pkg: Package):
+    """The python-docx document of a checked package (`zips.check_members`), or one line saying the
+    package is not a readable .docx."""
     import docx
 
-    check_zip(path, zf, "docx")
     try:
-        with path.open("rb") as fh:
-            return docx.Document(fh)
+        return docx.Document(pkg.stream())
+    except zipfile.BadZipFile as exc:
+        raise damaged(str(path), str(exc)) from None
     except Exception as exc:  # python-docx raises several types for a damaged package
-        raise InputError(f"{path}: not a readable .docx document ({type(exc).__name__}) - open and save it "
+        raise InputError(f"{quoted(path)}: not a readable .docx document ({type(exc).__name__}) - open and save it "
                          f"again in Word") from None
 
 
@@ -219,7 +236,7 @@ class _Body:
             for tc in _wrapped(tr, TC):
                 col = len(cells)
                 if col >= MAX_GRID:
-                    raise InputError(f"{self.path}: a table row wider than {MAX_GRID} columns - "
+                    raise InputError(f"{quoted(self.path)}: a table row wider than {MAX_GRID} columns - "
                                      f"is this the right file?")
                 text = above.get(col, "") if tc.vMerge == "continue" else self.cell_of(tc)
                 span = min(max(tc.grid_span or 1, 1), MAX_GRID - col)
@@ -243,18 +260,19 @@ class _Body:
                 self.walk(child)
 
 
-def docx_rows(path: Path, zf: zipfile.ZipFile) -> list[list[str]]:
+def docx_rows(path: Path, pkg: Package) -> list[list[str]]:
     """Rows of text cells of a .docx, in the order the document shows them (see the module docstring);
     an error inside python-docx is a damaged document, named by how far the reading got."""
     from docx.oxml.ns import qn
 
-    doc = _open_docx(path, zf)
+    doc = _open_docx(path, pkg)
     body = _Body(path, doc, qn)
     try:
         body.walk(doc.element.body)
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{path}: damaged .docx document ({type(exc).__name__} after {len(body.rows)} lines) - "
+        raise InputError(f"{quoted(path)}: damaged .docx document ({type(exc).__name__} after "
+                         f"{len(body.rows)} lines) - "
                          f"open and save it again in Word") from None
     return body.rows

@@ -218,7 +218,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
               "`indicode learn` records); 409 with the decision in force when it is another reviewer's and "
               "`replaces` does not name it", responses=answers(403, 409, 415))
     def feedback(fb: Feedback, caller: Caller = Depends(same_origin_write)):
-        text, klass = inputs.read_text(fb.text).text, inputs.read_class(fb.klass)
+        text, klass = inputs.read_text(fb.text).text, inputs.read_decision_class(fb.klass)
         return service.learn(text, klass, fb.code, fb.reviewer.strip() or "web", fb.replaces, fb.origin,
                              fb.comment, caller)
 

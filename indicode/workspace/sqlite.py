@@ -9,6 +9,7 @@ anyone): it is read as it is, and a write is refused in one line before anything
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 
 from ..catalogue.files import BusyError, WriteError, check_can_replace, is_read_only, write_failed
 from ..catalogue.locking import lock_timeout
+from ..catalogue.opening import open_regular, quoted
 from ..catalogue.records import InputError
 from ..i18n import _
 
@@ -54,17 +56,16 @@ class SQLiteBackend:
         self._lock = threading.RLock()
 
     def _check(self) -> None:
-        if self.path.is_dir():
-            raise InputError(_("{path}: is a folder, not a workspace file").format(path=self.path))
-        if self.path.exists():
-            try:
-                with open(self.path, "rb") as fh:
+        if os.path.exists(self.path):  # judged on the open descriptor: SQLite would block on a FIFO
+            with open_regular(self.path, "workspace") as fh:
+                try:
                     head = fh.read(len(SQLITE_MAGIC))
-            except OSError as exc:
-                raise InputError(_("{path}: cannot read the workspace ({why})").format(
-                    path=self.path, why=exc.strerror)) from None
+                except OSError as exc:
+                    raise InputError(_("{path}: cannot read the workspace ({why})").format(
+                        path=quoted(self.path), why=exc.strerror)) from None
             if head and head != SQLITE_MAGIC:
-                raise InputError(_("{path}: not an indicode workspace (not an SQLite database)").format(path=self.path))
+                raise InputError(_("{path}: not an indicode workspace (not an SQLite database)").format(
+                    path=quoted(self.path)))
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from ..catalogue.records import NIL, InputError, Learned
 from ..i18n import _
+from ..inputs import check_decision
 from ..matcher.text import CLEAN_VERSION
 from .keys import subject_of
 from .provisional import PREFIX_KEY, class_of, is_provisional, new_prefix, provisional_id
@@ -325,6 +326,7 @@ class Workspace:
             force = {(e.subject.key, e.subject.level2): e for e in map(_event, tx.execute(IN_FORCE_SQL))}
             changed: dict[tuple[str, str], int] = {}
             for d in decisions:
+                check_decision(d.text, d.level2)  # (learn and feedback refuse these first, in their words)
                 s = subject_of(d.text, d.level2)
                 current = force.get((s.key, s.level2))
                 known = self._proposal_of(tx, d) if d.proposal else None
