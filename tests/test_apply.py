@@ -152,3 +152,52 @@ def test_apply_refuses_bad_output_and_reports_refused_cells(linker, tmp_path):
     out = tmp_path / "c.xlsx"
     r = runner.invoke(app, ["apply", str(tmp_path / "r.xlsx"), "--to", str(orig), "-o", str(out)])
     assert r.exit_code == 1 and "999999999" in r.output and "0 of" in r.output
+
+
+def test_review_workbook_project_note_accept_all_and_wrong_column(linker, tmp_path, tmp_catalogue):
+    """The friction points of the review workbook: the project beside the indicator, a 备注 kept with
+    the decision, 全部采用建议 taking every blank green row, a 编码 typed over reported in one line."""
+    from indicode.workspace import Workspace
+
+    orig = write_xlsx(seed_lines("000"), tmp_path / "o.xlsx")
+    res = normalize([orig], linker)
+    out = tmp_path / "r.xlsx"
+    write_result(out, res, {})
+    wb = openpyxl.load_workbook(out)
+    ws = wb["逐行审核"]
+    head = [c.value for c in ws[1]]
+    at = {h: head.index(h) + 1 for h in head if h}
+    assert head.index("项目") == head.index("指标") + 1 and "备注" in head
+    projects = {ws.cell(r, at["项目"]).value for r in range(2, ws.max_row + 1)}
+    assert "区档案中心智慧档案信息化建设经费" in projects
+    legend = wb["说明"]
+    row = next(r for r in legend.iter_rows() if r[0].value == "全部采用建议")
+    row[2].value = "是"
+    green = [r for r in range(2, ws.max_row + 1) if ws.cell(r, at["建议"]).value == "建议采用"]
+    yellow = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, at["建议"]).value == "需复核"
+                  and ws.cell(r, at["指标"]).value)
+    noted = green[0]
+    ws.cell(noted, at["审核"]).value = "无匹配"  # written: wins over 全部采用建议
+    ws.cell(noted, at["备注"]).value = "不知道，请科长定"
+    ws.cell(yellow, at["编码"]).value = "111000001"  # typed into the wrong column
+    wb.save(out)
+    r = runner.invoke(app, ["learn", str(out), "-c", str(tmp_catalogue), "--reviewer", "王"])
+    assert r.exit_code == 1, r.output
+    assert f"逐行审核:{yellow}" in r.stderr and "审核" in r.stderr and "111000001" in r.stderr
+    force = {e.text: e for e in Workspace.open().in_force()}
+    noted_text = ws.cell(noted, at["指标"]).value
+    assert force[noted_text].code == "NIL" and force[noted_text].comment == "不知道，请科长定"
+    accepted = {ws.cell(r, at["指标"]).value for r in green[1:]} - {noted_text}
+    clashing = {t for t in accepted if f"「{t}」" in r.stderr and "different decisions" in r.stderr}
+    assert accepted - clashing and accepted - clashing <= set(force)  # (a text whose rows disagree: reported)
+    assert ws.cell(yellow, at["指标"]).value not in force  # nothing learned from the 编码 column
+    # and without 全部采用建议 the green rows left blank stay undecided
+    row[2].value = None
+    wb.save(out)
+    from indicode.learn import read_reviewed
+    assert len(read_reviewed(out, tmp_catalogue_cat(tmp_catalogue)).decisions) == 1
+
+
+def tmp_catalogue_cat(path):
+    from indicode.catalogue.lookup import Catalogue
+    return Catalogue.load(path)
