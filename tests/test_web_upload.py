@@ -4,6 +4,7 @@ download the coded declaration and reopen it with openpyxl: every decided row ca
 nothing else changed. Screenshots of each step go to docs/img/."""
 import json
 import re
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -102,3 +103,32 @@ def test_upload_review_accept_all_download_by_keyboard(tmp_path):
     by_text = {r["indicator"]: r["decided"] for r in rows["rows"] if r["indicator"]}
     assert by_text[text]["code"] == second and by_text[nil_text]["code"] == "NIL"
     assert by_text[nil_text]["comment"] == "不知道，请科长定" and by_text[text]["reviewer"] == "王芳"
+
+
+def test_honest_cards_no_match_words_and_did_you_mean(tmp_path):
+    """On a no-match, 确认无匹配 comes first and no low-scoring card carries the green 确认采用; the
+    correction box takes 无匹配 (the workbook's word); a mistyped code gets a did-you-mean."""
+    cat = copy_bundled(tmp_path)
+    with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url, \
+            browser_page() as page:
+        page.goto(url + "/")
+        page.locator("#text").press_sequentially("职工食堂菜品口味评价", delay=20)
+        page.wait_for_selector("#verdict .decision[data-decision='no-match']", timeout=20000)
+        page.wait_for_selector("#cands li.cand[data-code]", timeout=5000)
+        assert page.locator("#verdict button.nil").inner_text() == "确认无匹配"
+        assert page.locator("#cands button.confirm").count() == 0  # every card scores below 0.5
+        assert page.locator("#cands button.use").count() == page.locator("#cands li.cand[data-code]").count()
+        page.screenshot(path=str(IMG / "cards-no-match.png"))
+        page.fill("li.cand input.fix", "112000273")  # one digit off 112000272
+        page.press("li.cand input.fix", "Enter")
+        page.wait_for_selector("#ask-dialog[open]", timeout=5000)
+        page.keyboard.type("李明")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#toast:has-text('您是否要找')", timeout=15000)
+        assert "112000272-" in page.locator("#toast").inner_text()
+        page.fill("li.cand input.fix", "无匹配")
+        page.press("li.cand input.fix", "Enter")
+        page.wait_for_selector("#toast:has-text('已记录')", timeout=15000)
+        q = urllib.parse.quote("职工食堂菜品口味评价")
+        hist = json.loads(urllib.request.urlopen(url + "/api/decisions?text=" + q).read())
+        assert [e["code"] for e in hist["events"]] == ["NIL"] and hist["events"][0]["reviewer"] == "李明"
