@@ -146,6 +146,7 @@ def _sheet_values(lines: dict[int, str], before: int, count: int) -> dict[int, s
 
 def _xlsx(original: Path, out: Path, values: dict[int, str]) -> None:
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
     from .catalogue.readers.sheets import shown
 
@@ -183,7 +184,7 @@ def _xlsx(original: Path, out: Path, values: dict[int, str]) -> None:
             if cell.value in (None, ""):
                 _put_text(ws, r, col, v, like=ws.cell(r, col - 1) if col > 1 else None)
         if heading:
-            letter = openpyxl.utils.get_column_letter(col)
+            letter = get_column_letter(col)
             ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 30)
     wb.save(out)
 
@@ -204,13 +205,15 @@ def _xls(original: Path, out: Path, values: dict[int, str]) -> None:
     and column widths, then the code column."""
     import openpyxl
     import xlrd
+    from openpyxl.utils import get_column_letter
 
     from .catalogue.readers.sheets import xls_rows
 
     xls_rows(original)  # within the reader's limits, its one-line errors
     book = xlrd.open_workbook(str(original), formatting_info=True, logfile=io.StringIO())
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    for blank in list(wb.worksheets):
+        wb.remove(blank)
     before = 0
     for sh in book.sheets():
         ws = wb.create_sheet(sh.name[:31])
@@ -232,7 +235,7 @@ def _xls(original: Path, out: Path, values: dict[int, str]) -> None:
         for rlo, rhi, clo, chi in sh.merged_cells:
             ws.merge_cells(start_row=rlo + 1, end_row=rhi, start_column=clo + 1, end_column=chi)
         for c, info in sh.colinfo_map.items():
-            ws.column_dimensions[openpyxl.utils.get_column_letter(c + 1)].width = info.width / 256
+            ws.column_dimensions[get_column_letter(c + 1)].width = info.width / 256
         mine = _sheet_values(values, before, sh.nrows)
         before += sh.nrows
         if mine:
