@@ -112,7 +112,7 @@ class JobStore:
 
             # spawn: a fresh interpreter, never a fork of the server's threads
             self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker)
+                                             initializer=_init_worker, initargs=(os.getpid(),))
         return self._pool
 
     def folder(self, job_id: str) -> Path:
@@ -188,9 +188,19 @@ def _plain(rec: dict) -> dict:
 _linkers: dict[tuple, object] = {}
 
 
-def _init_worker() -> None:
-    """One encoder thread per worker: the server's cores stay free for suggestions."""
+def _init_worker(parent: int) -> None:
+    """One encoder thread per worker (the server's cores stay free for suggestions), and the worker
+    ends when the server does, however it ended (a killed server never leaves a worker behind)."""
+    import threading
+
     os.environ["INDICODE_THREADS"] = "1"
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _linker(catalogue: str, workspace: str | None):

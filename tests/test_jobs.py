@@ -38,6 +38,25 @@ def fetch(url, path):
         return r.status, r.headers, r.read()
 
 
+def workers_of(jobs: str, wait: float = 5.0) -> list[int]:
+    """The worker processes still running for this jobs folder (read from /proc), after `wait` s."""
+    from pathlib import Path
+
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if b"spawn_main" in (proc / "cmdline").read_bytes() and \
+                        f"INDICODE_JOBS={jobs}".encode() in (proc / "environ").read_bytes().split(b"\0"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def served(tmp_path):
     cat = copy_bundled(tmp_path)
@@ -82,6 +101,7 @@ def test_upload_review_and_download_the_coded_declaration(served, tmp_path):
         for kind, magic in (("review", b"PK"), ("csv", "\ufeff".encode())):
             st, headers, body = fetch(url, f"/api/jobs/{job['id']}/download/{kind}")
             assert st == 200 and body.startswith(magic), kind
+    assert workers_of(env["INDICODE_JOBS"]) == []  # the worker process ended with the server
     # a restart: the job, its rows and downloads are still there
     with running_server("-c", str(cat), env=env) as url:
         st, again = call(url, f"/api/jobs/{job['id']}")
