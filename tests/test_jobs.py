@@ -112,6 +112,9 @@ def test_upload_review_and_download_the_coded_declaration(served, tmp_path):
 def test_upload_bounds_and_cross_origin(served, tmp_path):
     cat, env = served
     with running_server("-c", str(cat), env=env) as url:
+        spec = call(url, "/openapi.json")[1]["paths"]  # the document tells what the routes answer
+        assert {"202", "403", "413", "415", "503"} <= set(spec["/api/jobs"]["post"]["responses"])
+        assert {"404", "409"} <= set(spec["/api/jobs/{job_id}/download/{kind}"]["get"]["responses"])
         assert call(url, "/api/jobs/" + "A" * 40)[0] == 404  # no such job, whatever id is guessed
         assert call(url, "/api/jobs/..%2F..%2Fetc")[0] == 404
         bad = tmp_path / "x.xlsx"

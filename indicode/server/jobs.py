@@ -37,6 +37,23 @@ from .service import Service
 # the file itself, decoded: what fits the Guard's body cap once base64 and the JSON around it are taken off
 MAX_UPLOAD_BYTES = (UPLOAD_LIMITS.body - 4096) * 3 // 4
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# what the routes answer beyond 200, in the service's one error shape (the Error schema of the
+# OpenAPI document), so that the document tells every status and media type
+WHY = {403: "another origin or site, or no or a wrong token", 404: "no such job (or kept no longer)",
+       409: "the job is not finished", 413: "the upload is larger than the limit",
+       415: "the body is not application/json", 503: "too many uploads being coded; try again after Retry-After"}
+
+
+ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict]:
+    return {s: {"description": WHY[s], "content": ERROR_REF} for s in statuses}
+
+
+FILES: dict[int | str, dict] = {200: {"description": "the file, as an attachment",
+               "content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
+                           "text/csv": {"schema": {"type": "string", "format": "binary"}}}}}
 JobId = Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -70,7 +87,8 @@ def router(service: Service, write_guard: Callable[..., Caller], store: JobStore
             raise HTTPException(404, _("no such job (finished jobs are kept {days:g} days)").format(
                 days=get_store().keep_days)) from None
 
-    @api.post("/api/jobs", status_code=202, summary="Upload a declaration to code: a job, its id in the answer")
+    @api.post("/api/jobs", status_code=202, summary="Upload a declaration to code: a job, its id in the answer",
+              responses=_errors(403, 413, 415, 503))
     def upload(up: Upload, caller: Caller = Depends(write_guard)):
         try:
             data = base64.b64decode(up.data, validate=True)
@@ -85,12 +103,13 @@ def router(service: Service, write_guard: Callable[..., Caller], store: JobStore
             return JSONResponse({"error": str(exc)}, 503, headers={"Retry-After": "30"})
         return {"id": st.id, "name": st.name, "state": st.state}
 
-    @api.get("/api/jobs/{job_id}", summary="A job's state and progress")
+    @api.get("/api/jobs/{job_id}", summary="A job's state and progress", responses=_errors(404))
     def job(job_id: JobId):
         st = state_of(job_id)
         return {**st.__dict__, "keep_days": get_store().keep_days}
 
-    @api.get("/api/jobs/{job_id}/rows", summary="A finished job's rows, each with the decision in force for its text")
+    @api.get("/api/jobs/{job_id}/rows", summary="A finished job's rows, each with the decision in force for its text",
+             responses=_errors(404, 409))
     def rows(job_id: JobId):
         if state_of(job_id).state != DONE:
             raise HTTPException(409, _("the job is not finished"))
@@ -104,7 +123,7 @@ def router(service: Service, write_guard: Callable[..., Caller], store: JobStore
         return {"id": job_id, "rows": out}
 
     @api.get("/api/jobs/{job_id}/download/{kind}", summary="coded: the declaration with its 指标编码 column; "
-             "review: the review workbook; csv: the rows as CSV")
+             "review: the review workbook; csv: the rows as CSV", responses={**FILES, **_errors(404, 409)})
     def download(job_id: JobId, kind: Annotated[str, PathParam(pattern=r"^(coded|review|csv)$")]):
         st = state_of(job_id)
         if st.state != DONE:
