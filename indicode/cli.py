@@ -650,6 +650,33 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
         raise typer.Exit(EXIT_PARTIAL)
 
 
+ReviewedArg = typer.Argument(..., help=_("The reviewed workbook (a normalize output)."))
+OriginalOpt = typer.Option(..., "--to", help=_("The original declaration the workbook was made from."))
+CodedOpt = typer.Option(..., "-o", "--output", help=_("The coded declaration: OUT.xlsx (OUT.csv for a CSV original)."))
+
+
+@app.command("apply")
+@_guard
+def apply_cmd(reviewed: Path = ReviewedArg, to: Path = OriginalOpt, output: Path = CodedOpt,
+              catalogue: Path | None = CatalogueOpt, workspace: str | None = WorkspaceOpt):
+    """Write the reviewed codes back into the original declaration: a 指标编码 column, nothing else changed.
+    Exit 1 when some reviewer cells were refused or conflict (each reported; the rest is written)."""
+    from .apply import apply_review
+    from .catalogue.lookup import Catalogue
+    from .workspace.use import catalogue_in_use
+
+    path, notes = catalogue_in_use(_workspace(workspace), catalogue)
+    for note in notes:
+        typer.echo(_("note: {note}").format(note=note), err=True)
+    done = apply_review(reviewed, to, output, Catalogue.load(path))
+    for line in done.refused + done.conflicts:
+        typer.echo(_("refused: {line}").format(line=" ".join(line.split())), err=True)
+    typer.echo(_("{coded} of {rows} rows coded -> {out}").format(coded=done.coded, rows=done.rows, out=output),
+               err=True)
+    if done.refused or done.conflicts:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
 def _event_line(e) -> str:
     what = e.code if e.kind == "decision" else _("retracts {id}").format(id=e.replaces)
     name = f"-{e.name}" if e.name and e.code != "NIL" else ""

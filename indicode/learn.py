@@ -36,7 +36,7 @@ from .catalogue.readers.sheets import csv_rows, workbook_sheets
 from .catalogue.records import NIL, InputError, Proposed
 from .catalogue.textio import read_text
 from .i18n import _
-from .inputs import blank, read_decision_class
+from .inputs import MAX_COMMENT, blank, read_decision_class
 from .matcher.results import Verdict
 from .workspace import NewDecision, Origin, Outcome, ProposalDraft, Via, Workspace
 from .workspace.keys import subject_of
@@ -48,7 +48,11 @@ ROWS_SHEET, DISTINCT_SHEET, LEGEND_SHEET = "逐行审核", "按文本审核", "�
 SUMMARY_SHEET, OPTIONS_SHEET = "汇总", "选项"
 H_SOURCE, H_LINE, H_TEXT, H_CLASS, H_DECISION, H_REVIEW = "来源", "行号", "指标", "类别", "建议", "审核"
 H_CODE, H_NAME, H_SCORE, H_WHY, H_ROWS = "编码", "名称", "分数", "说明", "行数"
+H_PROJECT, H_NOTE = "项目", "备注"
 CONFIRM_WORD, NIL_WORD = "确认", "无匹配"
+ACCEPT_WORD = "建议采用"  # the 建议 column of a row the matcher would accept
+ACCEPT_ALL_LABEL = "全部采用建议"  # on the 说明 sheet: 是 in the cell beside it accepts every 建议采用
+NOTE_COLS = (H_NOTE, "comment")
 
 CODE_COLS = ("reviewer_code", H_REVIEW, "gold")
 NAME_COLS = ("indicator", H_TEXT, "name", "三级指标")
@@ -73,6 +77,8 @@ class Decision:
     file: str = ""
     sheet: str = ""
     row: int | None = None
+    comment: str = ""  # the reviewer's 备注
+    implied: bool = False  # a blank 建议采用 row taken by 全部采用建议: gives way to any decision written
 
 
 @dataclass
@@ -83,6 +89,7 @@ class Review:
     refused: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     cells: int = 0  # reviewer cells with something written in them
+    accept_all: bool = False  # the workbook's 全部采用建议 was set
 
     @property
     def links(self) -> list[Decision]:
@@ -121,22 +128,30 @@ def _xlsx_text(v) -> str:
     return str(v)
 
 
-def _tables(path: Path) -> list[tuple[str, list[list[str]]]]:
+def _accept_all(legend: list[list[str]]) -> bool:
+    """Whether the 说明 sheet's 全部采用建议 cell says yes."""
+    for r in legend:
+        if r and _fold(r[0]) == ACCEPT_ALL_LABEL:
+            return len(r) > 2 and _fold(r[2]).lower() in CONFIRM
+    return False
+
+
+def _tables(path: Path) -> tuple[list[tuple[str, list[list[str]]]], bool]:
     """(sheet, rows) to read: the review workbook's two decision sheets (按文本审核 first), or the
-    one table of any other file."""
+    one table of any other file; and whether the workbook accepts every 建议采用."""
     with open_regular(path) as fh:  # (a FIFO or a device: one line, never a wait)
         head = fh.read(4)
     if head == XLSX_MAGIC:
         sheets = dict(workbook_sheets(path, cell=_xlsx_text))  # within the reader's limits
         ours = [(s, sheets[s]) for s in (DISTINCT_SHEET, ROWS_SHEET) if s in sheets]
-        return ours or [("", load(path)[1])]
+        return (ours, _accept_all(sheets.get(LEGEND_SHEET, []))) if ours else ([("", load(path)[1])], False)
     if path.suffix.lower() == ".csv":
         # indicode's own CSV (comma-separated, cells escaped): read as such, the escaping undone;
         # any other table through the document reader, which also guesses its dialect
         rows = [[original_text(c) for c in r] for r in csv_rows(read_text(path), str(path))]
         if rows and any(_fold(h) in CODE_COLS for h in rows[0]):
-            return [("", rows)]
-    return [("", load(path)[1])]
+            return [("", rows)], False
+    return [("", load(path)[1])], False
 
 
 def _near_codes(code: str, name: str, cat: Catalogue) -> list[str]:
@@ -249,10 +264,10 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a reviewed file")
-    tables = _tables(path)
+    tables, accept_all = _tables(path)
     if not any(rows for _, rows in tables):
         raise InputError(f"{path}: empty file")
-    review = Review()
+    review = Review(accept_all=accept_all)
     found: dict[tuple[str, str], list[Decision]] = {}  # by subject: the text as cleaned, the class
     for sheet, rows in tables:
         if rows:
@@ -275,12 +290,20 @@ def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[st
     ki = _col(header, class_col, CLASS_COLS, path, "class", required=False)
     si = _col(header, None, SUGGESTED_COLS, path, "suggested code", required=False)
     cnt = _col(header, None, (H_ROWS,), path, "row count", required=False)
+    note = _col(header, None, NOTE_COLS, path, "note", required=False)
+    said = _col(header, None, (H_DECISION,), path, "suggestion", required=False)
+    named = _col(header, None, (H_NAME,), path, "code name", required=False) if sheet else None
     for no, r in enumerate(rows[1:], 2):
         raw = _cell(r, ci)
+        where = f"{path.name}:{sheet}:{no}" if sheet else f"{path.name}:{no}"
+        if named is not None and (why := _edited_code(_cell(r, si), _cell(r, named), cat)):
+            review.refused.append(f"{where}: {why}")
+        implied = not raw and review.accept_all and _cell(r, said) == ACCEPT_WORD and bool(_cell(r, si))
+        if implied:
+            raw = CONFIRM_WORD
         if not raw:
             continue
-        review.cells += 1
-        where = f"{path.name}:{sheet}:{no}" if sheet else f"{path.name}:{no}"
+        review.cells += not implied
         text, klass = _cell(r, ni), _fold(_cell(r, ki))
         if not text:
             review.refused.append(f"{where}: reviewer cell '{raw}' on a row without an indicator name")
@@ -298,16 +321,32 @@ def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[st
         if isinstance(got, str):
             review.refused.append(f"{where}: {got}")
             continue
+        if len(_cell(r, note)) > MAX_COMMENT:
+            review.refused.append(_("{where}: the 备注 is longer than {n} characters; shorten it").format(
+                where=where, n=MAX_COMMENT))
+            continue
         n = int(_cell(r, cnt)) if cnt is not None and _cell(r, cnt).isdigit() else 1
         subject = subject_of(text, level2)
         found.setdefault((subject.key, level2), []).append(
-            Decision(text, level2, got[0], where, n, got[1], path.name, sheet, no))
+            Decision(text, level2, got[0], where, n, got[1], path.name, sheet, no, _cell(r, note), implied))
+
+
+def _edited_code(code: str, name: str, cat: Catalogue) -> str:
+    """Why a 编码 cell looks typed over by a reviewer (it no longer goes with its 名称), or ""."""
+    if not code:
+        return ""
+    e = cat.get(code)
+    if (e is None and not name) or (e is not None and name and (name == e.name or name in e.names)):
+        return ""
+    return _("the 编码 column says '{code}', which is not the suggested code: decisions go in the 审核 column "
+             "(the 编码 column is not read)").format(code=code)
 
 
 def _settle(review: Review, found: dict[tuple[str, str], list[Decision]]) -> None:
     """The decisions to store: one per subject (the text as cleaned, and the class) where its cells
     agree (a conflict where they do not), and no new code proposed under two names."""
-    for (_key, level2), ds in found.items():
+    for (_key, level2), all_ds in found.items():
+        ds = [d for d in all_ds if not d.implied] or all_ds  # 全部采用建议 gives way to what was written
         text = ds[0].text
         outcomes = {(d.code, d.proposal.name if d.proposal else "") for d in ds}
         if len(outcomes) > 1:
@@ -363,7 +402,8 @@ def learn_file(path: Path, ws: Workspace, cat: Catalogue, reviewer: str, overrid
         return LearnRun(Review(cells=len(requests)), propose_requests(ws, requests, reviewer, cat, override=override))
     review = read_reviewed(path, cat, code_col, name_col, class_col, propose=propose, reviewer=reviewer,
                            proposed=ws.proposals())
-    new = [NewDecision(d.text, d.level2, d.code, reviewer, Origin(Via.WORKBOOK, d.file, d.sheet, d.row), comment,
+    new = [NewDecision(d.text, d.level2, d.code, reviewer, Origin(Via.WORKBOOK, d.file, d.sheet, d.row),
+                       "；".join(c for c in (d.comment, comment) if c),
                        proposal=ProposalDraft(d.proposal.code, d.proposal.name, d.proposal.level1, d.proposal.level2)
                        if d.proposal else None) for d in review.decisions]
     return LearnRun(review, ws.record(new, cat, override=override) if new else Outcome())

@@ -23,6 +23,7 @@ from .bulk import OUT_COLUMNS, NormalizeResult, columns_in_order
 from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_frames
 from .catalogue.files import atomic_path
 from .learn import (
+    ACCEPT_ALL_LABEL,
     CONFIRM_WORD,
     DISTINCT_SHEET,
     H_CLASS,
@@ -30,6 +31,8 @@ from .learn import (
     H_DECISION,
     H_LINE,
     H_NAME,
+    H_NOTE,
+    H_PROJECT,
     H_REVIEW,
     H_ROWS,
     H_SCORE,
@@ -207,8 +210,12 @@ class _Dropdowns:
                 "input_message": "选一个候选编码，或 确认（采用建议编码）、无匹配（没有合适的编码）"})
 
 
-WIDTHS = {H_SOURCE: 16, H_LINE: 6, H_TEXT: 34, H_CLASS: 6, H_DECISION: 9, H_REVIEW: 30, H_CODE: 11, H_NAME: 28,
-          H_SCORE: 6, H_WHY: 46, H_ROWS: 6}
+WIDTHS = {H_SOURCE: 16, H_LINE: 6, H_TEXT: 34, H_PROJECT: 20, H_CLASS: 6, H_DECISION: 9, H_REVIEW: 30, H_NOTE: 16,
+          H_CODE: 11, H_NAME: 28, H_SCORE: 6, H_WHY: 46, H_ROWS: 6}
+# the columns of both decision sheets after the indicator (逐行审核 adds 来源 and 行号 before, the
+# row's own cells after; 按文本审核 adds 行数 after 类别 and where the text occurs at the end)
+REVIEW_HEAD = [H_TEXT, H_PROJECT, H_CLASS, H_DECISION, H_REVIEW, H_NOTE, H_CODE, H_NAME, H_SCORE, H_WHY] + ALT_HEADERS
+PROJECT_KEYS = ("项目名称", "项目名称 (input)", "项目", "project")
 
 
 def _header(wb, ws, names: list[str], widths: Mapping[str, float], rows: int) -> None:
@@ -225,13 +232,15 @@ def _header(wb, ws, names: list[str], widths: Mapping[str, float], rows: int) ->
     ws.autofilter(0, 0, max(rows, 1), len(names) - 1)
 
 
-def _review_cells(rec: dict) -> list:
+def _review_cells(rec: dict) -> dict[str, object]:
+    """The cells of one record under the decision sheets' headers (审核 and 备注 left for the reviewer)."""
     score = rec.get("score")
     decision = rec.get("decision", "")
-    return [rec.get("indicator", ""), rec.get("class", ""), DECISION_WORDS.get(decision, decision),
-            "", rec.get("code", ""), rec.get("code_name", ""),
-            None if score is None or (isinstance(score, float) and pd.isna(score)) else round(float(score), 2),
-            explain(rec)] + [rec.get(c, "") for c in ALT_COLS]
+    return {H_TEXT: rec.get("indicator", ""), H_PROJECT: next((rec[k] for k in PROJECT_KEYS if rec.get(k)), ""),
+            H_CLASS: rec.get("class", ""), H_DECISION: DECISION_WORDS.get(decision, decision), H_REVIEW: "",
+            H_NOTE: "", H_CODE: rec.get("code", ""), H_NAME: rec.get("code_name", ""),
+            H_SCORE: None if score is None or (isinstance(score, float) and pd.isna(score)) else round(float(score), 2),
+            H_WHY: explain(rec), **{h: rec.get(c, "") for h, c in zip(ALT_HEADERS, ALT_COLS, strict=True)}}
 
 
 def _rows_sheet(wb, ws, records: list[dict], head: list[str], original: list[str], fills: dict,
@@ -244,7 +253,9 @@ def _rows_sheet(wb, ws, records: list[dict], head: list[str], original: list[str
     drops = _Dropdowns(lists)
     for r, rec in enumerate(records, 1):
         fmt = fills.get(rec.get("decision", ""))
-        values = [rec.get("source", ""), rec.get("line", "")] + _review_cells(rec) + [rec.get(c) for c in original]
+        cells = _review_cells(rec)
+        values = [rec.get("source", ""), rec.get("line", "")] + [cells[h] for h in REVIEW_HEAD] + \
+            [rec.get(c) for c in original]
         for c, v in enumerate(values):
             put(ws, r, c, v, fmt)
         drops.add(xl_rowcol_to_cell(r, review_col), options(rec))
@@ -266,11 +277,12 @@ def _distinct_sheet(wb, ws, records: list[dict], head: list[str], fills: dict, l
         first = recs[0]
         cells = _review_cells(first)
         if len({(x.get("decision"), x.get("code")) for x in recs}) > 1:
-            cells[7] += "；各行建议不同，见逐行审核"
-        where = ("、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5])
-                 + ("…" if len(recs) > 5 else ""))
+            cells[H_WHY] = f"{cells[H_WHY]}；各行建议不同，见逐行审核"
+        cells[H_ROWS] = len(recs)
+        cells[H_SOURCE] = ("、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5])
+                           + ("…" if len(recs) > 5 else ""))
         fmt = fills.get(first.get("decision", ""))
-        for c, v in enumerate(cells[:2] + [len(recs)] + cells[2:] + [where]):
+        for c, v in enumerate(cells[h] for h in head):
             put(ws, r, c, v, fmt)
         drops.add(xl_rowcol_to_cell(r, review_col), options(first))
     drops.write(ws)
@@ -286,6 +298,8 @@ LEGEND = [("颜色 / 写法", "含义", None),
           (NIL_WORD, "没有合适的编码", None),
           ("新:CODE-名称", "提议新编码（记为“提议”，不与目录编码混同）", None),
           ("按文本审核", "每个不同的指标文本一行：在此审核一次，即适用于该文本的全部行", None),
+          ("备注", "审核人的说明（如 不知道，请科长定），随决定一起保存", None),
+          ("编码 列", "只读：改动它不会被读取（读回时逐行报告）；决定请写在「审核」列", None),
           ("读回", "indicode learn 本文件 --reviewer 姓名", None)]
 
 
@@ -299,6 +313,12 @@ def _legend_sheet(wb, ws) -> None:
                                    **({"bg_color": "#" + colour} if colour else {})})
         put(ws, r, 0, a, first_fmt)
         put(ws, r, 1, b, wb.add_format({"bold": True}) if r == 0 else wrap)
+    r = len(LEGEND) + 1  # accept every 建议采用 at once: 是 in the blue cell beside the label
+    put(ws, r, 0, ACCEPT_ALL_LABEL, wb.add_format({"bold": True, "bg_color": "#" + REVIEW_FILL}))
+    put(ws, r, 1, "在 C 列写 是：每个「建议采用」且「审核」为空的行都按建议编码确认（已写审核的行不变）", wrap)
+    ws.set_column(2, 2, 8)
+    ws.data_validation(r, 2, r, 2, {"validate": "list", "source": ["是", "否"], "ignore_blank": True})
+    put(ws, r, 2, "", wb.add_format({"bg_color": "#" + REVIEW_FILL, "border": 1}))
 
 
 def _summary_sheet(wb, ws, summary: list[tuple[str, str, str]]) -> None:
@@ -323,11 +343,11 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
     opts_ws = wb.add_worksheet(OPTIONS_SHEET)
     opts_ws.hide()
     fills = {k: wb.add_format({"bg_color": "#" + v}) for k, v in FILLS.items()}
-    review_head = [H_TEXT, H_CLASS, H_DECISION, H_REVIEW, H_CODE, H_NAME, H_SCORE, H_WHY] + ALT_HEADERS
     original = [c for c in cols if c not in OUT_COLUMNS and c not in ("source", "line")]
     lists = _Options(opts_ws)
-    _rows_sheet(wb, rows_ws, records, [H_SOURCE, H_LINE] + review_head + original, original, fills, lists)
-    _distinct_sheet(wb, distinct_ws, records, [H_TEXT, H_CLASS, H_ROWS] + review_head[2:] + [H_SOURCE], fills, lists)
+    _rows_sheet(wb, rows_ws, records, [H_SOURCE, H_LINE] + REVIEW_HEAD + original, original, fills, lists)
+    distinct_head = REVIEW_HEAD[:3] + [H_ROWS] + REVIEW_HEAD[3:] + [H_SOURCE]
+    _distinct_sheet(wb, distinct_ws, records, distinct_head, fills, lists)
     _legend_sheet(wb, legend_ws)
     _summary_sheet(wb, summary_ws, summary)
     rows_ws.activate()

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands buil
 
 runner = CliRunner()
 SAMPLE = ["001", "002", "003", "004"]  # the uncoded sample declarations the README normalizes
-FIRST_COLUMNS = ["来源", "行号", "指标", "类别", "建议", "审核", "编码", "名称", "分数", "说明",
+FIRST_COLUMNS = ["来源", "行号", "指标", "项目", "类别", "建议", "审核", "备注", "编码", "名称", "分数", "说明",
                  "备选1", "备选2", "备选3"]
 
 
@@ -62,9 +62,9 @@ def test_sheets_headers_and_layout(sample):
     assert header[len(FIRST_COLUMNS):len(FIRST_COLUMNS) + 3] == ["单位", "项目名称", "项目编号"]  # original cells after
     assert "reviewer_code" not in header and "indicator" not in header  # English keys stay in CSV / JSONL
     assert header.count("指标") == 1 and ws.max_row - 1 == len(res.records)
-    assert ws["F1"].fill.start_color.rgb[-6:] == "BDD7EE" and "下拉" in ws["F1"].comment.text
+    assert ws["G1"].fill.start_color.rgb[-6:] == "BDD7EE" and "下拉" in ws["G1"].comment.text
     assert ws.freeze_panes == "D2" and ws.auto_filter.ref.startswith("A1:")
-    colours = {row[4].value: row[0].fill.start_color.rgb[-6:] for row in ws.iter_rows(min_row=2)}
+    colours = {row[5].value: row[0].fill.start_color.rgb[-6:] for row in ws.iter_rows(min_row=2)}
     assert colours == {"建议采用": FILLS["accept"], "需复核": FILLS["review"], "无匹配": FILLS["no-match"]}
 
 
@@ -77,16 +77,16 @@ def test_explanations_in_words_not_codes(sample):
                                                  r"^accept$|^review$|unknown code|malformed code", t)]
         assert english == [], (name, english[:3])
     ws = wb["逐行审核"]
-    why = {(r[2].value, r[0].value): r[9].value for r in ws.iter_rows(min_row=2)}
+    why = {(r[2].value, r[0].value): r[11].value for r in ws.iter_rows(min_row=2)}
     assert why[("保障机构正常运转", SEED["000"].name)] == "文件自带编码；编码异常：一码多名"
     assert why[("采购物资质量达标率", SEED["000"].name)].endswith("编码异常：编码类别位自相矛盾")
     assert why[("信息化建设任务完成率", SEED["000"].name)] == "文件自带编码；编码核对无误"
     assert "编码格式错误（10 位，应为 9 位）" in why[("市级及以上主要刊物上刊登的稿件数", SEED["000"].name)]
     assert "归类不一致：文件为 1/12，编码为 1/11" in why[("采购验收合格率", SEED["004"].name)]
-    no_match = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[4] == "无匹配")
-    assert no_match[9].startswith("无匹配：目录中没有衡量同一事项的编码；新编码应归入 ")
+    no_match = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[5] == "无匹配")
+    assert no_match[11].startswith("无匹配：目录中没有衡量同一事项的编码；新编码应归入 ")
     unreadable = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[1] == 124 and r[0] == SEED["000"].name)
-    assert unreadable[9].startswith("此行无法完整读取") and unreadable[4] == "需复核"
+    assert unreadable[11].startswith("此行无法完整读取") and unreadable[5] == "需复核"
 
 
 def test_dropdown_per_row_of_its_candidates(sample):
@@ -96,7 +96,7 @@ def test_dropdown_per_row_of_its_candidates(sample):
     assert all(dv.type == "list" and dv.allow_blank for dv in ws.data_validations.dataValidation)
     checked = 0
     for r, rec in enumerate(res.records, 2):
-        items = lists.get(f"F{r}")
+        items = lists.get(f"G{r}")
         if not rec.get("indicator"):
             assert items is None  # an unreadable line has nothing to choose from
             continue
@@ -113,9 +113,9 @@ def test_distinct_texts_sheet(sample):
     res, out = sample
     ws = openpyxl.load_workbook(out)["按文本审核"]
     header = [c.value for c in ws[1]]
-    assert header[:6] == ["指标", "类别", "行数", "建议", "审核", "编码"]
+    assert header[:8] == ["指标", "项目", "类别", "行数", "建议", "审核", "备注", "编码"]
     counts = Counter((r["indicator"], r["class"]) for r in res.records if r.get("indicator"))
-    rows = {(r[0], r[1] or ""): r[2] for r in ws.iter_rows(min_row=2, values_only=True)}
+    rows = {(r[0], r[2] or ""): r[3] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows == dict(counts) and sum(rows.values()) == sum(counts.values())
     assert max(rows.values()) > 1 and ws.max_row - 1 < len(res.records)
     assert len(validations(ws)) == len(rows)  # a dropdown on every distinct text
@@ -144,9 +144,9 @@ def test_long_candidate_lists_go_through_the_hidden_sheet(tmp_path):
     wb = openpyxl.load_workbook(out)
     ws = wb["逐行审核"]
     by_cell = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
-    assert by_cell["F2"] == "'选项'!$A$1:$E$1"  # over 255 characters, and a comma in a name
-    assert by_cell["F3"] == '"112000287-验收合格率,确认,无匹配"'
-    assert validations(ws)["F2"] == [f"112000272-{long}", f"112000287-{long}", "112000311-名称,带逗号",
+    assert by_cell["G2"] == "'选项'!$A$1:$E$1"  # over 255 characters, and a comma in a name
+    assert by_cell["G3"] == '"112000287-验收合格率,确认,无匹配"'
+    assert validations(ws)["G2"] == [f"112000272-{long}", f"112000287-{long}", "112000311-名称,带逗号",
                                      "确认", "无匹配"]
     assert wb["选项"].sheet_state == "hidden"
 
@@ -180,11 +180,11 @@ def test_a_reviewer_codes_the_sample_with_dropdowns_only(sample, tmp_catalogue, 
     for r in range(2, ws.max_row + 1):
         cell = ws.cell(row=r, column=col)
         items = lists[cell.coordinate]
-        choice = _pick(items, ws.cell(row=r, column=4).value)
+        choice = _pick(items, ws.cell(row=r, column=5).value)
         assert choice in items  # only what the dropdown offers
         cell.value = choice
-        text, klass, code = (ws.cell(row=r, column=1).value, ws.cell(row=r, column=2).value or "",
-                             ws.cell(row=r, column=6).value)
+        text, klass, code = (ws.cell(row=r, column=1).value, ws.cell(row=r, column=3).value or "",
+                             ws.cell(row=r, column=8).value)
         # keyed by subject: spellings that clean alike are one decision
         expected[(clean(text), klass)] = ((code or NIL) if choice == "确认" else NIL if choice == "无匹配"
                                           else choice.split("-")[0])
@@ -192,7 +192,7 @@ def test_a_reviewer_codes_the_sample_with_dropdowns_only(sample, tmp_catalogue, 
     wb.save(reviewed)
     r = runner.invoke(app, ["learn", str(reviewed), "-c", str(tmp_catalogue), "--reviewer", "李"])
     assert r.exit_code == 0, r.output
-    total_rows = sum(ws.cell(row=i, column=3).value for i in range(2, ws.max_row + 1))
+    total_rows = sum(ws.cell(row=i, column=4).value for i in range(2, ws.max_row + 1))
     assert f"learned {len(expected)} decisions ({total_rows} rows)" in r.stderr
     force = Workspace.open().in_force()
     got = {(e.subject.key, e.subject.level2): e.code for e in force}
@@ -205,14 +205,14 @@ def test_rows_sheet_decisions_and_a_conflict_with_the_distinct_sheet(sample, tmp
     wb = openpyxl.load_workbook(out)
     rows_ws, dist_ws = wb["逐行审核"], wb["按文本审核"]
     lists = validations(rows_ws)
-    target = next(r for r in range(2, rows_ws.max_row + 1) if rows_ws.cell(row=r, column=5).value == "需复核"
+    target = next(r for r in range(2, rows_ws.max_row + 1) if rows_ws.cell(row=r, column=6).value == "需复核"
                   and rows_ws.cell(row=r, column=3).value)
     text = rows_ws.cell(row=target, column=3).value
-    rows_ws.cell(row=target, column=6).value = lists[f"F{target}"][0]
-    other = next(r for r in range(2, rows_ws.max_row + 1) if rows_ws.cell(row=r, column=5).value == "无匹配")
-    rows_ws.cell(row=other, column=6).value = "无匹配"
+    rows_ws.cell(row=target, column=7).value = lists[f"G{target}"][0]
+    other = next(r for r in range(2, rows_ws.max_row + 1) if rows_ws.cell(row=r, column=6).value == "无匹配")
+    rows_ws.cell(row=other, column=7).value = "无匹配"
     drow = next(r for r in range(2, dist_ws.max_row + 1) if dist_ws.cell(row=r, column=1).value == text)
-    dist_ws.cell(row=drow, column=5).value = "无匹配"  # disagrees with the row decision above
+    dist_ws.cell(row=drow, column=6).value = "无匹配"  # disagrees with the row decision above
     reviewed = tmp_path / "reviewed.xlsx"
     wb.save(reviewed)
     r = runner.invoke(app, ["learn", str(reviewed), "-c", str(tmp_catalogue)])

@@ -25,6 +25,7 @@ from ..catalogue.records import NIL, InputError
 from ..matcher.present import suggestion_dict
 from ..matcher.text import MAX_TEXT
 from ..workspace import LOCAL, Caller, Role
+from . import jobs
 from .guard import error_body
 from .headers import media_type, own_origin
 from .openapi import answers, install
@@ -233,5 +234,6 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         return {"text": t, "events": service.history(t, inputs.read_class(klass) if klass else None)}
 
     app.include_router(router(service))
+    app.include_router(jobs.router(service, same_origin_write))
     install(app)
     return app

@@ -28,6 +28,7 @@ HEADER_LIMIT = 16384  # bytes of all request headers (h11 enforces it only on a 
 API_LIMITS = Limits(query=2048, body=8192)
 RECONCILE_LIMITS = Limits(query=16384, body=65536)  # a batch of queries from OpenRefine
 RECONCILE = "/reconcile"
+UPLOAD_PATH, UPLOAD_LIMITS = "/api/jobs", Limits(query=2048, body=48 * 2**20)  # a declaration, base64 in JSON
 
 
 def is_reconcile(path: str) -> bool:
@@ -88,7 +89,7 @@ class Guard:
         if sum(len(k) + len(v) for k, v in scope["headers"]) > HEADER_LIMIT:
             return await send_json(send, 431, f"request headers larger than {HEADER_LIMIT} bytes", close=True)
         path = scope["path"]
-        limits = RECONCILE_LIMITS if is_reconcile(path) else API_LIMITS
+        limits = RECONCILE_LIMITS if is_reconcile(path) else UPLOAD_LIMITS if path == UPLOAD_PATH else API_LIMITS
         if len(scope["query_string"]) > limits.query:
             return await send_json(send, 414, f"query string longer than {limits.query} bytes")
         if is_reconcile(path) and scope["method"] == "OPTIONS":
