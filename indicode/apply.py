@@ -207,10 +207,13 @@ def _xls(original: Path, out: Path, values: dict[int, str]) -> None:
     import xlrd
     from openpyxl.utils import get_column_letter
 
+    from .catalogue.opening import read_regular
+    from .catalogue.readers.limits import MAX_XLS_BYTES
     from .catalogue.readers.sheets import xls_rows
 
-    xls_rows(original)  # within the reader's limits, its one-line errors
-    book = xlrd.open_workbook(str(original), formatting_info=True, logfile=io.StringIO())
+    data = read_regular(original, MAX_XLS_BYTES, ".xls workbook")
+    xls_rows(original, data)  # within the reader's limits, its one-line errors
+    book = xlrd.open_workbook(file_contents=data, formatting_info=True, logfile=io.StringIO())
     wb = openpyxl.Workbook()
     for blank in list(wb.worksheets):
         wb.remove(blank)

@@ -19,6 +19,7 @@ import numpy as np
 from ..catalogue.classes import LEVEL1, LEVEL2, level2_of
 from ..catalogue.export import check_writable, close_workbook, new_workbook, put
 from ..catalogue.files import atomic_path
+from ..catalogue.opening import open_regular
 from ..catalogue.readers.detect import XLSX_MAGIC
 from ..catalogue.readers.sheets import workbook_sheets
 from ..catalogue.records import InputError
@@ -111,12 +112,9 @@ def write_requests(path: Path, requests: Sequence[Request]) -> None:
 
 
 def is_request_workbook(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(4) != XLSX_MAGIC:
-                return False
-    except OSError:
-        return False
+    with open_regular(path) as fh:  # (a FIFO or a device: one line, never a wait)
+        if fh.read(4) != XLSX_MAGIC:
+            return False
     return any(name == SHEET for name, _rows in workbook_sheets(path))
 
 
