@@ -3,8 +3,12 @@ labels. The CLI, the HTTP API, the reconcile router, the review workbook and bul
 it, so a suggestion reads the same everywhere (`results.py` holds only the data)."""
 from __future__ import annotations
 
-from ..catalogue.classes import LEVEL1, LEVEL2
+import re
 
+from ..catalogue.classes import LEVEL1, LEVEL2
+from ..i18n import _
+
+from .flags import class_differs
 from .results import Candidate, Suggestion
 
 
@@ -20,8 +24,11 @@ def class_label(level2: str) -> str:
 def why(c: Candidate) -> str:
     """The component scores in words (Chinese, for the people who use the tool)."""
     f = c.features
-    bits = [f"语义相似 {f.get('vec', 0):.2f}", f"字面相似 {f.get('ratio', 0):.2f}",
-            f"覆盖编码名称 {f.get('cov_name', 0):.0%}"]
+    bits = []
+    if c.generic:  # offered for want of a closer code: the first thing a reviewer reads
+        bits.append(_("generic code: {measure} (no closer code; never accepted automatically)").format(measure=c.generic))
+    bits += [f"语义相似 {f.get('vec', 0):.2f}", f"字面相似 {f.get('ratio', 0):.2f}",
+             f"覆盖编码名称 {f.get('cov_name', 0):.0%}"]
     if f.get("head_match"):
         bits.append("计量词相同")
     if f.get("head_generic"):
@@ -33,7 +40,7 @@ def why(c: Candidate) -> str:
     if f.get("class_same"):
         bits.append(f"类别 {c.level2} 一致")
     elif f.get("class_diff") or f.get("class_level1"):
-        bits.append(f"类别不同（编码为 {c.level2}）")
+        bits.insert(0, f"类别不同（编码为 {c.level2}）")  # where the reviewer looks first
     if f.get("kind_conflict"):
         bits.append("计量类型不同")
     if c.matched != c.name:
@@ -49,6 +56,50 @@ def decision_fields(s: Suggestion) -> dict:
             "score": round(top.score, 4) if top else 0.0, "reason": s.reason, "new_code_class": s.new_code_class}
 
 
+def check_items(s: Suggestion) -> list[str]:
+    """What a reviewer should look at on this suggestion, as stable English phrases (the records'
+    `check` column; `check_words` puts them in words): the decided code's namesakes, a generic code
+    offered for want of a closer one, a class inferred from the text."""
+    items = []
+    if s.namesakes and s.code:
+        items.append("namesake " + " ".join(s.namesakes))
+    if s.top and s.top.generic and s.code:
+        items.append(f"generic code for {s.top.generic}")
+    if s.inferred_class:
+        items.append(f"class inferred {s.inferred_class}")
+    return items
+
+
+_ITEM = re.compile(r"(namesake|generic code for|class inferred|filed under) (.+)")
+
+
+def check_words(item: str) -> str:
+    """One of `check_items` in words, in the language in force (the workbook is written in Chinese);
+    anything else as it is."""
+    m = _ITEM.fullmatch(item.strip())
+    if not m:
+        return item
+    kind, rest = m.groups()
+    if kind == "namesake":
+        return _("same name as code {codes}").format(codes="、".join(rest.split()))
+    if kind == "generic code for":
+        return _("generic code: {measure}").format(measure=rest)
+    if kind == "class inferred":
+        return _("class inferred {klass}").format(klass=rest)
+    filed, code = rest.split(", code ")
+    return _("class differs: filed under {filed}, code in {code}").format(filed=filed, code=code)
+
+
+def checks(s: Suggestion) -> list[str]:
+    """`check_items` in words, with a class difference between the decided code and the row first
+    (the page shows these on the suggestion's card)."""
+    items = check_items(s)
+    filed = class_differs(s.level2.strip(), s.top.level2) if s.top and s.code else ""
+    if filed:
+        items.insert(0, f"filed under {filed}, code {s.top.level2}")
+    return [check_words(i) for i in items]
+
+
 def candidate_dict(c: Candidate) -> dict:
     return {"code": c.code, "name": c.name, "matched": c.matched, "class": c.level2, "score": round(c.score, 4),
             "why": why(c), "features": {k: round(v, 4) for k, v in c.features.items()}}
@@ -57,4 +108,5 @@ def candidate_dict(c: Candidate) -> dict:
 def suggestion_dict(s: Suggestion) -> dict:
     """A suggestion as JSON (`indicode suggest --json`, `/api/suggest`)."""
     return {"text": s.text, "class": s.level2, "value": s.value, **decision_fields(s),
-            "candidates": [candidate_dict(c) for c in s.candidates], "cut": s.cut}
+            "candidates": [candidate_dict(c) for c in s.candidates], "cut": s.cut, "check": checks(s),
+            "inferred_class": s.inferred_class}

@@ -48,3 +48,12 @@ def shown(cands: list[Candidate]) -> list[Candidate]:
     for c in cands:
         c.score = min(c.score, MAX_SCORE)
     return cands
+
+
+def offered_first(cands: list[Candidate], first: Candidate) -> list[Candidate]:
+    """`first` moved to the top (a generic code offered when no closer code fits), the others capped
+    at its score, so the list still reads in the order of the scores shown."""
+    rest = [c for c in cands if c is not first]
+    for c in rest:
+        c.score = min(c.score, first.score)
+    return [first, *rest]

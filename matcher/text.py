@@ -33,6 +33,8 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
     # …达标率, e.g. 设备完好达标率, and accepted such guesses out-of-fold)
     ("按时完成", "完成及时"), ("按期完成", "完成及时"), ("准时完成", "完成及时"), ("及时完成", "完成及时"),
     ("办结", "完成"), ("完工", "完成"),
+    # done before a deadline is done on time (12月底之前完成, 提前完成): general Chinese
+    ("提前完成", "完成及时"), ("之前完成", "完成及时"), ("以前完成", "完成及时"), ("前完成", "完成及时"),
     ("无故障运行", "正常运行"), ("正常使用", "正常运行"), ("可使用", "正常运行"),
     ("通过率", "合格率"), ("满意率", "满意度"), ("满意程度", "满意度"),
     ("运作", "运行"), ("运转", "运行"),
@@ -41,10 +43,14 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
     # 市民/居民/人民群众 满意度 are all 群众满意度 (only before 满意: 社会效益 is not 群众效益)
     ("社会公众满意", "群众满意"), ("人民群众满意", "群众满意"), ("公众满意", "群众满意"),
     ("社会满意", "群众满意"), ("市民满意", "群众满意"), ("居民满意", "群众满意"),
+    # a unit's own employees: 职工 (workers and staff) is 员工 in general Chinese
+    ("职工", "员工"),
     # aid paid to people or firms: 救助/补贴/资助 are 补助 in general Chinese (补助对象 = those aided),
     # and a head count is a count of persons (人数 = 人员数; 人次, person-times, is not folded: 驻场运营
     # 人次数 is not a staff head count, `SCOPE_UNITS` lets it name the persons of a scope list only)
     ("救助", "补助"), ("补贴", "补助"), ("资助", "补助"), ("人数", "人员数"),
+    # 低保 (最低生活保障, the minimum living allowance) is social aid (社会救助): its recipients are aided
+    ("低保", "补助"),
     # buying for the unit: 购置 (to acquire durable goods, 设备购置) is 采购 (to procure); 购置税 (the
     # vehicle purchase tax) is a tax, not a purchase, and is kept as written
     ("购置税", "购置税"), ("购置", "采购"),
@@ -53,6 +59,12 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
 # An instance a scope list names may be counted in its own unit: the persons of 补助对象（人员、企业…）
 # are counted in 人次 (person-times) as often as in 人数 (临时救助人次数 counts the people aided).
 SCOPE_UNITS: dict[str, tuple[str, ...]] = {"人员": ("人次",)}
+
+# Persons named by their work are staff, not the persons a scope list means (those aided, served):
+# 救助站工作人员数, 补贴审核人员数 count staff; 临时救助人数 counts people aided. General Chinese: a
+# role or a kind of work before 人员, or a word for employees.
+STAFF = re.compile(r"(工作|审核|管理|服务|经办|技术|执法|监管|运营|运维|驻场|值班|安保|保洁|后勤|医护|医务|专业|从业|"
+                   r"办事|行政|检查|审批|评审|监理|施工|培训|聘用|编外|在岗|窗口)人员|员工|职员|干部|工作者")
 
 _BRACKETED = re.compile(r"[（(][^（）()]{0,12}[)）]")
 # a scope: two or more items separated by 、 / ， or 或, closed by 等 (「人员、企业、特定群体等」)
