@@ -19,12 +19,15 @@ from .text import SCOPE_UNITS, STAFF, Scope, kinds_agree
 
 FEATURES = ["vec", "ratio", "exact", "cov_name", "cov_query", "suffix", "head_match", "mod_cov",
             "head_generic", "generic_in_class", "object_full", "object_partial", "scope", "popularity", "class_same",
-            "class_level1", "class_diff", "kind_agree", "kind_conflict", "learned_sim", "learned_votes"]
+            "class_level1", "class_diff", "kind_agree", "kind_conflict", "learned_sim", "learned_votes",
+            "learned_same"]
 
 # Weights set by the domain rather than fitted: DOMAIN.md says a rate is not a count and a time is
 # not a rate, so a kind conflict is a strong penalty however few labelled examples show it (-8 was
 # tried: by-source top-1 0.842 against 0.868).
-FIXED_WEIGHTS = {"kind_conflict": -4.0}
+# A reviewer's decision on a near-identical text (`learned.py`) puts its code first: the two texts differ
+# only in years, titles, places or numbers, which no catalogue evidence can outweigh.
+FIXED_WEIGHTS = {"kind_conflict": -4.0, "learned_same": 8.0}
 
 # Generic objects of indicator names: words that name "the project's work" or "the people served"
 # rather than a particular thing. 服务对象 is the object of the level-2 class 31 (服务对象满意度, DOMAIN.md);
@@ -174,6 +177,7 @@ class Query:
     level2: str  # class digits given by the document ('' when none)
     kind: str  # kind of measure from name and value
     profile: Profile  # weighted characters of `canon`
+    near: str = ""  # what near-identical texts share (`learned.near_key`)
     inferred: str = ""  # the level-2 class read from the text when the document gives none (`classify.py`)
 
 

@@ -29,7 +29,7 @@ The records it answers are in `results.py`; `present.py` turns them into words a
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -46,11 +46,11 @@ from .encoding import QueryEncoder
 from .features import Query, pair_features
 from .generate import FULL_SCAN_MAX, CandidateGenerator
 from .generic import GenericCodes
-from .learned import LEARNED_FEATURES, LearnedLinks
+from .learned import LEARNED_FEATURES, Decision, LearnedLinks, decisions_of, near_key
 from .model import ScoreModel
 from .present import class_label
 from .results import Candidate, Suggestion, Verdict
-from .text import MAX_TEXT, Canon, kind_of
+from .text import MAX_TEXT, Canon, clean, kind_of
 
 # The per-name caches (prepared names, catalogue entries) are long-lived and hold no reference
 # cycles; once this many new ones have gathered they are moved out of the cyclic collector's sight
@@ -63,14 +63,17 @@ class Linker:
     """Suggests codes for free-text indicators against one catalogue with one encoder."""
 
     def __init__(self, cat: Catalogue, encoder: Encoder, model: ScoreModel | None = None,
-                 index: vector_index.VectorIndex | None = None, full_scan_max: int = FULL_SCAN_MAX):
+                 index: vector_index.VectorIndex | None = None, full_scan_max: int = FULL_SCAN_MAX,
+                 decisions: Iterable[Decision] | None = None):
         """Thread safety: `suggest` may be called from several threads at once. The encoder is behind
         one lock per encoder, shared by every Linker using it (one encoding at a time: it already
         uses every core; a server swapping in a new Linker keeps that true), the vector cache and the
         lazy catalogue lock their own connections, the per-name cache is an `lru_cache`; everything
         else a query reads is built here and not changed by a query. To follow a changed catalogue,
-        build a new Linker and swap the reference (`server.service`)."""
+        build a new Linker and swap the reference (`server.service`). `decisions`: the reviewers'
+        decisions in force (`learned.Decision` records), by default the catalogue's learned links."""
         self.cat, self.encoder = cat, encoder
+        self.decisions = list(decisions_of(cat) if decisions is None else decisions)
         self.queries = QueryEncoder(encoder)
         self._encode_lock = self.queries.lock
         self.model = model or ScoreModel.load()
@@ -93,7 +96,7 @@ class Linker:
         self.table = table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.canon = Canon(table.variants)
         self.code_kind = dict(zip(table.code_list, table.kind))
-        self.learned = LearnedLinks.of_catalogue(self.cat, self.canon)
+        self.learned = LearnedLinks.of_catalogue(self.cat, self.decisions)
         self.names = list(self.index.names)
         self.codes = list(self.index.codes)
         self.name_canon = table.canon
@@ -130,7 +133,7 @@ class Linker:
         """Every candidate code, each with its best-scoring spelling, ordered by its score (best
         first); every spelling of code `must` (a learned decision) is among them; `learned`
         replaces the catalogue's learned links (cross-validation uses other sources' links)."""
-        evidence, nil = (self.learned if learned is None else learned).evidence(q.canon)
+        evidence, per_query = (self.learned if learned is None else learned).evidence(clean(q.text), q.near)
         # a code a near learned text points to is always a candidate
         ids = self.generator(q, qvec, [must, *evidence] if must else evidence)
         self._prefetch(ids)
@@ -141,7 +144,7 @@ class Linker:
             e = self.cat.entries[code]
             feats = pair_features(q, self.info[i], sim)
             feats.update(evidence.get(code, none))
-            feats["learned_nil"] = nil
+            feats.update(per_query)
             raw = self.model.raw(feats)
             if code not in best or raw > best[code].raw:
                 best[code] = Candidate(code, e.name, self.names[i], e.level2, 0.0, raw, feats)
@@ -154,7 +157,7 @@ class Linker:
         # no level-2 class given: read it from the text (under the level-1 class when one is given)
         inferred = self.classes.infer(canon, kind, level2) if level2 not in LEVEL2 and canon else ""
         return Query(text=text, canon=canon, level2=level2, kind=kind, profile=self.weights.profile(canon),
-                     inferred=inferred)
+                     near=near_key(text), inferred=inferred)
 
     # ------------------------------------------------------------------ public API
 
@@ -215,9 +218,12 @@ class Linker:
         top = ranked[0]
         # the decision follows the score shown (the catalogue evidence alone); learned links of
         # other texts can only raise a question (`policy.doubted_by_learned`)
-        decision = policy.top_verdict(top.score, top.features, top.alone, max(c.alone for c in ranked),
-                                      self.model.accept, self.model.review)
+        decision = policy.learned_verdict(policy.top_verdict(
+            top.score, top.features, top.alone, max(c.alone for c in ranked), self.model.accept, self.model.review),
+            top.features)
         if decision == Verdict.NO_MATCH:
+            if top.features.get("learned_nil_same"):  # a reviewer said so of a near-identical text
+                return Suggestion(text, level2, value, decision, rank.shown(ranked[:k]), self.new_code_class(q, top))
             return self._no_match(q, asked, ranked, k)
         namesakes = self.namesakes.of(top.code)
         ranked = flags.with_namesakes(ranked, namesakes)

@@ -51,6 +51,8 @@ def doubted_by_learned(features: dict[str, float], alone: float, best_alone: flo
     candidate scores higher on the catalogue evidence alone: `alone` below `best_alone`), or a
     reviewer called a text nearer to the query than the code's name (by character ratio) "no code
     fits"."""
+    if features.get("learned_same"):
+        return False  # a reviewer took this code for a near-identical text
     near_nil = features.get("learned_nil", 0.0) > features.get("ratio", 0.0)
     return near_nil or alone < best_alone
 
@@ -61,4 +63,16 @@ def top_verdict(score: float, features: dict[str, float], alone: float, best_alo
     v = verdict(score, features, accept, review)
     if v == Verdict.ACCEPT and doubted_by_learned(features, alone, best_alone):
         return Verdict.REVIEW
+    return v
+
+
+def learned_verdict(v: Verdict, features: dict[str, float]) -> Verdict:
+    """A top's verdict where reviewers decided a near-identical text (`learned.py`: the same text up
+    to years, titles, places and numbers): the code they took is never "no match" (at least
+    reviewed); "no code fits" for such a text makes it no match unless a reviewer also took this
+    code for one (then a person decides)."""
+    if features.get("learned_same"):
+        return Verdict.REVIEW if v == Verdict.NO_MATCH or features.get("learned_nil_same") else v
+    if features.get("learned_nil_same"):
+        return Verdict.NO_MATCH
     return v

@@ -43,6 +43,8 @@ def why(c: Candidate) -> str:
         bits.insert(0, f"类别不同（编码为 {c.level2}）")  # where the reviewer looks first
     if f.get("kind_conflict"):
         bits.append("计量类型不同")
+    if f.get("learned_same"):
+        bits.append(_("a reviewer chose this code for a near-identical text"))
     if c.matched != c.name:
         bits.append(f"经别名「{c.matched}」")
     return "；".join(bits)
@@ -67,6 +69,8 @@ def check_items(s: Suggestion) -> list[str]:
         items.append(f"generic code for {s.top.generic}")
     if s.inferred_class:
         items.append(f"class inferred {s.inferred_class}")
+    if not s.code and s.top and s.top.features.get("learned_nil_same"):
+        items.append("near text no code")
     return items
 
 
@@ -76,6 +80,8 @@ _ITEM = re.compile(r"(namesake|generic code for|class inferred|filed under) (.+)
 def check_words(item: str) -> str:
     """One of `check_items` in words, in the language in force (the workbook is written in Chinese);
     anything else as it is."""
+    if item.strip() == "near text no code":
+        return _("a reviewer found no code for a near-identical text")
     m = _ITEM.fullmatch(item.strip())
     if not m:
         return item

@@ -9,7 +9,7 @@ choosing between codes).
 """
 from __future__ import annotations
 
-from .learned import LEARNED_FEATURES
+from .learned import LEARNED_FEATURES, QUERY_FEATURES
 from .model import ScoreModel
 from .results import Candidate
 
@@ -20,9 +20,9 @@ MAX_SCORE = 0.99  # shown at most (1.00 is kept for a reviewer's own decision); 
 
 def without_learned(features: dict[str, float]) -> dict[str, float]:
     """A candidate's features on the catalogue evidence alone (the same dict when it has none)."""
-    if not (features.get("learned_nil") or any(features.get(k) for k in LEARNED_FEATURES)):
+    if not any(features.get(k) for k in (*LEARNED_FEATURES, *QUERY_FEATURES)):
         return features
-    return {**features, **dict.fromkeys(LEARNED_FEATURES, 0.0), "learned_nil": 0.0}
+    return {**features, **dict.fromkeys((*LEARNED_FEATURES, *QUERY_FEATURES), 0.0)}
 
 
 def ranked(cands: list[Candidate], model: ScoreModel) -> list[Candidate]:

@@ -147,6 +147,31 @@ class Canon:
         return t
 
 
+# ------------------------------------------------------------------ near-identical texts
+
+# What two texts of the same indicator differ in between documents and years (the issue of learning:
+# a decision on 2025年度宣传册印刷数量 speaks for 2026年度宣传册印刷数量): document titles, years and
+# dates, numbers with their units, and the place the document is about.
+_TITLE = re.compile(r"《[^《》]*》")
+_DATE = re.compile(r"\d{2,4}\s*(?:年度|年|届)|\d{1,2}\s*(?:月份|月底|月|日|号)|第?[一二三四1-4]\s*季度")
+_NUMBER = re.compile(r"[≥≤><=约近超]*\s*\d[\d.,]*\s*(?:万|千|百|亿)?\s*(?:%|‰|元|吨|公斤|千克|平方米|亩|公里|米|小时|分钟|天|[次个件人场份家套条册辆台本篇期项户所批名座间张页处部类幅])?")
+_PLACE_WORDS = re.compile(r"全省|全市|全县|全区|全镇|我省|我市|我县|我区|本市|本区|本县|辖区内|辖区|省级|市级|县级|区级|镇级|村级")
+# a place name at the start: two to four characters and an administrative unit (海珠区, 鄂州市); 社区,
+# 园区, 校区 … are not places of government
+_PLACE = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}?(?:省|自治区|市|(?<![社园校景小片辖矿营])区|县|镇|乡|街道))+")
+MIN_NEAR = 3  # characters a near key keeps: a shorter one (满意度) would join different indicators
+
+
+def near_text(text: str) -> str:
+    """A text without what changes between documents for the same indicator: titles, years, dates,
+    numbers with units, place words and a place name at its start (`2025年度宣传册印刷数量` ->
+    `宣传册印刷数量`, `海珠区…`, `《深汕年鉴2024》编纂…`); '' when too little is left."""
+    t = _TITLE.sub("", fold(text))
+    t = _NUMBER.sub("", _DATE.sub("", t))
+    t = _PLACE.sub("", _PLACE_WORDS.sub("", t))
+    return t if len(clean(t)) >= MIN_NEAR else ""
+
+
 # ------------------------------------------------------------------ kind of measure
 
 RATE, COUNT, TIME, DURATION, YESNO, MONEY = "rate", "count", "time", "duration", "yesno", "money"
