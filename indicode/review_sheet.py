@@ -23,6 +23,8 @@ from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbo
 from .catalogue.files import atomic_path
 from .learn import (CONFIRM_WORD, DISTINCT_SHEET, H_CLASS, H_CODE, H_DECISION, H_LINE, H_NAME, H_REVIEW, H_ROWS,
                     H_SCORE, H_SOURCE, H_TEXT, H_WHY, LEGEND_SHEET, NIL_WORD, OPTIONS_SHEET, ROWS_SHEET, SUMMARY_SHEET)
+from .i18n import CHINESE, use_language
+from .matcher.present import check_words
 from .matcher.results import Verdict
 
 FILLS = {Verdict.ACCEPT: "C6EFCE", Verdict.REVIEW: "FFEB9C", Verdict.NO_MATCH: "FFC7CE"}
@@ -77,14 +79,17 @@ def explain(rec: dict) -> str:
         parts.append("无匹配：目录中没有衡量同一事项的编码")
     elif reason:
         parts.append(str(reason))
+    if reason not in ("unreadable", "written code"):  # a matched row: what the matcher flags (check_items)
+        with use_language(CHINESE):
+            parts += [check_words(c) for c in str(rec.get("check") or "").split(";") if c.strip()]
     if rec.get("new_code_class"):
         parts.append(f"新编码应归入 {rec['new_code_class']}")
     flag = str(rec.get("class_flag") or "")
     m = re.match(r"document (\S+), code (\S+)", flag)
-    if m:
-        parts.append(f"归类不一致：文件为 {m.group(1)}，编码为 {m.group(2)}")
+    if m:  # where the reviewer looks first
+        parts.insert(0, f"归类不一致：文件为 {m.group(1)}，编码为 {m.group(2)}")
     elif flag:
-        parts.append(flag)
+        parts.insert(0, flag)
     return "；".join(parts)
 
 

@@ -82,6 +82,9 @@ def check_words(item: str) -> str:
     anything else as it is."""
     if item.strip() == "near text no code":
         return _("a reviewer found no code for a near-identical text")
+    cut = re.fullmatch(r"name cut to its first (\d+) characters for matching", item.strip())
+    if cut:
+        return _("name cut to its first {n} characters for matching").format(n=cut.group(1))
     m = _ITEM.fullmatch(item.strip())
     if not m:
         return item

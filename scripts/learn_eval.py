@@ -89,6 +89,7 @@ def run(plan: Plan, base: Linker, tmp: Path) -> tuple[dict, dict]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("gold", nargs="+", type=Path)
+    ap.add_argument("--plans", default="", help="only the plans whose name holds this text")
     args = ap.parse_args()
     files = {f: read_gold(f) for f in args.gold}
     base = Linker.default(BUNDLED_DB)
@@ -96,7 +97,7 @@ def main() -> int:
     gains = {"end_to_end up": 0, "same": 0, "down": 0}
     print(f"{'plan':48} {'rows':>4} " + " ".join(f"{f:>18}" for f in FIGURES), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for plan in plans(files):
+        for plan in (p for p in plans(files) if args.plans in p.name):
             before, after, adopted = run(plan, base, Path(tmp))
             delta = {f: after[f] - before[f] for f in FIGURES}
             delta["accepted_wrong"] = -delta["accepted_wrong"]  # fewer wrong accepts is a gain

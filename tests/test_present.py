@@ -83,7 +83,8 @@ def test_the_checks_of_a_suggestion_in_words():
         assert check_words("namesake 111000234 111000235") == "同名编码：111000234、111000235"
         inferred = Suggestion("办事群众满意度", "", "", Verdict.ACCEPT, [cand(level2="31")], inferred_class="31")
         assert checks(inferred) == ["推断类别 31"]  # no class given: nothing is filed apart
-        assert check_words("name cut to its first 200 characters for matching").startswith("name cut")  # not ours
+        assert check_words("name cut to its first 200 characters for matching") == "名称过长，按前 200 个字符匹配"
+        assert check_words("something else") == "something else"  # not a flag of the matcher: as it is
     nil = Suggestion("x", "11", "", Verdict.NO_MATCH, [cand(learned_nil_same=1.0)], "11-数量指标")
     assert check_items(nil) == ["near text no code"]
     assert check_items(Suggestion("x", "11", "", Verdict.NO_MATCH, [top], namesakes=["111000234"])) == []
