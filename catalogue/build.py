@@ -38,7 +38,8 @@ def build(sources: list[Path], out: Path, failed: list[str] | None = None) -> tu
     write lock, catalogue sources and the learned links are read and the new file replaces the old.
     A document that cannot be read stops the build, unless a `failed` list is given: then its
     one-line error goes there and the others are built from (when every source fails, the last
-    one's error is raised, the others' being in `failed`). Returns (number of coded rows, problems reported by the readers)."""
+    one's error is raised, the others' being in `failed`). Returns (number of coded rows, problems
+    reported by the readers)."""
     out = Path(out)
     check_catalogue_output(out)
     occs: list[Occurrence] = []

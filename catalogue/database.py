@@ -49,7 +49,8 @@ TABLES_V1 = {"meta", "occurrences", "codes", "names", "anomalies", "learned"}
 
 OCCURRENCES_SQL = "SELECT code, name, source, line, unit, project, filed_level1, filed_level2, value FROM occurrences"
 LEARNED_SQL = "SELECT id, text, level2, code, reviewer, decided_at, source FROM learned ORDER BY id"
-PROPOSED_SQL = "SELECT code, name, level1, level2, text, reviewer, source, proposed_at FROM proposed ORDER BY code, text"
+PROPOSED_SQL = ("SELECT code, name, level1, level2, text, reviewer, source, proposed_at FROM proposed "
+                "ORDER BY code, text")
 ANOMALIES_SQL = "SELECT kind, code, name, detail FROM anomalies ORDER BY rowid"
 
 
@@ -74,7 +75,7 @@ def connect_shared(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False)
 
 
-def damaged(path: Path, why) -> InputError:
+def damaged(path: Path | None, why) -> InputError:
     """The one line for a catalogue file that cannot be read as it should, whatever SQLite said."""
     why = " ".join(str(why).split())
     return InputError(f"{path}: damaged catalogue ({why}); build a new one with "
@@ -130,7 +131,8 @@ def _check_contents(con: sqlite3.Connection, path: Path) -> None:
     if found not in READABLE_VERSIONS:
         shown = "missing" if found is None else repr(found)
         raise InputError(f"{path}: catalogue schema version {shown}, this indicode reads "
-                         f"{' or '.join(READABLE_VERSIONS)}; build a new one with `indicode catalogue build SOURCES -o NEW.sqlite`")
+                         f"{' or '.join(READABLE_VERSIONS)}; build a new one with "
+                         f"`indicode catalogue build SOURCES -o NEW.sqlite`")
     missing = sorted(TABLES_V1 - tables)
     if missing:
         raise damaged(path, f"missing table {', '.join(missing)}")
@@ -234,7 +236,8 @@ def read_entries(con: sqlite3.Connection, codes: list[str] | None = None, path: 
     for r in con.execute('SELECT code, name, level1, level2, valid, count, filed, sources, projects, "values" '
                          f"FROM codes {where} ORDER BY code", args):
         cols = [_json_column(path, r[0], col, raw, want)
-                for col, raw, want in zip(("filed", "sources", "projects", "values"), r[6:10], (dict, list, list, list))]
+                for col, raw, want in zip(("filed", "sources", "projects", "values"), r[6:10],
+                                          (dict, list, list, list), strict=True)]
         entries.append(Entry(code=r[0], name=r[1], level1=r[2], level2=r[3], valid=bool(r[4]), count=r[5],
                              filed=cols[0], sources=cols[1], projects=cols[2], values=cols[3],
                              names=names.get(r[0], {r[1]: r[5]})))
@@ -264,7 +267,7 @@ def _insert_all(con: sqlite3.Connection, occs: list[Occurrence], entries: list[E
     con.executemany("INSERT INTO anomalies VALUES (?,?,?,?)",
                     [(a.kind, a.code, a.name, a.detail) for a in anomalies])
     con.executemany("INSERT INTO learned VALUES (?,?,?,?,?,?,?)",
-                    [tuple(asdict(l).values()) for l in learned])
+                    [tuple(asdict(link).values()) for link in learned])
     real = {e.code for e in entries}  # a proposal that became a real code is dropped
     con.executemany("INSERT INTO proposed VALUES (?,?,?,?,?,?,?,?)",
                     [tuple(asdict(p).values()) for p in proposed if p.code not in real])

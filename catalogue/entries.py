@@ -54,7 +54,8 @@ class Entry:
 
 @dataclass
 class Anomaly:
-    kind: str  # malformed-code | code-digits-disagree | filed-class-mismatch | one-code-many-names | one-name-many-codes
+    # malformed-code | code-digits-disagree | filed-class-mismatch | one-code-many-names | one-name-many-codes
+    kind: str
     code: str
     name: str
     detail: str

@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from .files import atomic_path, check_can_replace
-from .records import IndicatorRow, InputError
 from .lookup import Catalogue
+from .records import IndicatorRow, InputError
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 STDOUT = "-"  # `-o -`: JSON Lines on standard output, for pipes (jq, pandas.read_json(lines=True))

@@ -78,7 +78,7 @@ def _pid_alive(pid: int) -> bool:
 def sweep_temporaries(folder: Path) -> list[Path]:
     """Remove temporaries left in `folder` by indicode writers that no longer run (killed mid-write).
     Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(folder)
     except OSError:

@@ -116,7 +116,7 @@ class LazyCatalogue(Catalogue):
         weakref.finalize(self.entries, con.close)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "LazyCatalogue":
+    def load(cls, path: str | Path | None = None) -> LazyCatalogue:
         path = Path(path) if path else default_path()
         open_checked(path).close()  # the same checks as Catalogue.load (and a killed writer's journal undone)
         with reading(path):
@@ -128,10 +128,3 @@ class LazyCatalogue(Catalogue):
     def anomalies(self) -> list[Anomaly]:
         with self._lock, reading(self.path):
             return read_anomalies(self._con)
-
-    @functools.cached_property
-    def _anomalies_by_code(self) -> dict[str, list[Anomaly]]:
-        out: dict[str, list[Anomaly]] = {}
-        for a in self.anomalies:
-            out.setdefault(a.code, []).append(a)
-        return out

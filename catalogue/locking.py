@@ -54,7 +54,8 @@ def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise BusyError(f"{path}: catalogue busy: another indicode process is writing it "
-                                    f"(waited {timeout:g} s); nothing was written, run again when it has finished") from None
+                                    f"(waited {timeout:g} s); nothing was written, run again when it has "
+                                    f"finished") from None
                 time.sleep(0.05)
         try:
             yield

@@ -5,9 +5,10 @@ rather than in SQLite.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .database import open_checked, read_anomalies, read_entries, read_head, reading
@@ -56,17 +57,14 @@ class Catalogue:
     def __init__(self, path: Path, entries: list[Entry], anomalies: list[Anomaly], fingerprint: str,
                  learned: list[Learned], proposed: Iterable[Proposed] = ()):
         self.path = path
-        self.entries = {e.code: e for e in entries}
-        self.anomalies = anomalies
-        self._anomalies_by_code: dict[str, list[Anomaly]] = {}
-        for a in anomalies:
-            self._anomalies_by_code.setdefault(a.code, []).append(a)
+        self.entries: Mapping[str, Entry] = {e.code: e for e in entries}
+        self._anomalies = anomalies
         self.fingerprint = fingerprint
         self.learned = learned
         self.proposed = list(proposed)  # never in `entries`: not codes read from a document
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Catalogue":
+    def load(cls, path: str | Path | None = None) -> Catalogue:
         path = Path(path) if path else default_path()
         con = open_checked(path)
         try:
@@ -83,6 +81,17 @@ class Catalogue:
 
     def get(self, code: str) -> Entry | None:
         return self.entries.get(code.strip())
+
+    @property
+    def anomalies(self) -> list[Anomaly]:
+        return self._anomalies
+
+    @functools.cached_property
+    def _anomalies_by_code(self) -> dict[str, list[Anomaly]]:
+        out: dict[str, list[Anomaly]] = {}
+        for a in self.anomalies:
+            out.setdefault(a.code, []).append(a)
+        return out
 
     def anomalies_of(self, code: str) -> list[Anomaly]:
         """The anomalies recorded for one code (looked up, not scanned: bulk runs ask per row)."""

@@ -18,7 +18,8 @@ BUNDLED_SEEDS = DATA_DIR / "seeds"
 
 def user_catalogue_path() -> Path:
     """Where learned links go when the catalogue in use is the read-only bundled one."""
-    base = os.environ.get("INDICODE_DATA_DIR") or Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "indicode"
+    xdg = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    base = os.environ.get("INDICODE_DATA_DIR") or xdg / "indicode"
     return Path(base) / "catalogue.sqlite"
 
 

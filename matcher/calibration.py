@@ -62,7 +62,7 @@ def learned_from_others(linker: Linker, gold: list[GoldRow]) -> list[LearnedLink
     groups = [source_group(g.source) for g in gold]
     by_group = {}
     for key in set(groups):
-        links = [Link(g.name, g.level2, g.gold) for g, k in zip(gold, groups) if k != key]
+        links = [Link(g.name, g.level2, g.gold) for g, k in zip(gold, groups, strict=True) if k != key]
         by_group[key] = LearnedLinks(links, set(linker.cat.entries))
     return [by_group[k] for k in groups]
 
@@ -73,7 +73,8 @@ def learned_from_others(linker: Linker, gold: list[GoldRow]) -> list[LearnedLink
 # ranker, fitted to choose between candidates of one query, weighs for another purpose (measured by
 # source before adoption: README, "What moved and what was tried"). Learned
 # evidence is not among them: it reorders candidates, never changes a score (`rank.ranked`).
-DECISION_FEATURES = ["vec", "cov_query", "head_match", "class_same", "kind_agree", "object_full", "object_none", "head_generic"]
+DECISION_FEATURES = ["vec", "cov_query", "head_match", "class_same", "kind_agree", "object_full", "object_none",
+                     "head_generic"]
 # MARGIN_NOTE: the top's margin over the next candidate is not a decision signal: fitted with it, by
 # source end-to-end was 0.903 against 0.913 without (`calib_m` stays 0; model files may still set it).
 DECISION_L2 = 1.0  # on standardised inputs; by source λ 0.3 and 3 give end-to-end 0.917 and 0.913, λ 1 0.917 (README)
@@ -197,10 +198,11 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
         if sel.sum() and top_ok[sel].mean() >= accept_target:
             accept = float(t)  # the lowest score above which the accepted were right often enough
     accept = max(accept, review, ACCEPT_FLOOR)
-    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(FEATURES, w, free, is_learned) if fr or (le and only is None)},
+    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(FEATURES, w, free, is_learned, strict=True)
+                               if fr or (le and only is None)},
                       bias=b, calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp),
                       accept=accept, review=review, fitted_on=fitted_on, use_fixed=only is None,
-                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw)} if use_d else {})
+                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw, strict=True)} if use_d else {})
 
 
 def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], use_d: bool):

@@ -37,7 +37,7 @@ class CharIndex:
         self.ptr, self.ids, self.lengths = ptr, ids, lengths
 
     @classmethod
-    def build(cls, names: list[str]) -> "CharIndex":
+    def build(cls, names: list[str]) -> CharIndex:
         postings: dict[str, list[int]] = {}
         for i, n in enumerate(names):
             for k in keys_of(n):

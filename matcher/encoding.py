@@ -15,7 +15,7 @@ from .text import MAX_TEXT, clean
 
 # One lock per encoder object, kept while the object lives (weak keys: a freed encoder takes its
 # lock with it, and a new object never inherits an old one's).
-_LOCKS: "weakref.WeakKeyDictionary[Encoder, threading.RLock]" = weakref.WeakKeyDictionary()
+_LOCKS: weakref.WeakKeyDictionary[Encoder, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
 

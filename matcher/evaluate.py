@@ -26,15 +26,16 @@ def _mean(xs) -> float:
 
 
 def metrics(gold: list[GoldRow], sugg: list[Suggestion]) -> dict[str, float]:
-    coded = [(g, s) for g, s in zip(gold, sugg) if g.has_code]
-    nomatch = [(g, s) for g, s in zip(gold, sugg) if s.decision == Verdict.NO_MATCH]
-    accepted = [(g, s) for g, s in zip(gold, sugg) if s.decision == Verdict.ACCEPT]
+    coded = [(g, s) for g, s in zip(gold, sugg, strict=True) if g.has_code]
+    nomatch = [(g, s) for g, s in zip(gold, sugg, strict=True) if s.decision == Verdict.NO_MATCH]
+    accepted = [(g, s) for g, s in zip(gold, sugg, strict=True) if s.decision == Verdict.ACCEPT]
     return {
         "top1": _mean(any(c.code in g.acceptable for c in s.candidates[:1]) for g, s in coded),
         "recall5": _mean(any(c.code in g.acceptable for c in s.candidates[:5]) for g, s in coded),
         "nomatch_precision": _mean(NIL in g.acceptable for g, s in nomatch),
-        "nomatch_recall": _mean(s.decision == Verdict.NO_MATCH for g, s in zip(gold, sugg) if g.gold == NIL),
-        "end_to_end": _mean((s.code or NIL) in g.acceptable for g, s in zip(gold, sugg)),
+        "nomatch_recall": _mean(s.decision == Verdict.NO_MATCH
+                                for g, s in zip(gold, sugg, strict=True) if g.gold == NIL),
+        "end_to_end": _mean((s.code or NIL) in g.acceptable for g, s in zip(gold, sugg, strict=True)),
         "accept_precision": _mean(s.code in g.acceptable for g, s in accepted),
         "accept_share": _mean(s.decision == Verdict.ACCEPT for g, s in coded),
     }
@@ -44,8 +45,8 @@ def calibration_table(gold: list[GoldRow], sugg: list[Suggestion], bins: int = 1
     """Top suggestions grouped by score: how many, mean score, share right."""
     rows = []
     edges = np.linspace(0, 1, bins + 1)
-    pts = [(s.top.score, s.top.code in g.acceptable) for g, s in zip(gold, sugg) if s.top]
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    pts = [(s.top.score, s.top.code in g.acceptable) for g, s in zip(gold, sugg, strict=True) if s.top]
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         sel = [(p, ok) for p, ok in pts if lo <= p < hi or (hi == 1 and p == 1)]
         if sel:
             rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": len(sel), "mean_score": _mean(p for p, _ in sel),
@@ -70,7 +71,7 @@ def predict_out_of_fold(linker: Linker, gold: list[GoldRow], folds: list[set[int
     for test in folds:
         model = fit(linker, [g for i, g in enumerate(gold) if i not in test], fitted_on="crossval")
         held = sorted(test)
-        for i, s in zip(held, suggest_gold(with_model(linker, model), [gold[i] for i in held])):
+        for i, s in zip(held, suggest_gold(with_model(linker, model), [gold[i] for i in held]), strict=True):
             pred[i] = s
     return pred
 

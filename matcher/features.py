@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from ..catalogue.classes import LEVEL1, LEVEL2
-
 from .text import SCOPE_UNITS, STAFF, Scope, kinds_agree
 
 FEATURES = ["vec", "ratio", "exact", "cov_name", "cov_query", "suffix", "head_match", "mod_cov",
@@ -52,7 +51,7 @@ class CharWeights:
     def w(self, ch: str) -> float:
         return self.idf.get(ch, self.unseen)
 
-    def profile(self, text: str) -> "Profile":
+    def profile(self, text: str) -> Profile:
         """A text's characters with multiplicity and their total weight, computed once per text."""
         counts = Counter(text)
         return Profile(counts, {ch: self.w(ch) for ch in counts}, sum(self.w(ch) * n for ch, n in counts.items()))
@@ -80,7 +79,7 @@ def overlap(a: Profile, b: Counter) -> float:
 
 def common_suffix(a: str, b: str) -> int:
     n = 0
-    for x, y in zip(reversed(a), reversed(b)):
+    for x, y in zip(reversed(a), reversed(b), strict=False):
         if x != y:
             break
         n += 1
@@ -137,8 +136,11 @@ def measure_heads(canons: list[str], min_share: int = 2) -> dict[str, str]:
     return heads
 
 
+NO_SCOPE = Scope()  # the default of a name that lists nothing in brackets (frozen: safe to share)
+
+
 def name_info(canon: str, head: str, level2: str, kind: str, popularity: float, weights: CharWeights,
-              scope: Scope = Scope(), fold=lambda t: t) -> NameInfo:
+              scope: Scope = NO_SCOPE, fold=lambda t: t) -> NameInfo:
     """One catalogue spelling prepared for matching: the single place a name is prepared, given its
     measure head (from `measure_heads` over the whole catalogue), the catalogue's weights, the
     scope the name lists in brackets (`text.scope_of` of the name as written) and the fold to the
@@ -202,7 +204,7 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
                 and n.scope_after is not None and overlap(n.scope_after, counts) >= 0.5)
     if in_scope:
         mod_cov = 1.0
-    cover = n.scope_after if in_scope else n.cover_profile
+    cover = n.scope_after if in_scope and n.scope_after is not None else n.cover_profile
     return {
         "vec": vec,
         "ratio": fuzz.ratio(q.canon, n.canon) / 100.0,

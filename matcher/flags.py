@@ -12,7 +12,6 @@ import functools
 from collections.abc import Callable
 
 from ..catalogue.classes import LEVEL1, LEVEL2
-
 from .names import NameTable
 from .results import Candidate
 
@@ -28,7 +27,7 @@ class Namesakes:
         """The spellings shared by two codes or more, with those codes (built on first use)."""
         by: dict[str, list[str]] = {}
         codes = self.table.code_list
-        for canon, pos in zip(self.table.canon, self.table.code_of.tolist()):
+        for canon, pos in zip(self.table.canon, self.table.code_of.tolist(), strict=True):
             found = by.setdefault(canon, [])
             if codes[pos] not in found:
                 found.append(codes[pos])
@@ -55,7 +54,7 @@ def with_namesakes(ranked: list[Candidate], namesakes: list[str]) -> list[Candid
     top, rest = ranked[0], ranked[1:]
     moved = [c for c in rest if c.code in namesakes]
     out = [top, *moved, *(c for c in rest if c.code not in namesakes)]
-    for above, c in zip(out, out[1:]):
+    for above, c in zip(out, out[1:], strict=False):
         c.score = min(c.score, above.score)
     return out
 

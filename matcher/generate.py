@@ -37,7 +37,7 @@ class CandidateGenerator:
         if self.all_vecs is not None:
             return dict(enumerate((self.all_vecs @ qvec).tolist()))
         sims, ids = self.index.search(qvec[None, :], K_EACH)
-        out = {int(i): float(s) for s, i in zip(sims[0], ids[0]) if i >= 0}
+        out = {int(i): float(s) for s, i in zip(sims[0], ids[0], strict=True) if i >= 0}
         rows = [i for i, _ in self.table.chars.top(q.canon, self.table.canon, K_EACH)]
         rows += [i for code in codes for i in self.ids_of(code)]
         for i in rows:

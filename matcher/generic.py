@@ -77,7 +77,7 @@ class GenericCodes:
     def _reversed(self) -> list[tuple[str, int]]:
         """Every canonical spelling reversed, with its code position, sorted: the names that end with a
         text are one range of it."""
-        return sorted((c[::-1], int(k)) for c, k in zip(self.table.canon, self.table.code_of.tolist()))
+        return sorted((c[::-1], int(k)) for c, k in zip(self.table.canon, self.table.code_of.tolist(), strict=True))
 
     def _ends_others(self, canon: str, code_pos: int) -> bool:
         """Whether the name of another code ends with this one (and is longer)."""

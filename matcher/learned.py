@@ -11,7 +11,8 @@
   texts of a code give that candidate `learned_sim` (character similarity of the texts as `clean`
   leaves them: alike in writing, not only in meaning, since reviewers take different codes of one
   measure for texts that only mean the same; the ratio falls with a difference in length, so a short
-  text such as `办件率` is near only to texts about as short) and `learned_votes` (how many learned links of that code are near); the
+  text such as `办件率` is near only to texts about as short) and `learned_votes` (how many learned
+  links of that code are near); the
   nearest learned NIL gives the query `learned_nil`. The ranker weighs `learned_sim` and
   `learned_votes` like any other feature, with weights fitted on labelled links each scored with the
   links of *other* sources as learned (`calibration.pair_table`): they reorder candidates, never
@@ -23,13 +24,11 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
-from dataclasses import dataclass
-
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..catalogue.records import NIL
-
 from .candidates import CharIndex
 from .text import clean, near_text
 
@@ -78,8 +77,8 @@ class LearnedLinks:
     def __init__(self, links: list[Link], known=None):
         """Links to codes not in `known` (a container, when given: the catalogue's entries, asked
         code by code) are ignored: the catalogue they pointed into has changed."""
-        keep = [l for l in links if l.code == NIL or known is None or l.code in known]
-        self.exact: dict[tuple[str, str], str] = {(clean(l.text), l.level2): l.code for l in keep}
+        keep = [link for link in links if link.code == NIL or known is None or link.code in known]
+        self.exact: dict[tuple[str, str], str] = {(clean(link.text), link.level2): link.code for link in keep}
         self.texts: list[str] = []
         self.codes: list[str] = []
         self.near: dict[str, dict[str, None]] = defaultdict(dict)  # near key -> the codes decided for it
@@ -87,17 +86,17 @@ class LearnedLinks:
             if text:
                 self.texts.append(text)
                 self.codes.append(code)
-        for l in keep:
-            key = near_key(l.text)
+        for link in keep:
+            key = near_key(link.text)
             if key:
-                self.near[key][self.exact[(clean(l.text), l.level2)]] = None
+                self.near[key][self.exact[(clean(link.text), link.level2)]] = None
 
     @classmethod
-    def of_decisions(cls, decisions: Iterable[Decision], known=None) -> "LearnedLinks":
+    def of_decisions(cls, decisions: Iterable[Decision], known=None) -> LearnedLinks:
         return cls([Link(d.text, d.level2, d.code) for d in decisions], known)
 
     @classmethod
-    def of_catalogue(cls, cat, decisions: Iterable[Decision] | None = None) -> "LearnedLinks":
+    def of_catalogue(cls, cat, decisions: Iterable[Decision] | None = None) -> LearnedLinks:
         """The decisions in force (by default the catalogue's), links to codes it lacks left out."""
         return cls.of_decisions(decisions_of(cat) if decisions is None else decisions, cat.entries)
 

@@ -38,8 +38,8 @@ from ..catalogue.classes import LEVEL2
 from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.lookup import Catalogue
 from ..catalogue.records import NIL
-
-from . import flags, names as prepared, policy, rank, vector_index
+from . import flags, policy, rank, vector_index
+from . import names as prepared
 from .classify import ClassModel
 from .encoders import Encoder, load_encoder
 from .encoding import QueryEncoder
@@ -85,7 +85,7 @@ class Linker:
         self._settle_gc()
 
     @classmethod
-    def default(cls, catalogue: str | Path | None = None, model: str | None = None) -> "Linker":
+    def default(cls, catalogue: str | Path | None = None, model: str | None = None) -> Linker:
         # entries are read when a query needs them: start-up does not read the whole catalogue
         return cls(LazyCatalogue.load(catalogue), load_encoder(model))
 
@@ -95,7 +95,7 @@ class Linker:
         extra names."""
         self.table = table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.canon = Canon(table.variants)
-        self.code_kind = dict(zip(table.code_list, table.kind))
+        self.code_kind = dict(zip(table.code_list, table.kind, strict=True))
         self.learned = LearnedLinks.of_catalogue(self.cat, self.decisions)
         self.names = list(self.index.names)
         self.codes = list(self.index.codes)

@@ -30,7 +30,7 @@ class ScoreModel:
     decide: dict[str, float] = field(default_factory=dict)  # + Σ decide[f]·feature f of the candidate
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> "ScoreModel":
+    def load(cls, path: Path = MODEL_PATH) -> ScoreModel:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
     def save(self, path: Path = MODEL_PATH) -> None:
@@ -45,7 +45,8 @@ class ScoreModel:
         """Fitted weights with the domain-set ones (merged once, not per candidate)."""
         return {**self.weights, **FIXED_WEIGHTS} if self.use_fixed else dict(self.weights)
 
-    def calibrated(self, raw: float, margin: float, partial: float = 0.0, feats: dict[str, float] | None = None) -> float:
+    def calibrated(self, raw: float, margin: float, partial: float = 0.0,
+                   feats: dict[str, float] | None = None) -> float:
         """The chance a candidate is right, from its ranker score, its margin over the best other
         candidate (negative below the top), its match type and the decision model's own features."""
         z = self.calib_a * raw + self.calib_m * margin + self.calib_p * partial + self.calib_b

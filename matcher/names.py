@@ -23,12 +23,12 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..catalogue.files import atomic_path
 from ..catalogue.lookup import Catalogue
-
 from . import candidates, features, text
 from .candidates import CharIndex
 from .features import CharWeights, measure_heads, name_info
@@ -78,7 +78,8 @@ class NameTable:
 def stamp_for(cat: Catalogue, index) -> str:
     """What the stored names were computed from: the matcher code, the catalogue, and the index's
     own names in their order (rows must line up with the index's rows, whatever rebuilt it)."""
-    rows = hashlib.sha1("\n".join(f"{c}\t{n}" for n, c in zip(index.names, index.codes)).encode()).hexdigest()[:12]
+    listed = "\n".join(f"{c}\t{n}" for n, c in zip(index.names, index.codes, strict=True))
+    rows = hashlib.sha1(listed.encode()).hexdigest()[:12]
     return f"{code_version()}-{cat.fingerprint}-{index.meta.size}-{index.meta.prep}-{rows}"
 
 
@@ -93,7 +94,7 @@ def build(cat: Catalogue, names: list[str], codes: list[str], stamp: str) -> Nam
     top = max((e.count for e in entries.values()), default=1)
     weights = CharWeights(canon)
     return NameTable(
-        stamp=stamp, variants=[tuple(v) for v in variants], canon=canon, head=[heads[c] for c in canon],
+        stamp=stamp, variants=[(a, b) for a, b in variants], canon=canon, head=[heads[c] for c in canon],
         code_list=code_list, code_of=np.array([pos[c] for c in codes], dtype=np.int32),
         level2=[e.level2 for e in entries.values()],
         kind=[kind_of(e.name) or majority_kind(e.values) for e in entries.values()],
@@ -110,7 +111,8 @@ def save(t: NameTable, index_path: Path) -> None:
     npz, js = paths_for(index_path)
     with atomic_path(npz) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, code_of=t.code_of, popularity=t.popularity, **t.chars.arrays())
+            arrays: dict[str, Any] = {"code_of": t.code_of, "popularity": t.popularity, **t.chars.arrays()}
+            np.savez(fh, **arrays)
     doc = {"stamp": t.stamp, "variants": t.variants, "canon": "\n".join(t.canon), "head": "\n".join(t.head),
            "codes": "\n".join(t.code_list), "level2": "\n".join(t.level2), "kind": "\n".join(t.kind),
            "weights": t.weights_state, "char_vocab": "\n".join(t.chars.vocab_list)}

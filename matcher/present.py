@@ -7,7 +7,6 @@ import re
 
 from ..catalogue.classes import LEVEL1, LEVEL2
 from ..i18n import _
-
 from .flags import class_differs
 from .results import Candidate, Suggestion
 
@@ -26,7 +25,8 @@ def why(c: Candidate) -> str:
     f = c.features
     bits = []
     if c.generic:  # offered for want of a closer code: the first thing a reviewer reads
-        bits.append(_("generic code: {measure} (no closer code; never accepted automatically)").format(measure=c.generic))
+        bits.append(_("generic code: {measure} (no closer code; never accepted automatically)")
+                    .format(measure=c.generic))
     bits += [f"语义相似 {f.get('vec', 0):.2f}", f"字面相似 {f.get('ratio', 0):.2f}",
              f"覆盖编码名称 {f.get('cov_name', 0):.0%}"]
     if f.get("head_match"):

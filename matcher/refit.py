@@ -24,7 +24,6 @@ from .linker import Linker
 from .model import ScoreModel
 from .text import clean
 
-
 # what must not get worse by source for the decisions to be adopted: a refit on reviewers' decisions
 # (one code each, no target value) kept end-to-end and recall@5 but could halve the accepts on the
 # learning curve (docs/accuracy.md), so every figure counts
@@ -60,7 +59,7 @@ def _by_source(linker: Linker, rows: list[GoldRow], train_on: list[int]) -> dict
     for test in source_folds(rows):
         model = fit(linker, [g for i, g in enumerate(rows) if i in allowed and i not in test], fitted_on="refit check")
         held = sorted(test)
-        for i, s in zip(held, suggest_gold(with_model(linker, model), [rows[i] for i in held])):
+        for i, s in zip(held, suggest_gold(with_model(linker, model), [rows[i] for i in held]), strict=True):
             pred[i] = s
     return metrics(rows, pred)
 

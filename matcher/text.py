@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..catalogue.textio import fold
@@ -129,7 +130,7 @@ def learn_variants(spellings: list[list[str]], max_len: int = 2) -> list[tuple[s
 class Canon:
     """Folds synonym variants to one spelling; built once per catalogue."""
 
-    def __init__(self, extra: list[tuple[str, str]] = ()):
+    def __init__(self, extra: Iterable[tuple[str, str]] = ()):
         pairs = dict(BUILTIN_VARIANTS)
         for a, b in extra:
             # a learned pair joins the built-in group of either side
@@ -154,8 +155,10 @@ class Canon:
 # dates, numbers with their units, and the place the document is about.
 _TITLE = re.compile(r"《[^《》]*》")
 _DATE = re.compile(r"\d{2,4}\s*(?:年度|年|届)|\d{1,2}\s*(?:月份|月底|月|日|号)|第?[一二三四1-4]\s*季度")
-_NUMBER = re.compile(r"[≥≤><=约近超]*\s*\d[\d.,]*\s*(?:万|千|百|亿)?\s*(?:%|‰|元|吨|公斤|千克|平方米|亩|公里|米|小时|分钟|天|[次个件人场份家套条册辆台本篇期项户所批名座间张页处部类幅])?")
-_PLACE_WORDS = re.compile(r"全省|全市|全县|全区|全镇|我省|我市|我县|我区|本市|本区|本县|辖区内|辖区|省级|市级|县级|区级|镇级|村级")
+_NUMBER = re.compile(r"[≥≤><=约近超]*\s*\d[\d.,]*\s*(?:万|千|百|亿)?\s*"
+                     r"(?:%|‰|元|吨|公斤|千克|平方米|亩|公里|米|小时|分钟|天|[次个件人场份家套条册辆台本篇期项户所批名座间张页处部类幅])?")
+_PLACE_WORDS = re.compile(r"全省|全市|全县|全区|全镇|我省|我市|我县|我区|本市|本区|本县|辖区内|辖区|"
+                          r"省级|市级|县级|区级|镇级|村级")
 # a place name at the start: two to four characters and an administrative unit (海珠区, 鄂州市); 社区,
 # 园区, 校区 … are not places of government
 _PLACE = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}?(?:省|自治区|市|(?<![社园校景小片辖矿营])区|县|镇|乡|街道))+")

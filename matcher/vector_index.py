@@ -17,15 +17,13 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import threads  # noqa: F401  (sets the OpenMP variables before FAISS loads its runtime)
-
 import faiss
 import numpy as np
 
 from ..catalogue.files import atomic_path
-from ..catalogue.records import InputError
 from ..catalogue.lookup import Catalogue
-
+from ..catalogue.records import InputError
+from . import threads  # noqa: F401  (sets the OpenMP variables before FAISS loads its runtime)
 from .cache import user_cache
 from .encoders import encoder_slug
 from .text import clean
@@ -100,10 +98,11 @@ def build(cat: Catalogue, encoder, folder: Path | None = None, kind: str | None 
     names, codes = catalogue_names(cat)
     vecs = encoder.encode_passages([clean(n) for n in names])
     kind = kind or ("hnsw" if len(names) > APPROX_THRESHOLD else "flat")
+    index: faiss.Index
     if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(encoder.dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = EF_CONSTRUCTION
-        index.hnsw.efSearch = EF_SEARCH
+        index = hnsw = faiss.IndexHNSWFlat(encoder.dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = EF_SEARCH
     else:
         index = faiss.IndexFlatIP(encoder.dim)
     index.add(vecs)
@@ -153,7 +152,7 @@ def load(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:
         problems.append("index file and metadata disagree")
     if problems:
         raise InputError(f"{fpath}: stale index ({'; '.join(problems)})")
-    if meta.kind == "hnsw":
+    if isinstance(index, faiss.IndexHNSW):  # what read_index gives for meta.kind "hnsw"
         index.hnsw.efSearch = EF_SEARCH  # the current setting, whatever the file was built with
     return VectorIndex(index, meta, names, codes, fpath)
 

@@ -51,7 +51,7 @@ def run_child(doc: Path, out: Path) -> tuple[float, float, int, str]:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     secs = time.perf_counter() - t0
-    lines = [l for l in err.splitlines() if l.startswith("error:")] or err.splitlines()[-1:]
+    lines = [line for line in err.splitlines() if line.startswith("error:")] or err.splitlines()[-1:]
     return secs, usage.ru_maxrss / 1024, proc.returncode, (lines[0] if lines else "")
 
 
@@ -71,7 +71,7 @@ def main() -> None:
             runs = [run_child(doc, d / "out.csv") for _ in range(args.repeats)]
             results[label] = runs
         base = statistics.median(r[0] for r in results["seed 000 (baseline)"])
-        print(f"| input | file size | exit | median s | max s | × baseline | peak MB (max) |")
+        print("| input | file size | exit | median s | max s | × baseline | peak MB (max) |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for label, runs in results.items():
             secs = [r[0] for r in runs]

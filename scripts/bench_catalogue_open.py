@@ -14,14 +14,14 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
+from benchstats import p99
 from indicode.catalogue.database import write_catalogue
 from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.paths import BUNDLED_DB
-
-from benchstats import p99
 
 
 def _ms(fn, repeats: int) -> list[float]:
@@ -51,14 +51,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big.sqlite"
         occs = [Occurrence(code=f"{rng.choice(classes)}{i:06d}", source="synthetic", line=i,
-                           name="".join(rng.choice(chars) for _ in range(rng.randint(4, 12)))) for i in range(args.codes)]
+                           name="".join(rng.choice(chars) for _ in range(rng.randint(4, 12))))
+                for i in range(args.codes)]
         write_catalogue(big, occs)
         print(f"{'catalogue':24} {'size':>9} {'load ms':>9} {'p99':>7} {'check ms':>9} {'p99':>7} {'share':>6}")
         for label, path in ((f"bundled ({len(small)} codes)", BUNDLED_DB), (f"synthetic ({args.codes:,} codes)", big)):
-            load = _ms(lambda: Catalogue.load(path), args.repeats)
-            check = _ms(lambda: _check(path), args.repeats)
+            load = _ms(partial(Catalogue.load, path), args.repeats)
+            check = _ms(partial(_check, path), args.repeats)
+            share = statistics.median(check) / statistics.median(load)
             print(f"{label:24} {path.stat().st_size / 1e6:8.2f}M {statistics.median(load):9.2f} {p99(load):7.2f} "
-                  f"{statistics.median(check):9.2f} {p99(check):7.2f} {statistics.median(check) / statistics.median(load):6.1%}")
+                  f"{statistics.median(check):9.2f} {p99(check):7.2f} {share:6.1%}")
 
 
 if __name__ == "__main__":

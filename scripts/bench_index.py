@@ -5,12 +5,12 @@
 Prints, per size, the median single-query latency of each index for the linker's search (the
 K_EACH = 64 nearest, one thread, HNSW built and searched as `vector_index` does), their ratio, and
 HNSW's recall: the share of queries whose exact 10 nearest are all among the 64 it returns (what
-the linker needs: those names among its candidates). Vectors have the embedded encoder's dimension (384) and are clustered like
-indicator names (many spellings around shared meanings): unit vectors drawn around 1 centroid per
-20 names; queries are fresh draws around the same centroids. Uniform random vectors would be the
-worst case for a graph index and say little about real catalogues. `vector_index.APPROX_THRESHOLD` is the size
-where exact search costs several times the graph; the last line says where exact search passes
-`--budget-ms`.
+the linker needs: those names among its candidates). Vectors have the embedded encoder's dimension
+(384) and are clustered like indicator names (many spellings around shared meanings): unit vectors
+drawn around 1 centroid per 20 names; queries are fresh draws around the same centroids. Uniform
+random vectors would be the worst case for a graph index and say little about real catalogues.
+`vector_index.APPROX_THRESHOLD` is the size where exact search costs several times the graph; the
+last line says where exact search passes `--budget-ms`.
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def main() -> None:
         f_ms, h_ms = median_ms(flat, xq), median_ms(hnsw, xq)
         _, exact = flat.search(xq, 10)
         _, approx = hnsw.search(xq, K_EACH)
-        recall = np.mean([set(e) <= set(a) for a, e in zip(approx, exact)])
+        recall = np.mean([set(e) <= set(a) for a, e in zip(approx, exact, strict=True)])
         print(f"{n:8d} {f_ms:8.2f} {h_ms:8.2f} {f_ms / h_ms:9.1f} {recall:17.3f}", flush=True)
         if threshold is None and f_ms > args.budget_ms:
             threshold = n

@@ -62,15 +62,11 @@ Q_SUFFIXES = ["", "（%）", "情况", "(2024年)", "指标", "（件）"]
 
 def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
     """The catalogue file and index folder for `size` codes (built once, then reused)."""
-    import numpy as np
-
     from indicode.catalogue.database import write_catalogue
-    from indicode.catalogue.entries import Occurrence
     from indicode.catalogue.lookup import Catalogue
-    from indicode.matcher import names as prepared, vector_index
+    from indicode.matcher import names as prepared
+    from indicode.matcher import vector_index
     from indicode.matcher.encoders import load_encoder
-    from indicode.matcher.features import measure_heads
-    from indicode.matcher.text import Canon, clean
 
     db, idx = folder / "catalogue.sqlite", folder / "indexes"
     done = folder / "built"
@@ -85,9 +81,41 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
         return db, idx
     folder.mkdir(parents=True, exist_ok=True)
     idx.mkdir(exist_ok=True)
-    rng = random.Random(0)
-    small = Catalogue.load()
     enc = load_encoder()
+    occs, vecs = synthetic_names(size, Catalogue.load(), enc)
+    t = time.perf_counter()
+    write_catalogue(db, occs)
+    big = Catalogue.load(db)
+    print(f"catalogue: {len(big)} codes in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+
+    class Passages:  # the real encoder's name and dimension; catalogue vectors from the stand-in above
+        name, dim = enc.name, enc.dim
+
+        def encode_passages(self, texts):
+            import numpy as np
+
+            return np.stack([vecs[t] for t in texts])
+
+    t = time.perf_counter()
+    vi = vector_index.build(big, Passages(), idx)
+    print(f"index: {vi.meta.kind}, {vi.meta.size} names in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+    t = time.perf_counter()
+    prepared.load_or_build(big, vi, vi.path)
+    print(f"prepared names in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+    done.write_text("ok")
+    return db, idx
+
+
+def synthetic_names(size: int, small, enc) -> tuple[list, dict]:
+    """`size` occurrences of new names put together from the bundled catalogue's object parts and
+    measure heads, and a vector for each (the parts' vectors summed, with noise)."""
+    import numpy as np
+
+    from indicode.catalogue.entries import Occurrence
+    from indicode.matcher.features import measure_heads
+    from indicode.matcher.text import Canon, clean
+
+    rng = random.Random(0)
     base = sorted({clean(n) for e in small.entries.values() for n in e.names if clean(n)})
     canon = Canon()
     heads = measure_heads([canon(n) for n in base])
@@ -96,8 +124,8 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
         h = heads.get(canon(n), n[-2:])
         h = h if n.endswith(h) else n[-2:]
         parts.append((n[: len(n) - len(h)], h, n))
-    vec_of = dict(zip(base, enc.encode_passages(base)))
-    pvec = dict(zip(PREFIXES, enc.encode_passages([p or "。" for p in PREFIXES])))
+    vec_of = dict(zip(base, enc.encode_passages(base), strict=True))
+    pvec = dict(zip(PREFIXES, enc.encode_passages([p or "。" for p in PREFIXES]), strict=True))
     classes = sorted({e.code[:3] for e in small.entries.values() if e.valid})
     seen: set[str] = set()
     occs, vecs = [], {}
@@ -116,25 +144,7 @@ def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
         vecs[clean(name)] = (v / np.linalg.norm(v)).astype(np.float32)
         occs.append(Occurrence(code=f"{rng.choice(classes)}{len(occs):06d}", name=name, source="synthetic",
                                line=len(occs)))
-    t = time.perf_counter()
-    write_catalogue(db, occs)
-    big = Catalogue.load(db)
-    print(f"catalogue: {len(big)} codes in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-
-    class Passages:  # the real encoder's name and dimension; catalogue vectors from the stand-in above
-        name, dim = enc.name, enc.dim
-
-        def encode_passages(self, texts):
-            return np.stack([vecs[t] for t in texts])
-
-    t = time.perf_counter()
-    vi = vector_index.build(big, Passages(), idx)
-    print(f"index: {vi.meta.kind}, {vi.meta.size} names in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-    t = time.perf_counter()
-    prepared.load_or_build(big, vi, vi.path)
-    print(f"prepared names in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-    done.write_text("ok")
-    return db, idx
+    return occs, vecs
 
 
 def queries(n: int) -> list[tuple[str, str]]:
@@ -202,7 +212,7 @@ def candidate_recall(lk, qs) -> dict:
     n = len(lk.index.names)
     full = np.vstack([lk.index.index.reconstruct_n(i, min(50_000, n - i)) for i in range(0, n, 50_000)])
     both = vec_ok = char_ok = 0
-    for (t, c), v in zip(qs, vecs):
+    for (t, c), v in zip(qs, vecs, strict=True):
         q = lk.make_query(t, c)
         got = set(lk.generator(q, v))
         exact_vec = set(np.argsort(-(full @ v))[:10].tolist())
@@ -256,7 +266,7 @@ def sweep(sizes: list[int], folder: Path, n_queries: int) -> list[dict]:
         cat = LazyCatalogue.load(db)
         lk = Linker(cat, enc, index=vector_index.load(cat, enc, idx))
         times = []
-        for (t, c), v in zip(qs, vecs):
+        for (t, c), v in zip(qs, vecs, strict=True):
             s = time.perf_counter()
             lk.score(lk.make_query(t, c), v)
             times.append((time.perf_counter() - s) * 1000)

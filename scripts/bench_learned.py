@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchstats import p99
 from indicode.bulk import read_all
 from indicode.catalogue.lazy import LazyCatalogue
 from indicode.catalogue.lookup import Catalogue
@@ -25,8 +26,6 @@ from indicode.catalogue.paths import BUNDLED_DB, BUNDLED_SEEDS
 from indicode.catalogue.records import NIL, LearnedLink
 from indicode.catalogue.writes import record_decisions
 from indicode.matcher.linker import Linker
-
-from benchstats import p99
 
 PREFIX = ["区", "市", "街道", "中心", "本单位", "项目", "年度", "全区", "专项", "系统", "平台", "办公"]
 
@@ -45,7 +44,8 @@ def main() -> None:
         text = f"{rng.choice(PREFIX)}{rng.randint(1, 10**6)}{rng.choice(names)}"
         if text not in seen:
             seen.add(text)
-            links.append(LearnedLink(text, rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL]), "bench", "bench"))
+            klass, code = rng.choice(["11", "12", "13", "31"]), rng.choice(codes + [NIL])
+            links.append(LearnedLink(text, klass, code, "bench", "bench"))
     queries = [f"{rng.choice(PREFIX)}{n}{rng.randint(1, 99)}" for n in rng.sample(names, min(args.queries, len(names)))]
     with tempfile.TemporaryDirectory() as tmp:
         empty, full = Path(tmp) / "empty.sqlite", Path(tmp) / "full.sqlite"
@@ -55,13 +55,13 @@ def main() -> None:
         encoder = Linker.default(empty).encoder  # the encoder and index files once, for both
         print(f"{'catalogue':28} {'start s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 ratio':>10}")
         base = None
-        for label, path in ((f"no learned links", empty), (f"{args.links:,} learned links", full)):
+        for label, path in (("no learned links", empty), (f"{args.links:,} learned links", full)):
             t = time.perf_counter()
             linker = Linker(LazyCatalogue.load(path), encoder)
             start = time.perf_counter() - t
             vecs = linker.encode_queries(queries)
             lat = []
-            for q, v in zip(queries, vecs):
+            for q, v in zip(queries, vecs, strict=True):
                 t = time.perf_counter()
                 linker.suggest_many([(q, "11", "")], vectors=v[None, :])
                 lat.append((time.perf_counter() - t) * 1000)

@@ -20,11 +20,12 @@ import random
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
-from indicode.catalogue.readers.detect import read_document
-from indicode.catalogue.paths import BUNDLED_SEEDS
 from indicode.bulk import normalize
+from indicode.catalogue.paths import BUNDLED_SEEDS
+from indicode.catalogue.readers.detect import read_document
 from indicode.matcher.linker import Linker
 from indicode.matcher.text import clean
 
@@ -54,8 +55,8 @@ def main() -> None:
         for r in range(args.repeats):
             os.environ["INDICODE_CACHE_DIR"] = str(Path(tmp) / f"cache{r}")
             linker = Linker.default()
-            cold.append(timed(lambda: normalize(seeds, linker)))
-            warm.append(timed(lambda: normalize(seeds, linker)))
+            cold.append(timed(partial(normalize, seeds, linker)))
+            warm.append(timed(partial(normalize, seeds, linker)))
         c, w = statistics.median(cold), statistics.median(warm)
         rows = sum(len(read_document(p).rows) for p in seeds)
         print(f"seeds: {rows} rows; cold median {c:.2f}s, warm median {w:.2f}s, cold/warm {c / w:.1f}x")

@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from indicode.catalogue.readers.detect import read_document  # noqa: E402
-from indicode.catalogue.paths import BUNDLED_SEEDS  # noqa: E402
 from benchstats import pct  # noqa: E402
+from indicode.catalogue.paths import BUNDLED_SEEDS  # noqa: E402
+from indicode.catalogue.readers.detect import read_document  # noqa: E402
 from server_proc import running_server  # noqa: E402
 
 VARIATIONS = ["{}", "本年度{}", "{}情况", "项目{}", "全市{}", "{}（全年）", "年度{}目标", "各单位{}"]
@@ -163,13 +163,19 @@ def measure(n: int, rounds: int, phases: list[str], warm, part: dict, cache: str
                 t, _ = run_path(u.hostname, u.port, "/api/codes/112000272", 40, how == "keep-alive")
                 transport[how] += t
 
+    report(n, rounds, phases, times, walls, transport, local_cpu, serial=service._serial is not None)
+
+
+def report(n: int, rounds: int, phases: list[str], times: dict, walls: dict, transport: dict, local_cpu: float,
+           serial: bool) -> None:
+    """The latencies of each phase, and their ratios against the targets."""
     local = times["in-process c1"]
     print(f"{n} suggest requests per phase in {rounds} interleaved rounds, every text new (fresh vector caches)")
     for p in phases:
         extra = ""
         if p == "in-process c1":
             extra = f"cpu/wall {local_cpu / walls[p]:.2f} (above 1: threads spin beside one query)"
-        if p == "in-process c4" and service._serial is not None:
+        if p == "in-process c4" and serial:
             extra = "(one lock: this Linker is not thread-safe)"
         print(line(("in-process Linker.suggest " if p.startswith("in-process") else "HTTP /api/suggest ") + p,
                    times[p], walls[p], extra))

@@ -42,9 +42,10 @@ def main() -> None:
     groups = [source_group(g.source) for _, g in rows]
     predicted: list[str] = [""] * len(rows)
     for key in sorted(set(groups)):
-        train = catalogue + [Example(g.name, g.value, g.level2) for (_, g), k in zip(rows, groups) if k != key]
+        train = catalogue + [Example(g.name, g.value, g.level2)
+                             for (_, g), k in zip(rows, groups, strict=True) if k != key]
         model = fit(train, canon)
-        for i, ((_, g), k) in enumerate(zip(rows, groups)):
+        for i, ((_, g), k) in enumerate(zip(rows, groups, strict=True)):
             if k == key:
                 predicted[i] = model.infer(canon(g.name), linker.make_query(g.name, "", g.value).kind)
     majority = Counter(g.level2 for _, g in rows).most_common(1)[0][0]
@@ -61,7 +62,8 @@ def main() -> None:
     out: dict = {"folds": "by source", "all": figures(list(range(len(rows))))}
     for f in files:
         out[str(f)] = figures([i for i, (ff, _) in enumerate(rows) if ff == f])
-    confusions = Counter((rows[i][1].level2, predicted[i]) for i in range(len(rows)) if predicted[i] != rows[i][1].level2)
+    confusions = Counter((rows[i][1].level2, predicted[i]) for i in range(len(rows))
+                         if predicted[i] != rows[i][1].level2)
     out["commonest confusions (given -> inferred)"] = [f"{a} -> {b}: {n}" for (a, b), n in confusions.most_common(8)]
     print(json.dumps(out, ensure_ascii=False, indent=1))
     if args.write:

@@ -43,7 +43,7 @@ def main() -> None:
         if len(files) < 2:
             raise InputError(f"{args.gold[0]}: --by-file needs two or more gold files")
         bounds = np.cumsum([0] + [len(rows) for rows in files.values()])
-        plans = [[set(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]]
+        plans = [[set(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]]
     elif args.by_source:
         plans = [source_folds(gold)]
         if len(plans[0]) < 2:
@@ -77,7 +77,7 @@ def write_rows(path: Path, gold: list, sugg: list) -> None:
     """Each row's held-out answer, to compare two versions row by row (which rows a change gains and
     loses): uid, text, class, gold, decision, code decided, top code and score, right or not."""
     with path.open("w", encoding="utf-8") as fh:
-        for g, s in zip(gold, sugg):
+        for g, s in zip(gold, sugg, strict=True):
             top = s.top
             fh.write(json.dumps({"uid": g.uid, "source": g.source, "name": g.name, "level2": g.level2,
                                  "gold": g.gold, "decision": str(s.decision), "code": s.code,
@@ -85,7 +85,8 @@ def write_rows(path: Path, gold: list, sugg: list) -> None:
                                  "features": {k: round(v, 3) for k, v in (top.features if top else {}).items() if v},
                                  "score": round(top.score, 3) if top else 0.0,
                                  "top1": bool(top and top.code in g.acceptable),
-                                 "rank": next((i for i, c in enumerate(s.candidates[:5], 1) if c.code in g.acceptable), 0),
+                                 "rank": next((i for i, c in enumerate(s.candidates[:5], 1)
+                                               if c.code in g.acceptable), 0),
                                  "right": (s.code or "NIL") in g.acceptable}, ensure_ascii=False) + "\n")
 
 

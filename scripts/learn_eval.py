@@ -42,7 +42,7 @@ def counts(gold: list[GoldRow], sugg: list[Suggestion]) -> dict[str, int]:
     """The figures as rows: right end to end; right first and within five (gold-coded rows);
     accepted right and wrong (a wrong accept counts against)."""
     out = dict.fromkeys(FIGURES, 0)
-    for g, s in zip(gold, sugg):
+    for g, s in zip(gold, sugg, strict=True):
         out["end_to_end"] += (s.code or "NIL") in g.acceptable
         if g.has_code:
             out["top1"] += bool(s.candidates) and s.candidates[0].code in g.acceptable

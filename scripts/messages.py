@@ -63,12 +63,17 @@ def _mo_messages(data: bytes) -> dict:
     return messages
 
 
+def _without_locations(data: bytes) -> bytes:
+    """A .po/.pot without its `#:` source locations: moving a line must not make the catalogue stale."""
+    return b"".join(line for line in data.splitlines(keepends=True) if not line.startswith(b"#:"))
+
+
 def _same(path: Path, data: bytes) -> bool:
     if not path.exists():
         return False
     if path.suffix == ".mo":
         return _mo_messages(path.read_bytes()) == _mo_messages(data)
-    return path.read_bytes() == data
+    return _without_locations(path.read_bytes()) == _without_locations(data)
 
 
 def updated(template: Catalog, language: str) -> Catalog:

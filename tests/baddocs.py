@@ -2,7 +2,6 @@
 words its one-line error must hold. Used by test_bad_documents.py and scripts/bench_bad_inputs.py."""
 from __future__ import annotations
 
-import io
 import os
 import zipfile
 from pathlib import Path
@@ -22,20 +21,30 @@ def _sheet_xml(dimension: str, rows_xml: str) -> str:
 def xlsx_with_sheet(path: Path, sheet_xml_chunks, compresslevel: int = 9) -> Path:
     """A minimal valid .xlsx whose one sheet's XML is written from the given chunks (streamed, so a
     sheet of a gigabyte needs no gigabyte of memory to write)."""
-    ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    ct = ('<?xml version="1.0" encoding="UTF-8"?>'
+          '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
           '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
           '<Default Extension="xml" ContentType="application/xml"/>'
-          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-          '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+          '<Override PartName="/xl/workbook.xml" '
+          'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+          '<Override PartName="/xl/worksheets/sheet1.xml" '
+          'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
           '</Types>')
-    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    rels = ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/>'
             '</Relationships>')
-    wb = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    wb = ('<?xml version="1.0" encoding="UTF-8"?>'
+          '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
           '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
-    wb_rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-               '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    wb_rels = ('<?xml version="1.0" encoding="UTF-8"?>'
+               '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+               '<Relationship Id="rId1" '
+               'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+               'Target="worksheets/sheet1.xml"/>'
                '</Relationships>')
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
         zf.writestr("[Content_Types].xml", ct)
@@ -142,7 +151,8 @@ def truncated_zip(path: Path) -> Path:
 
 
 def docx_without_table(path: Path) -> Path:
-    return write_docx(["关于印发2025年工作要点的通知", "", "各单位：", "现将工作要点印发给你们，请认真贯彻落实。"], path)
+    return write_docx(["关于印发2025年工作要点的通知", "", "各单位：", "现将工作要点印发给你们，请认真贯彻落实。"],
+                      path)
 
 
 def zip_of_neither(path: Path) -> Path:

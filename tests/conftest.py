@@ -40,6 +40,11 @@ def index_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("indexes")
 
 
+@pytest.fixture(scope="session")
+def vector_cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("vectors")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path, index_dir):
     # tests never touch the user's cache, settings or the shipped indexes
@@ -50,15 +55,24 @@ def _isolated_env(monkeypatch, tmp_path, index_dir):
     monkeypatch.setenv("INDICODE_CONFIG", str(tmp_path / "no-config.toml"))
 
 
+@pytest.fixture
+def shared_vector_cache(monkeypatch, _isolated_env, vector_cache_dir):
+    """The session's query-vector cache (the `linker` fixture's) instead of an empty one per test, for
+    modules whose commands each build their own Linker and code the same documents again. The cache
+    only remembers what the encoder gave for a text, so no answer changes; each text is encoded once
+    in the session. Tests of the cache itself keep folders of their own."""
+    monkeypatch.setenv("INDICODE_CACHE_DIR", str(vector_cache_dir))
+
+
 @pytest.fixture(scope="session")
-def linker(index_dir, tmp_path_factory):
+def linker(index_dir, vector_cache_dir):
     """The default linker (bundled catalogue, embedded encoder, shipped model). Session fixtures are
     made before the per-test environment, so its index and vector cache folders are set here."""
     from indicode.matcher.linker import Linker
 
     saved = {k: os.environ.get(k) for k in ("INDICODE_INDEX_DIR", "INDICODE_CACHE_DIR")}
     os.environ["INDICODE_INDEX_DIR"] = str(index_dir)
-    os.environ["INDICODE_CACHE_DIR"] = str(tmp_path_factory.mktemp("linker-cache"))
+    os.environ["INDICODE_CACHE_DIR"] = str(vector_cache_dir)
     try:
         lk = Linker.default()
         lk.encode_queries([])  # opens the cache in the session folder

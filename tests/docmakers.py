@@ -61,7 +61,8 @@ def _new_list(doc, lvl_text: str = "%1、") -> str:
         first_num.addprevious(abstract)
     else:
         numbering.append(abstract)
-    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="9{num_id}"/></w:num>'))
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{num_id}">'
+                               f'<w:abstractNumId w:val="9{num_id}"/></w:num>'))
     return num_id
 
 
@@ -139,7 +140,7 @@ def write_xls(lines: list[str], path: Path, merge_down: tuple[int, ...] = ()) ->
 
     wb = xlwt.Workbook(encoding="utf-8")
     ws = wb.add_sheet("sheet1")
-    rows = [l.split("\t") for l in lines]
+    rows = [line.split("\t") for line in lines]
     merged: set[tuple[int, int]] = set()
     for j in merge_down:
         i = 0
@@ -168,7 +169,7 @@ def write_xlsx(lines: list[str], path: Path, merge_down: tuple[int, ...] = ()) -
 
     wb = openpyxl.Workbook()
     ws = wb.active
-    rows = [l.split("\t") for l in lines]
+    rows = [line.split("\t") for line in lines]
     for i, cells in enumerate(rows, 1):
         for j, text in enumerate(cells, 1):
             if text:
@@ -296,8 +297,8 @@ def split_row(cells: list[str], per_line: list[int], keep: int) -> tuple[list[li
     """A table row broken across a page break the way Word breaks it ("allow row to break across
     pages"): each cell's first `keep` wrapped lines at the foot of one page, the rest at the top of
     the next (a cell that fits leaves an empty cell there)."""
-    lines = [wrap(c, n) for c, n in zip(cells, per_line)]
-    return [l[:keep] for l in lines], [l[keep:] for l in lines]
+    lines = [wrap(c, n) for c, n in zip(cells, per_line, strict=True)]
+    return [cell[:keep] for cell in lines], [cell[keep:] for cell in lines]
 
 
 def write_pdf_ruled(pages: list[list[list]], path: Path, widths: list, foot: str = "- {page} -",

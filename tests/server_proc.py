@@ -89,7 +89,7 @@ def raw_exchange(url: str, data: bytes, timeout: float = 30.0) -> tuple[int, dic
     return int(lines[0].split()[1]), hdrs, json.loads(body.decode() or "null")
 
 
-def copy_bundled(folder) -> "Path":
+def copy_bundled(folder) -> Path:
     """A private copy of the bundled catalogue in `folder` (a server may write to it)."""
     import shutil
     from pathlib import Path

@@ -13,6 +13,8 @@ from indicode.catalogue.records import InputError
 from indicode.cli import app
 from indicode.matcher.present import why
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 
 
@@ -31,7 +33,7 @@ def test_readme_example_runs(capsys):
     s, out, df = ns["s"], ns["out"], ns["df"]
     assert s.decision == "accept" and s.code.startswith("331")
     assert all(c.code and c.name and why(c) for c in s.candidates)
-    assert list(out.index) == ["a", "b"] and list(out.columns) == NORMALIZE_COLUMNS
+    assert list(out.index) == list(df.index) == ["a", "b"] and list(out.columns) == NORMALIZE_COLUMNS
     assert out.loc["a", "code"] == s.code and out.loc["b", "decision"] == "no-match"
     assert out.loc["b", "new_code_class"] == "11-数量指标"
     printed = capsys.readouterr().out

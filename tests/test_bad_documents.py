@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from baddocs import BAD, SEEDS
+from docmakers import write_csv
 from indicode.catalogue.readers.detect import read_document
 from indicode.catalogue.records import InputError
 from indicode.cli import app
-from baddocs import BAD, SEEDS
-from docmakers import write_csv
+
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
 
 SEED_000 = SEEDS / "000_60102fb8b0c8a01a.txt"
 COMMANDS = ["extract", "normalize", "learn", "catalogue build"]
@@ -53,7 +55,7 @@ def command_args(cmd, inputs, tmp_path, catalogue):
 def assert_one_line_error(stderr, exception, path, words):
     assert exception is None or isinstance(exception, SystemExit), repr(exception)
     assert "Traceback" not in stderr
-    errors = [l for l in stderr.splitlines() if l.startswith("error:")]
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, stderr
     assert str(path) in errors[0] and (words is None or words in errors[0]), errors[0]
 
@@ -126,7 +128,7 @@ def test_bom_then_gbk_read_by_all_four_commands(tmp_path, tmp_catalogue):
     assert code == 0, stderr + stdout
     from indicode.catalogue.database import read_learned
 
-    assert [(l.text, l.code) for l in read_learned(tmp_catalogue)][-1] == ("办事群众满意程度", "331003339")
+    assert [(link.text, link.code) for link in read_learned(tmp_catalogue)][-1] == ("办事群众满意程度", "331003339")
 
 
 @pytest.mark.skipif(not hasattr(os, "seteuid"), reason="needs POSIX users")
@@ -217,7 +219,7 @@ def test_build_from_only_bad_documents_names_each_one(tmp_path):
     a.write_bytes(b"")
     b.write_bytes(b"\x00\x01\x02binary\xff" * 50)
     code, _, stderr, exc = run(["catalogue", "build", a, b, "-o", tmp_path / "c.sqlite"])
-    errors = [l for l in stderr.splitlines() if l.startswith("error:")]
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert code == 2 and len(errors) == 2 and str(a) in errors[0] and str(b) in errors[1], stderr
     assert not (tmp_path / "c.sqlite").exists()
 
@@ -225,9 +227,8 @@ def test_build_from_only_bad_documents_names_each_one(tmp_path):
 def test_pdf_page_with_too_many_drawn_lines_is_refused_before_table_search(tmp_path, monkeypatch):
     """The time cap is checked between pages; one page's table search is bounded by refusing a page
     with more drawn lines (or characters) than the cap before searching it."""
-    from docmakers import write_pdf_tables
-
     import indicode.catalogue.readers.pdf as pdf_reader
+    from docmakers import write_pdf_tables
 
     doc = write_pdf_tables(["三级指标\t指标值", "任务达标完成率\t100%", "群众满意度\t95%"], tmp_path / "t.pdf")
     assert [r.name for r in read_document(doc).rows] == ["任务达标完成率", "群众满意度"]

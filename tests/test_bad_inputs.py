@@ -15,6 +15,8 @@ from conftest import SEED
 from indicode.catalogue.paths import BUNDLED_DB
 from indicode.cli import app
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 DOC = SEED["002"]
 
@@ -56,7 +58,8 @@ CATALOGUES = {
     "empty file": (lambda t: _text(t, b""), "not an indicode catalogue"),
     "not SQLite": (lambda t: _text(t, "代码,名称\n112000272,任务达标完成率\n".encode()), "not an indicode catalogue"),
     "foreign SQLite": (_foreign, "not an indicode catalogue"),
-    "schema 1.0": (lambda t: _copy(t, "UPDATE meta SET value='1.0' WHERE key='schema_version'"), "schema version '1.0'"),
+    "schema 1.0": (lambda t: _copy(t, "UPDATE meta SET value='1.0' WHERE key='schema_version'"),
+                   "schema version '1.0'"),
     "schema missing": (lambda t: _copy(t, "DELETE FROM meta WHERE key='schema_version'"), "schema version missing"),
     "future schema": (lambda t: _copy(t, "UPDATE meta SET value='9' WHERE key='schema_version'"), "schema version '9'"),
     "no fingerprint": (lambda t: _copy(t, "DELETE FROM meta WHERE key='fingerprint'"), "no fingerprint"),
@@ -90,7 +93,7 @@ def one_error(r) -> str:
     """The single `error:` line of a failed command (asserting there is exactly one, and no traceback)."""
     assert "Traceback" not in r.output, r.output
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
-    errors = [l for l in r.stderr.splitlines() if l.startswith("error: ")]
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, r.stderr
     return errors[0]
 

@@ -15,6 +15,8 @@ from indicode.bulk import normalize
 from indicode.cli import app
 from indicode.matcher.linker import Linker
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 COUNTS = {"000": 178, "001": 58, "002": 37, "003": 166, "004": 155}
 
@@ -50,7 +52,8 @@ def test_coded_rows_are_checked_with_anomalies_flagged(seeds_result):
     zh = [r for r in seeds_result.records if r["source"] == SEED["000"].name and r["reason"] != "unreadable"]
     assert len(zh) == COUNTS["000"] and all(r["reason"] == "written code" for r in zh)
     by = {r["三级指标"]: r for r in zh}
-    assert by["111000320-信息化建设任务完成率"]["check"] == "ok" and by["111000320-信息化建设任务完成率"]["decision"] == "accept"
+    coded = by["111000320-信息化建设任务完成率"]
+    assert coded["check"] == "ok" and coded["decision"] == "accept"
     bad = by["1114010894-市级及以上主要刊物上刊登的稿件数"]
     assert bad["decision"] == "review" and "malformed code" in bad["check"]
     assert "code-digits-disagree" in by["212003359-采购物资质量达标率"]["check"]
@@ -75,7 +78,8 @@ def test_repeated_names_matched_once(seeds_result):
 
 def test_second_run_encodes_nothing_new(linker, tmp_path):
     doc = tmp_path / "grown.csv"
-    doc.write_text("三级指标,二级指标\n缓存测试甲完成率,11\n缓存测试乙合格率,12\n缓存测试甲完成率,11\n", encoding="utf-8")
+    doc.write_text("三级指标,二级指标\n缓存测试甲完成率,11\n缓存测试乙合格率,12\n缓存测试甲完成率,11\n",
+                   encoding="utf-8")
     first = normalize([doc], linker)
     doc.write_text("三级指标,二级指标\n缓存测试甲完成率,11\n缓存测试乙合格率,12\n缓存测试丙次数,11\n", encoding="utf-8")
     second = normalize([doc], linker)
@@ -157,7 +161,8 @@ def test_written_codes_unknown_or_misnamed_are_flagged(linker, tmp_path):
     assert recs[1]["三级指标"] == "112000272-食堂卫生检查次数"  # the written cell, untouched
     # the score of a code kept as written: 1 when it checks out, else the matcher's score for that very
     # code (0 for a code it cannot list), never another candidate's
-    own = next((c.score for c in linker.suggest("食堂卫生检查次数", "12", k=5).candidates if c.code == "112000272"), 0.0)
+    candidates = linker.suggest("食堂卫生检查次数", "12", k=5).candidates
+    own = next((c.score for c in candidates if c.code == "112000272"), 0.0)
     assert recs[0]["score"] == 1.0 and recs[1]["score"] == round(own, 4) and recs[2]["score"] == 0.0
 
 
@@ -175,14 +180,14 @@ def test_progress_bar_and_summary(capsys, tmp_path):
     assert capsys.readouterr().err == ""
     r = runner.invoke(app, ["normalize", str(SEED["002"]), "-o", str(tmp_path / "o.csv")])
     assert r.exit_code == 0
-    assert f"{COUNTS['002']} rows in" in r.stderr and f"{SEED['002'].name}: {COUNTS['002']} rows (guangzhou-cells), 0 unreadable" in r.stderr
+    assert f"{COUNTS['002']} rows in" in r.stderr
+    assert f"{SEED['002'].name}: {COUNTS['002']} rows (guangzhou-cells), 0 unreadable" in r.stderr
     assert "[####" not in r.stderr  # not a terminal: no bar
 
 
 def test_learned_code_found_on_the_large_catalogue_path(tmp_catalogue, monkeypatch):
     """Above the full-scan size only the nearest names are scored; a learned code is always among them."""
     import indicode.matcher.generate
-
     from indicode.catalogue.records import LearnedLink
     from indicode.catalogue.writes import record_decisions
 
@@ -192,7 +197,8 @@ def test_learned_code_found_on_the_large_catalogue_path(tmp_catalogue, monkeypat
     union = Linker(base.cat, base.encoder, base.model, base.index, full_scan_max=0)
     s = union.suggest("完全不相干的说法", "31")
     assert (s.decision, s.code, s.reason) == ("accept", "111000231", "learned")
-    assert len(union.score(union.make_query("完全不相干的说法", "31"), union.encode_queries(["完全不相干的说法"])[0])) <= 5
+    unrelated = "完全不相干的说法"
+    assert len(union.score(union.make_query(unrelated, "31"), union.encode_queries([unrelated])[0])) <= 5
 
 
 def test_outputs_are_complete_files_with_ordinary_permissions(tmp_path):
@@ -216,7 +222,8 @@ def test_inputs_sharing_a_file_name_stay_apart(linker, tmp_path):
     labelled so that they can be told apart."""
     for d, names in (("a", ["甲完成率", "乙完成率"]), ("b", ["丙合格率", "丁合格率"])):
         (tmp_path / d).mkdir()
-        (tmp_path / d / "x.csv").write_text("三级指标,二级指标\n" + "".join(f"{n},11\n" for n in names), encoding="utf-8")
+        (tmp_path / d / "x.csv").write_text("三级指标,二级指标\n" + "".join(f"{n},11\n" for n in names),
+                                            encoding="utf-8")
     a, b = tmp_path / "a" / "x.csv", tmp_path / "b" / "x.csv"
     res = normalize([a, b, a], linker)
     got = [(r["source"], r["indicator"]) for r in res.records]
@@ -238,6 +245,6 @@ def test_alternatives_are_in_score_order_in_every_row(seeds_result):
         alts = [float(m.group(1)) for a in (r["alt1"], r["alt2"], r["alt3"]) if a
                 for m in [re.search(r"\((\d\.\d\d)\)$", a)]]
         scores = [r["score"], *alts]  # alternatives are shown to 2 decimals: half a unit of leeway
-        assert all(b <= a + 0.005 for a, b in zip(scores, scores[1:])), (r["indicator"], scores)
+        assert all(b <= a + 0.005 for a, b in zip(scores, scores[1:], strict=False)), (r["indicator"], scores)
         checked += bool(alts)
     assert checked > 300

@@ -5,14 +5,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from indicode.catalogue.records import InputError
 from conftest import GOLD_DEV
-from indicode.matcher.calibration import fit, logistic_fit
-from indicode.matcher.features import FEATURES
+from indicode.catalogue.records import InputError
 from indicode.cli import app
+from indicode.matcher.calibration import fit, logistic_fit
 from indicode.matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
+from indicode.matcher.features import FEATURES
 from indicode.matcher.gold import read_gold
 from indicode.matcher.model import ScoreModel
+
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
 
 runner = CliRunner()
 
@@ -112,7 +114,8 @@ def test_crossval_script_bad_input_is_one_line(tmp_path):
     from conftest import ROOT
 
     nosource = tmp_path / "nosource.csv"
-    nosource.write_text("uid,level2,name,value,gold,acceptable\n1,31,a满意度,90%,331000551,331000551\n", encoding="utf-8")
+    nosource.write_text("uid,level2,name,value,gold,acceptable\n1,31,a满意度,90%,331000551,331000551\n",
+                        encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("uid,name\n1,x\n", encoding="utf-8")
     for f, args, msg in [(nosource, ["--by-source"], "two or more sources"), (bad, [], "missing column"),
@@ -184,7 +187,8 @@ def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogu
                      + [LearnedLink(gold[0].name, gold[0].level2, gold[0].gold, "t", "reviewed.xlsx:4")])
     learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     extra = decision_rows(learned.decisions, gold, learned.cat.entries)
-    assert len(extra) == len({(g.name, g.level2) for g in ext}) and {g.source for g in extra} == {"learned:reviewed.xlsx"}
+    assert len(extra) == len({(g.name, g.level2) for g in ext})
+    assert {g.source for g in extra} == {"learned:reviewed.xlsx"}
     m, adopted, before, after = refit(learned, gold, fitted_on="g.csv")
     assert adopted == all(after[k] >= before[k] for k in ADOPT_ON)
     assert ("decisions" in m.fitted_on) == adopted

@@ -6,12 +6,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from indicode.catalogue.export import catalogue_frames, write_frames
-from indicode.catalogue.records import InputError
+from conftest import SEED
 from indicode.catalogue.build import build
 from indicode.catalogue.database import SCHEMA_VERSION
+from indicode.catalogue.export import catalogue_frames, write_frames
 from indicode.catalogue.lookup import Catalogue
-from conftest import SEED
+from indicode.catalogue.records import InputError
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,8 @@ def test_version_1_catalogue_read_and_upgraded_by_a_proposal(tmp_catalogue):
         assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"  # as shipped
     before = Catalogue.load(tmp_catalogue)
     assert before.proposed == []
-    record_decisions(tmp_catalogue, [], [Proposed("113009999", "某某及时率", "1", "13", "某某及时率", "王", "r.csv:2", "")])
+    proposal = Proposed("113009999", "某某及时率", "1", "13", "某某及时率", "王", "r.csv:2", "")
+    record_decisions(tmp_catalogue, [], [proposal])
     after = Catalogue.load(tmp_catalogue)
     assert [(p.code, p.name, p.reviewer) for p in after.proposed] == [("113009999", "某某及时率", "王")]
     assert after.get("113009999") is None and after.fingerprint == before.fingerprint
@@ -194,7 +195,8 @@ def test_anomalies_of_a_code(bundled_catalogue):
     assert [a.kind for a in bundled_catalogue.anomalies_of("222000929")] == ["one-code-many-names"]
     assert {a.kind for a in bundled_catalogue.anomalies_of("111000231")} == {"one-name-many-codes"}
     assert bundled_catalogue.anomalies_of("112000272") == []
-    assert sum(len(bundled_catalogue.anomalies_of(c)) for c in bundled_catalogue.entries) == len(bundled_catalogue.anomalies)
+    cat = bundled_catalogue
+    assert sum(len(cat.anomalies_of(c)) for c in cat.entries) == len(cat.anomalies)
 
 
 def test_codes_named_first_index_is_built_once_and_whole_while_another_thread_asks(monkeypatch):

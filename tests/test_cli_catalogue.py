@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 from conftest import SEED
 from indicode.cli import app
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 
 
@@ -51,7 +53,7 @@ def test_bad_input_one_line_error_nonzero(tmp_path, content, problem):
     r = run("extract", f, "-o", tmp_path / "o.csv")
     assert r.exit_code != 0
     lines = r.stderr.strip().splitlines()
-    assert any(str(f) in l and problem in l for l in lines)
+    assert any(str(f) in line and problem in line for line in lines)
 
 
 def test_catalogue_build_stats_anomalies_export(tmp_path):

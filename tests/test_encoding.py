@@ -9,7 +9,6 @@ import pytest
 from indicode.matcher import encoding
 from indicode.matcher.encoding import QueryEncoder, encoder_lock, query_text
 from indicode.matcher.text import MAX_TEXT
-
 from test_vector_index import FakeEncoder
 
 

@@ -20,6 +20,8 @@ from indicode.cli import app
 from indicode.matcher.text import MAX_TEXT
 from server_proc import call, server_on_copy
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 LIGATURE = "\ufdfa"  # one character that NFKC folds to 18
 

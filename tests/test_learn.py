@@ -11,6 +11,8 @@ from indicode.catalogue.records import NIL
 from indicode.cli import app
 from indicode.matcher.linker import Linker
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 
 
@@ -25,7 +27,7 @@ def reviewed_csv(tmp_path, rows, header="indicator,class,code,reviewer_code"):
 
 
 def learned(tmp_catalogue):
-    return {(l.text, l.level2): l.code for l in Catalogue.load(tmp_catalogue).learned}
+    return {(link.text, link.level2): link.code for link in Catalogue.load(tmp_catalogue).learned}
 
 
 def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_path):
@@ -37,8 +39,9 @@ def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_pa
     r = learn(tmp_catalogue, reviewed)
     assert r.exit_code == 1 and "reviewed.csv:6: reviewer code '999999999' is not in the catalogue" in r.stderr
     cat = Catalogue.load(tmp_catalogue)
-    assert [(l.text, l.level2, l.code, l.reviewer) for l in cat.learned] == [
-        ("租金支付及时率", "13", "113000297", "王"), ("验收合格率", "12", "112000287", "王"), ("项目收益率", "11", "NIL", "王")]
+    assert [(link.text, link.level2, link.code, link.reviewer) for link in cat.learned] == [
+        ("租金支付及时率", "13", "113000297", "王"), ("验收合格率", "12", "112000287", "王"),
+        ("项目收益率", "11", "NIL", "王")]
     assert cat.learned[0].source == "reviewed.csv:2"
     linker = Linker.default(tmp_catalogue)
     s = linker.suggest("租金支付及时率", "13")
@@ -60,7 +63,8 @@ def test_partial_success_is_exit_1_with_a_summary_not_an_error(tmp_catalogue, tm
     r = learn(tmp_catalogue, reviewed_csv(tmp_path, rows))
     assert r.exit_code == 1
     assert "error:" not in r.stderr
-    assert "learned 9 decisions (9 rows) and 0 proposed new codes" in r.stderr and "refused 1 cells, 0 conflicts" in r.stderr
+    assert "learned 9 decisions (9 rows) and 0 proposed new codes" in r.stderr
+    assert "refused 1 cells, 0 conflicts" in r.stderr
     assert len(learned(tmp_catalogue)) == 9
     ok = learn(tmp_catalogue, reviewed_csv(tmp_path, ["文本0,12,,112000287"]))
     assert ok.exit_code == 0 and "refused 0 cells" in ok.stderr
@@ -86,7 +90,8 @@ def test_confirming_an_unknown_written_code_is_refused(tmp_catalogue, tmp_path):
     r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["验收合格率,12,112000288,ok", '"多行\n备注",12,,"待\n定"']))
     assert r.exit_code == 1
     assert "'ok' confirms the document's code 112000288, which is not in the catalogue - did you mean" in r.stderr
-    assert any(l.startswith("refused: ") and "'待定' is neither a code" in l for l in r.stderr.splitlines())  # the reader joins a wrapped cell's lines
+    # the reader joins a wrapped cell's lines
+    assert any(line.startswith("refused: ") and "'待定' is neither a code" in line for line in r.stderr.splitlines())
     assert learned(tmp_catalogue) == {}
 
 
@@ -96,7 +101,7 @@ def test_did_you_mean_for_near_miss_codes(tmp_catalogue, tmp_path):
                                                      "丙,12,,119999999-任务达标完成率",  # wrong code, known name
                                                      "丁,12,,999"]))                    # nothing close
     assert r.exit_code == 1
-    lines = [l for l in r.stderr.splitlines() if l.startswith("refused:")]
+    lines = [line for line in r.stderr.splitlines() if line.startswith("refused:")]
     assert len(lines) == 4
     assert "'11200027' is not in the catalogue - did you mean 112000272-任务达标完成率" in lines[0]
     assert "did you mean" in lines[1] and "112000272-任务达标完成率" in lines[1]
@@ -123,7 +128,7 @@ def test_conflicting_decisions_are_reported_and_neither_stored(tmp_catalogue, tm
                                                      "任务达标完成率,12,,112000272",
                                                      "任务达标完成率,12,,ok"]))  # ok of the suggested (none): NIL
     assert r.exit_code == 1
-    conflicts = [l for l in r.stderr.splitlines() if "different decisions" in l]
+    conflicts = [line for line in r.stderr.splitlines() if "different decisions" in line]
     assert len(conflicts) == 2
     assert "reviewed.csv:2 says 112000287" in conflicts[0] and "reviewed.csv:3 says 无匹配" in conflicts[0]
     assert learned(tmp_catalogue) == {}
@@ -182,7 +187,8 @@ def test_bad_proposals_are_refused(tmp_catalogue, tmp_path, cell, why):
 
 
 def test_one_new_code_under_two_names_is_a_conflict(tmp_catalogue, tmp_path):
-    r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["甲指标,13,,新:113009999-甲指标", "乙指标,13,,新:113009999-乙指标"]))
+    r = learn(tmp_catalogue, reviewed_csv(tmp_path, ["甲指标,13,,新:113009999-甲指标",
+                                                     "乙指标,13,,新:113009999-乙指标"]))
     assert r.exit_code == 1 and "proposed under different names" in r.stderr
     assert Catalogue.load(tmp_catalogue).proposed == []
 

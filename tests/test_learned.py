@@ -63,8 +63,9 @@ def test_one_learned_link_creates_no_new_accept_in_the_seeds(linker, tmp_catalog
     record_decisions(tmp_catalogue, [LearnedLink("办件率", "11", "112000272", "test", "test")])
     learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     after = learned.suggest_many(seed_items)
-    new = [(i[0], a.code) for i, b, a in zip(seed_items, before, after)
-           if a.decision == Verdict.ACCEPT and (b.decision != Verdict.ACCEPT or b.code != a.code) and a.reason != "learned"]
+    new = [(i[0], a.code) for i, b, a in zip(seed_items, before, after, strict=True)
+           if a.decision == Verdict.ACCEPT and (b.decision != Verdict.ACCEPT or b.code != a.code)
+           and a.reason != "learned"]
     assert new == []
     s = learned.suggest("办件率", "11")
     assert (s.decision, s.code, s.reason, s.top.score) == (Verdict.ACCEPT, "112000272", "learned", 1.0)
@@ -113,11 +114,12 @@ def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, 
     decision on a near-identical text (never no match, or no match for "no code fits")."""
     plain = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     before = plain.suggest_many(seed_items)
+    sampled = zip(seed_items[::7], before[::7], strict=True)
     record_decisions(tmp_catalogue, [LearnedLink(t, l2, NIL if i % 3 == 0 else b.top.code, "t", "t")
-                                     for i, ((t, l2, _), b) in enumerate(zip(seed_items[::7], before[::7])) if b.top])
+                                     for i, ((t, l2, _), b) in enumerate(sampled) if b.top])
     learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     m = learned.model
-    for item, b, a in zip(seed_items, before, learned.suggest_many(seed_items)):
+    for item, b, a in zip(seed_items, before, learned.suggest_many(seed_items), strict=True):
         if a.reason in ("learned", "generic"):
             continue
         if a.top.features.get("learned_same") or a.top.features.get("learned_nil_same"):
@@ -127,7 +129,8 @@ def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, 
         assert all(abs(c.alone - own[c.code]) < 1e-9 for c in a.candidates if c.code in own), item
         level = (Verdict.ACCEPT if a.top.score >= m.accept else Verdict.REVIEW if a.top.score >= m.review
                  else Verdict.NO_MATCH)
-        assert a.decision == level or (a.decision == Verdict.REVIEW and level == Verdict.ACCEPT), (item, a.decision, a.top.score)
+        assert a.decision == level or (a.decision == Verdict.REVIEW and level == Verdict.ACCEPT), \
+            (item, a.decision, a.top.score)
         if a.top.code != b.top.code or a.top.features["learned_nil"] > a.top.features["ratio"]:
             assert a.decision != Verdict.ACCEPT, item
 

@@ -1,12 +1,11 @@
 """Suggestions: ranking, decisions, invariances, candidate generation."""
+import dataclasses
 import json
 
 import pytest
 from typer.testing import CliRunner
 
 from indicode.cli import app
-import dataclasses
-
 from indicode.matcher.evaluate import with_model
 from indicode.matcher.linker import Linker
 from indicode.matcher.policy import may_accept
@@ -99,7 +98,7 @@ def test_each_candidate_explains_itself(linker):
 def test_scores_are_ordered_and_k_respected(linker):
     s = linker.suggest("任务完成率", "11", k=7)
     assert len(s.candidates) == 7
-    assert all(a.score >= b.score for a, b in zip(s.candidates, s.candidates[1:]))
+    assert all(a.score >= b.score for a, b in zip(s.candidates, s.candidates[1:], strict=False))
     assert all(0.0 <= c.score <= 1.0 for c in s.candidates)
 
 
@@ -253,7 +252,8 @@ def test_a_code_whose_object_the_query_lacks_is_never_accepted(linker):
 def test_a_scope_item_may_be_named_by_its_head_word(linker):
     """完成（专题研究/调查/检查/评估等）报告: a 研究报告 names 专题研究 by its head word."""
     s = linker.suggest("产业发展策略研究报告", "11")
-    assert s.top.code == "111000250" and s.top.features["scope"] == 1.0 and s.decision != NO_MATCH, (s.top.code, s.decision)
+    assert s.top.code == "111000250" and s.top.features["scope"] == 1.0 and s.decision != NO_MATCH, \
+        (s.top.code, s.decision)
 
 
 def test_a_generic_code_of_another_level1_class_is_never_accepted(linker):

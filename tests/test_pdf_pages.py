@@ -28,7 +28,7 @@ LONG = ["产出指标", "质量指标", "市级及以上主要刊物上刊登的
 
 
 def lines(cells, per_line=PER_LINE):
-    return [wrap(c, n) for c, n in zip(cells, per_line)]
+    return [wrap(c, n) for c, n in zip(cells, per_line, strict=True)]
 
 
 def row(i, l1="产出指标", l2="数量指标"):
@@ -64,7 +64,7 @@ def test_extract_gives_the_split_row_once(tmp_path):
     pdf = split_pdf(tmp_path / "split.pdf")
     r = CliRunner().invoke(app, ["extract", str(pdf), "-o", "-"])
     assert r.exit_code == 0, r.output
-    names = [json.loads(l)["name"] for l in r.stdout.splitlines() if l.startswith("{")]
+    names = [json.loads(line)["name"] for line in r.stdout.splitlines() if line.startswith("{")]
     assert len(names) == 8 and names.count(LONG[2]) == 1
     assert not any(n and n in LONG[2] and n != LONG[2] for n in names)  # no half of it
 
@@ -86,7 +86,8 @@ def test_rows_meeting_at_a_page_break_stay_two(tmp_path):
     pages = [[lines(HEADER)] + [lines(row(i)) for i in range(3)] + [whole],
              [lines(HEADER), lines(row(3, "效益指标", "社会效益")), lines(row(4, "效益指标", "社会效益"))]]
     _, rows = load(write_pdf_ruled(pages, tmp_path / "apart.pdf", WIDTHS))
-    assert rows == [HEADER, row(0), row(1), row(2), LONG, row(3, "效益指标", "社会效益"), row(4, "效益指标", "社会效益")]
+    assert rows == [HEADER, row(0), row(1), row(2), LONG, row(3, "效益指标", "社会效益"),
+                    row(4, "效益指标", "社会效益")]
 
 
 def test_new_row_with_blank_class_cells_is_not_joined(tmp_path):
@@ -146,7 +147,7 @@ def test_other_table_on_the_next_page_is_not_joined(tmp_path):
 
 def seed_table(key, first, last):
     """Lines `first`..`last` (0-based, inclusive) of a seed: its header and rows, as cells."""
-    return [l.split("\t") for l in SEED[key].read_text(encoding="utf-8").split("\n")[first:last + 1]]
+    return [line.split("\t") for line in SEED[key].read_text(encoding="utf-8").split("\n")[first:last + 1]]
 
 
 # (seed, its table's lines, the row the page break splits, characters a line in each column)
@@ -231,7 +232,8 @@ def merged_group_pages(tail):
 
 def test_new_row_under_class_cells_merged_over_the_break_is_not_joined(tmp_path):
     # review case A: the tail's cells all end on its last line, short of the line's end
-    even = ["效益指标", "社会效益", "稿件数量质量综合达标率", "≥95%且不低于上年", "反映在市级及以上主要刊物上刊登的稿件数量与质量"]
+    even = ["效益指标", "社会效益", "稿件数量质量综合达标率", "≥95%且不低于上年",
+            "反映在市级及以上主要刊物上刊登的稿件数量与质量"]
     _, rows = load(write_pdf_ruled(merged_group_pages(even), tmp_path / "a.pdf", WIDTHS))
     assert rows[3:] == [even, row(2, "", ""), row(3, "", "")]
 
@@ -257,7 +259,8 @@ def test_split_row_under_class_cells_merged_over_the_break_reads_as_one_row(tmp_
 def test_new_row_leaving_a_cell_empty_under_a_complete_row_is_not_joined(tmp_path):
     # review case B: a qualitative indicator with no value starts page 2 (its class cells drawn empty);
     # the row above ends on its last line, but short of the line's end in every cell: it is complete
-    tail = ["产出指标", "质量指标", "验收合格率达到要求", "100%", "反映项目验收情况，按合同约定的标准组织验收并出具报告"]
+    tail = ["产出指标", "质量指标", "验收合格率达到要求", "100%",
+            "反映项目验收情况，按合同约定的标准组织验收并出具报告"]
     new = ["", "", "群众满意度", "", "反映群众满意情况"]
     pages = [[lines(HEADER), lines(row(0)), lines(row(1)), lines(tail)], [lines(HEADER), lines(new), lines(row(3))]]
     _, rows = load(write_pdf_ruled(pages, tmp_path / "b.pdf", WIDTHS))
@@ -271,7 +274,8 @@ def test_row_cut_over_three_pages_with_nothing_completed_on_the_middle_one(tmp_p
             LONG[4] * 2]
     cut = lines(tall)
     assert len(cut[2]) == 5 and len(cut[4]) >= 5
-    pages = [[lines(HEADER), lines(row(0)), lines(row(1)), [c[:2] for c in cut]], [lines(HEADER), [c[2:4] for c in cut]],
+    pages = [[lines(HEADER), lines(row(0)), lines(row(1)), [c[:2] for c in cut]],
+             [lines(HEADER), [c[2:4] for c in cut]],
              [lines(HEADER), [c[4:] for c in cut], lines(row(2))]]
     _, rows = load(write_pdf_ruled(pages, tmp_path / "three.pdf", WIDTHS))
     assert rows == [HEADER, row(0), row(1), tall, row(2)]

@@ -3,7 +3,15 @@ no encoder."""
 import json
 
 from indicode.i18n import CHINESE, use_language
-from indicode.matcher.present import check_items, check_words, checks, class_label, decision_fields, suggestion_dict, why
+from indicode.matcher.present import (
+    check_items,
+    check_words,
+    checks,
+    class_label,
+    decision_fields,
+    suggestion_dict,
+    why,
+)
 from indicode.matcher.results import Candidate, Suggestion, Verdict
 
 
@@ -20,8 +28,8 @@ def test_why_names_the_scores_and_each_signal_that_is_on():
     assert why(cand()) == "语义相似 0.88；字面相似 0.80；覆盖编码名称 50%"
     c = cand(head_match=1.0, head_generic=1.0, object_partial=1.0, class_same=1.0, kind_conflict=1.0,
              matched="系统验收合格率")
-    assert why(c) == ("语义相似 0.88；字面相似 0.80；覆盖编码名称 50%；计量词相同；通用编码；对象仅部分相同（不自动采用）；"
-                      "类别 12 一致；计量类型不同；经别名「系统验收合格率」")
+    assert why(c) == ("语义相似 0.88；字面相似 0.80；覆盖编码名称 50%；计量词相同；通用编码；"
+                      "对象仅部分相同（不自动采用）；类别 12 一致；计量类型不同；经别名「系统验收合格率」")
     # a class difference is the first thing the card says
     assert why(cand(object_none=1.0, class_diff=1.0)).startswith("类别不同（编码为 12）；语义相似")
     assert why(cand(object_none=1.0, class_diff=1.0)).endswith("编码所指对象未出现（不自动采用）")
@@ -39,8 +47,8 @@ def test_the_dict_of_a_suggestion():
         "text": "系统验收合格率", "class": "12", "value": "100%", "decision": "accept", "code": "112000287",
         "name": "验收合格率", "score": 0.9123, "reason": "score", "new_code_class": "", "cut": False, "check": [],
         "inferred_class": ""}
-    assert d["candidates"][1] == {"code": "112001723", "name": "项目验收合格率", "matched": "项目验收合格率", "class": "12",
-                                  "score": 0.4, "why": why(other),
+    assert d["candidates"][1] == {"code": "112001723", "name": "项目验收合格率", "matched": "项目验收合格率",
+                                  "class": "12", "score": 0.4, "why": why(other),
                                   "features": {"vec": 0.876, "ratio": 0.8, "cov_name": 0.5, "object_partial": 1.0}}
     assert list(d["candidates"][0]) == ["code", "name", "matched", "class", "score", "why", "features"]
     assert d["candidates"][0]["score"] == 0.9123 and d["candidates"][0]["why"] == why(top)  # 4 places, like the top's
@@ -50,9 +58,11 @@ def test_the_dict_of_a_suggestion():
 
 
 def test_a_no_match_names_no_code_but_keeps_its_alternatives():
-    s = Suggestion("电子政务外网主骨干带宽", "11", "", Verdict.NO_MATCH, [cand(score=0.12)], new_code_class="11-数量指标")
+    s = Suggestion("电子政务外网主骨干带宽", "11", "", Verdict.NO_MATCH, [cand(score=0.12)],
+                   new_code_class="11-数量指标")
     f = decision_fields(s)
-    assert (f["decision"], f["code"], f["name"], f["score"], f["new_code_class"]) == ("no-match", "", "", 0.12, "11-数量指标")
+    assert (f["decision"], f["code"], f["name"], f["score"], f["new_code_class"]) == \
+        ("no-match", "", "", 0.12, "11-数量指标")
     assert len(suggestion_dict(s)["candidates"]) == 1
 
 
@@ -75,7 +85,8 @@ def test_a_generic_code_offered_says_so_first():
 def test_the_checks_of_a_suggestion_in_words():
     """Namesakes named, a class read from the text shown as inferred, a class difference first; the
     records keep stable English phrases (`check_items`), the page and the workbook the words."""
-    top, twin = cand("111000231", "召开会议次数", "召开会议次数", "11"), cand("111000234", "召开会议次数", "召开会议次数", "11")
+    top = cand("111000231", "召开会议次数", "召开会议次数", "11")
+    twin = cand("111000234", "召开会议次数", "召开会议次数", "11")
     s = Suggestion("召开会议次数", "12", "", Verdict.ACCEPT, [top, twin], namesakes=["111000234"])
     assert check_items(s) == ["namesake 111000234"]
     with use_language(CHINESE):

@@ -8,14 +8,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from docmakers import write_csv, write_docx, write_pdf_tables, write_xls, write_xlsx
 from indicode.bulk import normalize
 from indicode.catalogue.readers.detect import read_document
 from indicode.catalogue.readers.zhuhai import CODED_RE
-from docmakers import write_csv, write_docx, write_pdf_tables, write_xls, write_xlsx
 
 HEADER = ["三级指标", "二级指标", "指标值"]
 CJK = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 300)) + "率数量满意度及时完成合格"
 PUNCT = "（）()%≥≤<>&\"',;:：；、。·-—_/[]{}!?#*＝＋"
+# 25 generated tables in each of 9 formats, every one read and coded through the real encoder (their
+# texts are new each time): about 15 s, so in the slow tier; test_formats reads each format quickly
+pytestmark = pytest.mark.slow
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])
 

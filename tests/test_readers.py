@@ -2,9 +2,9 @@
 import openpyxl
 import pytest
 
+from conftest import SEED
 from indicode.catalogue.readers.detect import read_document
 from indicode.catalogue.records import InputError
-from conftest import SEED
 
 
 def rows_of(key):
@@ -22,7 +22,8 @@ def test_zhuhai_counts_and_truncated_row_reported():
 def test_zhuhai_shifted_rows_read_by_cell_shape():
     rows = {r.line: r for r in rows_of("000").rows}
     shifted = rows[94]  # a row shifted left by several cells
-    assert (shifted.code, shifted.name, shifted.level2, shifted.value_period) == ("111000246", "聘请第三方机构数", "11", "3家")
+    assert (shifted.code, shifted.name, shifted.level2, shifted.value_period) == \
+        ("111000246", "聘请第三方机构数", "11", "3家")
     right = rows[125]  # values spread over the last cells
     assert (right.code, right.value_period, right.value_year) == ("112001520", "≥90%", "≥90%")
     assert rows[2 + 4].unit == "101001-区党政办" and rows[6].project == "区档案中心智慧档案信息化建设经费"
@@ -56,7 +57,8 @@ def test_guangzhou_office_with_codes_and_class_4():
     cost = [r for r in res.rows if r.level1 == "4"]
     assert cost and all(r.level2 == "41" for r in cost)
     empty_l2 = [r for r in res.rows if r.level2_text == "24-"]
-    assert empty_l2 and all(r.level2 == "24" and r.level1 == "2" for r in empty_l2)  # `24-` names the class by digits alone
+    # `24-` names the class by digits alone
+    assert empty_l2 and all(r.level2 == "24" and r.level1 == "2" for r in empty_l2)
 
 
 def test_shenshan_forms_and_misfiled_rows():
@@ -65,7 +67,8 @@ def test_shenshan_forms_and_misfiled_rows():
     assert not any(r.name == "不适用" for r in res.rows)
     by_line = {r.line: r for r in res.rows}
     misfiled = by_line[114]  # *服务对象满意度指标 sitting under 效益指标
-    assert (misfiled.name, misfiled.level1_text, misfiled.level1, misfiled.level2) == ("区各单位满意度", "效益指标", "3", "31")
+    assert (misfiled.name, misfiled.level1_text, misfiled.level1, misfiled.level2) == \
+        ("区各单位满意度", "效益指标", "3", "31")
     shifted = by_line[22]  # `*成本指标  成本控制率  ≤100%` shifted left into the level-1 column
     assert (shifted.name, shifted.level1, shifted.level2, shifted.value_period) == ("成本控制率", "1", "14", "≤100%")
     assert shifted.explanation.startswith("考察项目成本")
@@ -77,7 +80,9 @@ def test_shenshan_forms_and_misfiled_rows():
 
 
 def _same(a, b):
-    strip = lambda rows: [{**r.to_dict(), "source": ""} for r in rows]
+    def strip(rows):
+        return [{**r.to_dict(), "source": ""} for r in rows]
+
     assert strip(a.rows) == strip(b.rows)
     assert [(p.line, p.why) for p in a.problems] == [(p.line, p.why) for p in b.problems]
 
@@ -129,9 +134,10 @@ def test_columns_given_by_option(tmp_path):
         read_document(f, Columns(name="zz"))
 
 
-@pytest.mark.parametrize("content,problem", [(b"", "empty file"), (b"  \n\n", "empty file"),
-                                             (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "not a text document"),
-                                             (b"PK\x03\x04garbage", "not a readable .xlsx")])
+@pytest.mark.parametrize("content,problem", [
+    (b"", "empty file"), (b"  \n\n", "empty file"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "not a text document"),
+    (b"PK\x03\x04garbage", "not a readable .xlsx")])
 def test_bad_files_raise_one_line_errors(tmp_path, content, problem):
     f = tmp_path / "bad.txt"
     f.write_bytes(content)
@@ -146,7 +152,8 @@ def test_csv_cells_kept_as_written(tmp_path):
     f = tmp_path / "spaces.csv"
     f.write_text('三级指标,二级指标,指标值\n"""", ,100%\n  0,11,100%\n', encoding="utf-8")
     res = read_document(f)
-    assert [(r.extra["三级指标"], r.extra["二级指标"], r.name) for r in res.rows] == [('"', " ", '"'), ("  0", "11", "0")]
+    assert [(r.extra["三级指标"], r.extra["二级指标"], r.name) for r in res.rows] == \
+        [('"', " ", '"'), ("  0", "11", "0")]
 
 
 def test_workbook_sheets_apart_and_within_limits(tmp_path):

@@ -103,7 +103,8 @@ def test_satisfaction_matches_and_bandwidth_does_not(server):
 
 def test_scores_and_match_follow_the_suggestion(server):
     url, _ = server
-    texts = [("办事群众满意度", "31"), ("验收合格率", "12"), ("资金拨付及时率", "13"), ("召开会议次数", ""), ("设备正常使用率", "")]
+    texts = [("办事群众满意度", "31"), ("验收合格率", "12"), ("资金拨付及时率", "13"), ("召开会议次数", ""),
+             ("设备正常使用率", "")]
     batch = {f"q{i}": {"query": t, **({"type": c} if c else {}), "limit": 4} for i, (t, c) in enumerate(texts)}
     out = reconcile(url, batch)
     for i, (t, c) in enumerate(texts):
@@ -120,14 +121,17 @@ def test_properties_class_and_value_refine_the_query(server):
     out = reconcile(url, {
         "by_type": {"query": "群众满意度", "type": "31"},
         "by_property": {"query": "群众满意度", "properties": [{"pid": "class", "v": "31"}]},
-        "as_entity": {"query": "群众满意度", "properties": [{"pid": "class", "v": {"id": "31", "name": "服务对象满意度"}}]},
-        "with_value": {"query": "资金拨付", "properties": [{"pid": "value", "v": "≥95%"}, {"pid": "class", "v": ["13"]}]},
+        "as_entity": {"query": "群众满意度",
+                      "properties": [{"pid": "class", "v": {"id": "31", "name": "服务对象满意度"}}]},
+        "with_value": {"query": "资金拨付",
+                       "properties": [{"pid": "value", "v": "≥95%"}, {"pid": "class", "v": ["13"]}]},
         "no_value": {"query": "资金拨付", "properties": [{"pid": "class", "v": ["13"]}]},
     })
     assert out["by_type"] == out["by_property"] == out["as_entity"]
     st, s = call(url, "/api/suggest", {"text": "资金拨付", "class": "13", "value": "≥95%"})
     assert [r["id"] for r in out["with_value"]["result"]] == [c["code"] for c in s["candidates"]]
-    assert [r["score"] for r in out["with_value"]["result"]] == pytest.approx([100 * c["score"] for c in s["candidates"]], abs=0.06)
+    assert [r["score"] for r in out["with_value"]["result"]] == \
+        pytest.approx([100 * c["score"] for c in s["candidates"]], abs=0.06)
 
 
 @pytest.mark.parametrize("batch,status", [
@@ -216,7 +220,8 @@ def test_type_and_property_suggest_and_preview(server):
 def test_cors_only_on_the_reconciliation_endpoints(server):
     url, _ = server
     st, headers, _ = fetch(url, "/reconcile", method="OPTIONS")
-    assert st == 204 and headers["access-control-allow-origin"] == "*" and "POST" in headers["access-control-allow-methods"]
+    assert st == 204 and headers["access-control-allow-origin"] == "*"
+    assert "POST" in headers["access-control-allow-methods"]
     for path in ("/api/suggest?text=x", "/api/health", "/"):
         assert "access-control-allow-origin" not in {k.lower() for k in fetch(url, path)[1]}
     st, headers, _ = fetch(url, "/api/feedback", method="OPTIONS")

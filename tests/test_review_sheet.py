@@ -16,9 +16,12 @@ from indicode.catalogue.records import NIL
 from indicode.cli import app
 from indicode.review_sheet import FILLS, options, write_result, write_workbook
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 SAMPLE = ["001", "002", "003", "004"]  # the uncoded sample declarations the README normalizes
-FIRST_COLUMNS = ["来源", "行号", "指标", "类别", "建议", "审核", "编码", "名称", "分数", "说明", "备选1", "备选2", "备选3"]
+FIRST_COLUMNS = ["来源", "行号", "指标", "类别", "建议", "审核", "编码", "名称", "分数", "说明",
+                 "备选1", "备选2", "备选3"]
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +150,8 @@ def test_long_candidate_lists_go_through_the_hidden_sheet(tmp_path):
     long = "很长的指标名称" * 8
     recs = [{"source": "a.csv", "line": 2, "indicator": "甲", "class": "12", "decision": "review", "code": "112000272",
              "code_name": long, "score": 0.7, "reason": "score", "check": "", "class_flag": "", "new_code_class": "",
-             "alt1": f"112000287-{long} (0.60)", "alt2": "112000311-名称,带逗号 (0.50)", "alt3": "", "reviewer_code": ""},
+             "alt1": f"112000287-{long} (0.60)", "alt2": "112000311-名称,带逗号 (0.50)", "alt3": "",
+             "reviewer_code": ""},
             {"source": "a.csv", "line": 3, "indicator": "乙", "class": "12", "decision": "accept", "code": "112000287",
              "code_name": "验收合格率", "score": 0.95, "reason": "score", "check": "", "class_flag": "",
              "new_code_class": "", "alt1": "", "alt2": "", "alt3": "", "reviewer_code": ""}]
@@ -158,7 +162,8 @@ def test_long_candidate_lists_go_through_the_hidden_sheet(tmp_path):
     by_cell = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
     assert by_cell["F2"] == "'选项'!$A$1:$E$1"  # over 255 characters, and a comma in a name
     assert by_cell["F3"] == '"112000287-验收合格率,确认,无匹配"'
-    assert validations(ws)["F2"] == [f"112000272-{long}", f"112000287-{long}", "112000311-名称,带逗号", "确认", "无匹配"]
+    assert validations(ws)["F2"] == [f"112000272-{long}", f"112000287-{long}", "112000311-名称,带逗号",
+                                     "确认", "无匹配"]
     assert wb["选项"].sheet_state == "hidden"
 
 
@@ -194,17 +199,20 @@ def test_a_reviewer_codes_the_sample_with_dropdowns_only(sample, tmp_catalogue, 
         choice = _pick(items, ws.cell(row=r, column=4).value)
         assert choice in items  # only what the dropdown offers
         cell.value = choice
-        text, klass, code = ws.cell(row=r, column=1).value, ws.cell(row=r, column=2).value or "", ws.cell(row=r, column=6).value
-        expected[(text, klass)] = (code or NIL) if choice == "确认" else NIL if choice == "无匹配" else choice.split("-")[0]
+        text, klass, code = (ws.cell(row=r, column=1).value, ws.cell(row=r, column=2).value or "",
+                             ws.cell(row=r, column=6).value)
+        expected[(text, klass)] = ((code or NIL) if choice == "确认" else NIL if choice == "无匹配"
+                                   else choice.split("-")[0])
     reviewed = tmp_path / "reviewed.xlsx"
     wb.save(reviewed)
     r = runner.invoke(app, ["learn", str(reviewed), "-c", str(tmp_catalogue), "--reviewer", "李"])
     assert r.exit_code == 0, r.output
     total_rows = sum(ws.cell(row=i, column=3).value for i in range(2, ws.max_row + 1))
     assert f"learned {len(expected)} decisions ({total_rows} rows)" in r.stderr
-    got = {(l.text, l.level2): l.code for l in Catalogue.load(tmp_catalogue).learned}
+    got = {(link.text, link.level2): link.code for link in Catalogue.load(tmp_catalogue).learned}
     assert got == expected
-    assert all(l.reviewer == "李" and ":按文本审核:" in l.source for l in Catalogue.load(tmp_catalogue).learned)
+    learned = Catalogue.load(tmp_catalogue).learned
+    assert all(link.reviewer == "李" and ":按文本审核:" in link.source for link in learned)
 
 
 def test_rows_sheet_decisions_and_a_conflict_with_the_distinct_sheet(sample, tmp_catalogue, tmp_path):
@@ -225,5 +233,5 @@ def test_rows_sheet_decisions_and_a_conflict_with_the_distinct_sheet(sample, tmp
     r = runner.invoke(app, ["learn", str(reviewed), "-c", str(tmp_catalogue)])
     assert r.exit_code == 1
     assert f"「{text}」" in r.stderr and "different decisions" in r.stderr and "按文本审核" in r.stderr
-    got = {l.text: l.code for l in Catalogue.load(tmp_catalogue).learned}
+    got = {link.text: link.code for link in Catalogue.load(tmp_catalogue).learned}
     assert got == {rows_ws.cell(row=other, column=3).value: NIL}

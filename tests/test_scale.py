@@ -17,13 +17,13 @@ from indicode.catalogue.database import write_catalogue
 from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.lazy import LazyCatalogue
 from indicode.catalogue.lookup import Catalogue
-from indicode.matcher import names as prepared, vector_index
+from indicode.matcher import names as prepared
+from indicode.matcher import vector_index
 from indicode.matcher.cache import VectorCache
 from indicode.matcher.candidates import keys_of
 from indicode.matcher.linker import Linker
 from indicode.matcher.present import suggestion_dict
 from indicode.matcher.text import MAX_TEXT
-
 from test_vector_index import FakeEncoder
 
 
@@ -344,7 +344,7 @@ def test_linker_runs_with_an_unwritable_cache(monkeypatch, tmp_path, capfd):
 
 def test_encode_stream_stopped_early_leaves_the_encoder_free(linker):
     texts = [f"指标{i}" for i in range(200)]
-    for ids, vecs, _ in linker.encode_stream(texts, batch=16):
+    for _ in linker.encode_stream(texts, batch=16):
         break
     v = linker.encode_queries(["办事群众满意度"])  # would hang if the encoder thread still held the lock
     assert v.shape == (1, linker.encoder.dim)

@@ -20,7 +20,8 @@ def test_suggest_and_openapi(server):
     assert d["decision"] in ("accept", "review") and d["code"].startswith("331")
     st, spec = call(url, "/openapi.json")
     assert st == 200 and spec["openapi"].startswith("3.")
-    assert {"/api/suggest", "/api/codes/{code}", "/api/lookup", "/api/feedback", "/api/health", "/reconcile"} <= set(spec["paths"])
+    assert {"/api/suggest", "/api/codes/{code}", "/api/lookup", "/api/feedback", "/api/health",
+            "/reconcile"} <= set(spec["paths"])
     # the framework documents the validation it does
     assert "application/x-www-form-urlencoded" in spec["paths"]["/reconcile"]["post"]["requestBody"]["content"]
     params = {p["name"]: p for p in spec["paths"]["/api/suggest"]["get"]["parameters"]}
@@ -93,7 +94,8 @@ def test_size_limits_and_methods_answer_in_json(server):
 
 def test_concurrent_requests_are_answered_correctly(server):
     url, _ = server
-    texts = ["验收合格率", "任务完成率", "办事群众满意度", "系统正常运行率", "资金拨付及时率", "召开会议次数", "员工满意度", "采购完成率"]
+    texts = ["验收合格率", "任务完成率", "办事群众满意度", "系统正常运行率", "资金拨付及时率", "召开会议次数",
+             "员工满意度", "采购完成率"]
     expected = {t: call(url, "/api/suggest", {"text": t, "k": 3})[1]["candidates"] for t in texts}
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda t: (t, call(url, "/api/suggest", {"text": t, "k": 3})), texts * 6))
@@ -104,10 +106,11 @@ def test_concurrent_requests_are_answered_correctly(server):
 def test_feedback_is_stored_like_learn(server):
     url, cat = server
     before = len(Catalogue.load(cat).learned)
-    st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
+    st, d = call(url, "/api/feedback",
+                 body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
     assert st == 200 and d["stored"]["code"] == "113001668"
     learned = Catalogue.load(cat).learned
-    assert [(l.text, l.level2, l.code, l.reviewer, l.source) for l in learned[before:]] == [
+    assert [(link.text, link.level2, link.code, link.reviewer, link.source) for link in learned[before:]] == [
         ("租金支付及时率", "13", "113001668", "李", "web feedback")]
     st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
     assert (s["decision"], s["code"], s["reason"]) == ("accept", "113001668", "learned")
@@ -166,7 +169,8 @@ def test_feedback_on_the_bundled_catalogue_goes_to_the_users_copy(tmp_path, monk
         record_decisions(writable_path(None), [LearnedLink("会务保障到位率", "12", "112000272", "王", "test")])
         st, s = call(url, "/api/suggest", {"text": "会务保障到位率", "class": "12"})
         assert (s["decision"], s["code"], s["reason"]) == ("accept", "112000272", "learned")
-        st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
+        st, d = call(url, "/api/feedback",
+                     body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
         assert st == 200 and d["catalogue"] == str(data / "catalogue.sqlite")
         st, h = call(url, "/api/health")
         assert h["ok"] and h["catalogue"] == str(data / "catalogue.sqlite") and h["learned"] == 2

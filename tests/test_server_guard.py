@@ -36,7 +36,8 @@ def assert_nothing_stored(cat):
 
 
 @pytest.mark.parametrize("name,request_bytes,status", [
-    ("html form post", lambda u: feedback_request(u, b"text=%E7%BE%A4&code=112000272", "application/x-www-form-urlencoded"), 415),
+    ("html form post", lambda u: feedback_request(
+        u, b"text=%E7%BE%A4&code=112000272", "application/x-www-form-urlencoded"), 415),
     ("no-cors text/plain fetch", lambda u: feedback_request(u, GOOD, "text/plain;charset=UTF-8"), 415),
     ("multipart form", lambda u: feedback_request(u, b"--x\r\n\r\n--x--", "multipart/form-data; boundary=x"), 415),
     ("foreign Origin", lambda u: feedback_request(u, GOOD, extra="Origin: http://evil.example\r\n"), 403),
@@ -46,12 +47,14 @@ def assert_nothing_stored(cat):
         f"Host: {host_of(u)}".encode(), b"Host: evil.example:" + host_of(u).split(":")[1].encode()), 421),
     ("negative Content-Length", lambda u: feedback_request(u, GOOD, length=-1), 400),
     ("oversized Content-Length", lambda u: feedback_request(u, GOOD, length=300_000_000), 413),
-    ("non-numeric Content-Length", lambda u: feedback_request(u, GOOD).replace(b"Content-Length: ", b"Content-Length: 1e3 "), 400),
+    ("non-numeric Content-Length", lambda u: feedback_request(u, GOOD).replace(
+        b"Content-Length: ", b"Content-Length: 1e3 "), 400),
     ("list in text", lambda u: feedback_request(u, b'{"text": ["a"], "code": "NIL"}'), 422),
     ("number in text", lambda u: feedback_request(u, b'{"text": 12, "code": "NIL"}'), 422),
     ("object in text", lambda u: feedback_request(u, b'{"text": {"a": 1}, "code": "NIL"}'), 422),
     ("5000-digit number", lambda u: feedback_request(u, b'{"text": ' + b"9" * 5000 + b', "code": "NIL"}'), 400),
-    ("deep nesting", lambda u: feedback_request(u, b'{"text": ' + b"[" * 4000 + b"]" * 4000 + b', "code": "NIL"}'), 400),
+    ("deep nesting", lambda u: feedback_request(
+        u, b'{"text": ' + b"[" * 4000 + b"]" * 4000 + b', "code": "NIL"}'), 400),
     ("lone surrogate", lambda u: feedback_request(u, b'{"text": "\\ud800", "code": "NIL"}'), 422),
     ("bytes that are not UTF-8", lambda u: feedback_request(u, b'{"text": "\xff\xfe", "code": "NIL"}'), 400),
     ("class not digits", lambda u: feedback_request(u, b'{"text": "a", "class": "31 OR 1", "code": "NIL"}'), 422),
@@ -61,7 +64,8 @@ def assert_nothing_stored(cat):
     ("blank text", lambda u: feedback_request(u, b'{"text": " \\u200b ", "code": "NIL"}'), 422),
     ("unknown field", lambda u: feedback_request(u, b'{"text": "a", "code": "NIL", "source": "x"}'), 422),
     ("code not a code", lambda u: feedback_request(u, b'{"text": "a", "code": "DROP"}'), 422),
-    ("reviewer too long", lambda u: feedback_request(u, json.dumps({"text": "a", "code": "NIL", "reviewer": "x" * 61}).encode()), 422),
+    ("reviewer too long", lambda u: feedback_request(
+        u, json.dumps({"text": "a", "code": "NIL", "reviewer": "x" * 61}).encode()), 422),
     ("body not an object", lambda u: feedback_request(u, b'["text"]'), 422),
 ])
 def test_refused_with_json_4xx_and_nothing_stored(server, name, request_bytes, status):
@@ -98,7 +102,8 @@ def test_chunked_body_over_the_limit_is_refused(server):
 
 def test_oversized_headers_are_refused(server):
     url, _ = server
-    st, _, body = raw_exchange(url, f"GET /api/health HTTP/1.1\r\nHost: {host_of(url)}\r\nX-Big: {'a' * 20000}\r\n\r\n".encode())
+    big = f"GET /api/health HTTP/1.1\r\nHost: {host_of(url)}\r\nX-Big: {'a' * 20000}\r\n\r\n"
+    st, _, body = raw_exchange(url, big.encode())
     assert st in (400, 431) and body["error"]
 
 
@@ -141,7 +146,8 @@ def test_half_sent_requests_are_timed_out_and_do_not_pile_up(server):
 def test_every_error_is_json_even_from_the_framework(server):
     url, _ = server
     for method, path in (("PUT", "/api/feedback"), ("DELETE", "/"), ("GET", "/api/feedback"), ("PATCH", "/reconcile")):
-        st, headers, body = raw_exchange(url, f"{method} {path} HTTP/1.1\r\nHost: {host_of(url)}\r\nContent-Length: 0\r\n\r\n".encode())
+        request = f"{method} {path} HTTP/1.1\r\nHost: {host_of(url)}\r\nContent-Length: 0\r\n\r\n"
+        st, headers, body = raw_exchange(url, request.encode())
         assert st == 405 and headers["content-type"].startswith("application/json") and body["error"]
     st, headers, body = raw_exchange(url, b"NONSENSE\r\n\r\n")
     assert st == 400 and body["error"]
@@ -282,7 +288,8 @@ def test_a_busy_port_is_a_one_line_error(server):
     import sys
 
     url, cat = server
-    out = subprocess.run([sys.executable, "-m", "indicode.cli", "serve", "--port", host_of(url).split(":")[1], "-c", str(cat)],
+    port = host_of(url).split(":")[1]
+    out = subprocess.run([sys.executable, "-m", "indicode.cli", "serve", "--port", port, "-c", str(cat)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and out.stderr.startswith("error: ") and "cannot listen" in out.stderr
     assert "Traceback" not in out.stderr

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from indicode.catalogue.records import InputError
-from indicode.matcher import vector_index
 from indicode.cli import app
+from indicode.matcher import vector_index
 from indicode.matcher.encoders import SentenceTransformerEncoder, configured_model, load_encoder, local_files_only
 from indicode.matcher.linker import Linker
 from tiny_st_model import build_tiny_model

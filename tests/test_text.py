@@ -1,6 +1,17 @@
 """Text signals: cleaning, synonym folding, measure heads, kinds of measure."""
 from indicode.matcher.features import CharWeights, is_generic, measure_heads
-from indicode.matcher.text import COUNT, DURATION, RATE, TIME, Canon, clean, kind_of, kinds_agree, learn_variants, value_kind
+from indicode.matcher.text import (
+    COUNT,
+    DURATION,
+    RATE,
+    TIME,
+    Canon,
+    clean,
+    kind_of,
+    kinds_agree,
+    learn_variants,
+    value_kind,
+)
 
 
 def test_clean_folds_width_units_and_punctuation():
@@ -56,7 +67,7 @@ def test_general_chinese_folds_of_this_release():
     """Done before a deadline is done on time; 职工 are 员工; 低保 (the minimum living allowance) is
     aid; equipment in good repair (完好) runs normally. Invented texts and catalogue names alike."""
     canon = Canon()
-    assert "完成及时" in canon("12月底之前完成") and "完成及时" in canon("提前完成修缮") and "完成及时" in canon("年底前完成验收")
+    assert all("完成及时" in canon(t) for t in ("12月底之前完成", "提前完成修缮", "年底前完成验收"))
     assert canon("职工满意度") == canon("员工满意度") and canon("干部职工培训次数") == canon("干部员工培训次数")
     assert canon("农村低保发放人数") == canon("农村补助发放人员数")
     assert canon("设备完好率") == canon("设备正常运行率") and canon("档案完好率") != canon("设备正常运行率")

@@ -40,7 +40,7 @@ def browser_page():
 
 
 def learned(cat):
-    return [(l.text, l.level2, l.code, l.reviewer, l.source) for l in Catalogue.load(cat).learned]
+    return [(link.text, link.level2, link.code, link.reviewer, link.source) for link in Catalogue.load(cat).learned]
 
 
 def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
@@ -102,7 +102,8 @@ def test_keyboard_picks_and_confirms_a_suggestion(page_server):
         assert page.get_attribute("#text", "aria-activedescendant") == "cand-1"
         page.press("#text", "ArrowUp")
         assert page.locator("li.cand.active").get_attribute("data-code") == codes[0]
-        assert page.get_attribute("#cand-0", "aria-selected") == "true" and page.get_attribute("#cand-1", "aria-selected") == "false"
+        assert page.get_attribute("#cand-0", "aria-selected") == "true"
+        assert page.get_attribute("#cand-1", "aria-selected") == "false"
         page.press("#text", "ArrowDown")  # the second one, then Enter confirms it
         page.press("#text", "Enter")
         page.wait_for_selector(f"#verdict:has-text('{codes[1]}') .decision[data-decision='accept']", timeout=15000)

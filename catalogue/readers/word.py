@@ -12,6 +12,7 @@ Word shows it, so a Guangzhou list typed in Word reads like its text.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ..records import InputError
@@ -42,11 +43,12 @@ def _letters(k: int) -> str:
     return out
 
 
-FORMATS = {"decimal": str, "chineseCounting": _chinese, "chineseCountingThousand": _chinese,
-           "ideographTraditional": lambda k: "甲乙丙丁戊己庚辛壬癸"[(k - 1) % 10],
-           "lowerLetter": _letters, "upperLetter": lambda k: _letters(k).upper(),
-           "decimalEnclosedCircle": lambda k: chr(0x245F + k) if 1 <= k <= 20 else str(k),
-           "decimalZero": lambda k: f"{k:02d}", "bullet": lambda k: ""}
+FORMATS: dict[str, Callable[[int], str]] = {
+    "decimal": str, "chineseCounting": _chinese, "chineseCountingThousand": _chinese,
+    "ideographTraditional": lambda k: "甲乙丙丁戊己庚辛壬癸"[(k - 1) % 10],
+    "lowerLetter": _letters, "upperLetter": lambda k: _letters(k).upper(),
+    "decimalEnclosedCircle": lambda k: chr(0x245F + k) if 1 <= k <= 20 else str(k),
+    "decimalZero": lambda k: f"{k:02d}", "bullet": lambda k: ""}
 
 
 class Numbering:
@@ -60,8 +62,13 @@ class Numbering:
             numbering = doc.part.numbering_part.element
         except Exception:  # no numbering part: nothing is numbered
             return
-        W = lambda tag: qn(f"w:{tag}")  # noqa: E731
-        val = lambda el, tag: (el.find(W(tag)).get(W("val")) if el is not None and el.find(W(tag)) is not None else None)  # noqa: E731
+        def W(tag: str) -> str:
+            return qn(f"w:{tag}")
+
+        def val(el, tag: str) -> str | None:
+            found = el.find(W(tag)) if el is not None else None
+            return found.get(W("val")) if found is not None else None
+
         abstract = {a.get(W("abstractNumId")): a for a in numbering.findall(W("abstractNum"))}
         for num in numbering.findall(W("num")):
             a = abstract.get(val(num, "abstractNumId"))
@@ -85,6 +92,8 @@ class Numbering:
         nid = numpr.find(W("numId"))
         ilvl_el = numpr.find(W("ilvl"))
         num_id = nid.get(W("val")) if nid is not None else None
+        if num_id is None:
+            return ""
         ilvl = int(ilvl_el.get(W("val"), "0")) if ilvl_el is not None else 0
         levels = self.levels.get(num_id)
         if not levels or ilvl not in levels:
@@ -210,7 +219,8 @@ class _Body:
             for tc in _wrapped(tr, TC):
                 col = len(cells)
                 if col >= MAX_GRID:
-                    raise InputError(f"{self.path}: a table row wider than {MAX_GRID} columns - is this the right file?")
+                    raise InputError(f"{self.path}: a table row wider than {MAX_GRID} columns - "
+                                     f"is this the right file?")
                 text = above.get(col, "") if tc.vMerge == "continue" else self.cell_of(tc)
                 span = min(max(tc.grid_span or 1, 1), MAX_GRID - col)
                 above[col] = text

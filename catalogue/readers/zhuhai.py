@@ -25,8 +25,8 @@ HEADER_WORDS = ("三级指标", "用款单位")
 def sniff(text: str) -> bool:
     """Tab table with a 用款单位…三级指标 header and coded indicator cells."""
     lines = text.split("\n")[:200]
-    head = any("\t" in l and all(w in l for w in HEADER_WORDS) for l in lines)
-    coded = sum(1 for l in lines if any(CODED_RE.match(c.strip()) for c in l.split("\t")))
+    head = any("\t" in line and all(w in line for w in HEADER_WORDS) for line in lines)
+    coded = sum(1 for line in lines if any(CODED_RE.match(c.strip()) for c in line.split("\t")))
     return head and coded >= 1
 
 

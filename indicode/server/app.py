@@ -12,7 +12,8 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Path as PathParam, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -139,7 +140,8 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
 
     @app.get("/api/suggest", summary="Ranked codes for an indicator text, with a decision and why")
     def suggest(text: Text, klass: Class = "",
-                value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="target value, e.g. ≥95%")] = "",
+                value: Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$",
+                                            description="target value, e.g. ≥95%")] = "",
                 k: Annotated[str, whole(inputs.MAX_K, "how many codes")] = "5"):
         ask = inputs.suggest_request(text, klass, value, k)
         s = ask.run(partial(service.suggest, service.linker()))
@@ -177,7 +179,8 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
             raise HTTPException(403, f"feedback from a {site} page is refused")
         if needs_token:
             if not token:
-                raise HTTPException(403, "feedback is disabled on a non-loopback address unless the server was started with a token")
+                raise HTTPException(403, "feedback is disabled on a non-loopback address unless the server was "
+                                         "started with a token")
             if not hmac.compare_digest(x_indicode_token.encode(), token.encode()):
                 raise HTTPException(403, "feedback needs the server's token (header X-Indicode-Token)")
 

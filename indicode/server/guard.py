@@ -115,7 +115,7 @@ class Guard:
         while True:
             try:
                 msg = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise BodyError(408, f"request body not received within {self.timeout:g} s") from None
             if msg["type"] == "http.disconnect":
                 raise BodyError(400, "client went away before the body was sent")

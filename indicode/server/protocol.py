@@ -5,6 +5,7 @@ non-numeric Content-Length, an oversized header block) is answered in JSON like 
 """
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import h11
@@ -24,7 +25,9 @@ class GuardedH11Protocol(H11Protocol):
     head_timeout = 10.0  # seconds for a request line and headers to arrive
     max_connections = 256  # set by protocol_class
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    _head_timer: asyncio.TimerHandle | None = None  # closes a connection whose request head is late
+
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._head_timer = None
         # a reply goes out in two writes (head, body): with Nagle on, the second waits for the
@@ -66,7 +69,7 @@ class GuardedH11Protocol(H11Protocol):
             self._arm_head_timer()
 
     def connection_lost(self, exc) -> None:
-        if getattr(self, "_head_timer", None) is not None:
+        if self._head_timer is not None:  # None too when the connection was never made
             self._head_timer.cancel()
         super().connection_lost(exc)
 

@@ -78,7 +78,7 @@ Batch = RootModel[Annotated[dict[Annotated[str, Field(max_length=100)], ReconQue
 
 
 def class_type(level2: str) -> dict:
-    t = {"id": level2, "name": LEVEL2.get(level2) or LEVEL1.get(level2) or level2}
+    t: dict[str, object] = {"id": level2, "name": LEVEL2.get(level2) or LEVEL1.get(level2) or level2}
     if level2 in LEVEL2:
         t["broader"] = [{"id": level2[0], "name": LEVEL1[level2[0]]}]
     return t
@@ -127,7 +127,8 @@ def parse_batch(raw: str) -> dict[str, ReconQuery]:
     try:
         return Batch.model_validate(data).root
     except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("queries", *e["loc"])} for e in exc.errors(include_input=False)]) from None
+        errors = [{**e, "loc": ("queries", *e["loc"])} for e in exc.errors(include_input=False)]
+        raise RequestValidationError(errors) from None
 
 
 def router(service: Service) -> APIRouter:
@@ -142,7 +143,8 @@ def router(service: Service) -> APIRouter:
             "view": {"url": f"{b}/#code={{{{id}}}}"},
             "preview": {"url": f"{b}/reconcile/preview?id={{{{id}}}}", "width": 430, "height": 150},
             "defaultTypes": [class_type(c) for c in LEVEL2],
-            "suggest": {k: {"service_url": b, "service_path": f"/reconcile/suggest/{k}"} for k in ("entity", "type", "property")},
+            "suggest": {k: {"service_url": b, "service_path": f"/reconcile/suggest/{k}"}
+                        for k in ("entity", "type", "property")},
         }
 
     def run_batch(raw: str) -> dict:
@@ -193,13 +195,15 @@ def router(service: Service) -> APIRouter:
         query = read_query(prefix, field="prefix")
         found = service.linker().cat.lookup(query, known_class(type), cursor + SUGGEST_PAGE)[cursor:]
         return reply({"result": [{"id": e.code, "name": e.name,
-                            "description": class_label(e.level2) + (f" · 别名 {'、'.join(e.aliases)}" if e.aliases else ""),
-                            "notable": [class_type(e.level2)] if e.level2 else []} for e in found]}, callback)
+                                  "description": class_label(e.level2)
+                                  + (f" · 别名 {'、'.join(e.aliases)}" if e.aliases else ""),
+                                  "notable": [class_type(e.level2)] if e.level2 else []} for e in found]}, callback)
 
     @r.get("/suggest/type", summary="Classes whose digits or name hold the prefix")
     def suggest_type(prefix: Annotated[str, Query(max_length=MAX_TEXT)] = "", callback: Callback = None):
         p = prefix.strip()
-        return reply({"result": [class_type(c) for c, name in LEVEL2.items() if c.startswith(p) or p in name]}, callback)
+        types = [class_type(c) for c, name in LEVEL2.items() if c.startswith(p) or p in name]
+        return reply({"result": types}, callback)
 
     @r.get("/suggest/property", summary="The properties a query may carry: value and class")
     def suggest_property(prefix: Annotated[str, Query(max_length=MAX_TEXT)] = "", callback: Callback = None):

@@ -27,9 +27,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..catalogue.files import BusyError, WriteError
-from ..catalogue.records import NIL, InputError, LearnedLink
 from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.paths import BUNDLED_DB, user_catalogue_path, writable_path
+from ..catalogue.records import NIL, InputError, LearnedLink
 from ..catalogue.writes import record_decisions
 from ..matcher.linker import Linker
 
@@ -87,7 +87,7 @@ class Service:
         self._linker = linker
         self.path = Path(linker.cat.path)
         self._bundled = self.path.resolve() == BUNDLED_DB.resolve()
-        self._identity = file_identity(self.path)
+        self._identity: tuple | None = file_identity(self.path)  # None: not read yet
         self._error = ""  # why the catalogue cannot be served ('' when it can)
         self._tried = 0.0
         self._reload_lock = threading.Lock()
@@ -173,5 +173,5 @@ class Service:
             with self._reload_lock:
                 self.path, self._identity, self._bundled = target, None, False
         lk = self.linker()
-        stored = next((l for l in reversed(lk.cat.learned) if l.text == text and l.level2 == klass), None)
+        stored = next((link for link in reversed(lk.cat.learned) if link.text == text and link.level2 == klass), None)
         return {"stored": asdict(stored) if stored else None, "catalogue": str(target)}
