@@ -2,17 +2,19 @@
 
 The file keeps the raw coded occurrences (so catalogues merge by rebuilding from them), the derived
 entries and anomalies, the links reviewers confirmed (`learned`, which survive rebuilds) and the codes
-they proposed. A file that is not a whole indicode catalogue is refused with one line (InputError)
-rather than half-used.
+they proposed, and its version: the fingerprint, a label and when it was made (`meta`). A file that is
+not a whole indicode catalogue is refused with one line (InputError) rather than half-used.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import pathname2url
 
@@ -21,18 +23,27 @@ from .files import BusyError, atomic_path, is_read_only, write_failed
 from .records import InputError, Learned, Proposed
 
 # 2 added the `proposed` table (new codes reviewers proposed). Version-1 files are read as they are
-# and upgraded in place when the first proposal is recorded.
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = ("1", "2")
+# and upgraded in place (to 2) when the first proposal is recorded.
+# 3 added what the provincial library says of a code (unit of measure, explanation, scoring standard,
+# enabled) to `occurrences` and `codes`, and the label and time of making to `meta`. Files of 1 and 2
+# are read as they are (every code enabled, nothing of the library, no label).
+SCHEMA_VERSION = 3
+PROPOSED_SINCE = 2  # the version that added the `proposed` table
+READABLE_VERSIONS = ("1", "2", "3")
+LIBRARY_COLUMNS = ("measure_unit", "explanation", "standard", "enabled")  # in occurrences and codes, from 3
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT = 10.0  # seconds a write waits for SQLite's own lock (a process writing without ours)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE occurrences (code TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL,
-  unit TEXT, project TEXT, filed_level1 TEXT, filed_level2 TEXT, value TEXT);
+  unit TEXT, project TEXT, filed_level1 TEXT, filed_level2 TEXT, value TEXT,
+  measure_unit TEXT NOT NULL DEFAULT '', explanation TEXT NOT NULL DEFAULT '', standard TEXT NOT NULL DEFAULT '',
+  enabled INTEGER);
 CREATE TABLE codes (code TEXT PRIMARY KEY, name TEXT NOT NULL, level1 TEXT, level2 TEXT, valid INTEGER NOT NULL,
-  count INTEGER NOT NULL, filed TEXT NOT NULL, sources TEXT NOT NULL, projects TEXT NOT NULL, "values" TEXT NOT NULL);
+  count INTEGER NOT NULL, filed TEXT NOT NULL, sources TEXT NOT NULL, projects TEXT NOT NULL, "values" TEXT NOT NULL,
+  measure_unit TEXT NOT NULL DEFAULT '', explanation TEXT NOT NULL DEFAULT '', standard TEXT NOT NULL DEFAULT '',
+  enabled INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE names (code TEXT NOT NULL REFERENCES codes(code), name TEXT NOT NULL, count INTEGER NOT NULL,
   canonical INTEGER NOT NULL, PRIMARY KEY (code, name));
 CREATE TABLE anomalies (kind TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL);
@@ -47,7 +58,7 @@ CREATE TABLE IF NOT EXISTS proposed (code TEXT NOT NULL, name TEXT NOT NULL, lev
 """
 TABLES_V1 = {"meta", "occurrences", "codes", "names", "anomalies", "learned"}
 
-OCCURRENCES_SQL = "SELECT code, name, source, line, unit, project, filed_level1, filed_level2, value FROM occurrences"
+OCCURRENCE_COLUMNS = "code, name, source, line, unit, project, filed_level1, filed_level2, value"
 LEARNED_SQL = "SELECT id, text, level2, code, reviewer, decided_at, source FROM learned ORDER BY id"
 PROPOSED_SQL = ("SELECT code, name, level1, level2, text, reviewer, source, proposed_at FROM proposed "
                 "ORDER BY code, text")
@@ -121,8 +132,18 @@ def _check_file(path: Path) -> None:
         raise InputError(f"{path}: not an indicode catalogue (not an SQLite database)")
 
 
+def columns_of(con: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+
+
+def has_library_columns(con: sqlite3.Connection) -> bool:
+    """Whether the file holds what a library says of its codes (schema 3 on); older files read as
+    every code enabled, with no unit, explanation or standard."""
+    return "enabled" in columns_of(con, "codes")
+
+
 def _check_contents(con: sqlite3.Connection, path: Path) -> None:
-    """Our tables, a schema version we read, a fingerprint, and SQLite's own page check."""
+    """Our tables, a schema version we read, its columns, a fingerprint, and SQLite's own page check."""
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "meta" not in tables or "codes" not in tables:
         raise InputError(f"{path}: not an indicode catalogue (an SQLite database without indicode's tables)")
@@ -131,11 +152,16 @@ def _check_contents(con: sqlite3.Connection, path: Path) -> None:
     if found not in READABLE_VERSIONS:
         shown = "missing" if found is None else repr(found)
         raise InputError(f"{path}: catalogue schema version {shown}, this indicode reads "
-                         f"{' or '.join(READABLE_VERSIONS)}; build a new one with "
-                         f"`indicode catalogue build SOURCES -o NEW.sqlite`")
+                         f"{', '.join(READABLE_VERSIONS[:-1])} or {READABLE_VERSIONS[-1]}; "
+                         f"build a new one with `indicode catalogue build SOURCES -o NEW.sqlite`")
     missing = sorted(TABLES_V1 - tables)
     if missing:
         raise damaged(path, f"missing table {', '.join(missing)}")
+    if int(found) >= 3:
+        for table in ("occurrences", "codes"):
+            lacking = [c for c in LIBRARY_COLUMNS if c not in columns_of(con, table)]
+            if lacking:
+                raise damaged(path, f"table {table} lacks column {', '.join(lacking)}")
     fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
     if not fp or not fp[0]:
         raise damaged(path, "no fingerprint")
@@ -178,8 +204,22 @@ def _records(path: Path, sql: str, record: type) -> list:
         con.close()
 
 
+def _library_occurrence(r: tuple) -> Occurrence:
+    o = Occurrence(*r[:12])
+    o.enabled = None if r[12] is None else bool(r[12])
+    return o
+
+
 def read_occurrences(path: Path) -> list[Occurrence]:
-    return _records(path, OCCURRENCES_SQL, Occurrence)
+    con = open_checked(path)
+    try:
+        with reading(path):
+            if not has_library_columns(con):
+                return [Occurrence(*r) for r in con.execute(f"SELECT {OCCURRENCE_COLUMNS} FROM occurrences")]
+            return [_library_occurrence(r) for r in con.execute(
+                f"SELECT {OCCURRENCE_COLUMNS}, {', '.join(LIBRARY_COLUMNS)} FROM occurrences")]
+    finally:
+        con.close()
 
 
 def read_learned(path: Path) -> list[Learned]:
@@ -211,6 +251,29 @@ def read_head(con: sqlite3.Connection) -> tuple[str, list[Learned], list[Propose
     return fp, learned, _proposed_of(con)
 
 
+@dataclass(frozen=True)
+class CatalogueVersion:
+    """Which catalogue this is: its fingerprint (of the codes and names the matcher uses), the label
+    given when it was made (`--label`, may be empty) and when it was made (ISO 8601, UTC; empty for a
+    file made before schema 3)."""
+
+    fingerprint: str
+    label: str = ""
+    made_at: str = ""
+
+
+def read_version(con: sqlite3.Connection) -> CatalogueVersion:
+    meta = dict(con.execute("SELECT key, value FROM meta WHERE key IN ('fingerprint', 'label', 'made_at')"))
+    return CatalogueVersion(meta.get("fingerprint", ""), meta.get("label", ""), meta.get("made_at", ""))
+
+
+def read_disabled(con: sqlite3.Connection) -> frozenset[str]:
+    """The codes a library disabled (none in a file older than schema 3)."""
+    if not has_library_columns(con):
+        return frozenset()
+    return frozenset(r[0] for r in con.execute("SELECT code FROM codes WHERE enabled = 0"))
+
+
 def _json_column(path: Path | None, code: str, col: str, raw, want: type):
     try:
         value = json.loads(raw)
@@ -232,15 +295,19 @@ def read_entries(con: sqlite3.Connection, codes: list[str] | None = None, path: 
             f"SELECT code, name, count, canonical FROM names {where} ORDER BY code, canonical DESC, count DESC, rowid",
             args):
         names.setdefault(code, {})[name] = count
+    library = ", " + ", ".join(LIBRARY_COLUMNS) if has_library_columns(con) else ""
     entries = []
-    for r in con.execute('SELECT code, name, level1, level2, valid, count, filed, sources, projects, "values" '
-                         f"FROM codes {where} ORDER BY code", args):
+    for r in con.execute('SELECT code, name, level1, level2, valid, count, filed, sources, projects, "values"'
+                         f"{library} FROM codes {where} ORDER BY code", args):
         cols = [_json_column(path, r[0], col, raw, want)
                 for col, raw, want in zip(("filed", "sources", "projects", "values"), r[6:10],
                                           (dict, list, list, list), strict=True)]
-        entries.append(Entry(code=r[0], name=r[1], level1=r[2], level2=r[3], valid=bool(r[4]), count=r[5],
-                             filed=cols[0], sources=cols[1], projects=cols[2], values=cols[3],
-                             names=names.get(r[0], {r[1]: r[5]})))
+        e = Entry(code=r[0], name=r[1], level1=r[2], level2=r[3], valid=bool(r[4]), count=r[5],
+                  filed=cols[0], sources=cols[1], projects=cols[2], values=cols[3],
+                  names=names.get(r[0], {r[1]: r[5]}))
+        if library:
+            e.measure_unit, e.explanation, e.standard, e.enabled = r[10], r[11], r[12], bool(r[13])
+        entries.append(e)
     return entries
 
 
@@ -250,20 +317,33 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def made_now() -> str:
+    """When a catalogue is made: now, or $SOURCE_DATE_EPOCH when set (reproducible builds: the same
+    input then gives the same bytes)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    return when.isoformat(timespec="seconds")
+
+
+def _occurrence_row(o: Occurrence) -> tuple:
+    return (o.code, o.name, o.source, o.line, o.unit, o.project, o.filed_level1, o.filed_level2, o.value,
+            o.measure_unit, o.explanation, o.standard, None if o.enabled is None else int(o.enabled))
+
+
 def _insert_all(con: sqlite3.Connection, occs: list[Occurrence], entries: list[Entry], anomalies: list[Anomaly],
-                learned: Iterable[Learned], proposed: Iterable[Proposed]) -> None:
-    """Fill a new file, rows in a fixed order: same input, same bytes."""
+                learned: Iterable[Learned], proposed: Iterable[Proposed], label: str) -> None:
+    """Fill a new file, rows in a fixed order: same input (and time of making), same bytes."""
     con.executescript(SCHEMA + PROPOSED_SCHEMA)
-    con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    con.executemany("INSERT INTO meta VALUES (?, ?)",
+                    [("schema_version", str(SCHEMA_VERSION)), ("label", label), ("made_at", made_now())])
     occs_sorted = sorted(occs, key=lambda o: (o.source, o.line, o.code, o.name))
-    con.executemany("INSERT INTO occurrences VALUES (?,?,?,?,?,?,?,?,?)",
-                    [tuple(asdict(o).values()) for o in occs_sorted])
-    for e in entries:
-        con.execute('INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?)', (
-            e.code, e.name, e.level1, e.level2, int(e.valid), e.count, _json(e.filed),
-            _json(e.sources), _json(e.projects), _json(e.values)))
-        con.executemany("INSERT INTO names VALUES (?,?,?,?)",
-                        [(e.code, n, c, int(n == e.name)) for n, c in e.names.items()])
+    con.executemany("INSERT INTO occurrences VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", map(_occurrence_row, occs_sorted))
+    con.executemany("INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [(
+        e.code, e.name, e.level1, e.level2, int(e.valid), e.count, _json(e.filed), _json(e.sources),
+        _json(e.projects), _json(e.values), e.measure_unit, e.explanation, e.standard, int(e.enabled))
+        for e in entries])
+    con.executemany("INSERT INTO names VALUES (?,?,?,?)",
+                    [(e.code, n, c, int(n == e.name)) for e in entries for n, c in e.names.items()])
     con.executemany("INSERT INTO anomalies VALUES (?,?,?,?)",
                     [(a.kind, a.code, a.name, a.detail) for a in anomalies])
     con.executemany("INSERT INTO learned VALUES (?,?,?,?,?,?,?)",
@@ -275,8 +355,9 @@ def _insert_all(con: sqlite3.Connection, occs: list[Occurrence], entries: list[E
 
 
 def write_catalogue(path: Path, occs: list[Occurrence], learned: Iterable[Learned] = (),
-                    proposed: Iterable[Proposed] = ()) -> None:
-    """Write a catalogue file atomically (temp file + rename); same input, same bytes."""
+                    proposed: Iterable[Proposed] = (), label: str = "") -> None:
+    """Write a catalogue file atomically (temp file + rename); same input, same bytes (with
+    $SOURCE_DATE_EPOCH set: the time of making is part of the file). `label` names this version."""
     entries, anomalies = build_entries(occs)
     path = Path(path)
     try:
@@ -288,7 +369,7 @@ def write_catalogue(path: Path, occs: list[Occurrence], learned: Iterable[Learne
         con = connect(tmp)
         try:
             with con:
-                _insert_all(con, occs, entries, anomalies, learned, proposed)
+                _insert_all(con, occs, entries, anomalies, learned, proposed, label)
         except sqlite3.OperationalError as exc:
             raise write_failed(path, exc) from None
         finally:
@@ -296,9 +377,16 @@ def write_catalogue(path: Path, occs: list[Occurrence], learned: Iterable[Learne
 
 
 def _fingerprint(entries: list[Entry]) -> str:
-    """Of the codes read from documents only (proposed codes and learned links leave it, and so the
-    vector index built for it, unchanged)."""
+    """Of what the matcher uses of the codes: codes, names, spellings, and which codes are disabled
+    (written only for those, so a catalogue without disabled codes keeps the fingerprint it had
+    before there were any). Proposed codes, learned links, the unit, explanation and standard leave
+    it, and so the vector index built for it, unchanged: a library re-imported with a corrected
+    explanation needs no new index. Were the matcher to score with the unit or explanation, they
+    would have to enter it."""
     h = hashlib.sha256()
     for e in entries:
-        h.update(json.dumps([e.code, e.name, list(e.names)], ensure_ascii=False).encode())
+        fields: list = [e.code, e.name, list(e.names)]
+        if not e.enabled:
+            fields.append("disabled")
+        h.update(json.dumps(fields, ensure_ascii=False).encode())
     return h.hexdigest()[:16]

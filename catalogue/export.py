@@ -155,10 +155,14 @@ def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 
 
 def entry_dict(e) -> dict:
+    """A catalogue entry as lookup --json, /api/codes and the export give it; `enabled` false: a
+    library disabled the code (shown, never suggested); `measure_unit`, `explanation`, `standard`:
+    what the library says of it (计量单位, 指标解释, 评分标准)."""
     return {
         "code": e.code, "name": e.name, "aliases": e.aliases, "level1": e.level1, "level2": e.level2,
-        "valid": e.valid, "count": e.count, "filed_under": e.filed, "sources": e.sources,
-        "projects": e.projects, "values": e.values,
+        "valid": e.valid, "enabled": e.enabled, "count": e.count, "filed_under": e.filed, "sources": e.sources,
+        "projects": e.projects, "values": e.values, "measure_unit": e.measure_unit, "explanation": e.explanation,
+        "standard": e.standard,
     }
 
 

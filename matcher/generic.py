@@ -97,6 +97,7 @@ class GenericCodes:
             return ()
         canon, written = self.table.canon[row], self.names[row]
         scope = scope_of(written)
+        parts: tuple[str, ...]
         if scope:
             before = self.canon(scope.before, cleaned=True)
             parts = (before[:-2] if len(before) > 2 else "", strip_end(self.canon(scope.after, cleaned=True)))

@@ -1,4 +1,4 @@
-"""Reviewers' decisions (the catalogue's `learned` links) as the linker uses them.
+"""Reviewers' decisions (a workspace's decisions in force, as learned links) as the linker uses them.
 
 - **Decisions**: the same text (as `clean` leaves it) in the same class gets the reviewer's decision
   as is: a code with `accept`, or NIL with `no-match`.
@@ -26,9 +26,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
-from ..catalogue.records import NIL
+from ..catalogue.records import NIL, Learned
 from .candidates import CharIndex
 from .text import clean, near_text
 
@@ -46,23 +45,6 @@ class Link:
     code: str  # a catalogue code or NIL
 
 
-class Decision(Protocol):
-    """A reviewer's decision as the linker takes it: `catalogue.records.LearnedLink` (text, class,
-    code or NIL, reviewer, source), or any record with those fields (the catalogue's `Learned`)."""
-
-    text: str
-    level2: str
-    code: str
-    reviewer: str
-    source: str
-
-
-def decisions_of(cat) -> list[Decision]:
-    """The decisions in force for a catalogue: its learned links (the seam where a workspace's
-    decisions come in instead)."""
-    return list(cat.learned)
-
-
 def near_key(text: str) -> str:
     """What near-identical texts share: `text.near_text` as `clean` leaves it ('' for none). Not the
     canonical spelling: texts that only mean the same (按时完成率, 及时(按期)完工率) are not the same
@@ -75,8 +57,10 @@ class LearnedLinks:
     """The learned links of one catalogue, prepared once: exact decisions and a character index."""
 
     def __init__(self, links: list[Link], known=None):
-        """Links to codes not in `known` (a container, when given: the catalogue's entries, asked
-        code by code) are ignored: the catalogue they pointed into has changed."""
+        """Links to codes not in `known` (a container, when given: the catalogue's codes that may be
+        suggested, asked code by code) are ignored: the catalogue they pointed into has changed, or
+        a library disabled the code. Texts are compared as `clean` leaves them, not in their
+        canonical spelling (see `near_key`)."""
         keep = [link for link in links if link.code == NIL or known is None or link.code in known]
         self.exact: dict[tuple[str, str], str] = {(clean(link.text), link.level2): link.code for link in keep}
         self.texts: list[str] = []
@@ -92,13 +76,9 @@ class LearnedLinks:
                 self.near[key][self.exact[(clean(link.text), link.level2)]] = None
 
     @classmethod
-    def of_decisions(cls, decisions: Iterable[Decision], known=None) -> LearnedLinks:
-        return cls([Link(d.text, d.level2, d.code) for d in decisions], known)
-
-    @classmethod
-    def of_catalogue(cls, cat, decisions: Iterable[Decision] | None = None) -> LearnedLinks:
-        """The decisions in force (by default the catalogue's), links to codes it lacks left out."""
-        return cls.of_decisions(decisions_of(cat) if decisions is None else decisions, cat.entries)
+    def of_records(cls, records: Iterable[Learned], *, known=None) -> LearnedLinks:
+        """From stored decisions (`catalogue.records.Learned`: a workspace's decisions in force)."""
+        return cls([Link(link.text, link.level2, link.code) for link in records], known)
 
     @functools.cached_property
     def _index(self) -> CharIndex:

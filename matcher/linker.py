@@ -29,7 +29,7 @@ The records it answers are in `results.py`; `present.py` turns them into words a
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ import numpy as np
 from ..catalogue.classes import LEVEL2
 from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.lookup import Catalogue
-from ..catalogue.records import NIL
+from ..catalogue.records import NIL, Learned
 from . import flags, policy, rank, vector_index
 from . import names as prepared
 from .classify import ClassModel
@@ -46,7 +46,7 @@ from .encoding import QueryEncoder
 from .features import Query, pair_features
 from .generate import FULL_SCAN_MAX, CandidateGenerator
 from .generic import GenericCodes
-from .learned import LEARNED_FEATURES, Decision, LearnedLinks, decisions_of, near_key
+from .learned import LEARNED_FEATURES, LearnedLinks, near_key
 from .model import ScoreModel
 from .present import class_label
 from .results import Candidate, Suggestion, Verdict
@@ -64,16 +64,18 @@ class Linker:
 
     def __init__(self, cat: Catalogue, encoder: Encoder, model: ScoreModel | None = None,
                  index: vector_index.VectorIndex | None = None, full_scan_max: int = FULL_SCAN_MAX,
-                 decisions: Iterable[Decision] | None = None):
-        """Thread safety: `suggest` may be called from several threads at once. The encoder is behind
+                 learned: Sequence[Learned] = ()):
+        """`learned`: the reviewers' decisions to apply (a workspace's decisions in force,
+        `indicode.workspace.Workspace.learned_links`); none by default, so that results do not depend
+        on what anyone has clicked.
+        Thread safety: `suggest` may be called from several threads at once. The encoder is behind
         one lock per encoder, shared by every Linker using it (one encoding at a time: it already
         uses every core; a server swapping in a new Linker keeps that true), the vector cache and the
         lazy catalogue lock their own connections, the per-name cache is an `lru_cache`; everything
         else a query reads is built here and not changed by a query. To follow a changed catalogue,
-        build a new Linker and swap the reference (`server.service`). `decisions`: the reviewers'
-        decisions in force (`learned.Decision` records), by default the catalogue's learned links."""
+        build a new Linker and swap the reference (`server.service`)."""
         self.cat, self.encoder = cat, encoder
-        self.decisions = list(decisions_of(cat) if decisions is None else decisions)
+        self.decisions = list(learned)
         self.queries = QueryEncoder(encoder)
         self._encode_lock = self.queries.lock
         self.model = model or ScoreModel.load()
@@ -85,9 +87,10 @@ class Linker:
         self._settle_gc()
 
     @classmethod
-    def default(cls, catalogue: str | Path | None = None, model: str | None = None) -> Linker:
+    def default(cls, catalogue: str | Path | None = None, model: str | None = None,
+                learned: Sequence[Learned] = ()) -> Linker:
         # entries are read when a query needs them: start-up does not read the whole catalogue
-        return cls(LazyCatalogue.load(catalogue), load_encoder(model))
+        return cls(LazyCatalogue.load(catalogue), load_encoder(model), learned=learned)
 
     def _prepare_names(self) -> None:
         """Names to score (the index's names) and what the features need of each, prepared from the
@@ -96,7 +99,7 @@ class Linker:
         self.table = table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.canon = Canon(table.variants)
         self.code_kind = dict(zip(table.code_list, table.kind, strict=True))
-        self.learned = LearnedLinks.of_catalogue(self.cat, self.decisions)
+        self.learned = LearnedLinks.of_records(self.decisions, known=self.cat.suggestable)
         self.names = list(self.index.names)
         self.codes = list(self.index.codes)
         self.name_canon = table.canon

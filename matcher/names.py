@@ -84,7 +84,7 @@ def stamp_for(cat: Catalogue, index) -> str:
 
 
 def build(cat: Catalogue, names: list[str], codes: list[str], stamp: str) -> NameTable:
-    entries = cat.entries
+    entries = {e.code: e for e in cat.suggestable_entries()}  # a disabled code is not matched against
     variants = learn_variants([list(e.names) for e in entries.values() if len(e.names) > 1])
     canon_of = Canon(variants)
     canon = [canon_of(n) for n in names]

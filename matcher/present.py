@@ -103,9 +103,10 @@ def checks(s: Suggestion) -> list[str]:
     """`check_items` in words, with a class difference between the decided code and the row first
     (the page shows these on the suggestion's card)."""
     items = check_items(s)
-    filed = class_differs(s.level2.strip(), s.top.level2) if s.top and s.code else ""
-    if filed:
-        items.insert(0, f"filed under {filed}, code {s.top.level2}")
+    top = s.top
+    filed = class_differs(s.level2.strip(), top.level2) if top and s.code else ""
+    if top and filed:
+        items.insert(0, f"filed under {filed}, code {top.level2}")
     return [check_words(i) for i in items]
 
 

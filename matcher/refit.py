@@ -2,7 +2,7 @@
 if cross-validation by source does not get worse with them on any figure. It needs both the fit (`calibration`)
 and the measure (`evaluate`), which therefore do not need each other.
 
-    result = refit(linker, gold_rows, decisions)      # decisions: learned.Decision records
+    result = refit(linker, gold_rows, decisions)      # decisions in force: catalogue.records.Learned
     result.model.save(path)                           # a ScoreModel, serialisable (model.json)
     model, adopted, before, after = result            # figures by source without / with the decisions
 
@@ -13,13 +13,13 @@ hold, and codes the catalogue no longer has, are left out.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import NamedTuple
 
+from ..catalogue.records import Learned
 from .calibration import fit
 from .evaluate import metrics, source_folds, suggest_gold, with_model
 from .gold import NIL, GoldRow
-from .learned import Decision
 from .linker import Linker
 from .model import ScoreModel
 from .text import clean
@@ -37,18 +37,18 @@ class Refit(NamedTuple):
     after: dict  # with the decisions too
 
 
-def decision_rows(decisions: Iterable[Decision], gold: list[GoldRow], known) -> list[GoldRow]:
+def decision_rows(decisions: Sequence[Learned], gold: list[GoldRow], known) -> list[GoldRow]:
     """Decisions as labelled links (one source per reviewed file), leaving out texts the labelled
     links already hold and codes not `known` (a container of the catalogue's codes)."""
     seen = {(clean(g.name), g.level2) for g in gold}
     rows = []
-    for i, d in enumerate(decisions):
+    for d in decisions:
         key = (clean(d.text), d.level2)
         if key in seen or (d.code != NIL and d.code not in known):
             continue
         seen.add(key)
         src = "learned:" + (d.source or "").split(":")[0]
-        rows.append(GoldRow(f"learned{i}", src, d.level2, d.text, "", d.code, frozenset([d.code])))
+        rows.append(GoldRow(f"learned{d.id}", src, d.level2, d.text, "", d.code, frozenset([d.code])))
     return rows
 
 
@@ -64,13 +64,14 @@ def _by_source(linker: Linker, rows: list[GoldRow], train_on: list[int]) -> dict
     return metrics(rows, pred)
 
 
-def refit(linker: Linker, gold: list[GoldRow], decisions: Iterable[Decision] | None = None, fitted_on: str = "",
+def refit(linker: Linker, gold: list[GoldRow], decisions: Sequence[Learned] | None = None, fitted_on: str = "",
           fitted: ScoreModel | None = None) -> Refit:
     """Fit on the labelled links plus the decisions (by default the linker's decisions in force),
     adopted only if cross-validation by source over both is not worse on any figure (`ADOPT_ON`)
     than fitting on the labelled links alone. `fitted`: a model already fitted on `gold`, returned
     as it is when the decisions add no text."""
-    extra = decision_rows(linker.decisions if decisions is None else decisions, gold, linker.cat.entries)
+    extra = decision_rows(linker.decisions if decisions is None else decisions, gold,
+                          linker.cat.suggestable)
     if not extra:
         return Refit(fitted or fit(linker, gold, fitted_on=fitted_on), False, {}, {})
     rows = gold + extra

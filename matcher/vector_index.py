@@ -61,9 +61,10 @@ class IndexMeta:
 
 
 def catalogue_names(cat: Catalogue) -> tuple[list[str], list[str]]:
-    """(names, codes): every spelling of every code, canonical first, in a stable order."""
+    """(names, codes): every spelling of every code that may be suggested (not those a library
+    disabled), canonical first, in a stable order."""
     names, codes = [], []
-    for e in cat.entries.values():
+    for e in cat.suggestable_entries():
         for n in e.names:
             names.append(n)
             codes.append(e.code)

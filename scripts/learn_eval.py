@@ -12,13 +12,12 @@ Sources are the seed documents and the other provinces (`gold.source_group`). Pl
   refitted on C plus A's decisions (adopted only where cross-validation by source holds); file B
   measured (what a team's own reviewing adds, evidence and refit together).
 The measured rows are never among the links fitted on, before or after; decisions go into a temporary
-copy of the bundled catalogue. Prints per plan the figures before and after and the gain in rows;
+workspace over the bundled catalogue. Prints per plan the figures before and after and the gain in rows;
 exits 1 when any plan lowers a figure by more than one row.
 """
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -26,14 +25,13 @@ from pathlib import Path
 
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.paths import BUNDLED_DB
-from indicode.catalogue.records import LearnedLink
-from indicode.catalogue.writes import record_decisions
 from indicode.matcher.calibration import fit
 from indicode.matcher.evaluate import suggest_gold, with_model
 from indicode.matcher.gold import GoldRow, read_gold, source_group
 from indicode.matcher.linker import Linker
 from indicode.matcher.refit import refit
 from indicode.matcher.results import Suggestion, Verdict
+from indicode.workspace import NewDecision, Origin, Via, Workspace
 
 FIGURES = ("end_to_end", "top1", "recall5", "accepted_right", "accepted_wrong")
 
@@ -74,13 +72,14 @@ def plans(files: dict[Path, list[GoldRow]]) -> list[Plan]:
     return out
 
 
-def run(plan: Plan, base: Linker, tmp: Path) -> tuple[dict, dict]:
+def run(plan: Plan, base: Linker, workspace: Path) -> tuple[dict, dict, bool]:
     model = fit(base, plan.fitted_on, fitted_on=plan.name)
     before = counts(plan.measured, suggest_gold(with_model(base, model), plan.measured))
-    cat = tmp / "catalogue.sqlite"
-    shutil.copy(BUNDLED_DB, cat)
-    record_decisions(cat, [LearnedLink(g.name, g.level2, g.gold, "gold", g.source) for g in plan.learned])
-    taught = Linker(Catalogue.load(cat), base.encoder, model, base.index)
+    cat = Catalogue.load(BUNDLED_DB)
+    with Workspace.open(workspace) as ws:  # a new one per plan
+        ws.record([NewDecision(g.name, g.level2, g.gold, "gold", Origin(Via.WORKBOOK, g.source))
+                   for g in plan.learned], cat)
+        taught = Linker(cat, base.encoder, model, base.index, learned=ws.learned_links(cat.entries))
     result = refit(taught, plan.fitted_on, fitted_on=plan.name, fitted=model)  # `indicode calibrate`
     after = counts(plan.measured, suggest_gold(with_model(taught, result.model), plan.measured))
     return before, after, result.adopted
@@ -97,8 +96,8 @@ def main() -> int:
     gains = {"end_to_end up": 0, "same": 0, "down": 0}
     print(f"{'plan':48} {'rows':>4} " + " ".join(f"{f:>18}" for f in FIGURES), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for plan in (p for p in plans(files) if args.plans in p.name):
-            before, after, adopted = run(plan, base, Path(tmp))
+        for i, plan in enumerate(p for p in plans(files) if args.plans in p.name):
+            before, after, adopted = run(plan, base, Path(tmp) / f"plan{i}.sqlite")
             delta = {f: after[f] - before[f] for f in FIGURES}
             delta["accepted_wrong"] = -delta["accepted_wrong"]  # fewer wrong accepts is a gain
             for f in FIGURES:

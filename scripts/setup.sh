@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh machine: the CPU build of PyTorch first (any other torch pulls gigabytes
 # of CUDA packages), then indicode with its test extras, then the distribution's Chromium for the
-# browser test (Playwright drives it; it never downloads a browser of its own), and a CJK TrueType font
-# the PDF format tests embed in the PDFs they write.
+# browser test (Playwright drives it; it never downloads a browser of its own), a CJK TrueType font
+# the PDF format tests embed in the PDFs they write, and PostgreSQL's server for the workspace tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check torch==2.13.0
@@ -10,6 +10,8 @@ python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 APT=()
 command -v chromium >/dev/null 2>&1 || APT+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || APT+=(fonts-wqy-microhei)
+# a real PostgreSQL server for the workspace tests (they start their own cluster; tests/pg_server.py)
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || APT+=(postgresql)
 if [ ${#APT[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

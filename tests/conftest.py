@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from workspace_fixtures import location, pg_url  # noqa: F401 - the workspace fixtures, for every test module
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "catalogue" / "data" / "seeds"
 GOLD_DEV = ROOT / "tests" / "data" / "gold_dev.csv"  # a copy of shared/gold/dev.csv
@@ -50,6 +52,8 @@ def _isolated_env(monkeypatch, tmp_path, index_dir):
     # tests never touch the user's cache, settings or the shipped indexes
     monkeypatch.delenv("INDICODE_CATALOGUE", raising=False)
     monkeypatch.delenv("INDICODE_MODEL", raising=False)
+    monkeypatch.delenv("INDICODE_WORKSPACE", raising=False)
+    monkeypatch.setenv("INDICODE_DATA_DIR", str(tmp_path / "data"))  # the default workspace, per test
     monkeypatch.setenv("INDICODE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("INDICODE_INDEX_DIR", str(index_dir))
     monkeypatch.setenv("INDICODE_CONFIG", str(tmp_path / "no-config.toml"))

@@ -104,7 +104,8 @@ def copy_bundled(folder) -> Path:
 @contextmanager
 def server_on_copy(folder, *args: str):
     """(base URL, catalogue path) of a server on a private copy of the bundled catalogue in
-    `folder`, with its own vector cache there."""
+    `folder`, with its own vector cache and its own default workspace (`folder/data`) there."""
     cat = copy_bundled(folder)
-    with running_server("-c", str(cat), *args, env={"INDICODE_CACHE_DIR": str(Path(folder) / "cache")}) as url:
+    env = {"INDICODE_CACHE_DIR": str(Path(folder) / "cache"), "INDICODE_DATA_DIR": str(Path(folder) / "data")}
+    with running_server("-c", str(cat), *args, env=env) as url:
         yield url, cat

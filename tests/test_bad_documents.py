@@ -126,9 +126,9 @@ def test_bom_then_gbk_read_by_all_four_commands(tmp_path, tmp_catalogue):
     reviewed.write_bytes(b"\xef\xbb\xbf" + reviewed.read_bytes())
     code, stdout, stderr, _ = run(["learn", reviewed, "-c", tmp_catalogue, "--reviewer", "t"])
     assert code == 0, stderr + stdout
-    from indicode.catalogue.database import read_learned
+    from indicode.workspace import Workspace
 
-    assert [(link.text, link.code) for link in read_learned(tmp_catalogue)][-1] == ("办事群众满意程度", "331003339")
+    assert [(e.text, e.code) for e in Workspace.open().in_force()] == [("办事群众满意程度", "331003339")]
 
 
 @pytest.mark.skipif(not hasattr(os, "seteuid"), reason="needs POSIX users")

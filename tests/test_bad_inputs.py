@@ -12,8 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED
+from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.paths import BUNDLED_DB
 from indicode.cli import app
+from indicode.workspace import NewDecision, Workspace
 
 pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
 
@@ -31,7 +33,11 @@ def _copy(tmp, sql=None, name="bad.sqlite"):
 
 
 def _damaged_pages(tmp):
-    p = _copy(tmp)
+    return _damage(_copy(tmp))
+
+
+def _damage(p):
+    """An SQLite file with a page in its middle overwritten."""
     data = bytearray(p.read_bytes())
     mid = (len(data) // 4096 // 2) * 4096
     data[mid + 8:mid + 4096] = bytes([0xA5]) * (4096 - 8)
@@ -73,8 +79,6 @@ COMMANDS = {
     "stats": ["catalogue", "stats", "-c", "CAT"],
     "anomalies": ["catalogue", "anomalies", "-c", "CAT"],
     "export": ["catalogue", "export", "-c", "CAT", "-o", "OUT/codes.xlsx"],
-    "learned list": ["learned", "list", "-c", "CAT"],
-    "learned remove": ["learned", "remove", "1", "-c", "CAT"],
     "learn": ["learn", "REVIEWED", "-c", "CAT"],
     "build over it": ["catalogue", "build", str(SEED["000"]), "-o", "CAT"],
     "build from it": ["catalogue", "build", "CAT", "-o", "OUT/new.sqlite"],
@@ -140,8 +144,7 @@ READ_ONLY = {
     "export": (["catalogue", "export", "-o", "TARGET"], "codes.xlsx"),
     "normalize": (["normalize", str(DOC), "-o", "TARGET", "-q"], "n.xlsx"),
     "build": (["catalogue", "build", str(SEED["000"]), "-o", "TARGET"], "c.sqlite"),
-    "learn": (["learn", "REVIEWED", "-c", "TARGET"], "c.sqlite"),
-    "learned remove": (["learned", "remove", "1", "-c", "TARGET"], "c.sqlite"),
+    "learn": (["learn", "REVIEWED", "--workspace", "TARGET"], "workspace.sqlite"),
 }
 
 
@@ -149,7 +152,9 @@ READ_ONLY = {
 def test_read_only_output_exit_3_and_untouched(tmp_path, case):
     args, name = READ_ONLY[case]
     target = tmp_path / name
-    if name.endswith(".sqlite"):
+    if name == "workspace.sqlite":
+        Workspace.open(target).close()
+    elif name.endswith(".sqlite"):
         shutil.copy(BUNDLED_DB, target)
     else:
         target.write_text("precious")
@@ -160,6 +165,57 @@ def test_read_only_output_exit_3_and_untouched(tmp_path, case):
     assert "read-only" in one_error(r) and str(target) in one_error(r)
     assert target.read_bytes() == before
     target.chmod(0o644)
+
+
+def _workspace_with_pages(tmp):
+    p = tmp / "ws.sqlite"
+    with Workspace.open(p) as ws:
+        ws.record([NewDecision(f"指标{i}" * 8, "12", "112000272", "王") for i in range(400)], Catalogue.load())
+    return p
+
+
+def _damaged_workspace(tmp):
+    return _damage(_workspace_with_pages(tmp))
+
+
+def _future_workspace(tmp):
+    p = _workspace_with_pages(tmp)
+    with sqlite3.connect(p) as con:
+        con.execute("UPDATE meta SET value = '9' WHERE key = 'workspace_schema_version'")
+    return p
+
+
+WORKSPACES = {
+    "a folder": (lambda t: (t / "ws.sqlite").mkdir() or t / "ws.sqlite", "is a folder"),
+    "not SQLite": (lambda t: _text(t, "代码,名称\n112000272,任务达标完成率\n".encode()), "not an indicode workspace"),
+    "a catalogue": (lambda t: _copy(t), "not an indicode workspace"),
+    "foreign SQLite": (_foreign, "not an indicode workspace"),
+    "future schema": (_future_workspace, "workspace schema version 9"),
+    "damaged pages": (_damaged_workspace, "damaged workspace"),
+}
+WORKSPACE_COMMANDS = {
+    "learn": ["learn", "REVIEWED", "-w", "WS"],
+    "learned list": ["learned", "list", "-w", "WS"],
+    "learned remove": ["learned", "remove", "1", "-w", "WS"],
+    "history": ["decisions", "history", "验收合格率", "-w", "WS"],
+    "status": ["status", "-w", "WS"],
+}
+
+
+@pytest.mark.parametrize("command", WORKSPACE_COMMANDS)
+@pytest.mark.parametrize("case", WORKSPACES)
+def test_damaged_or_foreign_workspace(tmp_path, case, command):
+    """A workspace that is not one, or is damaged: one line naming the file and the problem, exit 2,
+    the file as it was (a catalogue given as --workspace is never written into)."""
+    make, problem = WORKSPACES[case]
+    ws = make(tmp_path)
+    before = ws.read_bytes() if ws.is_file() else None
+    r, _ = _run(tmp_path, [a.replace("WS", str(ws)) for a in WORKSPACE_COMMANDS[command]])
+    assert r.exit_code == 2, (case, command, r.output)
+    line = one_error(r)
+    assert str(ws) in line and problem in line, line
+    if before is not None:
+        assert ws.read_bytes() == before
 
 
 def _full(*a, **kw):
@@ -247,8 +303,8 @@ def test_non_utf8_argument_in_a_real_process(tmp_path):
 
 @pytest.mark.parametrize("kind", ["read-only folder", "a file"])
 def test_unwritable_data_folder(tmp_path, monkeypatch, kind):
-    """The first learn into the bundled catalogue copies it to the data folder: that folder cannot
-    take it -> one line, exit 3, the bundled file untouched."""
+    """The first learn makes the default workspace in the data folder: that folder cannot take it ->
+    one line, exit 3, the bundled file untouched."""
     data = tmp_path / "data"
     if kind == "a file":
         data.write_text("not a folder")
@@ -259,7 +315,7 @@ def test_unwritable_data_folder(tmp_path, monkeypatch, kind):
     before = BUNDLED_DB.read_bytes()
     r, _ = _run(tmp_path, ["learn", "REVIEWED"])
     assert r.exit_code == 3, r.output
-    assert "catalogue.sqlite" in one_error(r) and "nothing was written" in one_error(r)
+    assert "workspace.sqlite" in one_error(r) and "nothing was written" in one_error(r)
     assert BUNDLED_DB.read_bytes() == before
     if kind != "a file":
         assert list(data.iterdir()) == []

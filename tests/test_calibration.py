@@ -176,17 +176,19 @@ def test_bad_gold_file(tmp_path):
 def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogue):
     from conftest import ROOT
     from indicode.catalogue.lookup import Catalogue
-    from indicode.catalogue.records import LearnedLink
-    from indicode.catalogue.writes import record_decisions
     from indicode.matcher.linker import Linker
     from indicode.matcher.refit import ADOPT_ON, decision_rows, refit
+    from indicode.workspace import NewDecision, Origin, Workspace
 
     gold = [g for g in read_gold(GOLD_DEV) if g.source in ("001", "004")]
     ext = read_gold(ROOT / "tests" / "data" / "gold_external.csv")[:20]
-    record_decisions(tmp_catalogue, [LearnedLink(g.name, g.level2, g.gold, "t", "reviewed.xlsx:3") for g in ext]
-                     + [LearnedLink(gold[0].name, gold[0].level2, gold[0].gold, "t", "reviewed.xlsx:4")])
-    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
-    extra = decision_rows(learned.decisions, gold, learned.cat.entries)
+    cat = Catalogue.load(tmp_catalogue)
+    ws = Workspace.open()
+    row3, row4 = Origin("workbook", "reviewed.xlsx", "", 3), Origin("workbook", "reviewed.xlsx", "", 4)
+    ws.record([NewDecision(g.name, g.level2, g.gold, "t", row3) for g in ext]
+              + [NewDecision(gold[0].name, gold[0].level2, gold[0].gold, "t", row4)], cat, override=True)
+    learned = Linker(cat, linker.encoder, linker.model, linker.index, learned=ws.learned_links(cat.entries))
+    extra = decision_rows(learned.decisions, gold, learned.cat.suggestable)
     assert len(extra) == len({(g.name, g.level2) for g in ext})
     assert {g.source for g in extra} == {"learned:reviewed.xlsx"}
     m, adopted, before, after = refit(learned, gold, fitted_on="g.csv")
@@ -202,20 +204,21 @@ def test_decisions_become_labelled_links_of_their_reviewed_file():
     returns the model already fitted as it is (no fit: no encoder needed)."""
     from types import SimpleNamespace
 
-    from indicode.catalogue.records import NIL, LearnedLink
+    from indicode.catalogue.records import NIL, Learned
     from indicode.matcher.gold import GoldRow
     from indicode.matcher.refit import decision_rows, refit
 
     gold = [GoldRow("1", "001", "11", "召开会议次数", "", "111000231", frozenset(["111000231"]))]
-    decisions = [LearnedLink("召开会议次数（次）", "11", "111000231", "王", "a.xlsx:3"),  # held already
-                 LearnedLink("档案整理数量", "11", "111000242", "王", "a.xlsx:4"),
-                 LearnedLink("电子政务外网带宽", "11", NIL, "李", "b.csv:2"),
-                 LearnedLink("外网带宽", "11", "999999999", "李", "b.csv:3"),  # not in the catalogue
-                 LearnedLink("档案整理数量", "11", "111000243", "李", "b.csv:4")]  # the first decision stands
+    at = "2026-12-01T00:00:00"
+    decisions = [Learned(1, "召开会议次数（次）", "11", "111000231", "王", at, "a.xlsx:3"),  # held already
+                 Learned(2, "档案整理数量", "11", "111000242", "王", at, "a.xlsx:4"),
+                 Learned(3, "电子政务外网带宽", "11", NIL, "李", at, "b.csv:2"),
+                 Learned(4, "外网带宽", "11", "999999999", "李", at, "b.csv:3"),  # not in the catalogue
+                 Learned(5, "档案整理数量", "11", "111000243", "李", at, "b.csv:4")]  # the first decision stands
     rows = decision_rows(decisions, gold, {"111000231", "111000242", "111000243"})
     assert [(r.name, r.gold, r.source, r.acceptable) for r in rows] == [
         ("档案整理数量", "111000242", "learned:a.xlsx", frozenset(["111000242"])),
         ("电子政务外网带宽", NIL, "learned:b.csv", frozenset([NIL]))]
     fitted = ScoreModel.load()
-    linker = SimpleNamespace(decisions=decisions[:1], cat=SimpleNamespace(entries={"111000231": None}))
+    linker = SimpleNamespace(decisions=decisions[:1], cat=SimpleNamespace(suggestable={"111000231"}))
     assert refit(linker, gold, fitted=fitted) == (fitted, False, {}, {})

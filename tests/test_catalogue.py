@@ -8,7 +8,6 @@ import pytest
 
 from conftest import SEED
 from indicode.catalogue.build import build
-from indicode.catalogue.database import SCHEMA_VERSION
 from indicode.catalogue.export import catalogue_frames, write_frames
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.records import InputError
@@ -55,10 +54,13 @@ def test_anomalies_kept_visible(built):
     assert (odd.level1, odd.level2, odd.filed) == ("2", "12", {"2/12": 1})
 
 
-def test_same_sources_give_the_same_file(built, tmp_path):
-    again = tmp_path / "again.sqlite"
+def test_same_sources_give_the_same_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # the time of making is in the file
+    first, again = tmp_path / "first.sqlite", tmp_path / "again.sqlite"
+    build([SEED[k] for k in ("000", "001", "002", "003", "004")], first)
     build([SEED[k] for k in ("004", "003", "002", "001", "000")], again)  # order does not matter
-    assert again.read_bytes() == built[0].read_bytes()
+    assert again.read_bytes() == first.read_bytes()
+    assert Catalogue.load(again).version.made_at == "2026-01-01T00:00:00+00:00"
 
 
 def test_merge_catalogues(tmp_path, built):
@@ -84,7 +86,7 @@ def _damage(built, tmp_path, sql):
 
 
 @pytest.mark.parametrize("sql,problem", [
-    ("UPDATE meta SET value='0' WHERE key='schema_version'", "schema version '0', this indicode reads 1 or 2"),
+    ("UPDATE meta SET value='0' WHERE key='schema_version'", "schema version '0', this indicode reads 1, 2 or 3"),
     ("UPDATE meta SET value='1.0' WHERE key='schema_version'", "schema version '1.0'"),
     ("DELETE FROM meta WHERE key='schema_version'", "schema version missing"),
     ("DELETE FROM meta WHERE key='fingerprint'", "damaged catalogue (no fingerprint)"),
@@ -120,21 +122,19 @@ def test_not_sqlite_and_damaged_pages_refused(tmp_path, built):
         build([SEED["000"]], broken)  # nor is it replaced (its learned links could not be kept)
 
 
-def test_version_1_catalogue_read_and_upgraded_by_a_proposal(tmp_catalogue):
-    from indicode.catalogue.records import Proposed
-    from indicode.catalogue.writes import record_decisions
+def test_version_1_catalogue_is_read_and_a_proposal_leaves_it_as_it_is(tmp_catalogue):
+    """A catalogue is reference data: a proposed code goes to the workspace, never into the file."""
+    from indicode.workspace import NewDecision, ProposalDraft, Workspace
 
     with sqlite3.connect(tmp_catalogue) as con:
         assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"  # as shipped
-    before = Catalogue.load(tmp_catalogue)
+    before, raw = Catalogue.load(tmp_catalogue), tmp_catalogue.read_bytes()
     assert before.proposed == []
-    proposal = Proposed("113009999", "某某及时率", "1", "13", "某某及时率", "王", "r.csv:2", "")
-    record_decisions(tmp_catalogue, [], [proposal])
-    after = Catalogue.load(tmp_catalogue)
-    assert [(p.code, p.name, p.reviewer) for p in after.proposed] == [("113009999", "某某及时率", "王")]
-    assert after.get("113009999") is None and after.fingerprint == before.fingerprint
-    with sqlite3.connect(tmp_catalogue) as con:
-        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    ws = Workspace.open()
+    draft = ProposalDraft("113009999", "某某及时率", "1", "13")
+    ws.record([NewDecision("某某及时率", "13", "113009999", "王", proposal=draft)], before)
+    assert [(p.code, p.name, p.reviewer) for p in ws.proposals()] == [("113009999", "某某及时率", "王")]
+    assert tmp_catalogue.read_bytes() == raw and Catalogue.load(tmp_catalogue).get("113009999") is None
 
 
 def test_build_output_checks(tmp_path, built):

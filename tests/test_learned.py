@@ -5,12 +5,12 @@ import pytest
 from conftest import SEED
 from indicode.bulk import read_all
 from indicode.catalogue.lookup import Catalogue
-from indicode.catalogue.records import NIL, LearnedLink
-from indicode.catalogue.writes import record_decisions
+from indicode.catalogue.records import NIL
 from indicode.matcher import policy
 from indicode.matcher.learned import LearnedLinks, Link
 from indicode.matcher.linker import Linker
 from indicode.matcher.results import Verdict
+from workspace_fixtures import teach
 
 
 def _seed_items():
@@ -60,8 +60,8 @@ def test_one_learned_link_creates_no_new_accept_in_the_seeds(linker, tmp_catalog
     """Learning `办件率 [11] -> 112000272` used to accept 任务达标完成率 for 办公设备正常运行率,
     活动成功举办率 and four more seed rows."""
     before = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index).suggest_many(seed_items)
-    record_decisions(tmp_catalogue, [LearnedLink("办件率", "11", "112000272", "test", "test")])
-    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
+    taught = teach(tmp_catalogue, [("办件率", "11", "112000272")])
+    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index, learned=taught)
     after = learned.suggest_many(seed_items)
     new = [(i[0], a.code) for i, b, a in zip(seed_items, before, after, strict=True)
            if a.decision == Verdict.ACCEPT and (b.decision != Verdict.ACCEPT or b.code != a.code)
@@ -73,9 +73,8 @@ def test_one_learned_link_creates_no_new_accept_in_the_seeds(linker, tmp_catalog
 
 
 def test_learned_nil_and_evidence_reach_the_suggestion(linker, tmp_catalogue):
-    record_decisions(tmp_catalogue, [LearnedLink("公务用车租赁次数", "11", NIL, "t", "t"),
-                                     LearnedLink("设备完好达标率", "12", "222004394", "t", "t")])
-    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
+    taught = teach(tmp_catalogue, [("公务用车租赁次数", "11", NIL), ("设备完好达标率", "12", "222004394")])
+    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index, learned=taught)
     nil = learned.suggest("公务用车租赁次数", "11")
     assert (nil.decision, nil.reason) == (Verdict.NO_MATCH, "learned")
     near = learned.suggest("公务用车租赁数", "11")
@@ -115,9 +114,9 @@ def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, 
     plain = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     before = plain.suggest_many(seed_items)
     sampled = zip(seed_items[::7], before[::7], strict=True)
-    record_decisions(tmp_catalogue, [LearnedLink(t, l2, NIL if i % 3 == 0 else b.top.code, "t", "t")
-                                     for i, ((t, l2, _), b) in enumerate(sampled) if b.top])
-    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
+    taught = teach(tmp_catalogue, [(t, l2, NIL if i % 3 == 0 else b.top.code)
+                                   for i, ((t, l2, _), b) in enumerate(sampled) if b.top])
+    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index, learned=taught)
     m = learned.model
     for item, b, a in zip(seed_items, before, learned.suggest_many(seed_items), strict=True):
         if a.reason in ("learned", "generic"):
@@ -142,9 +141,8 @@ def test_a_decision_reaches_the_near_identical_texts_of_other_documents(linker, 
     from indicode.matcher.present import check_items, why
 
     plain = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
-    record_decisions(tmp_catalogue, [LearnedLink("2025年度宣传册印刷数量", "11", "111000240", "t", "t"),
-                                     LearnedLink("2025年度海报张贴面积", "11", NIL, "t", "t")])
-    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
+    taught = teach(tmp_catalogue, [("2025年度宣传册印刷数量", "11", "111000240"), ("2025年度海报张贴面积", "11", NIL)])
+    learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index, learned=taught)
     before, after = plain.suggest("2026年度宣传册印刷数量", "11"), learned.suggest("2026年度宣传册印刷数量", "11")
     assert before.decision == Verdict.NO_MATCH
     assert (after.decision, after.code, after.reason) == (Verdict.REVIEW, "111000240", "score")

@@ -353,10 +353,6 @@ def test_encode_stream_stopped_early_leaves_the_encoder_free(linker):
 
 
 def test_lazy_catalogue_is_the_catalogue(tmp_catalogue):
-    from indicode.catalogue.records import LearnedLink
-    from indicode.catalogue.writes import record_decisions
-
-    record_decisions(tmp_catalogue, [LearnedLink("某说法", "31", "111000231", "t", "test")])
     full, lazy = Catalogue.load(tmp_catalogue), LazyCatalogue.load(tmp_catalogue)
     assert lazy.fingerprint == full.fingerprint and lazy.learned == full.learned and lazy.proposed == full.proposed
     code = next(iter(full.entries))
@@ -391,19 +387,18 @@ def test_lazy_membership_reads_no_entry(tmp_catalogue):
 def test_learned_texts_are_evidence_not_names(tmp_catalogue, monkeypatch):
     """Learned texts add no names to score (issue 10: they are evidence, `learned.py`); the code a
     near learned text points to is still a candidate when only the K nearest names are scored."""
-    from indicode.catalogue.records import LearnedLink
-    from indicode.catalogue.writes import record_decisions
+    from workspace_fixtures import teach
 
-    record_decisions(tmp_catalogue, [LearnedLink("图书借阅服务满意度", "31", "111000231", "t", "test"),
-                                     LearnedLink("馆藏档案数字化完成率", "12", "111000231", "t", "test")])
-    lk = Linker.default(tmp_catalogue)
+    taught = teach(tmp_catalogue, [("图书借阅服务满意度", "31", "111000231"),
+                                   ("馆藏档案数字化完成率", "12", "111000231")])
+    lk = Linker.default(tmp_catalogue, learned=taught)
     lk.suggest("馆藏档案数字化完成率", "12")
     assert lk.cat.entries._all is False  # start-up and a suggestion read only the entries they need
     assert len(lk.names) == len(lk.index.names) and len(lk.learned) == 2
     import indicode.matcher.generate
 
     monkeypatch.setattr(indicode.matcher.generate, "K_EACH", 1)
-    lk_union = Linker(lk.cat, lk.encoder, lk.model, lk.index, full_scan_max=0)
+    lk_union = Linker(lk.cat, lk.encoder, lk.model, lk.index, full_scan_max=0, learned=taught)
     q = lk_union.make_query("馆藏档案数字化完成度", "12")
     s = lk_union.score(q, lk_union.encode_queries(["馆藏档案数字化完成度"])[0])
     c = next(c for c in s if c.code == "111000231")

@@ -5,6 +5,7 @@ import pytest
 
 from indicode.catalogue.lookup import Catalogue
 from server_proc import call, copy_bundled, running_server, server_on_copy
+from workspace_fixtures import in_force
 
 
 @pytest.fixture(scope="module")
@@ -103,25 +104,53 @@ def test_concurrent_requests_are_answered_correctly(server):
         assert st == 200 and d["text"] == t and d["candidates"] == expected[t]
 
 
+def _force(cat):
+    return in_force(str(cat.parent / "data" / "workspace.sqlite"))
+
+
 def test_feedback_is_stored_like_learn(server):
     url, cat = server
-    before = len(Catalogue.load(cat).learned)
+    before = len(_force(cat))
     st, d = call(url, "/api/feedback",
                  body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
     assert st == 200 and d["stored"]["code"] == "113001668"
-    learned = Catalogue.load(cat).learned
-    assert [(link.text, link.level2, link.code, link.reviewer, link.source) for link in learned[before:]] == [
-        ("租金支付及时率", "13", "113001668", "李", "web feedback")]
+    assert _force(cat)[before:] == [("租金支付及时率", "13", "113001668", "李", "http")]
+    assert Catalogue.load(cat).learned == []  # never into the catalogue
     st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
     assert (s["decision"], s["code"], s["reason"]) == ("accept", "113001668", "learned")
     st, d = call(url, "/api/feedback", body={"text": "x", "code": "123456789"})
     assert st == 422 and d["field"] == "code"
-    assert len(Catalogue.load(cat).learned) == before + 1
+    assert len(_force(cat)) == before + 1
     # the class as a JSON number or as a name is read as the API reads it, and stored as digits
     for klass in (31, "服务对象满意度"):
         st, d = call(url, "/api/feedback", body={"text": "办事群众满意程度", "class": klass, "code": "NIL"})
-        assert st == 200 and d["stored"]["level2"] == "31"
-    assert len(Catalogue.load(cat).learned) == before + 2  # the same text and class again replaces
+        assert st == 200 and d["stored"]["class"] == "31"
+    assert len(_force(cat)) == before + 2  # the same text and class again: the same subject
+
+
+def test_two_reviewers_over_http_409_replace_and_undo(server):
+    url, cat = server
+    first = {"text": "办事群众满意度", "class": "31", "code": "331003339", "reviewer": "张三"}
+    st, a = call(url, "/api/feedback", body=first)
+    assert st == 200 and a["recorded"]
+    second = {"text": "办事群众满意度（%）", "class": "31", "code": "331000551", "reviewer": "李四"}
+    st, refused = call(url, "/api/feedback", body=second)
+    assert st == 409 and refused["field"] == "replaces" and refused["in_force"]["id"] == a["stored"]["id"]
+    assert refused["in_force"]["reviewer"] == "张三" and refused["in_force"]["code"] == "331003339"
+    assert call(url, "/api/suggest", {"text": "办事群众满意度", "class": "31"})[1]["code"] == "331003339"
+    st, b = call(url, "/api/feedback", body={**second, "replaces": a["stored"]["id"]})
+    assert st == 200 and b["stored"]["replaces"] == a["stored"]["id"]
+    assert call(url, "/api/suggest", {"text": "办事群众满意度", "class": "31"})[1]["code"] == "331000551"
+    st, h = call(url, "/api/decisions", {"text": "办事群众满意度", "class": "31"})
+    assert [(e["code"], e["reviewer"]) for e in h["events"]] == [("331003339", "张三"), ("331000551", "李四")]
+    st, u = call(url, "/api/retract", body={"id": b["stored"]["id"], "reviewer": "李四"})
+    assert st == 200 and u["in_force"]["id"] == a["stored"]["id"]
+    s = call(url, "/api/suggest", {"text": "办事群众满意度", "class": "31"})[1]
+    assert (s["code"], s["reason"]) == ("331003339", "learned")
+    st, again = call(url, "/api/retract", body={"id": b["stored"]["id"]})
+    assert st == 409 and "not in force" in again["error"] and again["field"] == "id"
+    st, h = call(url, "/api/health")
+    assert h["workspace"].endswith("workspace.sqlite") and h["decisions"] >= 1 and h["fingerprint"]
 
 
 @pytest.mark.slow
@@ -134,7 +163,7 @@ def test_feedback_off_loopback_needs_the_token(tmp_path):
         assert st == 403 and "token" in d["error"]
         st, d = call(url, "/api/feedback", body=body, headers={"X-Indicode-Token": "wrong"})
         assert st == 403
-        assert Catalogue.load(cat).learned == []
+        assert in_force() == []
         st, d = call(url, "/api/feedback", body=body, headers={"X-Indicode-Token": "s3cret"})
         assert st == 200
     with running_server("--host", "0.0.0.0", "-c", str(cat)) as url:
@@ -155,25 +184,23 @@ def test_which_addresses_count_as_loopback_and_which_hosts_are_served():
 
 
 @pytest.mark.slow
-def test_feedback_on_the_bundled_catalogue_goes_to_the_users_copy(tmp_path, monkeypatch):
-    from indicode.catalogue.paths import BUNDLED_DB, writable_path
-    from indicode.catalogue.records import LearnedLink
-    from indicode.catalogue.writes import record_decisions
+def test_roles_off_loopback_by_member_tokens(tmp_path):
+    """Off loopback the caller is known by the token the workspace issued: a reviewer may decide but
+    not replace another's decision; a lead may."""
+    from indicode.workspace import Workspace
 
-    data = tmp_path / "data"
-    bundled = BUNDLED_DB.read_bytes()
-    with running_server(env={"INDICODE_DATA_DIR": str(data), "INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url:
-        assert call(url, "/api/health")[1]["catalogue"] == str(BUNDLED_DB)
-        # `indicode learn` in another process makes the user's copy: the server follows it
-        monkeypatch.setenv("INDICODE_DATA_DIR", str(data))
-        record_decisions(writable_path(None), [LearnedLink("会务保障到位率", "12", "112000272", "王", "test")])
-        st, s = call(url, "/api/suggest", {"text": "会务保障到位率", "class": "12"})
-        assert (s["decision"], s["code"], s["reason"]) == ("accept", "112000272", "learned")
-        st, d = call(url, "/api/feedback",
-                     body={"text": "租金支付及时率", "class": "13", "code": "113001668", "reviewer": "李"})
-        assert st == 200 and d["catalogue"] == str(data / "catalogue.sqlite")
-        st, h = call(url, "/api/health")
-        assert h["ok"] and h["catalogue"] == str(data / "catalogue.sqlite") and h["learned"] == 2
-        st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
-        assert (s["decision"], s["code"], s["reason"]) == ("accept", "113001668", "learned")
-    assert BUNDLED_DB.read_bytes() == bundled  # the package's own file is never written
+    cat = copy_bundled(tmp_path)
+    ws = Workspace.open()
+    reviewer, lead = ws.add_member("李四", "reviewer"), ws.add_member("组长", "lead")
+    with running_server("--host", "0.0.0.0", "-c", str(cat)) as url:
+        body = {"text": "验收合格率", "class": "12", "code": "112000287", "reviewer": "冒名"}
+        st, a = call(url, "/api/feedback", body=body, headers={"X-Indicode-Token": reviewer})
+        assert st == 200 and a["stored"]["reviewer"] == "李四"  # the token names the caller, not the body
+        other = {"text": "验收合格率", "class": "12", "code": "NIL", "replaces": a["stored"]["id"]}
+        st, d = call(url, "/api/feedback", body=other, headers={"X-Indicode-Token": "ix_forged"})
+        assert st == 403
+        st, d = call(url, "/api/feedback", body={**other, "reviewer": "x"}, headers={"X-Indicode-Token": lead})
+        assert st == 200 and d["stored"]["reviewer"] == "组长"
+        st, d = call(url, "/api/retract", body={"id": d["stored"]["id"]}, headers={"X-Indicode-Token": reviewer})
+        assert st == 403 and "may not retract" in d["error"]
+    assert in_force() == [("验收合格率", "12", "NIL", "组长", "http")]

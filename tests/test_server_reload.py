@@ -9,9 +9,9 @@ import pytest
 
 from conftest import SEED
 from indicode.catalogue.lookup import Catalogue
-from indicode.catalogue.records import LearnedLink
-from indicode.catalogue.writes import record_decisions
+from indicode.workspace import Workspace
 from server_proc import call, copy_bundled, running_server
+from workspace_fixtures import in_force, teach
 
 
 @pytest.mark.slow
@@ -22,8 +22,8 @@ def test_server_follows_its_catalogue_file(tmp_path):
         st, h = call(url, "/api/health")
         assert st == 200 and h["ok"] and h["fingerprint"] == before.fingerprint and h["codes"] == len(before)
 
-        # learned into by another process (this one), in place
-        record_decisions(cat, [LearnedLink("会务保障到位率", "12", "112000272", "王", "test")])
+        # a decision recorded in the workspace by another process (this one)
+        teach(cat, [("会务保障到位率", "12", "112000272", "王")])
         st, s = call(url, "/api/suggest", {"text": "会务保障到位率", "class": "12"})
         assert (st, s["decision"], s["code"], s["reason"]) == (200, "accept", "112000272", "learned")
 
@@ -49,7 +49,7 @@ def test_server_follows_its_catalogue_file(tmp_path):
         st, d = call(url, "/api/feedback",
                      body={"text": "租金支付及时率", "class": "13", "code": kept, "reviewer": "李"})
         assert st == 200 and d["stored"]["code"] == kept
-        assert ("租金支付及时率", kept) in [(link.text, link.code) for link in Catalogue.load(cat).learned]
+        assert ("租金支付及时率", "13", kept, "李", "http") in in_force()
         st, s = call(url, "/api/suggest", {"text": "租金支付及时率", "class": "13"})
         assert (s["decision"], s["code"], s["reason"]) == ("accept", kept, "learned")
 
@@ -77,32 +77,35 @@ def test_service_reuses_the_index_while_the_fingerprint_holds(tmp_path, linker):
     from indicode.server import Service
 
     cat = copy_bundled(tmp_path)
-    svc = Service(Linker(Catalogue.load(cat), linker.encoder, model=linker.model, index=linker.index))
+    svc = Service(Linker(Catalogue.load(cat), linker.encoder, model=linker.model, index=linker.index), Workspace.open(),
+                  follow=False)
     first = svc.linker()
     assert svc.linker() is first  # nothing changed: the same object, no reload
-    record_decisions(cat, [LearnedLink("某某及时率", "13", "113001668", "王", "test")])
+    teach(cat, [("某某及时率", "13", "113001668", "王")])
     second = svc.linker()
-    assert second is not first and second.index is first.index and svc.reloads == 1
-    assert [link.text for link in second.cat.learned] == ["某某及时率"]
-    assert first.cat.learned == []  # requests still running on the old one are not disturbed
+    assert second is not first and second.index is first.index and second.cat is first.cat and svc.reloads == 1
+    assert [link.text for link in second.decisions] == ["某某及时率"]
+    assert first.decisions == []  # requests still running on the old one are not disturbed
 
 
 @pytest.mark.slow
 def test_feedback_while_another_process_holds_the_catalogue_is_a_json_503(tmp_path):
     import sqlite3
 
+    from indicode.workspace.store import default_location
+
     cat = copy_bundled(tmp_path)
     with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url:
         assert call(url, "/api/health")[0] == 200
-        con = sqlite3.connect(cat, isolation_level=None)
-        con.execute("BEGIN EXCLUSIVE")  # another writer, mid-transaction
+        con = sqlite3.connect(default_location(), isolation_level=None)
+        con.execute("BEGIN EXCLUSIVE")  # another writer of the workspace, mid-transaction
         try:
             st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668"})
         finally:
             con.execute("ROLLBACK")
             con.close()
         assert st == 503 and "not recorded" in d["error"]
-        assert Catalogue.load(cat).learned == []
+        assert in_force() == []
         st, d = call(url, "/api/feedback", body={"text": "租金支付及时率", "class": "13", "code": "113001668"})
         assert st == 200  # and once it is free again
 
@@ -123,6 +126,7 @@ def _open_fds(path, pid="self") -> list[str]:
 
 
 def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, linker):
+    import shutil
     import sqlite3
 
     import pytest
@@ -132,14 +136,17 @@ def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, 
     from indicode.server import Service
 
     cat = copy_bundled(tmp_path)
-    svc = Service(Linker(LazyCatalogue.load(cat), linker.encoder, model=linker.model, index=linker.index))
+    svc = Service(Linker(LazyCatalogue.load(cat), linker.encoder, model=linker.model, index=linker.index),
+                  Workspace.open(),
+                  follow=False)
     in_flight = svc.linker()  # a request running on it
     con = in_flight.cat._con
-    record_decisions(cat, [LearnedLink("会务保障到位率", "12", "112000272", "王", "test")])
+    shutil.copy(cat, tmp_path / "new.sqlite")
+    (tmp_path / "new.sqlite").replace(cat)  # the catalogue replaced by another process
     assert svc.linker() is not in_flight and svc.reloads == 1
     # the request on the old Linker still finishes correctly, reading entries it had not read yet
     assert svc.suggest(in_flight, "办事群众满意度", "31").candidates
-    assert in_flight.cat.lookup("满意", limit=3) and in_flight.cat.learned == []
+    assert in_flight.cat.lookup("满意", limit=3) and in_flight.decisions == []
     assert con.execute("SELECT count(*) FROM codes").fetchone()[0] == len(in_flight.cat)
     del in_flight  # the request ends: nothing uses the old catalogue any more
     with pytest.raises(sqlite3.ProgrammingError):
@@ -147,7 +154,7 @@ def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, 
 
     # feedback after feedback: the reloads do not pile file descriptors up (one more a reload would show)
     for i in range(10):
-        record_decisions(cat, [LearnedLink(f"某项工作{i}完成率", "13", "113001668", "王", "test")])
+        teach(cat, [(f"某项工作{i}完成率", "13", "113001668", "王")])
         svc.suggest(svc.linker(), f"某项工作{i}完成率", "13")
     assert svc.reloads == 11
     assert len(_open_fds(cat.resolve())) == 1  # the catalogue in use, nothing else
@@ -157,39 +164,42 @@ def test_a_replaced_catalogue_closes_its_file_once_no_request_uses_it(tmp_path, 
 
 
 @pytest.mark.slow
-def test_feedback_during_a_build_answers_busy_within_its_own_short_wait(tmp_path):
-    """While another process holds the catalogue's write lock (a `catalogue build`), feedback waits
-    its own short time (2 s, whatever $INDICODE_LOCK_TIMEOUT says for the command line), then
-    answers 503 with Retry-After, holding no worker thread for 30 s; the command line keeps its wait."""
+def test_feedback_waits_for_another_workspace_writer_briefly_and_a_build_not_at_all(tmp_path):
+    """While another process writes the workspace (a long `learn`), feedback waits its own short time
+    (2 s, whatever $INDICODE_LOCK_TIMEOUT says for the command line), then answers 503 with Retry-After,
+    holding no worker thread for 30 s. A catalogue build in progress no longer holds feedback up: the
+    decisions live apart from the catalogue."""
     import http.client
     import json
+    import sqlite3
     from urllib.parse import urlsplit
 
-    import pytest
-
-    from indicode.catalogue.files import BusyError
     from indicode.catalogue.locking import write_lock
     from indicode.server.service import FEEDBACK_LOCK_TIMEOUT
+    from indicode.workspace.store import default_location
 
     cat = copy_bundled(tmp_path)
     body = json.dumps({"text": "租金支付及时率", "class": "13", "code": "113001668"})
     env = {"INDICODE_CACHE_DIR": str(tmp_path / "cache"), "INDICODE_LOCK_TIMEOUT": "20"}
     with running_server("-c", str(cat), env=env) as url:
         u = urlsplit(url)
-        with write_lock(cat):  # a build in progress (another process than the server)
+        con = sqlite3.connect(default_location(), isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")  # a learn in progress in another process
+        try:
             c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
             c.request("POST", "/api/feedback", body.encode(), {"Content-Type": "application/json"})
             r = c.getresponse()
             d = json.loads(r.read())
             c.close()
-            assert r.status == 503 and r.getheader("Retry-After") == f"{FEEDBACK_LOCK_TIMEOUT:.0f}"
-            assert d["error"].startswith("catalogue busy, try again")
-            assert f"waited {FEEDBACK_LOCK_TIMEOUT:g} s" in d["error"]  # not $INDICODE_LOCK_TIMEOUT's 20
-            with pytest.raises(BusyError, match="waited 0.1 s"):  # the library's writers take a timeout
-                record_decisions(cat, [LearnedLink("x", "13", "113001668", "王", "test")], timeout=0.1)
-        assert Catalogue.load(cat).learned == []
-        st, d = call(url, "/api/feedback", body=json.loads(body))
-        assert st == 200 and d["stored"]["code"] == "113001668"  # once the build has finished
+        finally:
+            con.execute("ROLLBACK")
+            con.close()
+        assert r.status == 503 and r.getheader("Retry-After") == f"{FEEDBACK_LOCK_TIMEOUT:.0f}"
+        assert d["error"].startswith("catalogue busy, try again") and "workspace busy" in d["error"]
+        assert in_force() == []
+        with write_lock(cat):  # a build in progress (another process than the server)
+            st, d = call(url, "/api/feedback", body=json.loads(body))
+        assert st == 200 and d["stored"]["code"] == "113001668"
 
 
 @pytest.mark.slow
@@ -207,7 +217,7 @@ def test_a_day_of_feedback_leaves_no_files_open_in_the_server_process(tmp_path):
             assert st == 200
             assert call(url, "/api/suggest", {"text": f"某项工作{i}完成率", "class": "13"})[0] == 200
         st, h = call(url, "/api/health")
-        assert st == 200 and h["reloads"] >= 30 and h["learned"] == 30
+        assert st == 200 and h["reloads"] >= 30 and h["decisions"] == 30
         # the Linker in use, and the start-up one `indicode serve` keeps referring to: two, not 31
         assert len(_open_fds(cat.resolve(), pids[0])) <= 2
         assert len(_open_fds((tmp_path / "cache").resolve(), pids[0])) <= 12  # each cache: 2 connections × 3 files

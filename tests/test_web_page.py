@@ -1,6 +1,7 @@
 """The drafting page in a real headless Chromium (Playwright driving the system browser): the mouse
-and keyboard flows, the reviewer's name, the unreachable server, a code opened from the address,
-and a page on another origin trying to write."""
+and keyboard flows, the reviewer's name, two reviewers on one text (the decision in force shown, an
+explicit replace, 撤销), the unreachable server, a code opened from the address, and a page on another
+origin trying to write."""
 import shutil
 import threading
 from contextlib import contextmanager
@@ -8,9 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from indicode.catalogue.lookup import Catalogue
+from indicode.cli import app
+from indicode.workspace import Workspace
 from server_proc import copy_bundled, running_server
+from workspace_fixtures import in_force
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +41,6 @@ def browser_page():
             yield browser.new_page(viewport={"width": 1280, "height": 800})
         finally:
             browser.close()
-
-
-def learned(cat):
-    return [(link.text, link.level2, link.code, link.reviewer, link.source) for link in Catalogue.load(cat).learned]
 
 
 def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
@@ -83,8 +83,8 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.wait_for_selector("#lresults tr[data-code='222000929'] a.open", timeout=15000)
         page.click("#lresults tr[data-code='222000929'] a.open")
         page.wait_for_selector("#detail:has-text('保障机构正常运转')", timeout=15000)
-    assert learned(cat) == [("办事群众满意", "", chosen, "王芳", "web feedback"),
-                            ("租金支付及时率", "13", "113000297", "王芳", "web feedback")]
+    assert in_force() == [("办事群众满意", "", chosen, "王芳", "page"),
+                          ("租金支付及时率", "13", "113000297", "王芳", "page")]
 
 
 def test_keyboard_picks_and_confirms_a_suggestion(page_server):
@@ -107,7 +107,65 @@ def test_keyboard_picks_and_confirms_a_suggestion(page_server):
         page.press("#text", "ArrowDown")  # the second one, then Enter confirms it
         page.press("#text", "Enter")
         page.wait_for_selector(f"#verdict:has-text('{codes[1]}') .decision[data-decision='accept']", timeout=15000)
-    assert learned(cat) == [("验收合格率", "", codes[1], "李", "web feedback")]
+    assert in_force() == [("验收合格率", "", codes[1], "李", "page")]
+
+
+def _pick_other(page, code):
+    """↓ on the text box until a suggestion other than `code` is picked, then Enter (as the second
+    reviewer of issue 20 did with ↓↓Enter); the code confirmed."""
+    for _ in range(5):
+        page.press("#text", "ArrowDown")
+        picked = page.locator("li.cand.active").get_attribute("data-code")
+        if picked != code:
+            page.press("#text", "Enter")
+            return picked
+    raise AssertionError(f"no suggestion other than {code}")
+
+
+def test_two_reviewers_the_second_replaces_only_when_asked_and_undo_brings_the_first_back(page_server, tmp_path):
+    url, cat = page_server
+    reviewed = tmp_path / "reviewed.csv"
+    reviewed.write_text("indicator,class,reviewer_code\n办事群众满意度,31,331003339\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["learn", str(reviewed), "-c", str(cat), "--reviewer", "张三"])
+    assert r.exit_code == 0, r.output
+    [first] = Workspace.open().in_force()
+    with browser_page() as page:
+        page.goto(url + "/")
+        page.evaluate("localStorage.setItem('indicode.reviewer', '李四')")
+        page.reload()
+        page.locator("#text").press_sequentially("办事群众满意度（%）", delay=20)  # another spelling: one subject
+        page.select_option("#class", "31")
+        page.wait_for_selector("#verdict[data-text='办事群众满意度（%）'][data-class='31']:has-text('331003339')",
+                               timeout=15000)  # the first reviewer's decision, applied
+        page.wait_for_timeout(400)  # let the debounced request of the typing land (it renders the list again)
+        code = _pick_other(page, "331003339")
+        # refused with the decision in force: who, when, what; nothing replaced until asked
+        page.wait_for_selector("#conflict-dialog[open]", timeout=15000)
+        shown = page.locator("#conflict-dialog").inner_text()
+        assert "张三" in shown and first.at[:10] in shown and "331003339" in shown and code in shown
+        page.click("#conflict-keep")
+        page.wait_for_selector("#toast:has-text('未替换')", timeout=5000)
+        assert [e.id for e in Workspace.open().history("办事群众满意度", "31")] == [first.id]
+        assert page.locator("#undo-bar").is_hidden()
+        # asked again, and this time replaced: the page sends the id of the decision it replaces
+        page.press("#text", "Enter")
+        page.wait_for_selector("#conflict-dialog[open]", timeout=15000)
+        page.click("#conflict-replace")
+        page.wait_for_selector(f"#undo-bar:has-text('{code}')", timeout=15000)
+        page.wait_for_selector("#verdict .decision[data-decision='accept']", timeout=15000)
+        assert code in page.locator("#verdict").inner_text()
+        first_, second = Workspace.open().history("办事群众满意度", "31")
+        assert (first_.id, first_.reviewer, first_.code) == (first.id, "张三", "331003339")
+        assert (second.reviewer, second.code, second.replaces, second.origin.via) == ("李四", code, first.id, "page")
+        # 撤销: the first decision is in force again, and the page says so
+        page.click("#undo")
+        page.wait_for_selector("#toast:has-text('现行决定恢复为 331003339')", timeout=15000)
+        page.wait_for_selector("#verdict:has-text('331003339')", timeout=15000)
+        assert page.locator("#undo-bar").is_hidden()
+    hist = Workspace.open().history("办事群众满意度", "31")
+    assert [(e.kind, e.reviewer) for e in hist] == [("decision", "张三"), ("decision", "李四"), ("retraction", "李四")]
+    assert hist[-1].replaces == second.id
+    assert in_force() == [("办事群众满意度", "31", "331003339", "张三", "workbook")]
 
 
 def test_unreachable_server_is_shown_and_recovered_from(tmp_path):
@@ -146,14 +204,14 @@ def test_a_shared_server_asks_for_its_token_once(tmp_path):
         page.fill("#ask-input", "wrong")
         page.press("#ask-input", "Enter")
         page.wait_for_selector("#toast:has-text('令牌')", timeout=15000)  # said in Chinese, nothing stored
-        assert Catalogue.load(cat).learned == []
+        assert in_force() == []
         page.evaluate("sessionStorage.removeItem('indicode.token')")
         page.locator("li.cand button.confirm").first.click()
         page.wait_for_selector("#ask-dialog[open]", timeout=5000)
         page.fill("#ask-input", "s3cret")
         page.click("#ask-save")
         page.wait_for_selector(f"#verdict:has-text('{code}') .decision[data-decision='accept']", timeout=15000)
-    assert learned(cat) == [("验收合格率", "", code, "李", "web feedback")]
+    assert in_force() == [("验收合格率", "", code, "李", "page")]
 
 
 def test_a_code_in_the_address_opens_on_the_page(page_server):
@@ -221,4 +279,4 @@ def test_a_page_on_another_origin_cannot_write(page_server):
             frame.wait_for_selector("body:has-text('error')", timeout=15000)
             assert "application/json" in frame.inner_text("body")  # the 415 the server answered
         page.wait_for_timeout(500)
-    assert learned(cat) == []
+    assert in_force() == []

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from dataclasses import asdict
 
 import openpyxl
 import pytest
@@ -16,15 +15,13 @@ from typer.testing import CliRunner
 
 from conftest import ROOT, SEED
 from indicode.catalogue import build as building
-from indicode.catalogue.build import build
-from indicode.catalogue.database import read_learned
 from indicode.catalogue.export import cell_text, original_text
 from indicode.catalogue.files import TMP_TAG, BusyError, atomic_path, sweep_temporaries
 from indicode.catalogue.locking import lock_timeout
 from indicode.catalogue.lookup import Catalogue
-from indicode.catalogue.records import LearnedLink
-from indicode.catalogue.writes import record_decisions
 from indicode.cli import app
+from indicode.workspace import NewDecision, Origin, Workspace
+from indicode.workspace.store import default_location
 
 pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
 
@@ -56,80 +53,85 @@ def _hold_lock(path, flag, seconds):
     return p
 
 
-# ---------------------------------------------------------------- one way to write the catalogue
+def _hold_workspace(flag, seconds):
+    """A second process that holds the default workspace's write lock (SQLite's, as any writer takes
+    it) for `seconds`; returns once it holds it."""
+    code = ("import sys, time, pathlib, sqlite3\n"
+            "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "con.execute('BEGIN IMMEDIATE')\n"
+            "pathlib.Path(sys.argv[2]).write_text('held')\n"
+            "time.sleep(float(sys.argv[3]))\n")
+    Workspace.open().close()  # the file exists, with its tables
+    p = subprocess.Popen([sys.executable, "-c", code, default_location(), str(flag), str(seconds)], env=_env())
+    while not flag.exists():
+        assert p.poll() is None, "lock holder died"
+        time.sleep(0.02)
+    return p
+
+
+def _decide(text="验收合格率", code="112000287", timeout=None):
+    return Workspace.open().record([NewDecision(text, "12", code, "t")], Catalogue.load(), timeout=timeout)
+
+
+# ---------------------------------------------------------------- one writer at a time
 
 @pytest.mark.slow
-def test_learned_links_written_during_a_build_survive(tmp_path, monkeypatch):
-    """Force the overlap: build has read the learned table and is about to replace the file when a
-    second process records a decision. The decision must end up in the new file."""
-    cat = tmp_path / "c.sqlite"
-    build([SEED["000"]], cat)
-    record_decisions(cat, [LearnedLink("先前的决定", "12", "112000272", "甲", "t")])
-    ready = tmp_path / "learner-ready"
-    learner = ("import pathlib, sys\n"
-               "from indicode.catalogue.records import LearnedLink\n"
-               "from indicode.catalogue.writes import record_decisions\n"
-               "pathlib.Path(sys.argv[2]).write_text('go')\n"
-               "record_decisions(pathlib.Path(sys.argv[1]),\n"
-               "                 [LearnedLink('构建期间的决定', '13', '112000272', '乙', 'second process')])\n")
-    real_write = building.write_catalogue
-    procs = []
-
-    def write_while_another_learns(*a, **kw):
-        procs.append(subprocess.Popen([sys.executable, "-c", learner, str(cat), str(ready)], env=_env()))
-        while not ready.exists():
-            assert procs[0].poll() is None
-            time.sleep(0.02)
-        time.sleep(1.0)  # ample time for the learner to write into the old file, were it not kept waiting
-        real_write(*a, **kw)
-
-    monkeypatch.setattr(building, "write_catalogue", write_while_another_learns)
-    build([SEED["000"], SEED["004"]], cat)
-    assert procs[0].wait(timeout=60) == 0
-    got = Catalogue.load(cat)
-    assert {link.text for link in got.learned} == {"先前的决定", "构建期间的决定"}
-    assert len(got) == 123  # and the rebuild itself happened
-
-
-@pytest.mark.slow
-def test_busy_catalogue_is_one_line_and_exit_3(tmp_catalogue, tmp_path, monkeypatch):
+def test_busy_catalogue_and_workspace_are_one_line_and_exit_3(tmp_catalogue, tmp_path, monkeypatch):
     monkeypatch.setenv("INDICODE_LOCK_TIMEOUT", "0.3")
     before = tmp_catalogue.read_bytes()
     holder = _hold_lock(tmp_catalogue, tmp_path / "held", 20)
     try:
-        reviewed = tmp_path / "r.csv"
-        reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
-        for args in (["learn", reviewed, "-c", tmp_catalogue], ["catalogue", "build", SEED["000"], "-o", tmp_catalogue],
-                     ["learned", "remove", "1", "-c", tmp_catalogue]):
-            r = runner.invoke(app, [str(a) for a in args])
-            assert r.exit_code == 3, (args, r.output)
-            assert _one_error(r.stderr) and "catalogue busy" in r.stderr
-        with pytest.raises(BusyError):
-            record_decisions(tmp_catalogue, [LearnedLink("x", "", "112000287", "t", "t")])
+        r = runner.invoke(app, ["catalogue", "build", str(SEED["000"]), "-o", str(tmp_catalogue)])
+        assert r.exit_code == 3 and _one_error(r.stderr) and "catalogue busy" in r.stderr, r.output
     finally:
         holder.kill()
         holder.wait()
     assert tmp_catalogue.read_bytes() == before
+    reviewed = tmp_path / "r.csv"
+    reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
+    first = _decide("先前", "112000272").recorded[0]
+    holder = _hold_workspace(tmp_path / "held-ws", 20)
+    try:
+        for args in (["learn", reviewed], ["learned", "remove", str(first.id)]):
+            r = runner.invoke(app, [str(a) for a in args])
+            assert r.exit_code == 3, (args, r.output)
+            assert _one_error(r.stderr) and "workspace busy" in r.stderr
+        with pytest.raises(BusyError):
+            _decide(timeout=0.2)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert [e.id for e in Workspace.open().log()] == [first.id]
     # the lock goes with its holder: the next writer gets in
-    assert record_decisions(tmp_catalogue, [LearnedLink("验收合格率", "12", "112000287", "t", "t")]) == 1
+    assert _decide().recorded
 
 
-def test_sqlite_lock_held_by_another_program_is_busy_not_damage(tmp_catalogue):
-    """A program holding SQLite's own lock (a DB browser's open transaction), not indicode's lock
-    file: a writer waits at most its timeout, then "catalogue busy" (exit 3), never "damaged"."""
+def test_sqlite_lock_held_by_another_program_is_busy_not_damage(monkeypatch, tmp_path):
+    """A program holding SQLite's own lock (a DB browser's open transaction): a writer waits at most
+    its timeout, then "workspace busy" (exit 3), never "damaged"; so does a command that opens the
+    workspace meanwhile."""
     import sqlite3
 
-    before = tmp_catalogue.read_bytes()
-    other = sqlite3.connect(tmp_catalogue, isolation_level=None)
+    monkeypatch.setenv("INDICODE_LOCK_TIMEOUT", "0.3")
+    ws = Workspace.open()
+    other = sqlite3.connect(default_location(), isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
-        with pytest.raises(BusyError, match="catalogue busy"):
-            record_decisions(tmp_catalogue, [LearnedLink("x", "", "112000287", "t", "t")], timeout=0.2)
+        t0 = time.monotonic()
+        with pytest.raises(BusyError, match="workspace busy"):
+            ws.record([NewDecision("验收合格率", "12", "112000287", "t")], Catalogue.load(), timeout=0.2)
+        with pytest.raises(BusyError, match="workspace busy"):
+            Workspace.open()
+        assert time.monotonic() - t0 < 5  # each waited its timeout, not the 30 s default
+        reviewed = tmp_path / "r.csv"
+        reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
+        r = runner.invoke(app, ["learn", str(reviewed)])
+        assert r.exit_code == 3 and _one_error(r.stderr) and "workspace busy" in r.stderr, r.output
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert tmp_catalogue.read_bytes() == before
-    assert record_decisions(tmp_catalogue, [LearnedLink("x", "", "112000287", "t", "t")], timeout=0.2) == 1
+    assert Workspace.open().log() == []
+    assert _decide(timeout=0.2).recorded
 
 
 @pytest.mark.parametrize("value,seconds", [("0.5", 0.5), ("0", 0.0), ("nan", 30.0), ("inf", 30.0), ("-1", 30.0),
@@ -140,33 +142,38 @@ def test_lock_timeout_setting_is_a_finite_wait(monkeypatch, value, seconds):
 
 
 @pytest.mark.slow
-def test_writers_wait_their_turn(tmp_catalogue, tmp_path):
-    """A learner that finds the lock taken waits (bounded), then writes."""
-    holder = _hold_lock(tmp_catalogue, tmp_path / "held", 1.0)
+def test_writers_wait_their_turn(tmp_path):
+    """A learner that finds the workspace's lock taken waits (bounded), then writes."""
+    holder = _hold_workspace(tmp_path / "held", 1.0)
     t0 = time.monotonic()
-    record_decisions(tmp_catalogue, [LearnedLink("等一等", "12", "112000287", "t", "t")])
+    _decide("等一等")
     waited = time.monotonic() - t0
     holder.wait()
     assert waited > 0.3  # it did wait for the holder rather than write beside it
-    assert [link.text for link in Catalogue.load(tmp_catalogue).learned] == ["等一等"]
+    assert [e.text for e in Workspace.open().in_force()] == ["等一等"]
 
 
-def test_a_learned_link_is_stored_field_by_field(tmp_catalogue):
-    """Each field of a LearnedLink lands in the stored Learned field of the same name: no two of the
-    five strings change places on the way into the file (as positional tuples could)."""
-    link = LearnedLink(text="会务保障到位率", level2="12", code="112000272", reviewer="王", source="r.csv:2")
-    assert record_decisions(tmp_catalogue, [link]) == 1
-    stored = read_learned(tmp_catalogue)[-1]
-    assert {name: getattr(stored, name) for name in asdict(link)} == asdict(link)
-    assert stored.decided_at.startswith("20") and stored.id >= 1
+def test_a_decision_is_stored_field_by_field(tmp_catalogue):
+    """Each field of a decision lands in the stored event field of the same name: nothing changes
+    places on the way into the workspace."""
+    d = NewDecision(text="会务保障到位率", level2="12", code="112000272", reviewer="王",
+                    origin=Origin("workbook", "r.csv", "按文本审核", 2), comment="见会议纪要")
+    cat = Catalogue.load(tmp_catalogue)
+    Workspace.open().record([d], cat)
+    stored = Workspace.open().in_force()[-1]
+    assert (stored.text, stored.subject.level2, stored.code, stored.reviewer, stored.origin, stored.comment) == (
+        d.text, d.level2, d.code, d.reviewer, d.origin, d.comment)
+    assert stored.catalogue == cat.fingerprint and stored.name == "任务达标完成率" and stored.at.startswith("20")
 
 
 def test_the_file_lock_lives_in_one_module():
-    """The lock primitive is used only behind `catalogue/locking.py`, so that replacing it (issue 20:
-    a portable lock) touches one small module."""
-    users = sorted(p.relative_to(ROOT).as_posix() for folder in ("catalogue", "indicode", "matcher")
-                   for p in (ROOT / folder).rglob("*.py") if re.search(r"\b(fcntl|flock)\b", p.read_text("utf-8")))
-    assert users == ["catalogue/locking.py"]
+    """The lock library is used only behind `catalogue/locking.py` (the workspace's SQLite file has its
+    own lock), so that replacing it touches one small module; and no module uses fcntl itself."""
+    def users(word):
+        return sorted(p.relative_to(ROOT).as_posix() for folder in ("catalogue", "indicode", "matcher")
+                      for p in (ROOT / folder).rglob("*.py") if re.search(word, p.read_text("utf-8")))
+    assert users(r"\bfilelock\b") == ["catalogue/locking.py"]
+    assert users(r"\b(fcntl|flock)\b") == []
 
 
 # ---------------------------------------------------------------- outputs that never execute
@@ -315,18 +322,34 @@ def test_read_only_folder_is_refused(tmp_path):
         folder.chmod(0o755)
 
 
-def test_read_only_catalogue_is_read_but_not_written(tmp_catalogue, tmp_path):
+def test_read_only_catalogue_is_used_but_never_written(tmp_catalogue, tmp_path):
+    """A catalogue is reference data: learning against a read-only one works (the decisions go to the
+    workspace); rebuilding it is refused."""
     _read_only(tmp_catalogue)
     before = tmp_catalogue.read_bytes()
     assert runner.invoke(app, ["lookup", "112000272", "-c", str(tmp_catalogue)]).exit_code == 0
     reviewed = tmp_path / "r.csv"
     reviewed.write_text("indicator,class,reviewer_code\n验收合格率,12,112000287\n", encoding="utf-8")
-    for args in (["learn", reviewed, "-c", tmp_catalogue], ["learned", "remove", "1", "-c", tmp_catalogue],
-                 ["catalogue", "build", SEED["000"], "-o", tmp_catalogue]):
-        r = runner.invoke(app, [str(a) for a in args])
-        assert r.exit_code == 3 and "read-only" in r.stderr and _one_error(r.stderr), (args, r.output)
+    assert runner.invoke(app, ["learn", str(reviewed), "-c", str(tmp_catalogue)]).exit_code == 0
+    r = runner.invoke(app, ["catalogue", "build", str(SEED["000"]), "-o", str(tmp_catalogue)])
+    assert r.exit_code == 3 and "read-only" in r.stderr and _one_error(r.stderr), r.output
     assert tmp_catalogue.read_bytes() == before
     tmp_catalogue.chmod(0o644)
+
+
+def test_read_only_workspace_is_read_but_not_written(tmp_path):
+    _decide()
+    path = tmp_path / "data" / "workspace.sqlite"
+    _read_only(path)
+    before = path.read_bytes()
+    reviewed = tmp_path / "r.csv"
+    reviewed.write_text("indicator,class,reviewer_code\n任务达标完成率,12,112000272\n", encoding="utf-8")
+    assert runner.invoke(app, ["learned", "list"]).exit_code == 0
+    for args in (["learn", reviewed], ["learned", "remove", "1"]):
+        r = runner.invoke(app, [str(a) for a in args])
+        assert r.exit_code == 3 and _one_error(r.stderr) and "cannot write" in r.stderr, (args, r.output)
+    assert path.read_bytes() == before
+    path.chmod(0o644)
 
 
 def _disk_full(*a, **kw):
@@ -338,7 +361,7 @@ def _disk_full(*a, **kw):
     ("pandas.DataFrame.to_csv", ["extract", SEED["002"], "-o", "OUT/rows.csv"]),
     ("pandas.DataFrame.to_csv", ["catalogue", "export", "-o", "OUT/codes.csv"]),
     ("xlsxwriter.Workbook.close", ["catalogue", "export", "-o", "OUT/codes.xlsx"]),
-    ("shutil.copyfile", ["learn", "REVIEWED"]),  # the first learn copies the bundled catalogue for the user
+    ("pandas.DataFrame.to_csv", ["decisions", "export", "-o", "OUT/log.csv"]),
 ])
 def test_full_disk_is_one_line_exit_3_and_nothing_half_written(tmp_path, monkeypatch, patch, args):
     import importlib
@@ -360,7 +383,7 @@ def test_full_disk_is_one_line_exit_3_and_nothing_half_written(tmp_path, monkeyp
     assert r.exit_code == 3, r.output
     assert "No space left on device" in r.stderr and _one_error(r.stderr)
     assert list(out.iterdir()) == []
-    assert not (tmp_path / "data").exists() or not [f for f in (tmp_path / "data").iterdir() if f.suffix == ".sqlite"]
+    assert not (tmp_path / "data" / "catalogue.sqlite").exists()  # no copy of the bundled catalogue, ever
 
 
 def test_sqlite_full_disk_in_learn_and_build(tmp_catalogue, tmp_path, monkeypatch):
@@ -395,9 +418,10 @@ def test_sqlite_full_disk_in_learn_and_build(tmp_catalogue, tmp_path, monkeypatc
     assert r.exit_code == 3 and "disk is full" in r.stderr, r.output
     r = runner.invoke(app, ["catalogue", "build", str(SEED["000"]), "-o", str(tmp_catalogue)])
     assert r.exit_code == 3 and "disk is full" in r.stderr, r.output
-    monkeypatch.undo()
+    monkeypatch.setattr(sqlite3, "connect", real)  # not undo(): that would also drop the test's own data folder
     assert tmp_catalogue.read_bytes() == before
     assert [f.name for f in tmp_path.iterdir() if TMP_TAG in f.name] == []
+    assert Workspace.open().log() == []
 
 
 @pytest.mark.slow
@@ -440,7 +464,7 @@ def test_a_writer_killed_mid_transaction_is_rolled_back_on_open(tmp_catalogue, t
     assert (tmp_path / "catalogue.sqlite-journal").exists()
     cat = Catalogue.load(tmp_catalogue)
     assert cat.learned == [] and len(cat) == 123
-    assert record_decisions(tmp_catalogue, [LearnedLink("之后的决定", "12", "112000287", "t", "t")]) == 1
+    assert not (tmp_path / "catalogue.sqlite-journal").exists()
 
 
 def test_interrupt_is_exit_130_and_nothing_written(tmp_path, monkeypatch):
@@ -504,5 +528,5 @@ def test_learn_reads_back_escaped_csv_cells(tmp_catalogue, tmp_path):
     assert "'=按时完成率" in out.read_text(encoding="utf-8-sig")
     r = runner.invoke(app, ["learn", str(out), "-c", str(tmp_catalogue)])
     assert r.exit_code == 0, r.output
-    assert {(link.text, link.code) for link in Catalogue.load(tmp_catalogue).learned} == {
+    assert {(e.text, e.code) for e in Workspace.open().in_force()} == {
         ("=按时完成率", "113000297"), ("-年度目标完成率", "NIL"), ("'引号开头", "NIL")}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ...i18n import _
 from ..classes import resolve
 from ..records import IndicatorRow, InputError, ReadProblem, ReadResult
 from .zhuhai import split_code
@@ -37,7 +38,8 @@ def _norm(h: str) -> str:
     return re.sub(r"[\s*＊()（）]", "", h).lower()
 
 
-def _find(header: list[str], wanted: tuple[str, ...], taken: set[int]) -> int | None:
+def find_column(header: list[str], wanted: tuple[str, ...], taken: set[int]) -> int | None:
+    """The column whose header is one of `wanted` (the first of them present wins), not in `taken`."""
     normed = [_norm(h) for h in header]
     for w in wanted:  # exact header first, in order of preference
         for i, h in enumerate(normed):
@@ -46,7 +48,8 @@ def _find(header: list[str], wanted: tuple[str, ...], taken: set[int]) -> int | 
     return None
 
 
-def _pick(header: list[str], given: str | None, source: str, what: str) -> int | None:
+def pick_column(header: list[str], given: str | None, source: str, what: str) -> int | None:
+    """The column a user named, by its header or its 1-based number; InputError when there is none."""
     if given is None:
         return None
     if given.isdigit() and 1 <= int(given) <= len(header):
@@ -54,7 +57,8 @@ def _pick(header: list[str], given: str | None, source: str, what: str) -> int |
     normed = [_norm(h) for h in header]
     if _norm(given) in normed:
         return normed.index(_norm(given))
-    raise InputError(f"{source}: no column '{given}' for the {what} (headers: {', '.join(h for h in header if h)})")
+    raise InputError(_("{source}: no column '{given}' for the {what} (headers: {headers})").format(
+        source=source, given=given, what=what, headers=", ".join(h for h in header if h)))
 
 
 def find_header(rows: list[list[str]], cols: Columns, source: str = "") -> int | None:
@@ -63,7 +67,7 @@ def find_header(rows: list[list[str]], cols: Columns, source: str = "") -> int |
         if cols.name is not None:
             if (cols.name.isdigit() and any(c.strip() for c in r)) or _norm(cols.name) in [_norm(c) for c in r]:
                 return i
-        elif _find(r, NAME_HEADERS, set()) is not None:
+        elif find_column(r, NAME_HEADERS, set()) is not None:
             return i
     if cols.name is not None and not cols.name.isdigit():
         raise InputError(f"{source}: no column '{cols.name}' for the indicator name in the first 30 rows")
@@ -84,7 +88,7 @@ def read_rows(rows: list[list[str]], source: str, cols: Columns | None = None) -
                                ("level1", None, LEVEL1_HEADERS), ("year", None, YEAR_HEADERS),
                                ("unit", None, UNIT_HEADERS), ("project", None, PROJECT_HEADERS),
                                ("expl", None, EXPL_HEADERS)):
-        i = _pick(header, given, source, key) if given is not None else _find(header, wanted, taken)
+        i = pick_column(header, given, source, key) if given is not None else find_column(header, wanted, taken)
         idx[key] = i
         if i is not None:
             taken.add(i)

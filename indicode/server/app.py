@@ -24,10 +24,11 @@ from ..catalogue.export import entry_dict
 from ..catalogue.records import NIL, InputError
 from ..matcher.present import suggestion_dict
 from ..matcher.text import MAX_TEXT
+from ..workspace import LOCAL, Caller, Role
 from .guard import error_body
 from .headers import media_type, own_origin
 from .reconcile import router
-from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Service, Unavailable, Unwritable
+from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Conflicting, NotAllowed, Service, Unavailable, Unwritable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 CODE_PATTERN = rf"^({NIL}|[0-9]{{9,10}})$"
@@ -58,6 +59,18 @@ class Feedback(BaseModel):
     klass: str | int = Field("", alias="class", description=CLASS_DOC)
     code: str = Field(pattern=CODE_PATTERN, description="a catalogue code, or NIL")
     reviewer: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")
+    replaces: int | None = Field(None, ge=1, description="the id of the decision in force this one replaces "
+                                 "(needed to replace another reviewer's decision; answered 409 without it)")
+    comment: str = Field("", max_length=inputs.MAX_COMMENT, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")
+    origin: str = Field("http", pattern=r"^(page|http)$", description="`page` when sent by the drafting page")
+
+
+class Retract(BaseModel):
+    """Take a decision back (undo): the decision before it comes back into force."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: int = Field(ge=1, description="the id of the decision in force to take back")
+    reviewer: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")
+    origin: str = Field("http", pattern=r"^(page|http)$")
 
 
 # the body fields whose wrong JSON types (a list, a number …) are answered in the front door's words
@@ -123,6 +136,14 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         return JSONResponse(error_body(f"feedback not recorded, nothing was written: {exc}"), 503,
                             headers={"Retry-After": "5"})
 
+    @app.exception_handler(Conflicting)
+    async def conflicting(request: Request, exc: Conflicting):
+        return JSONResponse({**error_body(str(exc), exc.field), "in_force": exc.in_force}, 409)
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, exc: NotAllowed):
+        return JSONResponse(error_body(str(exc)), 403)
+
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):
         return JSONResponse(error_body(f"internal error ({type(exc).__name__}); see the server's log"), 500)
@@ -164,10 +185,12 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         return {"query": query, "results": [entry_dict(e) for e in service.linker().cat.lookup(query, klass, n)]}
 
     def same_origin_write(request: Request,
-                          x_indicode_token: Annotated[str, Header(max_length=200)] = "") -> None:
+                          x_indicode_token: Annotated[str, Header(max_length=200)] = "") -> Caller:
         """Writes come only from the page itself: a JSON body (an HTML form or a no-cors fetch cannot
         send one without the browser asking first), an Origin, when the browser sends one, equal to
-        ours, and on a non-loopback address the start-up token."""
+        ours. On a non-loopback address the caller is known by a token: a member's, which the
+        workspace issued (their name and role), or the start-up token (a reviewer, named in the body).
+        On loopback the caller is the local user (`LOCAL`)."""
         if media_type(request) != "application/json":
             raise HTTPException(415, "feedback must be sent as application/json")
         own = own_origin(request)
@@ -177,18 +200,34 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         site = request.headers.get("sec-fetch-site")
         if site is not None and site not in ("same-origin", "none"):
             raise HTTPException(403, f"feedback from a {site} page is refused")
-        if needs_token:
-            if not token:
-                raise HTTPException(403, "feedback is disabled on a non-loopback address unless the server was "
-                                         "started with a token")
-            if not hmac.compare_digest(x_indicode_token.encode(), token.encode()):
-                raise HTTPException(403, "feedback needs the server's token (header X-Indicode-Token)")
+        if not needs_token:
+            return LOCAL
+        member = service.caller_for(x_indicode_token) if x_indicode_token else None
+        if member is not None:
+            return member
+        if not token:
+            raise HTTPException(403, "feedback is disabled on a non-loopback address unless the server was "
+                                     "started with a token")
+        if not hmac.compare_digest(x_indicode_token.encode(), token.encode()):
+            raise HTTPException(403, "feedback needs the server's token (header X-Indicode-Token)")
+        return Caller("", Role.REVIEWER)
 
-    @app.post("/api/feedback", dependencies=[Depends(same_origin_write)],
-              summary="Confirm or correct a suggestion (stored like `indicode learn`)")
-    def feedback(fb: Feedback):
+    @app.post("/api/feedback", summary="Confirm or correct a suggestion: a decision in the workspace (as "
+              "`indicode learn` records); 409 with the decision in force when it is another reviewer's and "
+              "`replaces` does not name it")
+    def feedback(fb: Feedback, caller: Caller = Depends(same_origin_write)):
         text, klass = inputs.read_text(fb.text).text, inputs.read_class(fb.klass)
-        return service.learn(text, klass, fb.code, fb.reviewer.strip() or "web")
+        return service.learn(text, klass, fb.code, fb.reviewer.strip() or "web", fb.replaces, fb.origin,
+                             fb.comment, caller)
+
+    @app.post("/api/retract", summary="Undo: take a decision back; the one before it is in force again")
+    def retract(r: Retract, caller: Caller = Depends(same_origin_write)):
+        return service.retract(r.id, r.reviewer.strip() or "web", r.origin, caller)
+
+    @app.get("/api/decisions", summary="Every decision and retraction about a text (in a class), oldest first")
+    def decisions(text: Text, klass: Class = ""):
+        t = inputs.read_text(text).text
+        return {"text": t, "events": service.history(t, inputs.read_class(klass) if klass else None)}
 
     app.include_router(router(service))
     return app

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 import uvicorn
 
 from ..matcher.linker import Linker
+from ..workspace import Workspace
 from .app import create_app
 from .guard import HEADER_LIMIT, Guard
 from .protocol import protocol_class
@@ -60,12 +61,15 @@ def bind(host: str, port: int) -> socket.socket:
 
 def make_server(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str = "",
                 allow_hosts: Iterable[str] = (), timeout: float = 10.0,
-                max_connections: int = MAX_CONNECTIONS) -> tuple[uvicorn.Server, socket.socket, str]:
+                max_connections: int = MAX_CONNECTIONS, workspace: Workspace | None = None,
+                follow: bool = True) -> tuple[uvicorn.Server, socket.socket, str]:
     """The uvicorn server for `linker` on a listening socket, and the URL it serves. `timeout`:
-    seconds a request's head, and then its body, may take to arrive."""
+    seconds a request's head, and then its body, may take to arrive. `workspace`: where feedback
+    goes and whose decisions are applied; `follow`: serve the workspace's catalogue as it changes
+    (False when a --catalogue was given)."""
     sock = bind(host, port)
     port = sock.getsockname()[1]
-    service = Service(linker)
+    service = Service(linker, workspace, follow)
     app = Guard(create_app(service, token=token, needs_token=not is_loopback(host)),
                 served_hosts(host, port, allow_hosts), timeout=timeout)
     config = uvicorn.Config(app, http=protocol_class(timeout, max_connections), lifespan="off", log_level="warning",
@@ -76,9 +80,11 @@ def make_server(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token
 
 def serve(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str = "",
           allow_hosts: Iterable[str] = (), timeout: float = 10.0,
-          on_ready: Callable[[str], None] | None = None) -> None:
+          on_ready: Callable[[str], None] | None = None, workspace: Workspace | None = None,
+          follow: bool = True) -> None:
     """Serve until interrupted (SIGINT/SIGTERM). `on_ready(url)` is called once the socket listens."""
-    server, sock, url = make_server(linker, host, port, token, allow_hosts, timeout)
+    server, sock, url = make_server(linker, host, port, token, allow_hosts, timeout, workspace=workspace,
+                                    follow=follow)
     if on_ready:
         on_ready(url)
     server.run(sockets=[sock])

@@ -1,19 +1,19 @@
-"""What the HTTP layer serves: one Linker over one catalogue file, swapped for a new one when the
-file changes under the running server.
+"""What the HTTP layer serves: one Linker over one catalogue file with the workspace's decisions in
+force, swapped for a new one when either changes under the running server.
 
-Another process may rebuild the catalogue (`indicode catalogue build`, a new file renamed into
-place), replace it, or learn into it (`indicode learn`, rows written in place). Each request looks
-at the file's identity (device, inode, size, modification time: one `stat`, a few microseconds);
-when it changed, one thread builds a new Linker (reusing the encoder, and the vector index while the
-catalogue's fingerprint is the same) and swaps the reference. Requests already running finish on
-the Linker they started with; no lock is held while suggesting. When the file cannot be read, the
-service says so (`Unavailable`, a 503) instead of answering from a catalogue it no longer has.
+Another process may rebuild the catalogue (`indicode catalogue build`, a new file renamed into place)
+or replace it, and other processes (the command line, other servers, a notebook) record decisions in
+the workspace. Each request looks at the file's identity (one `stat` and a 28-byte read) and at the
+workspace's state (one query: the latest event and catalogue switch); when either changed, one
+thread builds a new Linker (reusing the encoder; the catalogue and vector index too when only the
+decisions changed) and swaps the reference. Requests already running finish on the Linker they
+started with; no lock is held while suggesting. When the catalogue cannot be read, the service says
+so (`Unavailable`, a 503) instead of answering from a catalogue it no longer has.
 
 The replaced Linker's catalogue closes its SQLite connection when the last request holding that
 Linker returns (`LazyCatalogue` closes on finalisation). Python's reference count is the count of
-requests still using it: no counter to keep at every call site (where a forgotten one would close
-a connection under a running request), no grace period that a slow request could outlast, and no
-file descriptor left open per reload until the next swap. It holds while no reference cycle keeps a
+requests still using it: no counter to keep at every call site, no grace period that a slow request
+could outlast, and no file descriptor left open per reload. It holds while no reference cycle keeps a
 replaced catalogue (the matcher's `gc.freeze` would keep such a cycle for good);
 tests/test_server_reload.py counts the open files after many reloads and fails if one does.
 """
@@ -23,20 +23,23 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import asdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..catalogue.files import BusyError, WriteError
 from ..catalogue.lazy import LazyCatalogue
-from ..catalogue.paths import BUNDLED_DB, user_catalogue_path, writable_path
-from ..catalogue.records import NIL, InputError, LearnedLink
-from ..catalogue.writes import record_decisions
+from ..catalogue.records import NIL, InputError
+from ..i18n import _
 from ..matcher.linker import Linker
+from ..workspace import LOCAL, Caller, Forbidden, NewDecision, Origin, Refused, Via, Workspace
+from ..workspace.use import catalogue_in_use, status_of
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
 # Seconds feedback waits for another writer (a `catalogue build`, `indicode learn`): the wait holds
 # one of the server's worker threads, and a page may send many; the command line waits 30 s.
 FEEDBACK_LOCK_TIMEOUT = 2.0
+STATE_WAIT = 0.5  # seconds a request waits to read the workspace's state before serving what it has
 # what a failed write raises: the store's one-line error (busy, read-only, disk full), or below it
 # the OS and SQLite
 WRITE_ERRORS = (WriteError, OSError, sqlite3.Error)
@@ -53,11 +56,24 @@ class UnknownCode(InputError):
 
 
 class Unwritable(Exception):
-    """Feedback could not be recorded (catalogue read-only, disk full, damaged)."""
+    """Feedback could not be recorded (workspace read-only, disk full, damaged, unreachable)."""
 
 
 class Busy(Unwritable):
-    """Feedback not recorded: another process was writing the catalogue past FEEDBACK_LOCK_TIMEOUT."""
+    """Feedback not recorded: another process was writing the workspace past FEEDBACK_LOCK_TIMEOUT."""
+
+
+class Conflicting(Exception):
+    """Feedback refused: another reviewer's decision is in force and the feedback did not name it (409)."""
+
+    def __init__(self, message: str, in_force: dict | None, field: str = "replaces"):
+        super().__init__(message)
+        self.in_force = in_force
+        self.field = field  # the input at fault: `replaces` (feedback) or `id` (a retraction)
+
+
+class NotAllowed(Exception):
+    """The caller's role does not allow this (403)."""
 
 
 def file_identity(path: Path) -> tuple:
@@ -80,14 +96,34 @@ def file_identity(path: Path) -> tuple:
     return tuple(out)
 
 
-class Service:
-    """The Linker in use, kept in step with its catalogue file."""
+@contextmanager
+def _answered() -> Iterator[None]:
+    """A write to the workspace, its refusals and failures turned into what the HTTP layer answers:
+    the caller's role (403), another decision in force (409), busy or unwritable (503)."""
+    try:
+        yield
+    except Forbidden as exc:
+        raise NotAllowed(str(exc)) from None
+    except Refused as exc:
+        raise Conflicting(str(exc), exc.in_force.to_dict() if exc.in_force else None, exc.field) from None
+    except BusyError as exc:
+        raise Busy(str(exc)) from None
+    except (InputError, *WRITE_ERRORS) as exc:  # about the workspace, not the request (read-only, damaged …)
+        raise Unwritable(str(exc) or type(exc).__name__) from None
 
-    def __init__(self, linker: Linker):
+
+class Service:
+    """The Linker in use, kept in step with its catalogue file and its workspace."""
+
+    def __init__(self, linker: Linker, workspace: Workspace | None = None, follow: bool = True):
+        """`follow`: serve the catalogue the workspace is pointed at, as it is switched (False: the
+        catalogue the server was started on, a --catalogue)."""
         self._linker = linker
+        self.workspace = workspace
+        self._follow = follow and workspace is not None
         self.path = Path(linker.cat.path)
-        self._bundled = self.path.resolve() == BUNDLED_DB.resolve()
-        self._identity: tuple | None = file_identity(self.path)  # None: not read yet
+        self._identity = file_identity(self.path)
+        self._state = workspace.state() if workspace is not None else None
         self._error = ""  # why the catalogue cannot be served ('' when it can)
         self._tried = 0.0
         self._reload_lock = threading.Lock()
@@ -99,35 +135,49 @@ class Service:
 
     # ------------------------------------------------------------------ the current linker
 
+    def _workspace_state(self) -> tuple | None:
+        if self.workspace is None:
+            return None
+        try:
+            return self.workspace.state(timeout=STATE_WAIT)
+        except BusyError:  # another process holds the workspace a while: serve the decisions we have
+            return self._state
+        except (InputError, *WRITE_ERRORS) as exc:
+            raise Unavailable(_("the workspace cannot be read: {why}").format(why=exc)) from None
+
     def linker(self) -> Linker:
-        """The Linker for the catalogue as it is now on disk (rebuilt if the file changed), or
-        `Unavailable` with the reason."""
-        if self._bundled and user_catalogue_path().exists():
-            # the package's own file is never written: learned links (from `indicode learn` in
-            # another process, say) go to the user's copy, which is then the catalogue in use
-            with self._reload_lock:
-                self.path, self._identity, self._bundled = user_catalogue_path(), None, False
-        if file_identity(self.path) != self._identity or self._error:
-            self._refresh()
+        """The Linker for the catalogue and the decisions as they are now (rebuilt if either
+        changed), or `Unavailable` with the reason."""
+        state = self._workspace_state()
+        if file_identity(self.path) != self._identity or state != self._state or self._error:
+            self._refresh(state)
         if self._error:
             raise Unavailable(self._error)
         return self._linker
 
-    def _refresh(self) -> None:
+    def _refresh(self, state: tuple | None) -> None:
         with self._reload_lock:  # one thread rebuilds; the others wait, then see its result
             ident = file_identity(self.path)
-            if ident == self._identity and not self._error:
+            if ident == self._identity and state == self._state and not self._error:
                 return
             if self._error and ident == self._identity and time.monotonic() - self._tried < RETRY_SECONDS:
                 return
             self._tried = time.monotonic()
             try:
-                cat = LazyCatalogue.load(self.path)  # entries read on demand: a reload costs little
+                path = self.path
+                if self._follow and self.workspace is not None and (state or (0, 0))[1] != (self._state or (0, 0))[1]:
+                    path, _notes = catalogue_in_use(self.workspace)  # switched by another process
+                    ident = file_identity(path)
                 old = self._linker
+                same_file = path == self.path and ident == self._identity and not self._error
+                # entries read on demand: a reload costs little; only the decisions changed: the same catalogue
+                cat = old.cat if same_file else LazyCatalogue.load(path)
                 index = old.index if cat.fingerprint == old.cat.fingerprint else None
+                learned = self.workspace.learned_links(cat.entries) if self.workspace is not None else old.decisions
                 # the new Linker encodes with the same encoder object: not beside a running suggestion
                 with self._serial or old._encode_lock:
-                    new = Linker(cat, old.encoder, model=old.model, index=index, full_scan_max=old.full_scan_max)
+                    new = Linker(cat, old.encoder, model=old.model, index=index, full_scan_max=old.full_scan_max,
+                                 learned=learned)
             except InputError as exc:
                 self._identity, self._error = ident, str(exc)
                 return
@@ -135,7 +185,7 @@ class Service:
                 self._identity, self._error = ident, f"{self.path}: cannot read the catalogue ({exc})"
                 return
             # the identity read before loading: a change during the load is seen on the next request
-            self._linker, self._identity, self._error = new, ident, ""
+            self._linker, self.path, self._identity, self._state, self._error = new, path, ident, state, ""
             self.reloads += 1
 
     def suggest(self, linker: Linker, text: str, klass: str = "", value: str = "", k: int = 5):
@@ -146,32 +196,48 @@ class Service:
             return linker.suggest(text, klass, value, k)
 
     def health(self) -> dict:
-        """The truth about what is served: ok, the file, its fingerprint and size, or the error."""
+        """The truth about what is served: the catalogue file and version, the workspace and the
+        decisions in force, or the error."""
         try:
             lk = self.linker()
-        except Unavailable as exc:
+            s = status_of(lk, self.workspace).to_dict()
+        except (Unavailable, InputError) as exc:
             return {"ok": False, "catalogue": str(self.path), "error": str(exc)}
-        return {"ok": True, "catalogue": str(self.path), "fingerprint": lk.cat.fingerprint, "codes": len(lk.cat),
-                "learned": len(lk.cat.learned), "reloads": self.reloads}
+        return {"ok": True, **s, "codes": len(lk.cat), "reloads": self.reloads}
 
     # ------------------------------------------------------------------ writes
 
-    def learn(self, text: str, klass: str, code: str, reviewer: str) -> dict:
-        """Record a reviewer's decision exactly like `indicode learn` does, then serve it."""
+    def _ws(self) -> Workspace:
+        if self.workspace is None:
+            raise Unwritable(_("this server has no workspace to record feedback in"))
+        return self.workspace
+
+    def learn(self, text: str, klass: str, code: str, reviewer: str, replaces: int | None = None,
+              via: str = Via.HTTP, comment: str = "", caller: Caller = LOCAL) -> dict:
+        """Record a reviewer's decision in the workspace (as `indicode learn` does), then serve it.
+        Another reviewer's different decision in force is replaced only when `replaces` names it
+        (Conflicting, a 409 with it, otherwise)."""
         lk = self.linker()
         if code != NIL and lk.cat.get(code) is None:
             raise UnknownCode(f"'code' {code or '(empty)'} is not in the catalogue (or NIL)")
-        try:
-            target = writable_path(self.path, FEEDBACK_LOCK_TIMEOUT)
-            record_decisions(target, [LearnedLink(text, klass, code, reviewer, "web feedback")],
-                             timeout=FEEDBACK_LOCK_TIMEOUT)
-        except BusyError as exc:
-            raise Busy(str(exc)) from None
-        except (InputError, *WRITE_ERRORS) as exc:  # about the file, not the request (locked, damaged …)
-            raise Unwritable(str(exc) or type(exc).__name__) from None
-        if target != self.path:  # the bundled catalogue: from now on the user's copy is served
-            with self._reload_lock:
-                self.path, self._identity, self._bundled = target, None, False
-        lk = self.linker()
-        stored = next((link for link in reversed(lk.cat.learned) if link.text == text and link.level2 == klass), None)
-        return {"stored": asdict(stored) if stored else None, "catalogue": str(target)}
+        ws = self._ws()
+        new = NewDecision(text, klass, code, caller.name or reviewer, Origin(via), comment, replaces=replaces)
+        with _answered():
+            event, recorded = ws.decide(new, lk.cat, caller, timeout=FEEDBACK_LOCK_TIMEOUT)
+        self.linker()
+        return {"stored": event.to_dict(), "recorded": recorded, "workspace": ws.location}
+
+    def retract(self, event_id: int, reviewer: str, via: str = Via.HTTP, caller: Caller = LOCAL) -> dict:
+        """Take a decision back (undo): the decision before it is in force again."""
+        ws = self._ws()
+        with _answered():
+            done = ws.retract([event_id], caller.name or reviewer, Origin(via), caller, timeout=FEEDBACK_LOCK_TIMEOUT)
+        self.linker()
+        back = done.back[0]
+        return {"retracted": done.retracted[0].to_dict(), "in_force": back.to_dict() if back else None}
+
+    def history(self, text: str, klass: str | None) -> list[dict]:
+        return [e.to_dict() for e in self._ws().history(text, klass)]
+
+    def caller_for(self, token: str) -> Caller | None:
+        return self.workspace.caller_for(token) if self.workspace is not None else None
