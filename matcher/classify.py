@@ -43,7 +43,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "41": ("成本", "经费"),
 }
 WORD_WEIGHT = 3.0  # a class word counts as much as three characters
-L2 = 3.0  # by source over the three labelled files: λ 1 gives 0.716, 3 0.726 (docs/accuracy.md)
+L2 = 3.0  # by source over the three labelled files, 3 did better than 1 (docs/accuracy.md)
 STEPS = 400
 
 
