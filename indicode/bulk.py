@@ -22,7 +22,7 @@ from .catalogue.readers.detect import read_document
 from .catalogue.readers.table import Columns
 from .catalogue.records import IndicatorRow, InputError, ReadProblem
 from .matcher.linker import Linker
-from .matcher.present import decision_fields
+from .matcher.present import check_items, decision_fields
 from .matcher.results import Suggestion, Verdict
 from .matcher.text import MAX_TEXT, clean, kind_of
 
@@ -125,7 +125,10 @@ def _matched(row: IndicatorRow, s: Suggestion) -> dict:
     code = d["code"]
     return {
         "decision": d["decision"], "code": code, "code_name": d["name"], "score": d["score"], "reason": d["reason"],
-        "check": f"name cut to its first {MAX_TEXT} characters for matching" if s.cut else "",
+        # what a reviewer should look at: a name cut, the decided code's namesakes, a generic code
+        # offered, a class read from the text (`present.check_items`)
+        "check": "; ".join(([f"name cut to its first {MAX_TEXT} characters for matching"] if s.cut else [])
+                           + check_items(s)),
         "class_flag": _class_flag(row, code), "new_code_class": d["new_code_class"],
         # a no-match a proposed code fits (only then: the column appears when some row has one)
         **({"proposal": s.proposal.label} if s.proposal else {}),

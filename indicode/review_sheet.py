@@ -22,6 +22,7 @@ import pandas as pd
 from .bulk import OUT_COLUMNS, NormalizeResult, columns_in_order
 from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_frames
 from .catalogue.files import atomic_path
+from .i18n import CHINESE, use_language
 from .learn import (
     ACCEPT_ALL_LABEL,
     CONFIRM_WORD,
@@ -45,6 +46,7 @@ from .learn import (
     ROWS_SHEET,
     SUMMARY_SHEET,
 )
+from .matcher.present import check_words
 from .matcher.results import Verdict
 from .workspace.provisional import PROVISIONAL_IN
 
@@ -103,14 +105,17 @@ def explain(rec: dict) -> str:
         parts.append(str(reason))
     if rec.get("proposal"):  # a proposed code it fits: named, never taken as accepted
         parts.append(str(rec["proposal"]))
+    if reason not in ("unreadable", "written code"):  # a matched row: what the matcher flags (check_items)
+        with use_language(CHINESE):
+            parts += [check_words(c) for c in str(rec.get("check") or "").split(";") if c.strip()]
     if rec.get("new_code_class"):
         parts.append(f"新编码应归入 {rec['new_code_class']}")
     flag = str(rec.get("class_flag") or "")
     m = re.match(r"document (\S+), code (\S+)", flag)
-    if m:
-        parts.append(f"归类不一致：文件为 {m.group(1)}，编码为 {m.group(2)}")
+    if m:  # where the reviewer looks first
+        parts.insert(0, f"归类不一致：文件为 {m.group(1)}，编码为 {m.group(2)}")
     elif flag:
-        parts.append(flag)
+        parts.insert(0, flag)
     return "；".join(parts)
 
 

@@ -63,7 +63,7 @@ def learned_from_others(linker: Linker, gold: list[GoldRow]) -> list[LearnedLink
     by_group = {}
     for key in set(groups):
         links = [Link(g.name, g.level2, g.gold) for g, k in zip(gold, groups, strict=True) if k != key]
-        by_group[key] = LearnedLinks(links, linker.canon, set(linker.cat.entries))
+        by_group[key] = LearnedLinks(links, linker.cat.suggestable)
     return [by_group[k] for k in groups]
 
 
@@ -96,7 +96,7 @@ def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> Pa
     """Every candidate of every gold row; with `learned`, each row sees the links of the other
     sources as learned links (`learned_from_others`), else none."""
     vecs = linker.encode_queries([g.name for g in gold])
-    none = LearnedLinks([], linker.canon)
+    none = LearnedLinks([])
     others = learned_from_others(linker, gold) if learned else [none] * len(gold)
     X, D, y, rix, codes, may = [], [], [], [], [], []
     for i, g in enumerate(gold):
@@ -156,6 +156,7 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     groups = np.array([source_group(g.source) for g in gold])
     fixed = np.array([FIXED_WEIGHTS.get(f, 0.0) if only is None else 0.0 for f in FEATURES])
     is_learned = np.array([f in LEARNED_FEATURES for f in FEATURES])
+    fit_learned = is_learned & (fixed == 0)  # learned_same has a domain-set weight
     free = (fixed == 0) & ~is_learned & np.array([only is None or f in only for f in FEATURES])
     # 1. the ranker: standardised pointwise logistic, λ by cross-validation over sources
     offset = t0.X[:, fixed != 0] @ fixed[fixed != 0]
@@ -166,9 +167,9 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     # 2. learned evidence: its weights on top of the fixed ranker, each row seeing other sources' links
     if only is None and len(set(groups.tolist())) > 1:
         t1 = learned_table or pair_table(linker, gold, learned=True)
-        if t1.X[:, is_learned].any():
-            wl, _ = logistic_fit(t1.X[:, is_learned], t1.y, l2=1.0, offset=t1.X @ w + b)
-            w[is_learned] = np.maximum(wl, 0.0)  # agreeing reviewers never count against a code
+        if t1.X[:, fit_learned].any():
+            wl, _ = logistic_fit(t1.X[:, fit_learned], t1.y, l2=1.0, offset=t1.X @ w + b)
+            w[fit_learned] = np.maximum(wl, 0.0)  # agreeing reviewers never count against a code
     # 3. the decision model over each query's top candidate on the catalogue evidence alone (learned
     # links reorder candidates, never change a score: `rank.ranked`)
     use_d = only is None

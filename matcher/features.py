@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from ..catalogue.classes import LEVEL1, LEVEL2
-from .text import SCOPE_UNITS, Scope, kinds_agree
+from .text import SCOPE_UNITS, STAFF, Scope, kinds_agree
 
 FEATURES = ["vec", "ratio", "exact", "cov_name", "cov_query", "suffix", "head_match", "mod_cov",
             "head_generic", "generic_in_class", "object_full", "object_partial", "scope", "popularity", "class_same",
-            "class_level1", "class_diff", "kind_agree", "kind_conflict", "learned_sim", "learned_votes"]
+            "class_level1", "class_diff", "kind_agree", "kind_conflict", "learned_sim", "learned_votes",
+            "learned_same"]
 
 # Weights set by the domain rather than fitted: DOMAIN.md says a rate is not a count and a time is
 # not a rate, so a kind conflict is a strong penalty however few labelled examples show it (-8 was
 # tried: by-source top-1 0.842 against 0.868).
-FIXED_WEIGHTS = {"kind_conflict": -4.0}
+# A reviewer's decision on a near-identical text (`learned.py`) puts its code first: the two texts differ
+# only in years, titles, places or numbers, which no catalogue evidence can outweigh.
+FIXED_WEIGHTS = {"kind_conflict": -4.0, "learned_same": 8.0}
 
 # Generic objects of indicator names: words that name "the project's work" or "the people served"
 # rather than a particular thing. 服务对象 is the object of the level-2 class 31 (服务对象满意度, DOMAIN.md);
@@ -176,11 +179,16 @@ class Query:
     level2: str  # class digits given by the document ('' when none)
     kind: str  # kind of measure from name and value
     profile: Profile  # weighted characters of `canon`
+    near: str = ""  # what near-identical texts share (`learned.near_key`)
+    inferred: str = ""  # the level-2 class read from the text when the document gives none (`classify.py`)
 
 
 def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
-    ql2 = q.level2 if q.level2 in LEVEL2 else ""
-    ql1 = q.level2 if q.level2 in LEVEL1 else ql2[:1]  # a document may give only the level-1 class
+    # the class the document gives (it may give only the level-1 class), else the one read from the
+    # text: it scores like a given class, but the policy never takes it for one (`class_guessed`)
+    guessed = q.level2 not in LEVEL2 and bool(q.inferred)
+    ql2 = q.level2 if q.level2 in LEVEL2 else q.inferred
+    ql1 = q.level2 if q.level2 in LEVEL1 else ql2[:1]
     code_level2 = n.level2
     ka = kinds_agree(q.kind, n.kind)
     head_match = bool(n.head) and q.canon.endswith(n.head)
@@ -216,13 +224,17 @@ def pair_features(q: Query, n: NameInfo, vec: float) -> dict[str, float]:
         # as a ranker feature it cost top-1 by source (0.895 -> 0.882)
         "object_none": float(bool(n.modifier) and not n.generic and mod_cov == 0),
         "scope": float(in_scope),
+        # …by persons named by their work (救助站工作人员数): staff, not the persons the list means
+        "scope_staff": float(in_scope and STAFF.search(q.canon) is not None),
         # a count in person-times (人次) and a count of persons are different measures: never accepted
         # for each other (`policy.may_accept`), though one may still be the nearest code
-        "unit_differs": float(("人次" in q.canon) != ("人次" in n.canon)),
+        # (a scope list's persons may be counted in 人次: `text.SCOPE_UNITS`)
+        "unit_differs": float(("人次" in q.canon) != ("人次" in n.canon) and not in_scope),
         "popularity": n.popularity,
         "class_same": float(bool(ql2) and ql2 == code_level2),
         "class_level1": float(bool(ql1) and ql2 != code_level2 and ql1 == code_level2[:1]),
         "class_diff": float(bool(ql1) and ql1 != code_level2[:1]),
         "kind_agree": float(ka > 0),
         "kind_conflict": float(ka < 0),
+        "class_guessed": float(guessed),
     }

@@ -38,17 +38,19 @@ from ..catalogue.classes import LEVEL2
 from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.lookup import Catalogue
 from ..catalogue.records import NIL, Learned
+from . import flags, policy, rank, vector_index
 from . import names as prepared
-from . import policy, rank, vector_index
+from .classify import ClassModel
 from .encoders import Encoder, load_encoder
 from .encoding import QueryEncoder
 from .features import Query, pair_features
 from .generate import FULL_SCAN_MAX, CandidateGenerator
-from .learned import LEARNED_FEATURES, LearnedLinks
+from .generic import GenericCodes
+from .learned import LEARNED_FEATURES, LearnedLinks, near_key
 from .model import ScoreModel
 from .present import class_label
 from .results import Candidate, Suggestion, Verdict
-from .text import MAX_TEXT, Canon, kind_of
+from .text import MAX_TEXT, Canon, clean, kind_of
 
 # The per-name caches (prepared names, catalogue entries) are long-lived and hold no reference
 # cycles; once this many new ones have gathered they are moved out of the cyclic collector's sight
@@ -77,6 +79,7 @@ class Linker:
         self.queries = QueryEncoder(encoder)
         self._encode_lock = self.queries.lock
         self.model = model or ScoreModel.load()
+        self.classes = ClassModel.load()
         self.index = index or vector_index.load_or_build(cat, encoder)
         self.full_scan_max = full_scan_max
         self._prepare_names()
@@ -96,13 +99,15 @@ class Linker:
         self.table = table = prepared.load_or_build(self.cat, self.index, self.index.path)
         self.canon = Canon(table.variants)
         self.code_kind = dict(zip(table.code_list, table.kind, strict=True))
-        self.learned = LearnedLinks.of_records(self.decisions, self.canon, self.cat.suggestable)
+        self.learned = LearnedLinks.of_records(self.decisions, known=self.cat.suggestable)
         self.names = list(self.index.names)
         self.codes = list(self.index.codes)
         self.name_canon = table.canon
         self.weights = table.weights()
         self.info = prepared.PreparedInfo(table, self.weights, names=self.names, fold=self.canon)
         self.generator = CandidateGenerator(self.index, table, self.full_scan_max)
+        self.generic = GenericCodes(table, self.names, self.canon)
+        self.namesakes = flags.Namesakes(table, self.generator.ids_of)
 
     @property
     def last_encoded(self) -> int:
@@ -131,7 +136,7 @@ class Linker:
         """Every candidate code, each with its best-scoring spelling, ordered by its score (best
         first); every spelling of code `must` (a learned decision) is among them; `learned`
         replaces the catalogue's learned links (cross-validation uses other sources' links)."""
-        evidence, nil = (self.learned if learned is None else learned).evidence(q.canon)
+        evidence, per_query = (self.learned if learned is None else learned).evidence(clean(q.text), q.near)
         # a code a near learned text points to is always a candidate
         ids = self.generator(q, qvec, [must, *evidence] if must else evidence)
         self._prefetch(ids)
@@ -142,7 +147,7 @@ class Linker:
             e = self.cat.entries[code]
             feats = pair_features(q, self.info[i], sim)
             feats.update(evidence.get(code, none))
-            feats["learned_nil"] = nil
+            feats.update(per_query)
             raw = self.model.raw(feats)
             if code not in best or raw > best[code].raw:
                 best[code] = Candidate(code, e.name, self.names[i], e.level2, 0.0, raw, feats)
@@ -151,8 +156,11 @@ class Linker:
     def make_query(self, text: str, level2: str = "", value: str = "") -> Query:
         text = text[:MAX_TEXT]  # matching cost grows with length; a longer text is flagged `cut`
         canon = self.canon(text)
-        return Query(text=text, canon=canon, level2=(level2 or "").strip(), kind=kind_of(text, value),
-                     profile=self.weights.profile(canon))
+        level2, kind = (level2 or "").strip(), kind_of(text, value)
+        # no level-2 class given: read it from the text (under the level-1 class when one is given)
+        inferred = self.classes.infer(canon, kind, level2) if level2 not in LEVEL2 and canon else ""
+        return Query(text=text, canon=canon, level2=level2, kind=kind, profile=self.weights.profile(canon),
+                     near=near_key(text), inferred=inferred)
 
     # ------------------------------------------------------------------ public API
 
@@ -185,13 +193,26 @@ class Linker:
 
     def _suggest(self, text: str, level2: str, value: str, k: int, qvec: np.ndarray) -> Suggestion:
         q = self.make_query(text, level2, value)
+        s = self._decide(q, (text, level2, value), qvec, k)
+        s.inferred_class = q.inferred
+        return s
+
+    def new_code_class(self, q: Query, top: Candidate | None) -> str:
+        """Where a new code would go: the class the row gives, else the one read from its text (which
+        keeps to a level-1 class the row gives), else the nearest code's."""
+        if q.level2 in LEVEL2:
+            return class_label(q.level2)
+        return class_label(q.inferred or (top.level2 if top else q.level2))
+
+    def _decide(self, q: Query, asked: tuple[str, str, str], qvec: np.ndarray, k: int) -> Suggestion:
+        text, level2, value = asked
         if not q.canon:
             return Suggestion(text, level2, value, Verdict.NO_MATCH, [], class_label(level2), "empty")
         learned = self.learned.decision(text, q.level2)
         ranked = self.score(q, qvec, learned or "")
         if learned == NIL:
             return Suggestion(text, level2, value, Verdict.NO_MATCH, rank.shown(ranked[:k]),
-                              class_label(q.level2 or ranked[0].level2), "learned")
+                              self.new_code_class(q, ranked[0]), "learned")
         if learned:
             top = next(c for c in ranked if c.code == learned)
             ranked = rank.shown([top] + [c for c in ranked if c.code != learned])
@@ -200,9 +221,27 @@ class Linker:
         top = ranked[0]
         # the decision follows the score shown (the catalogue evidence alone); learned links of
         # other texts can only raise a question (`policy.doubted_by_learned`)
-        decision = policy.top_verdict(top.score, top.features, top.alone, max(c.alone for c in ranked),
-                                      self.model.accept, self.model.review)
-        new_class = ""
+        decision = policy.learned_verdict(policy.top_verdict(
+            top.score, top.features, top.alone, max(c.alone for c in ranked), self.model.accept, self.model.review),
+            top.features)
         if decision == Verdict.NO_MATCH:
-            new_class = class_label(q.level2 if q.level2 in LEVEL2 else top.level2)
-        return Suggestion(text, level2, value, decision, rank.shown(ranked[:k]), new_class)
+            if top.features.get("learned_nil_same"):  # a reviewer said so of a near-identical text
+                return Suggestion(text, level2, value, decision, rank.shown(ranked[:k]), self.new_code_class(q, top))
+            return self._no_match(q, asked, ranked, k)
+        namesakes = self.namesakes.of(top.code)
+        ranked = flags.with_namesakes(ranked, namesakes)
+        return Suggestion(text, level2, value, decision, rank.shown(ranked[:max(k, 1 + len(namesakes))]),
+                          namesakes=namesakes)
+
+    def _no_match(self, q: Query, asked: tuple[str, str, str], ranked: list[Candidate], k: int) -> Suggestion:
+        """No candidate is likely enough: the generic code of the query's measure for review when the
+        catalogue has one (`generic.py`), else no match; either way the class a new code would go in.
+        `asked`: the text, class and value as given."""
+        text, level2, value = asked
+        new_class = self.new_code_class(q, ranked[0])
+        offer = self.generic.offer(q.canon, q.kind, q.level2, ranked)
+        if offer is None:
+            return Suggestion(text, level2, value, Verdict.NO_MATCH, rank.shown(ranked[:k]), new_class)
+        ranked = rank.offered_first(ranked, offer.candidate)
+        offer.candidate.generic = offer.measure
+        return Suggestion(text, level2, value, Verdict.REVIEW, rank.shown(ranked[:k]), new_class, "generic")

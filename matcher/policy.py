@@ -13,15 +13,29 @@ from .results import Verdict
 def may_accept(features: dict[str, float]) -> bool:
     """Whether a suggestion may be accepted without a person: not when the code names an object the
     query has only part of (员工 for 馆员, 制服采购 for 设备采购) or none of (采购时效 for 办文时效),
-    nor when the query reaches it only as one of the instances its name lists (人员 for 补助对象（人员、
-    企业…）: 服务人员 are staff, not beneficiaries), nor a count in person-times for a count of
-    persons (驻场运营人次数 is not 驻场运营人员数), nor when a generic code stands in for a query of
-    another level-1 class or of no class given (任务完成率, an output, for a 效益 indicator). Each is
-    a guess that two things are the same, and a wrong code costs a reviewer more than a question
+    nor when the query reaches it as one of the instances its name lists through persons named by
+    their work (补助对象（人员、企业…）数 for 救助站工作人员数: staff, not the persons aided), nor a
+    count in person-times for a count of persons (驻场运营人次数 is not 驻场运营人员数), nor when a
+    generic code stands in for a query of another level-1 class or of no class given (任务完成率, an
+    output, for a 效益 indicator; a class read from the text is not given), nor a code of another
+    class than the row is filed under unless the texts are the same (系统正常运行率 filed under 12 is
+    not the class-22 code of that name without a person: the row or the code is misfiled). Each is a
+    guess that two things are the same, and a wrong code costs a reviewer more than a question
     (DOMAIN.md)."""
-    return (not features.get("object_partial") and not features.get("object_none") and not features.get("scope")
+    return (not features.get("object_partial") and not features.get("object_none") and not features.get("scope_staff")
             and not features.get("unit_differs")
-            and not (features.get("head_generic") and not (features.get("class_same") or features.get("class_level1"))))
+            and not (features.get("head_generic") and not given_class_agrees(features))
+            and not (class_filed_apart(features) and not features.get("exact")))
+
+
+def given_class_agrees(features: dict[str, float]) -> bool:
+    """The class the row gives (not one read from its text) is the code's, at level 1 at least."""
+    return bool(features.get("class_same") or features.get("class_level1")) and not features.get("class_guessed")
+
+
+def class_filed_apart(features: dict[str, float]) -> bool:
+    """The row is filed under another class than the code's (a class read from the text files nothing)."""
+    return bool(features.get("class_level1") or features.get("class_diff")) and not features.get("class_guessed")
 
 
 def verdict(score: float, features: dict[str, float], accept: float, review: float) -> Verdict:
@@ -37,6 +51,8 @@ def doubted_by_learned(features: dict[str, float], alone: float, best_alone: flo
     candidate scores higher on the catalogue evidence alone: `alone` below `best_alone`), or a
     reviewer called a text nearer to the query than the code's name (by character ratio) "no code
     fits"."""
+    if features.get("learned_same"):
+        return False  # a reviewer took this code for a near-identical text
     near_nil = features.get("learned_nil", 0.0) > features.get("ratio", 0.0)
     return near_nil or alone < best_alone
 
@@ -47,4 +63,16 @@ def top_verdict(score: float, features: dict[str, float], alone: float, best_alo
     v = verdict(score, features, accept, review)
     if v == Verdict.ACCEPT and doubted_by_learned(features, alone, best_alone):
         return Verdict.REVIEW
+    return v
+
+
+def learned_verdict(v: Verdict, features: dict[str, float]) -> Verdict:
+    """A top's verdict where reviewers decided a near-identical text (`learned.py`: the same text up
+    to years, titles, places and numbers): the code they took is never "no match" (at least
+    reviewed); "no code fits" for such a text makes it no match unless a reviewer also took this
+    code for one (then a person decides)."""
+    if features.get("learned_same"):
+        return Verdict.REVIEW if v == Verdict.NO_MATCH or features.get("learned_nil_same") else v
+    if features.get("learned_nil_same"):
+        return Verdict.NO_MATCH
     return v

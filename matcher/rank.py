@@ -9,7 +9,7 @@ choosing between codes).
 """
 from __future__ import annotations
 
-from .learned import LEARNED_FEATURES
+from .learned import LEARNED_FEATURES, QUERY_FEATURES
 from .model import ScoreModel
 from .results import Candidate
 
@@ -20,9 +20,9 @@ MAX_SCORE = 0.99  # shown at most (1.00 is kept for a reviewer's own decision); 
 
 def without_learned(features: dict[str, float]) -> dict[str, float]:
     """A candidate's features on the catalogue evidence alone (the same dict when it has none)."""
-    if not (features.get("learned_nil") or any(features.get(k) for k in LEARNED_FEATURES)):
+    if not any(features.get(k) for k in (*LEARNED_FEATURES, *QUERY_FEATURES)):
         return features
-    return {**features, **dict.fromkeys(LEARNED_FEATURES, 0.0), "learned_nil": 0.0}
+    return {**features, **dict.fromkeys((*LEARNED_FEATURES, *QUERY_FEATURES), 0.0)}
 
 
 def ranked(cands: list[Candidate], model: ScoreModel) -> list[Candidate]:
@@ -48,3 +48,12 @@ def shown(cands: list[Candidate]) -> list[Candidate]:
     for c in cands:
         c.score = min(c.score, MAX_SCORE)
     return cands
+
+
+def offered_first(cands: list[Candidate], first: Candidate) -> list[Candidate]:
+    """`first` moved to the top (a generic code offered when no closer code fits), the others capped
+    at its score, so the list still reads in the order of the scores shown."""
+    rest = [c for c in cands if c is not first]
+    for c in rest:
+        c.score = min(c.score, first.score)
+    return [first, *rest]

@@ -1,8 +1,22 @@
-"""`indicode calibrate`: fit on the labelled links plus the catalogue's learned links, adopted only
-if cross-validation by source is not worse with them. It needs both the fit (`calibration`) and
-the measure (`evaluate`), which therefore do not need each other."""
+"""`indicode calibrate`: fit on the labelled links plus reviewers' decisions, the decisions adopted only
+if cross-validation by source does not get worse with them on any figure. It needs both the fit (`calibration`)
+and the measure (`evaluate`), which therefore do not need each other.
+
+    result = refit(linker, gold_rows, decisions)      # decisions in force: catalogue.records.Learned
+    result.model.save(path)                           # a ScoreModel, serialisable (model.json)
+    model, adopted, before, after = result            # figures by source without / with the decisions
+
+A decision (text, class, code or NIL, reviewer, source) becomes a labelled link of its own source
+(one per reviewed file: `learned:FILE`), so that cross-validation holds out a reviewed file as it
+holds out a document; a "no code fits" decision is a NIL link. Texts the labelled links already
+hold, and codes the catalogue no longer has, are left out.
+"""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ..catalogue.records import Learned
 from .calibration import fit
 from .evaluate import metrics, source_folds, suggest_gold, with_model
 from .gold import NIL, GoldRow
@@ -10,39 +24,60 @@ from .linker import Linker
 from .model import ScoreModel
 from .text import clean
 
+# what must not get worse by source for the decisions to be adopted: a refit on reviewers' decisions
+# (one code each, no target value) kept end-to-end and recall@5 but could halve the accepts on the
+# learning curve (docs/accuracy.md), so every figure counts
+ADOPT_ON = ("end_to_end", "recall5", "top1", "accept_share", "accept_precision")
 
-def learned_gold(linker: Linker, gold: list[GoldRow]) -> list[GoldRow]:
-    """The catalogue's learned links as labelled links (one source per reviewed file), leaving out
-    texts the labelled links already hold."""
+
+class Refit(NamedTuple):
+    model: ScoreModel
+    adopted: bool  # the decisions are among the links fitted on
+    before: dict  # figures by source with the labelled links only ({} when no decision adds a text)
+    after: dict  # with the decisions too
+
+
+def decision_rows(decisions: Sequence[Learned], gold: list[GoldRow], known) -> list[GoldRow]:
+    """Decisions as labelled links (one source per reviewed file), leaving out texts the labelled
+    links already hold and codes not `known` (a container of the catalogue's codes)."""
     seen = {(clean(g.name), g.level2) for g in gold}
     rows = []
-    for link in linker.decisions:
-        if (clean(link.text), link.level2) in seen or (link.code != NIL and link.code not in linker.cat.entries):
+    for d in decisions:
+        key = (clean(d.text), d.level2)
+        if key in seen or (d.code != NIL and d.code not in known):
             continue
-        seen.add((clean(link.text), link.level2))
-        src = "learned:" + (link.source or "").split(":")[0]
-        rows.append(GoldRow(f"learned{link.id}", src, link.level2, link.text, "", link.code, frozenset([link.code])))
+        seen.add(key)
+        src = "learned:" + (d.source or "").split(":")[0]
+        rows.append(GoldRow(f"learned{d.id}", src, d.level2, d.text, "", d.code, frozenset([d.code])))
     return rows
 
 
-def refit(linker: Linker, gold: list[GoldRow], fitted_on: str = "") -> tuple[ScoreModel, bool, dict, dict]:
-    """Fit on the labelled links plus the learned ones, adopted only if cross-validation by source
-    over all of them is not worse (end-to-end and recall@5) than fitting on the labelled links
-    alone; returns (model, adopted, figures with the labelled links only, figures with both)."""
-    extra = learned_gold(linker, gold)
-    if not extra:
-        return fit(linker, gold, fitted_on=fitted_on), False, {}, {}
-    rows = gold + extra
-    n = len(gold)
-    preds: dict[str, list] = {"labelled": [None] * len(rows), "both": [None] * len(rows)}
+def _by_source(linker: Linker, rows: list[GoldRow], train_on: list[int]) -> dict:
+    """Figures by source over `rows`, each fold fitted on the rows of `train_on` outside it."""
+    pred: list = [None] * len(rows)
+    allowed = set(train_on)
     for test in source_folds(rows):
-        for key in preds:
-            train = [g for i, g in enumerate(rows) if i not in test and (key == "both" or i < n)]
-            held = sorted(test)
-            m = fit(linker, train, fitted_on="refit check")
-            for i, s in zip(held, suggest_gold(with_model(linker, m), [rows[i] for i in held]), strict=True):
-                preds[key][i] = s
-    before, after = (metrics(rows, preds[k]) for k in ("labelled", "both"))
-    adopted = after["end_to_end"] >= before["end_to_end"] and after["recall5"] >= before["recall5"]
-    on = f"{fitted_on} + {len(extra)} learned links" if adopted else fitted_on
-    return fit(linker, rows if adopted else gold, fitted_on=on), adopted, before, after
+        model = fit(linker, [g for i, g in enumerate(rows) if i in allowed and i not in test], fitted_on="refit check")
+        held = sorted(test)
+        for i, s in zip(held, suggest_gold(with_model(linker, model), [rows[i] for i in held]), strict=True):
+            pred[i] = s
+    return metrics(rows, pred)
+
+
+def refit(linker: Linker, gold: list[GoldRow], decisions: Sequence[Learned] | None = None, fitted_on: str = "",
+          fitted: ScoreModel | None = None) -> Refit:
+    """Fit on the labelled links plus the decisions (by default the linker's decisions in force),
+    adopted only if cross-validation by source over both is not worse on any figure (`ADOPT_ON`)
+    than fitting on the labelled links alone. `fitted`: a model already fitted on `gold`, returned
+    as it is when the decisions add no text."""
+    extra = decision_rows(linker.decisions if decisions is None else decisions, gold,
+                          linker.cat.suggestable)
+    if not extra:
+        return Refit(fitted or fit(linker, gold, fitted_on=fitted_on), False, {}, {})
+    rows = gold + extra
+    before = _by_source(linker, rows, list(range(len(gold))))
+    after = _by_source(linker, rows, list(range(len(rows))))
+    adopted = all(after[k] >= before[k] for k in ADOPT_ON)
+    on = f"{fitted_on} + {len(extra)} decisions" if adopted else fitted_on
+    model = fit(linker, rows, fitted_on=on) if adopted else (fitted or fit(linker, gold, fitted_on=fitted_on))
+    return Refit(model, adopted, before, after)

@@ -28,6 +28,7 @@ class Candidate:
     raw: float  # the ranker's score, learned evidence included: the order
     features: dict[str, float] = field(default_factory=dict)
     alone: float = 0.0  # the ranker's score on the catalogue evidence alone: what `score` is made from
+    generic: str = ""  # offered as the generic code of this measure (`generic.py`): reviewed, never accepted
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ class Suggestion:
     decision: Verdict
     candidates: list[Candidate]
     new_code_class: str = ""  # for no-match: where a new code would go
-    reason: str = "score"  # score | learned | empty
+    reason: str = "score"  # score | learned | generic | empty
     cut: bool = False  # the text was longer than MAX_TEXT: matched by its first MAX_TEXT characters
+    namesakes: list[str] = field(default_factory=list)  # other codes with the decided code's name (`flags.py`)
+    inferred_class: str = ""  # the level-2 class read from the text when the row gives none (`classify.py`)
     proposal: ProposedCode | None = None  # for no-match / review: a proposed code it fits (indicode.proposed)
 
     @property

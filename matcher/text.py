@@ -34,7 +34,9 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
     # …达标率, e.g. 设备完好达标率, and accepted such guesses out-of-fold)
     ("按时完成", "完成及时"), ("按期完成", "完成及时"), ("准时完成", "完成及时"), ("及时完成", "完成及时"),
     ("办结", "完成"), ("完工", "完成"),
-    ("无故障运行", "正常运行"), ("正常使用", "正常运行"), ("可使用", "正常运行"),
+    # done before a deadline is done on time (12月底之前完成, 提前完成): general Chinese
+    ("提前完成", "完成及时"), ("之前完成", "完成及时"), ("以前完成", "完成及时"), ("前完成", "完成及时"),
+    ("无故障运行", "正常运行"), ("正常使用", "正常运行"), ("可使用", "正常运行"), ("完好", "正常运行"),
     ("通过率", "合格率"), ("满意率", "满意度"), ("满意程度", "满意度"),
     ("运作", "运行"), ("运转", "运行"),
     ("数量", "数"), ("个数", "数"),
@@ -42,10 +44,14 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
     # 市民/居民/人民群众 满意度 are all 群众满意度 (only before 满意: 社会效益 is not 群众效益)
     ("社会公众满意", "群众满意"), ("人民群众满意", "群众满意"), ("公众满意", "群众满意"),
     ("社会满意", "群众满意"), ("市民满意", "群众满意"), ("居民满意", "群众满意"),
+    # a unit's own employees: 职工 (workers and staff) is 员工 in general Chinese
+    ("职工", "员工"),
     # aid paid to people or firms: 救助/补贴/资助 are 补助 in general Chinese (补助对象 = those aided),
     # and a head count is a count of persons (人数 = 人员数; 人次, person-times, is not folded: 驻场运营
     # 人次数 is not a staff head count, `SCOPE_UNITS` lets it name the persons of a scope list only)
     ("救助", "补助"), ("补贴", "补助"), ("资助", "补助"), ("人数", "人员数"),
+    # 低保 (最低生活保障, the minimum living allowance) is social aid (社会救助): its recipients are aided
+    ("低保", "补助"),
     # buying for the unit: 购置 (to acquire durable goods, 设备购置) is 采购 (to procure); 购置税 (the
     # vehicle purchase tax) is a tax, not a purchase, and is kept as written
     ("购置税", "购置税"), ("购置", "采购"),
@@ -54,6 +60,12 @@ BUILTIN_VARIANTS: list[tuple[str, str]] = [
 # An instance a scope list names may be counted in its own unit: the persons of 补助对象（人员、企业…）
 # are counted in 人次 (person-times) as often as in 人数 (临时救助人次数 counts the people aided).
 SCOPE_UNITS: dict[str, tuple[str, ...]] = {"人员": ("人次",)}
+
+# Persons named by their work are staff, not the persons a scope list means (those aided, served):
+# 救助站工作人员数, 补贴审核人员数 count staff; 临时救助人数 counts people aided. General Chinese: a
+# role or a kind of work before 人员, or a word for employees.
+STAFF = re.compile(r"(工作|审核|管理|服务|经办|技术|执法|监管|运营|运维|驻场|值班|安保|保洁|后勤|医护|医务|专业|从业|"
+                   r"办事|行政|检查|审批|评审|监理|施工|培训|聘用|编外|在岗|窗口)人员|员工|职员|干部|工作者")
 
 _BRACKETED = re.compile(r"[（(][^（）()]{0,12}[)）]")
 # a scope: two or more items separated by 、 / ， or 或, closed by 等 (「人员、企业、特定群体等」)
@@ -140,6 +152,33 @@ class Canon:
         for _ in range(2):
             t = self._re.sub(lambda m: self._map[m.group(0)], t)
         return t
+
+
+# ------------------------------------------------------------------ near-identical texts
+
+# What two texts of the same indicator differ in between documents and years (the issue of learning:
+# a decision on 2025年度宣传册印刷数量 speaks for 2026年度宣传册印刷数量): document titles, years and
+# dates, numbers with their units, and the place the document is about.
+_TITLE = re.compile(r"《[^《》]*》")
+_DATE = re.compile(r"\d{2,4}\s*(?:年度|年|届)|\d{1,2}\s*(?:月份|月底|月|日|号)|第?[一二三四1-4]\s*季度")
+_NUMBER = re.compile(r"[≥≤><=约近超]*\s*\d[\d.,]*\s*(?:万|千|百|亿)?\s*"
+                     r"(?:%|‰|元|吨|公斤|千克|平方米|亩|公里|米|小时|分钟|天|[次个件人场份家套条册辆台本篇期项户所批名座间张页处部类幅])?")
+_PLACE_WORDS = re.compile(r"全省|全市|全县|全区|全镇|我省|我市|我县|我区|本市|本区|本县|辖区内|辖区|"
+                          r"省级|市级|县级|区级|镇级|村级")
+# a place name at the start: two to four characters and an administrative unit (海珠区, 鄂州市); 社区,
+# 园区, 校区 … are not places of government
+_PLACE = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}?(?:省|自治区|市|(?<![社园校景小片辖矿营])区|县|镇|乡|街道))+")
+MIN_NEAR = 3  # characters a near key keeps: a shorter one (满意度) would join different indicators
+
+
+def near_text(text: str) -> str:
+    """A text without what changes between documents for the same indicator: titles, years, dates,
+    numbers with units, place words and a place name at its start (`2025年度宣传册印刷数量` ->
+    `宣传册印刷数量`, `海珠区…`, `《深汕年鉴2024》编纂…`); '' when too little is left."""
+    t = _TITLE.sub("", fold(text))
+    t = _NUMBER.sub("", _DATE.sub("", t))
+    t = _PLACE.sub("", _PLACE_WORDS.sub("", t))
+    return t if len(clean(t)) >= MIN_NEAR else ""
 
 
 # ------------------------------------------------------------------ kind of measure

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 
@@ -34,6 +35,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--by-source", action="store_true", help="one fold per source document / province")
     ap.add_argument("--by-file", action="store_true", help="one fold per gold file")
+    ap.add_argument("--rows", type=Path, help="write each row's held-out answer here (JSON Lines, first run)")
     args = ap.parse_args()
     files = {f: read_gold(f) for f in args.gold}
     gold = [g for rows in files.values() for g in rows]
@@ -67,6 +69,25 @@ def main() -> None:
             out[f] = summary(list(range(start, start + len(rows))))
             start += len(rows)
     print(json.dumps(out, ensure_ascii=False, indent=1))
+    if args.rows:
+        write_rows(args.rows, gold, preds[0])
+
+
+def write_rows(path: Path, gold: list, sugg: list) -> None:
+    """Each row's held-out answer, to compare two versions row by row (which rows a change gains and
+    loses): uid, text, class, gold, decision, code decided, top code and score, right or not."""
+    with path.open("w", encoding="utf-8") as fh:
+        for g, s in zip(gold, sugg, strict=True):
+            top = s.top
+            fh.write(json.dumps({"uid": g.uid, "source": g.source, "name": g.name, "level2": g.level2,
+                                 "gold": g.gold, "decision": str(s.decision), "code": s.code,
+                                 "top": top.code if top else "", "top_name": top.name if top else "",
+                                 "features": {k: round(v, 3) for k, v in (top.features if top else {}).items() if v},
+                                 "score": round(top.score, 3) if top else 0.0,
+                                 "top1": bool(top and top.code in g.acceptable),
+                                 "rank": next((i for i, c in enumerate(s.candidates[:5], 1)
+                                               if c.code in g.acceptable), 0),
+                                 "right": (s.code or "NIL") in g.acceptable}, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from indicode.matcher.calibration import fit, logistic_fit
 from indicode.matcher.evaluate import KEYS, evaluate, metrics, predict_out_of_fold, source_folds
 from indicode.matcher.features import FEATURES
 from indicode.matcher.gold import read_gold
+from indicode.matcher.model import ScoreModel
 
 pytestmark = pytest.mark.usefixtures("shared_vector_cache")  # its commands build Linkers of their own
 
@@ -176,7 +177,7 @@ def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogu
     from conftest import ROOT
     from indicode.catalogue.lookup import Catalogue
     from indicode.matcher.linker import Linker
-    from indicode.matcher.refit import learned_gold, refit
+    from indicode.matcher.refit import ADOPT_ON, decision_rows, refit
     from indicode.workspace import NewDecision, Origin, Workspace
 
     gold = [g for g in read_gold(GOLD_DEV) if g.source in ("001", "004")]
@@ -187,9 +188,37 @@ def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogu
     ws.record([NewDecision(g.name, g.level2, g.gold, "t", row3) for g in ext]
               + [NewDecision(gold[0].name, gold[0].level2, gold[0].gold, "t", row4)], cat, override=True)
     learned = Linker(cat, linker.encoder, linker.model, linker.index, learned=ws.learned_links(cat.entries))
-    extra = learned_gold(learned, gold)
+    extra = decision_rows(learned.decisions, gold, learned.cat.suggestable)
     assert len(extra) == len({(g.name, g.level2) for g in ext})
     assert {g.source for g in extra} == {"learned:reviewed.xlsx"}
     m, adopted, before, after = refit(learned, gold, fitted_on="g.csv")
-    assert adopted == (after["end_to_end"] >= before["end_to_end"] and after["recall5"] >= before["recall5"])
-    assert ("learned links" in m.fitted_on) == adopted
+    assert adopted == all(after[k] >= before[k] for k in ADOPT_ON)
+    assert ("decisions" in m.fitted_on) == adopted
+    m.save(tmp_catalogue.parent / "model.json")  # serialisable: what the workspace keeps
+    assert ScoreModel.load(tmp_catalogue.parent / "model.json") == m
+
+
+def test_decisions_become_labelled_links_of_their_reviewed_file():
+    """One source per reviewed file (held out as a document is), NIL kept as a link, texts the
+    labelled links hold and codes the catalogue lacks left out; the refit then has nothing to add and
+    returns the model already fitted as it is (no fit: no encoder needed)."""
+    from types import SimpleNamespace
+
+    from indicode.catalogue.records import NIL, Learned
+    from indicode.matcher.gold import GoldRow
+    from indicode.matcher.refit import decision_rows, refit
+
+    gold = [GoldRow("1", "001", "11", "召开会议次数", "", "111000231", frozenset(["111000231"]))]
+    at = "2026-12-01T00:00:00"
+    decisions = [Learned(1, "召开会议次数（次）", "11", "111000231", "王", at, "a.xlsx:3"),  # held already
+                 Learned(2, "档案整理数量", "11", "111000242", "王", at, "a.xlsx:4"),
+                 Learned(3, "电子政务外网带宽", "11", NIL, "李", at, "b.csv:2"),
+                 Learned(4, "外网带宽", "11", "999999999", "李", at, "b.csv:3"),  # not in the catalogue
+                 Learned(5, "档案整理数量", "11", "111000243", "李", at, "b.csv:4")]  # the first decision stands
+    rows = decision_rows(decisions, gold, {"111000231", "111000242", "111000243"})
+    assert [(r.name, r.gold, r.source, r.acceptable) for r in rows] == [
+        ("档案整理数量", "111000242", "learned:a.xlsx", frozenset(["111000242"])),
+        ("电子政务外网带宽", NIL, "learned:b.csv", frozenset([NIL]))]
+    fitted = ScoreModel.load()
+    linker = SimpleNamespace(decisions=decisions[:1], cat=SimpleNamespace(suggestable={"111000231"}))
+    assert refit(linker, gold, fitted=fitted) == (fitted, False, {}, {})

@@ -30,7 +30,7 @@ def test_the_catalogues_own_name_matches_in_every_component():
     # 项目 is a generic object: the name is the generic code of its class, not a particular object
     assert on(f) >= {"head_match", "head_generic", "generic_in_class", "class_same", "kind_agree"}
     assert not on(f) & {"object_full", "object_partial", "object_none", "class_diff", "kind_conflict", "scope"}
-    assert set(FEATURES) - {"popularity", "learned_sim", "learned_votes"} <= set(f)
+    assert set(FEATURES) - {"popularity", "learned_sim", "learned_votes", "learned_same"} <= set(f)
 
 
 @pytest.mark.parametrize("given,signal", [("12", "class_same"), ("11", "class_level1"), ("1", "class_level1"),
@@ -92,3 +92,46 @@ def test_measure_heads_start_at_a_word_boundary():
     canons = ["任务完成及时率", "项目完成及时率", "工作完成及时率", "培训完成率"]
     heads = measure_heads(canons)
     assert heads["任务完成及时率"] == "完成及时率" and heads["培训完成率"] == "成率"
+
+
+def test_a_class_read_from_the_text_scores_like_a_given_one_but_is_marked():
+    """No class given: the inferred class counts for the class signals, and `class_guessed` says so
+    (the policy never takes it for a class the row gives)."""
+    q = query("项目验收合格率")
+    q.inferred = "12"
+    f = pair_features(q, name("项目验收合格率", "验收合格率", "12"), 0.5)
+    assert f["class_same"] == 1.0 and f["class_guessed"] == 1.0
+    given = pair_features(query("项目验收合格率", "22"), name("项目验收合格率", "验收合格率", "12"), 0.5)
+    assert given["class_diff"] == 1.0 and given["class_guessed"] == 0.0
+    q2 = query("项目验收合格率", "1")  # a level-1 class given: the inferred level-2 class fills it in
+    q2.inferred = "12"
+    assert pair_features(q2, name("项目验收合格率", "验收合格率", "12"), 0.5)["class_same"] == 1.0
+
+
+@pytest.mark.parametrize("text,staff", [("临时救助人数", False), ("特困人员救助供养人数", False),
+                                        ("救助站工作人员数", True), ("补贴审核人员数", True),
+                                        ("补助资金经办人员数", True)])
+def test_persons_named_by_their_work_are_staff_not_those_aided(text, staff):
+    """The scope of 补助对象（人员、企业…）数 is reached by both; only the staff count is flagged."""
+    from indicode.matcher.text import Canon
+
+    fold = Canon()
+    n = name_info(fold("补助对象（人员、企业、特定群体等）数"), "数", "11", "count", 0.0, WEIGHTS,
+                  scope_of("补助对象（人员、企业、特定群体等）数"), fold)
+    canon = fold(text)
+    f = pair_features(Query(text, canon, "11", kind_of(text), WEIGHTS.profile(canon)), n, 0.9)
+    assert f["scope"] == 1.0 and f["scope_staff"] == float(staff), f
+
+
+def test_person_times_of_a_scope_list_are_no_unit_difference():
+    """A scope list's persons may be counted in 人次: in scope, 人次 is no different measure."""
+    from indicode.matcher.text import Canon
+
+    fold = Canon()
+    n = name_info(fold("补助对象（人员、企业、特定群体等）数"), "数", "11", "count", 0.0, WEIGHTS,
+                  scope_of("补助对象（人员、企业、特定群体等）数"), fold)
+    canon = fold("临时救助人次数")
+    f = pair_features(Query("临时救助人次数", canon, "11", "count", WEIGHTS.profile(canon)), n, 0.9)
+    assert f["scope"] == 1.0 and f["unit_differs"] == 0.0
+    staff = pair_features(query("驻场运营人次数", "11"), name("驻场运营人员数", "人员数", "11"), 0.9)
+    assert staff["unit_differs"] == 1.0

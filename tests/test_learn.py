@@ -10,6 +10,7 @@ from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.records import NIL
 from indicode.cli import app
 from indicode.inputs import shown
+from indicode.matcher.linker import Linker
 from indicode.workspace import Workspace
 from indicode.workspace.use import linker_for
 
@@ -61,8 +62,11 @@ def test_learn_applies_decisions_exactly_and_can_be_undone(tmp_catalogue, tmp_pa
     assert len(listed) == 3
     assert [d["code"] for d in listed] == ["113000297", "112000287", "NIL"] and all(d["id"] for d in listed)
     assert runner.invoke(app, ["learned", "remove", str(listed[0]["id"])]).exit_code == 0
-    undone = linker_of(tmp_catalogue).suggest("租金支付及时率", "13")
-    assert undone.reason != "learned" and undone.code != "113000297"
+    after = linker_of(tmp_catalogue)
+    undone = after.suggest("租金支付及时率", "13")
+    assert [d.text for d in after.decisions] == ["验收合格率", "项目收益率"]  # the retracted one is not applied
+    plain = Linker(after.cat, after.encoder, after.model, after.index).suggest("租金支付及时率", "13")
+    assert undone.reason != "learned" and (undone.decision, undone.code) == (plain.decision, plain.code)
     r = runner.invoke(app, ["learned", "remove", "99999"])
     assert r.exit_code == 2 and "99999: no such decision" in r.stderr
     r = runner.invoke(app, ["learned", "remove", str(listed[0]["id"])])  # a stale id: retracted already

@@ -2,7 +2,16 @@
 no encoder."""
 import json
 
-from indicode.matcher.present import class_label, decision_fields, suggestion_dict, why
+from indicode.i18n import CHINESE, use_language
+from indicode.matcher.present import (
+    check_items,
+    check_words,
+    checks,
+    class_label,
+    decision_fields,
+    suggestion_dict,
+    why,
+)
 from indicode.matcher.results import Candidate, Suggestion, Verdict
 
 
@@ -21,9 +30,10 @@ def test_why_names_the_scores_and_each_signal_that_is_on():
              matched="系统验收合格率")
     assert why(c) == ("语义相似 0.88；字面相似 0.80；覆盖编码名称 50%；计量词相同；通用编码；"
                       "对象仅部分相同（不自动采用）；类别 12 一致；计量类型不同；经别名「系统验收合格率」")
-    assert why(cand(object_none=1.0, class_diff=1.0)).endswith(
-        "编码所指对象未出现（不自动采用）；类别不同（编码为 12）")
-    assert why(cand(class_level1=1.0)).endswith("类别不同（编码为 12）")
+    # a class difference is the first thing the card says
+    assert why(cand(object_none=1.0, class_diff=1.0)).startswith("类别不同（编码为 12）；语义相似")
+    assert why(cand(object_none=1.0, class_diff=1.0)).endswith("编码所指对象未出现（不自动采用）")
+    assert why(cand(class_level1=1.0)).startswith("类别不同（编码为 12）")
     assert why(cand(head_match=0.0, object_partial=0.0)) == why(cand())  # a signal at 0 says nothing
 
 
@@ -32,11 +42,11 @@ def test_the_dict_of_a_suggestion():
     s = Suggestion("系统验收合格率", "12", "100%", Verdict.ACCEPT, [top, other])
     d = suggestion_dict(s)
     assert list(d) == ["text", "class", "value", "decision", "code", "name", "score", "reason", "new_code_class",
-                       "candidates", "cut", "proposal"]
+                       "candidates", "cut", "check", "inferred_class", "proposal"]
     assert {k: v for k, v in d.items() if k != "candidates"} == {
         "text": "系统验收合格率", "class": "12", "value": "100%", "decision": "accept", "code": "112000287",
-        "name": "验收合格率", "score": 0.9123, "reason": "score", "new_code_class": "", "cut": False,
-        "proposal": None}  # a proposed code it fits (indicode.proposed), for no-match and review answers
+        "name": "验收合格率", "score": 0.9123, "reason": "score", "new_code_class": "", "cut": False, "check": [],
+        "inferred_class": "", "proposal": None}  # a proposed code it fits (indicode.proposed), for no-match and review
     assert d["candidates"][1] == {"code": "112001723", "name": "项目验收合格率", "matched": "项目验收合格率",
                                   "class": "12", "score": 0.4, "why": why(other),
                                   "features": {"vec": 0.876, "ratio": 0.8, "cov_name": 0.5, "object_partial": 1.0}}
@@ -60,3 +70,32 @@ def test_an_empty_text_has_score_zero():
     s = Suggestion("（）", "11", "", Verdict.NO_MATCH, [], "11-数量指标", "empty")
     d = suggestion_dict(s)
     assert (d["score"], d["code"], d["reason"], d["candidates"]) == (0.0, "", "empty", [])
+
+
+def test_a_generic_code_offered_says_so_first():
+    c = cand("111001842", "任务完成率", "任务完成率", "11")
+    c.generic = "完成"
+    with use_language(CHINESE):
+        assert why(c).startswith("通用编码：完成（无更具体的编码，不自动采用）；语义相似")
+        s = Suggestion("按需完成活动开展", "11", "100%", Verdict.REVIEW, [c], "11-数量指标", "generic")
+        assert checks(s) == ["通用编码：完成"]
+    assert check_items(s) == ["generic code for 完成"]
+
+
+def test_the_checks_of_a_suggestion_in_words():
+    """Namesakes named, a class read from the text shown as inferred, a class difference first; the
+    records keep stable English phrases (`check_items`), the page and the workbook the words."""
+    top = cand("111000231", "召开会议次数", "召开会议次数", "11")
+    twin = cand("111000234", "召开会议次数", "召开会议次数", "11")
+    s = Suggestion("召开会议次数", "12", "", Verdict.ACCEPT, [top, twin], namesakes=["111000234"])
+    assert check_items(s) == ["namesake 111000234"]
+    with use_language(CHINESE):
+        assert checks(s) == ["归类不同：文件为 12，编码为 11", "同名编码：111000234"]
+        assert check_words("namesake 111000234 111000235") == "同名编码：111000234、111000235"
+        inferred = Suggestion("办事群众满意度", "", "", Verdict.ACCEPT, [cand(level2="31")], inferred_class="31")
+        assert checks(inferred) == ["推断类别 31"]  # no class given: nothing is filed apart
+        assert check_words("name cut to its first 200 characters for matching") == "名称过长，按前 200 个字符匹配"
+        assert check_words("something else") == "something else"  # not a flag of the matcher: as it is
+    nil = Suggestion("x", "11", "", Verdict.NO_MATCH, [cand(learned_nil_same=1.0)], "11-数量指标")
+    assert check_items(nil) == ["near text no code"]
+    assert check_items(Suggestion("x", "11", "", Verdict.NO_MATCH, [top], namesakes=["111000234"])) == []

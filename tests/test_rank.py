@@ -5,7 +5,7 @@ import math
 import pytest
 
 from indicode.matcher.model import ScoreModel
-from indicode.matcher.rank import MAX_MARGIN, MAX_SCORE, ranked, shown, without_learned
+from indicode.matcher.rank import MAX_MARGIN, MAX_SCORE, offered_first, ranked, shown, without_learned
 from indicode.matcher.results import Candidate
 
 
@@ -76,7 +76,9 @@ def test_features_without_learned_evidence_are_kept_as_they_are():
     plain = {"vec": 1.0, "learned_sim": 0.0, "learned_nil": 0.0}
     assert without_learned(plain) is plain
     f = {"vec": 1.0, "learned_sim": 0.7, "learned_votes": 0.5, "learned_nil": 0.2}
-    assert without_learned(f) == {"vec": 1.0, "learned_sim": 0.0, "learned_votes": 0.0, "learned_nil": 0.0}
+    assert without_learned(f) == {"vec": 1.0, "learned_sim": 0.0, "learned_votes": 0.0, "learned_nil": 0.0,
+                                  "learned_same": 0.0, "learned_nil_same": 0.0}
+    assert without_learned({"vec": 1.0, "learned_same": 1.0})["learned_same"] == 0.0
     assert f["learned_sim"] == 0.7  # not changed in place
 
 
@@ -84,3 +86,14 @@ def test_scores_shown_stop_below_one():
     m = model()
     cs = shown(ranked([cand(m, "A", vec=9.0), cand(m, "B", vec=0.0)], m))
     assert cs[0].score == MAX_SCORE and cs[1].score == pytest.approx(sigmoid(0.0))
+
+
+def test_an_offered_code_goes_first_and_the_list_still_reads_in_score_order():
+    m = model()
+    cs = ranked([cand(m, "A", vec=1.0), cand(m, "B", vec=0.5), cand(m, "G", vec=-1.0)], m)
+    g = cs[2]
+    own = g.score
+    assert cs[0].score > own
+    out = offered_first(cs, g)
+    assert [c.code for c in out] == ["G", "A", "B"]
+    assert out[0].score == own and all(c.score <= own for c in out[1:])

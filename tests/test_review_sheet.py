@@ -89,6 +89,23 @@ def test_explanations_in_words_not_codes(sample):
     assert unreadable[11].startswith("此行无法完整读取") and unreadable[5] == "需复核"
 
 
+def test_the_matchers_flags_are_in_words_and_a_class_difference_comes_first():
+    """说明 of matched rows: a class difference first, then the decision, then what the matcher flags
+    (namesakes, a generic code offered, a class read from the text, a name cut)."""
+    from indicode.review_sheet import explain
+
+    base = {"indicator": "召开会议次数", "class": "12", "decision": "accept", "code": "111000231", "score": 0.99,
+            "reason": "score", "new_code_class": ""}
+    why = explain({**base, "check": "namesake 111000234", "class_flag": "document 1/12, code 1/11"})
+    assert why == "归类不一致：文件为 1/12，编码为 1/11；建议采用：匹配得分 0.99；同名编码：111000234"
+    generic = explain({**base, "decision": "review", "score": 0.14, "reason": "generic", "class_flag": "",
+                       "check": "generic code for 正常运行; class inferred 22", "new_code_class": "22-社会效益"})
+    assert generic == ("需复核：得分 0.14，请确认或从下拉中选其他编码；通用编码：正常运行；推断类别 22；"
+                       "新编码应归入 22-社会效益")
+    cut = explain({**base, "check": "name cut to its first 200 characters for matching", "class_flag": ""})
+    assert cut.endswith("名称过长，按前 200 个字符匹配")
+
+
 def test_dropdown_per_row_of_its_candidates(sample):
     res, out = sample
     ws = openpyxl.load_workbook(out)["逐行审核"]

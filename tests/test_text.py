@@ -61,3 +61,28 @@ def test_char_weights_favour_rare_characters():
     assert w.w("档") > w.w("任")
     assert w.covered("档案整理率", "档案完好率") > w.covered("任务完成率", "档案完成率") - 0.5
     assert w.covered("", "x") == 0.0 and w.covered("ab", "ab") == 1.0
+
+
+def test_general_chinese_folds_of_this_release():
+    """Done before a deadline is done on time; 职工 are 员工; 低保 (the minimum living allowance) is
+    aid; equipment in good repair (完好) runs normally. Invented texts and catalogue names alike."""
+    canon = Canon()
+    assert all("完成及时" in canon(t) for t in ("12月底之前完成", "提前完成修缮", "年底前完成验收"))
+    assert canon("职工满意度") == canon("员工满意度") and canon("干部职工培训次数") == canon("干部员工培训次数")
+    assert canon("农村低保发放人数") == canon("农村补助发放人员数")
+    assert canon("设备完好率") == canon("设备正常运行率") and canon("档案完好率") != canon("设备正常运行率")
+    assert canon("完成率") == "完成率"  # no deadline, no fold
+
+
+def test_near_identical_texts_differ_only_in_what_changes_between_documents():
+    """Years, dates, document titles, numbers with units, place words and a place name at the start."""
+    from indicode.matcher.text import near_text
+
+    assert near_text("2025年度宣传册印刷数量") == near_text("2026年度宣传册印刷数量") == "宣传册印刷数量"
+    assert near_text("《深汕年鉴2024》编纂完成时间") == near_text("《村志》编纂完成时间")
+    assert near_text("海珠区电动自行车充电监测户数") == near_text("越秀区电动自行车充电监测户数")
+    assert near_text("全区各单位满意度") == near_text("各单位满意度")
+    assert near_text("完成500吨稻谷储备") == near_text("完成3000吨稻谷储备")
+    assert near_text("社区矫正对象帮扶次数") == "社区矫正对象帮扶次数"  # 社区 is no place of government
+    assert near_text("2024年") == "" and near_text("第1季度") == ""  # too little left to join anything
+    assert near_text("宣传册印刷数量") != near_text("宣传册发放数量")
