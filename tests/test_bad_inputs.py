@@ -277,7 +277,7 @@ BAD_ARGS = {
     "learn missing file": (["learn", "OUT/none.csv"], 2, "no such file"),
     "learn a folder": (["learn", "OUT"], 2, "is a folder"),
     "learned remove not a number": (["learned", "remove", "x"], 2, "valid integer"),
-    "unknown command": (["catalog"], 2, "No such command"),
+    "unknown command": (["catalog"], 2, "no such command: catalog; did you mean catalogue?"),
 }
 
 
