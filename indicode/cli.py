@@ -655,9 +655,9 @@ def normalize(inputs: list[Path] = typer.Argument(..., help=N_("Documents or spr
             say_warning(p)
     if len(res.failed) == len(res.files):
         raise typer.Exit(2)  # nothing could be read: nothing written
-    about = {"catalogue": str(linker.cat.path), "catalogue fingerprint": linker.cat.fingerprint,
-             "encoder": linker.encoder.name, "model": linker.model.fitted_on,
-             "decisions applied": str(len(linker.decisions))}
+    about = {N_("catalogue"): str(linker.cat.path), N_("catalogue fingerprint"): linker.cat.fingerprint,
+             N_("encoder"): linker.encoder.name, N_("ranking model fitted on"): linker.model.fitted_on,
+             N_("decisions applied"): str(len(linker.decisions))}  # the workbook's 汇总 says them in Chinese
     write_result(output, res, about)
     if not quiet:
         d = res.decisions
