@@ -6,6 +6,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+import pandas as pd
+
 from ..i18n import N_, _
 from .classes import LEVEL1, LEVEL2
 from .entries import Anomaly
@@ -70,3 +72,32 @@ def stats_table(s: Mapping) -> list[str]:
     lines += ["", _("anomalies:") if anomalies else _("anomalies: none")]
     lines += table([(kind_words(k), n) for k, n in anomalies.items()], "  ")
     return lines
+
+
+# The export's sheets and columns as a clerk reads them (the XLSX export; CSV and JSON Lines keep the
+# English keys for programs).
+SHEET_WORDS = {"codes": N_("codes"), "anomalies": N_("anomalies"), "proposed": N_("proposed codes")}
+COLUMN_WORDS = {
+    "code": N_("code"), "name": N_("name"), "aliases": N_("other names"), "level1": N_("level-1 class"),
+    "level2": N_("level-2 class"), "valid": N_("well-formed"), "enabled": N_("enabled"), "count": N_("times seen"),
+    "filed_under": N_("filed under"), "sources": N_("sources"), "projects": N_("projects"), "values": N_("values"),
+    "measure_unit": N_("unit"), "explanation": N_("explanation"), "standard": N_("scoring standard"),
+    "kind": N_("anomaly"), "detail": N_("detail"), "text": N_("indicator text"), "reviewer": N_("reviewer"),
+    "source": N_("where"), "proposed_at": N_("proposed at"),
+}
+
+
+def for_people(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The export's frames with sheet names, headers, yes/no and anomaly kinds in the current language."""
+    out = {}
+    yes, no = _("yes"), _("no")
+    for sheet, df in frames.items():
+        df = df.copy()
+        for col in ("valid", "enabled"):
+            if col in df:
+                df[col] = [yes if v else no for v in df[col]]
+        if "kind" in df:
+            df["kind"] = [kind_words(k) for k in df["kind"]]
+        df.columns = [_(COLUMN_WORDS[c]) if c in COLUMN_WORDS else c for c in df.columns]
+        out[_(SHEET_WORDS.get(sheet, sheet))] = df
+    return out

@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 
 from .catalogue.records import InputError
 from .cli_help import translate, usage_problem
-from .i18n import N_, _, ngettext, run_language, use_language
+from .i18n import CHINESE, N_, _, ngettext, run_language, use_language
 from .matcher.results import Verdict
 
 # The exit codes, one contract for every command (README "Exit codes and concurrent writers").
@@ -391,11 +391,17 @@ def catalogue_export(output: Path = typer.Option(
                          ..., "-o", "--output",
                          help=N_("codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)")),
                      catalogue: Path | None = CatalogueOpt):
-    """Export the catalogue (XLSX: a codes sheet and an anomalies sheet)."""
+    """Export the catalogue (XLSX, in Chinese: a codes sheet and an anomalies sheet; CSV and JSON Lines: the
+    codes, with English keys for programs)."""
     from .catalogue.export import catalogue_frames, write_frames
+    from .catalogue.summary import for_people
 
     cat = _load_catalogue(catalogue)
-    write_frames(output, catalogue_frames(cat))
+    frames = catalogue_frames(cat)
+    if output.suffix.lower() == ".xlsx":  # a workbook is for people: Chinese whatever the locale
+        with use_language(CHINESE):
+            frames = for_people(frames)
+    write_frames(output, frames)
     typer.echo(ngettext("wrote {n} code to {path}", "wrote {n} codes to {path}", len(cat)).format(
         n=len(cat), path=output), err=True)
 
