@@ -733,10 +733,20 @@ def learn(reviewed: Path = typer.Argument(..., help=N_("A reviewed normalize out
 
 
 def _event_line(e) -> str:
-    what = e.code if e.kind == "decision" else _("retracts {id}").format(id=e.replaces)
+    from .workspace.records import Kind
+
+    decision = e.kind == Kind.DECISION
+    what = e.code if decision else _("retracts {id}").format(id=e.replaces)
     name = f"-{e.name}" if e.name and e.code != "NIL" else ""
-    return (f"{e.id:5d}  {e.at}  {e.kind:10} 「{e.text}」 [{e.subject.level2 or '-'}] -> {what}{name}  "
+    kind = _("decision") if decision else _("retraction")
+    return (f"{e.id:5d}  {e.at}  {kind:10} 「{e.text}」 [{e.subject.level2 or '-'}] -> {what}{name}  "
             f"{e.reviewer}  {e.origin}" + (f"  # {e.comment}" if e.comment else ""))
+
+
+def _change_word(change: str) -> str:
+    """What a catalogue switch did to a decision's code, in words (`--json` keeps `gone`, `renamed` …)."""
+    words = {"gone": _("gone"), "renamed": _("renamed"), "disabled": _("disabled")}
+    return words.get(change, change)
 
 
 @learned_app.command("list")
@@ -851,7 +861,7 @@ def workspace_use_catalogue(new: Path = NewCatalogueArg,
                           "affected": [{**a.decision.to_dict(), "change": a.change, "new_name": a.name}
                                        for a in sw.affected]})
     for a in sw.affected:
-        typer.echo(f"{a.change:9} {a.decision.code}{'-' + a.decision.name if a.decision.name else ''}"
+        typer.echo(f"{_change_word(a.change):9} {a.decision.code}{'-' + a.decision.name if a.decision.name else ''}"
                    f"{' -> ' + a.name if a.name else ''}  「{a.decision.text}」 [{a.decision.subject.level2 or '-'}]  "
                    + _("decision {id}, {reviewer}").format(id=a.decision.id, reviewer=a.decision.reviewer))
     typer.echo(sw.summary(), err=True)
