@@ -62,13 +62,16 @@ def usage_problem(exc: Any) -> str:
     """A usage error (click's exception) as one line in the current language: the common kinds are
     said in our words, any other in click's."""
     kind = type(exc).__name__
-    param = getattr(exc, "param", None)
-    hint = param.get_error_hint() if param is not None else ""
+    param: Any = getattr(exc, "param", None)
     if kind == "NoSuchOption":
         return _("no such option: {option}").format(option=exc.option_name)
-    if kind == "MissingParameter" and hint and not exc.message:
-        return _("missing {what} {hint}").format(
-            what=_("argument") if param.param_type_name == "argument" else _("option"), hint=hint)
+    if param is None:
+        hint = ""
+    else:
+        hint = param.get_error_hint()
+        if kind == "MissingParameter" and not exc.message:
+            return _("missing {what} {hint}").format(
+                what=_("argument") if param.param_type_name == "argument" else _("option"), hint=hint)
     if kind == "BadParameter" and hint:
         return _("{hint}: {problem}").format(hint=hint, problem=" ".join(exc.message.split()))
     unknown = re.match(r"No such command '(.+?)'\.\s*(?:Did you mean '(.+?)'\?)?", exc.message)
