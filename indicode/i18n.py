@@ -10,6 +10,9 @@ request in the language of its `Accept-Language` (Chinese when it names none we 
 
     from indicode.i18n import _, ngettext
     raise InputError(_("{path}: no such catalogue file").format(path=quoted(path)))
+
+Texts given before the language is known (the command line's help, built at import) are marked with
+`N_` and translated when the app is built for a run (indicode/cli_help.py); see docs/messages.md.
 """
 from __future__ import annotations
 
