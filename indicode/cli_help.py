@@ -73,7 +73,13 @@ def usage_problem(exc: Any) -> str:
             return _("missing {what} {hint}").format(
                 what=_("argument") if param.param_type_name == "argument" else _("option"), hint=hint)
     if kind == "BadParameter" and hint:
+        if exc.message.startswith("Input should be a valid integer"):  # typer's number conversion
+            return _("{hint}: give a whole number").format(hint=hint)
+        if exc.message.startswith("Input should be a valid number"):
+            return _("{hint}: give a number").format(hint=hint)
         return _("{hint}: {problem}").format(hint=hint, problem=" ".join(exc.message.split()))
+    if kind == "BadOptionUsage" and exc.message.endswith("requires an argument."):
+        return _("option {option} needs a value").format(option=exc.option_name)
     unknown = re.match(r"No such command '(.+?)'\.\s*(?:Did you mean '(.+?)'\?)?", exc.message)
     if kind == "UsageError" and unknown:
         line = _("no such command: {name}").format(name=unknown.group(1))
