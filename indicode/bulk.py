@@ -32,7 +32,7 @@ DOC_FIELDS = [("unit", "单位"), ("project", "项目名称"), ("project_code", 
               ("level2_text", "二级指标"), ("name", "三级指标"), ("code", "指标编码"),
               ("value_period", "实施周期指标值/目标值"), ("value_year", "年度指标值"), ("explanation", "指标解释")]
 OUT_COLUMNS = ["indicator", "class", "decision", "code", "code_name", "score", "reason", "check", "class_flag",
-               "new_code_class"] + [f"alt{i}" for i in range(1, ALTERNATIVES + 1)] + ["reviewer_code"]
+               "new_code_class", "proposal"] + [f"alt{i}" for i in range(1, ALTERNATIVES + 1)] + ["reviewer_code"]
 
 
 @dataclass
@@ -127,6 +127,8 @@ def _matched(row: IndicatorRow, s: Suggestion) -> dict:
         "decision": d["decision"], "code": code, "code_name": d["name"], "score": d["score"], "reason": d["reason"],
         "check": f"name cut to its first {MAX_TEXT} characters for matching" if s.cut else "",
         "class_flag": _class_flag(row, code), "new_code_class": d["new_code_class"],
+        # a no-match a proposed code fits (only then: the column appears when some row has one)
+        **({"proposal": s.proposal.label} if s.proposal else {}),
         **_alts(s.candidates, code),
     }
 

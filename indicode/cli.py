@@ -428,15 +428,17 @@ def lookup(query: str = typer.Argument(..., help=N_("Code, code prefix, or (part
     query, klass, most = read_query(query), read_lookup_class(klass), read_limit(limit)
     first = (read_page(page) - 1) * most
     from .catalogue.records import Proposed
+    from .workspace.proposals import lookup as lookup_proposals
     from .workspace.use import catalogue_in_use
 
     ws = _workspace(workspace)
     cat = _load_catalogue(catalogue_in_use(ws, catalogue)[0])
-    cat.proposed = cat.proposed + [Proposed(p.code, p.name, p.level1, p.level2, p.text, p.reviewer, p.origin.place,
-                                            p.at) for p in ws.proposals()]
     every = cat.lookup(query, klass, len(cat) or 1)
     found = every[first:first + most]
-    proposed = cat.lookup_proposed(query, klass, most)
+    # the workspace's pending and approved proposals (by provisional id, approved code, name or member text)
+    proposed = cat.lookup_proposed(query, klass, most) + [
+        Proposed(p.answer, p.name, p.level1, p.level2, p.text, p.reviewer, p.origin.place, p.at)
+        for p in lookup_proposals(ws, query, klass, most) if p.answer not in cat.entries]
     if as_json:
         return echo_json([entry_dict(e) for e in found] + [{**asdict(p), "proposed": True} for p in proposed])
     if not found and not proposed:
@@ -536,6 +538,8 @@ def suggest(text: str = typer.Argument(..., help=N_("The indicator as written.")
         say_note(_("the text is longer than {n} characters: matched by its beginning").format(n=MAX_TEXT))
     if as_json:
         return echo_json(suggestion_dict(s))
+    if s.proposal is not None:  # a no-match that a proposed code fits: said first, never as accepted
+        typer.echo(s.proposal.label)
     head = verdict_heading(s.decision)
     if s.decision == Verdict.NO_MATCH:
         typer.echo(_("{head}: no catalogue code measures this; a new code would go in class {klass}").format(
@@ -910,24 +914,245 @@ def serve(host: str = typer.Option("127.0.0.1", help=N_("Address to bind (loopba
                                                     "repeatable. Requests naming any other Host are refused.")),
           timeout: float = typer.Option(10.0, min=0.1, max=600,
                                         help=N_("Seconds a request's headers, and then its body, may take to arrive.")),
+          trusted_proxy: list[str] = typer.Option([], "--trusted-proxy",
+                                                  help=N_("A reverse proxy's address or network (10.0.0.5, "
+                                                          "10.0.0.0/24); repeatable. Only on its connections is "
+                                                          "X-Forwarded-For believed as the client's address.")),
           catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
           workspace: str | None = WorkspaceOpt):
     """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
     from .server import is_loopback
     from .server import serve as run
+    from .server.share import Share, read_proxies
+
+    share = Share(trusted_proxies=read_proxies(trusted_proxy))
 
     linker, ws = _matching(catalogue, model, workspace)
     linker.suggest("预热", "")  # load everything before the first request
     if not is_loopback(host) and not token and not ws.members():
         say_note(_("not on loopback and no --token: feedback is disabled"))
     try:
-        run(linker, host, port, token, allow_host, timeout, workspace=ws, follow=not catalogue,
+        run(linker, host, port, token, allow_host, timeout, workspace=ws, follow=not catalogue, share=share,
             on_ready=lambda url: typer.echo(_("indicode serving {url}  ({n} codes)").format(
                 url=url, n=len(linker.cat)), err=True))
     except OSError as exc:
         fail(_("{host}:{port}: cannot listen ({problem})").format(host=host, port=port, problem=exc.strerror or exc))
     except KeyboardInterrupt:
         pass
+
+
+# ---------------------------------------------------------------- proposed codes and the catalogue's gaps
+
+proposals_app = typer.Typer(no_args_is_help=True, help=_("Proposed new codes: add, list, approve, reject, import, "
+                                                         "export."))
+app.add_typer(proposals_app, name="proposals")
+ReviewerOpt = typer.Option("", "--reviewer", help=_("Who (default: $USER)."))
+ProposalArg = typer.Argument(..., help=_("The proposal: its provisional id (新-…), number or approved code."))
+TextOpt = typer.Option([], "--text", help=_("Another text it stands for; repeatable."))
+RequestsArg = typer.Argument(..., help=_("A request workbook (申请新增指标) as `indicode gaps` writes it."))
+RequestsOutOpt = typer.Option(..., "-o", "--output", help=_("The request workbook (.xlsx)."))
+GapInputsArg = typer.Argument(..., help=_("Documents, normalize outputs, or request workbooks of other offices "
+                                          "(merged)."))
+GapOutOpt = typer.Option(None, "-o", "--output", help=_("The request workbook to write (.xlsx)."))
+
+
+def _who(reviewer: str) -> str:
+    import os
+
+    return reviewer or os.environ.get("USER", "") or "unknown"
+
+
+def _catalogue_of(ws, catalogue: Path | None):
+    """The catalogue in use (a decision is recorded against its version)."""
+    from .catalogue.lookup import Catalogue
+    from .workspace.use import catalogue_in_use
+
+    path, notes = catalogue_in_use(ws, catalogue)
+    for note in notes:
+        typer.echo(_("note: {note}").format(note=note), err=True)
+    return Catalogue.load(path)
+
+
+def _proposal_line(p) -> str:
+    from .matcher.present import class_label
+    from .workspace.proposals import STATUS_WORDS
+
+    extra = "".join(f"  {k}: {v}" for k, v in ((_("unit"), p.unit), (_("approved code"), p.approved),
+                                                (_("reason"), p.reason if p.status == "rejected" else "")) if v)
+    return (f"{p.code}  {p.name}  [{class_label(p.level2)}]  {STATUS_WORDS.get(p.status, p.status)}  "
+            f"{p.reviewer} {p.at[:10]}{extra}")
+
+
+def _conflicts(out) -> None:
+    from .learn import conflict_line
+
+    for c in out.conflicts:
+        typer.echo(_("conflict: {line}").format(line=conflict_line(c)), err=True)
+
+
+@proposals_app.command("add")
+@_guard
+def proposals_add(name: str = typer.Argument(..., help=_("The name of the new indicator.")),
+                  klass: str = typer.Option(..., "--class", help=_("Its level-2 class (31, 服务对象满意度 …).")),
+                  unit: str = typer.Option("", "--unit", help=_("Its unit of measure (%, 次, 人 …).")),
+                  explanation: str = typer.Option("", "--explanation", help=_("What it measures (指标解释).")),
+                  text: list[str] = TextOpt,
+                  comment: str = CommentOpt, reviewer: str = ReviewerOpt,
+                  catalogue: Path | None = CatalogueOpt, workspace: str | None = WorkspaceOpt):
+    """Propose a new code by name and class: the workspace gives it a provisional id (新-…-31-0001)."""
+    from .inputs import read_class, read_comment
+    from .workspace import proposals
+
+    ws = _workspace(workspace)
+    d = proposals.draft(name, read_class(klass), unit, explanation, read_comment(comment))
+    p, out = proposals.add(ws, d, _who(reviewer), _catalogue_of(ws, catalogue), text)
+    _conflicts(out)
+    typer.echo(_proposal_line(p))
+    typer.echo(_("proposed {id} for {n} texts in {ws}").format(id=p.code, n=len(out.recorded), ws=ws.location),
+               err=True)
+
+
+@proposals_app.command("list")
+@_guard
+def proposals_list(status: str = typer.Option("", "--status", help=_("Only open, approved or rejected ones.")),
+                   workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
+    """Every proposal with its status, oldest first."""
+    from dataclasses import asdict
+
+    from .workspace.proposals import decisions_of
+
+    ws = _workspace(workspace)
+    items = [p for p in ws.proposals() if not status or p.status == status]
+    if as_json:
+        return echo_json([{**asdict(p), "origin": str(p.origin), "texts": [e.text for e in decisions_of(ws, p.id)]}
+                          for p in items])
+    for p in items:
+        typer.echo(_proposal_line(p))
+
+
+@proposals_app.command("history")
+@_guard
+def proposals_history(proposal: str = ProposalArg, workspace: str | None = WorkspaceOpt):
+    """Every step of a proposal: made, approved or rejected."""
+    from .workspace import proposals
+
+    for step in proposals.history(_workspace(workspace), proposal):
+        typer.echo(f"{step.at}  {step.status:9} {step.reviewer}" + (f"  {step.code}" if step.code else "")
+                   + (f"  # {step.comment}" if step.comment else ""))
+
+
+@proposals_app.command("approve")
+@_guard
+def proposals_approve(proposal: str = ProposalArg,
+                      code: str = typer.Option(..., "--code", help=_("The 9-digit code the province assigned.")),
+                      comment: str = CommentOpt, reviewer: str = ReviewerOpt, workspace: str | None = WorkspaceOpt):
+    """Approve a proposal with its real code: its decisions point to that code from now on."""
+    from .inputs import read_comment
+    from .workspace import proposals
+
+    v = proposals.approve(_workspace(workspace), proposal, code, _who(reviewer), comment=read_comment(comment))
+    typer.echo(_proposal_line(v.proposal))
+    typer.echo(_("approved {id} as {code}: {n} decisions re-pointed").format(
+        id=v.proposal.code, code=v.proposal.approved, n=len(v.events)), err=True)
+
+
+@proposals_app.command("reject")
+@_guard
+def proposals_reject(proposal: str = ProposalArg,
+                     reason: str = typer.Option(..., "--reason", help=_("Why it is rejected.")),
+                     reviewer: str = ReviewerOpt, workspace: str | None = WorkspaceOpt):
+    """Reject a proposal: its decisions are retracted, and its rows come back for review."""
+    from .workspace import proposals
+
+    v = proposals.reject(_workspace(workspace), proposal, reason, _who(reviewer))
+    typer.echo(_proposal_line(v.proposal))
+    typer.echo(_("rejected {id}: {n} decisions retracted, their rows come back for review").format(
+        id=v.proposal.code, n=len(v.events)), err=True)
+
+
+@proposals_app.command("import")
+@_guard
+def proposals_import(requests: Path = RequestsArg,
+                     override: bool = typer.Option(False, "--override", help=_(
+                         "Replace the decisions in force of other reviewers for the member texts.")),
+                     reviewer: str = ReviewerOpt, catalogue: Path | None = CatalogueOpt,
+                     workspace: str | None = WorkspaceOpt):
+    """Read a request workbook back as proposals, one per row, each for every member text."""
+    from .gaps.propose import propose
+    from .gaps.workbook import read_requests
+
+    ws = _workspace(workspace)
+    rows = read_requests(requests)
+    out = propose(ws, rows, _who(reviewer), _catalogue_of(ws, catalogue), override=override)
+    _conflicts(out)
+    typer.echo(_("{file}: {rows} requests: {p} new proposals, {n} decisions recorded, {same} already in force, "
+                 "{c} conflicts").format(file=requests, rows=len(rows), p=len(out.proposals), n=len(out.recorded),
+                                         same=len(out.unchanged), c=len(out.conflicts)), err=True)
+    if out.conflicts:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@proposals_app.command("export")
+@_guard
+def proposals_export(output: Path = RequestsOutOpt,
+                     office: str = typer.Option("", "--office", help=_("The applying office (申请单位).")),
+                     workspace: str | None = WorkspaceOpt):
+    """Write the pending proposals as a request workbook (申请新增指标) for the province."""
+    from .gaps.propose import pending_requests
+    from .gaps.workbook import write_requests
+
+    rows = pending_requests(_workspace(workspace), office)
+    write_requests(output, rows)
+    typer.echo(_("wrote {n} requests to {path}").format(n=len(rows), path=output), err=True)
+
+
+@proposals_app.command("prefix")
+@_guard
+def proposals_prefix(new: str = typer.Argument("", help=_("A new prefix (2 to 6 Latin letters), before the first "
+                                                          "proposal.")),
+                     workspace: str | None = WorkspaceOpt):
+    """This workspace's prefix of provisional ids (set a readable one before the first proposal)."""
+    from .workspace import proposals
+
+    ws = _workspace(workspace)
+    typer.echo(proposals.set_prefix(ws, new) if new else ws.prefix())
+
+
+@app.command()
+@_guard
+def gaps(inputs: list[Path] = GapInputsArg, output: Path | None = GapOutOpt,
+         office: str = typer.Option("", "--office", help=_("The applying office (申请单位).")),
+         proposer: str = typer.Option("", "--proposer", help=_("Who proposes (提议人).")),
+         top: int = typer.Option(20, "--top", min=0, help=_("Groups to print (0: none).")),
+         catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
+         workspace: str | None = WorkspaceOpt):
+    """Group the indicators no code fits, across all inputs, into requests for new codes, ranked by use."""
+    from dataclasses import asdict
+
+    from .gaps.run import find_gaps
+    from .gaps.workbook import write_requests
+
+    if output is not None:
+        from .catalogue.export import check_writable
+
+        check_writable(output)  # before any work
+    linker = _linker(catalogue, model, workspace)
+    found = find_gaps(inputs, linker, office, proposer)
+    for line in found.collected.failed:
+        typer.echo(_("refused: {line}").format(line=line), err=True)
+    if output is not None:
+        write_requests(output, found.requests)
+    if as_json:
+        return echo_json([asdict(q) for q in found.requests])
+    for q in found.requests[:top]:
+        typer.echo(f"{q.uses:4d}  {q.name}  [{q.level2 or '-'}]  {q.unit or '-'}  "
+                   + _("{projects} projects, {documents} documents: {members}").format(
+                       projects=q.projects, documents=q.documents, members=" / ".join(q.members[:5])))
+    typer.echo(_("{rows} rows no code fits (of {read} read) in {n} requests{to}").format(
+        rows=len(found.collected.rows), read=found.collected.read, n=len(found.requests),
+        to=_(", written to {path}").format(path=output) if output else ""), err=True)
+    if found.collected.failed:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -38,6 +38,7 @@ from .i18n import N_, _
 from .matcher.results import Verdict
 from .workspace import NewDecision, Origin, Outcome, ProposalDraft, Via, Workspace
 from .workspace.keys import subject_of
+from .workspace.provisional import is_provisional
 from .workspace.records import Conflict, Proposal
 
 # The review workbook's sheets and the headers learn reads back (review_sheet writes them).
@@ -161,7 +162,26 @@ def _not_in_catalogue(code: str, name: str, cat: Catalogue) -> str:
 
 def _proposal(raw: str, body: str, level2: str, text: str, cat: Catalogue, where: str,
               reviewer: str, proposed: Sequence[Proposal] = ()) -> Proposed | str:
-    """A proposed code from `CODE-名称`, or why it cannot be one."""
+    """A proposed code from `CODE-名称`, a provisional id (`新-HZKQ-31-0001`, a proposal of the workspace)
+    or a bare name (proposed by name and the row's class: the workspace gives it a provisional id), or
+    why it cannot be one."""
+    if is_provisional(body.split()[0] if body.split() else ""):
+        pid = body.split()[0]
+        known = next((p for p in proposed if p.code == pid), None)
+        if known is None:
+            return _("proposed code '{raw}': {id} is no proposal of this workspace (see `indicode proposals list`)"
+                     ).format(raw=raw, id=pid)
+        if level2 and level2 != known.level2:
+            return _("proposed code '{raw}': the row's class is {klass} but {id} is in class {its}").format(
+                raw=raw, klass=level2, id=pid, its=known.level2)
+        return Proposed(code=known.code, name=known.name, level1=known.level1, level2=known.level2, text=text,
+                        reviewer=reviewer, source=where, proposed_at="")
+    if body and not re.match(r"^\d", body):  # a name: proposed without a serial
+        if level2 not in LEVEL2:
+            return _("proposed code '{raw}': give the row's class (two digits such as 31) to propose a new code "
+                     "by name").format(raw=raw)
+        return Proposed(code="", name=" ".join(body.split()), level1=level2[0], level2=level2, text=text,
+                        reviewer=reviewer, source=where, proposed_at="")
     m = CODE_NAME_RE.match(body)
     code, name = (m.group(1), m.group(2).strip()) if m else (body, "")
     if not CODE_RE.match(code):
@@ -201,8 +221,8 @@ def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, wh
     if low in NIL_WORDS:
         return NIL, None
     m = PROPOSE_RE.match(cell)
-    if m:
-        p = _proposal(raw, m.group(1).strip(), level2, text, cat, where, reviewer, proposed)
+    if m or is_provisional(cell.split()[0] if cell.split() else ""):
+        p = _proposal(raw, m.group(1).strip() if m else cell, level2, text, cat, where, reviewer, proposed)
         return p if isinstance(p, str) else (p.code, p)
     m = CODE_NAME_RE.match(cell)
     code, name = (m.group(1), m.group(2).strip()) if m else (re.sub(r"\s", "", cell), "")
@@ -305,7 +325,8 @@ def _settle(review: Review, found: dict[tuple[str, str], list[Decision]]) -> Non
         review.decisions.append(first)
     names: dict[str, set[str]] = {}
     for p in review.proposed:
-        names.setdefault(p.code, set()).add(p.name)
+        if p.code:  # a proposal by name is one per name and class
+            names.setdefault(p.code, set()).add(p.name)
     clash = {c for c, ns in names.items() if len(ns) > 1}
     for d in [d for d in review.proposals if d.code in clash]:
         review.decisions.remove(d)
@@ -332,7 +353,18 @@ def learn_file(path: Path, ws: Workspace, cat: Catalogue, reviewer: str, overrid
                propose: bool = False, code_col: str | None = None, name_col: str | None = None,
                class_col: str | None = None, comment: str = "") -> LearnRun:
     """Read a reviewed file and record its decisions in `ws`, in one transaction (all or none);
-    `comment` goes with each of them."""
+    `comment` goes with each of them. A new-code request workbook (申请新增指标, `indicode gaps`) is read
+    with `propose` as proposals for every member text (`gaps.propose`)."""
+    from .gaps.workbook import is_request_workbook, read_requests
+
+    if is_request_workbook(Path(path)):
+        if not propose:
+            raise InputError(_("{path}: a new-code request workbook: read it with learn --propose or `indicode "
+                               "proposals import`").format(path=path))
+        from .gaps.propose import propose as propose_requests
+
+        requests = read_requests(Path(path))
+        return LearnRun(Review(cells=len(requests)), propose_requests(ws, requests, reviewer, cat, override=override))
     review = read_reviewed(path, cat, code_col, name_col, class_col, propose=propose, reviewer=reviewer,
                            proposed=ws.proposals())
     new = [NewDecision(d.text, d.level2, d.code, reviewer, Origin(Via.WORKBOOK, d.file, d.sheet, d.row), comment,

@@ -44,6 +44,7 @@ from .learn import (
     SUMMARY_SHEET,
 )
 from .matcher.results import Verdict
+from .workspace.provisional import PROVISIONAL_IN
 
 # keyed by the decision word a record carries (a Verdict, or its string read back from a file)
 FILLS: dict[str, str] = {Verdict.ACCEPT: "C6EFCE", Verdict.REVIEW: "FFEB9C", Verdict.NO_MATCH: "FFC7CE"}
@@ -98,6 +99,8 @@ def explain(rec: dict) -> str:
         parts.append("无匹配：目录中没有衡量同一事项的编码")
     elif reason:
         parts.append(str(reason))
+    if rec.get("proposal"):  # a proposed code it fits: named, never taken as accepted
+        parts.append(str(rec["proposal"]))
     if rec.get("new_code_class"):
         parts.append(f"新编码应归入 {rec['new_code_class']}")
     flag = str(rec.get("class_flag") or "")
@@ -121,7 +124,8 @@ def options(rec: dict) -> list[str]:
             codes.append(m.group(1) if m else alt)
     if not rec.get("indicator"):
         return []
-    return list(dict.fromkeys(codes)) + [CONFIRM_WORD, NIL_WORD]
+    proposed = PROVISIONAL_IN.findall(str(rec.get("proposal") or ""))  # the pending proposal it fits
+    return list(dict.fromkeys(codes)) + proposed + [CONFIRM_WORD, NIL_WORD]
 
 
 # ---------------------------------------------------------------- the workbook

@@ -3,6 +3,8 @@ labels. The CLI, the HTTP API, the reconcile router, the review workbook and bul
 it, so a suggestion reads the same everywhere (`results.py` holds only the data)."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from ..catalogue.classes import LEVEL1, LEVEL2
 from .results import Candidate, Suggestion
 
@@ -56,4 +58,5 @@ def candidate_dict(c: Candidate) -> dict:
 def suggestion_dict(s: Suggestion) -> dict:
     """A suggestion as JSON (`indicode suggest --json`, `/api/suggest`)."""
     return {"text": s.text, "class": s.level2, "value": s.value, **decision_fields(s),
-            "candidates": [candidate_dict(c) for c in s.candidates], "cut": s.cut}
+            "candidates": [candidate_dict(c) for c in s.candidates], "cut": s.cut,
+            "proposal": asdict(s.proposal) if s.proposal else None}

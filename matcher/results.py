@@ -30,6 +30,21 @@ class Candidate:
     alone: float = 0.0  # the ranker's score on the catalogue evidence alone: what `score` is made from
 
 
+@dataclass(frozen=True)
+class ProposedCode:
+    """A code proposed in the workspace (pending, or approved and not yet in the catalogue) that a
+    no-match (or review) text is the same as, or close to: shown beside the answer, never accepted."""
+
+    id: int
+    code: str  # the provisional id (新-HZKQ-31-0001), or the approved real code
+    name: str
+    level2: str
+    status: str  # open | approved
+    label: str  # 已提议：新-HZKQ-31-0001 课题验收专家满意度（待审批）
+    how: str  # same-text | close
+    similarity: float = 1.0
+
+
 @dataclass
 class Suggestion:
     text: str
@@ -40,6 +55,7 @@ class Suggestion:
     new_code_class: str = ""  # for no-match: where a new code would go
     reason: str = "score"  # score | learned | empty
     cut: bool = False  # the text was longer than MAX_TEXT: matched by its first MAX_TEXT characters
+    proposal: ProposedCode | None = None  # for no-match / review: a proposed code it fits (indicode.proposed)
 
     @property
     def top(self) -> Candidate | None:

@@ -109,3 +109,26 @@ def server_on_copy(folder, *args: str):
     env = {"INDICODE_CACHE_DIR": str(Path(folder) / "cache"), "INDICODE_DATA_DIR": str(Path(folder) / "data")}
     with running_server("-c", str(cat), *args, env=env) as url:
         yield url, cat
+
+
+@contextmanager
+def server_in_thread(linker, **kw):
+    """(uvicorn server, port) of `make_server(linker, "127.0.0.1", 0, **kw)` running in a thread of
+    this process (for tests that look at its connections), stopped on leaving."""
+    import threading
+
+    from indicode.server import make_server
+
+    server, sock, _url = make_server(linker, "127.0.0.1", 0, **kw)
+    t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started
+        yield server, sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        t.join(10)
+    assert not t.is_alive(), "the server did not stop"

@@ -32,10 +32,11 @@ def test_the_dict_of_a_suggestion():
     s = Suggestion("系统验收合格率", "12", "100%", Verdict.ACCEPT, [top, other])
     d = suggestion_dict(s)
     assert list(d) == ["text", "class", "value", "decision", "code", "name", "score", "reason", "new_code_class",
-                       "candidates", "cut"]
+                       "candidates", "cut", "proposal"]
     assert {k: v for k, v in d.items() if k != "candidates"} == {
         "text": "系统验收合格率", "class": "12", "value": "100%", "decision": "accept", "code": "112000287",
-        "name": "验收合格率", "score": 0.9123, "reason": "score", "new_code_class": "", "cut": False}
+        "name": "验收合格率", "score": 0.9123, "reason": "score", "new_code_class": "", "cut": False,
+        "proposal": None}  # a proposed code it fits (indicode.proposed), for no-match and review answers
     assert d["candidates"][1] == {"code": "112001723", "name": "项目验收合格率", "matched": "项目验收合格率",
                                   "class": "12", "score": 0.4, "why": why(other),
                                   "features": {"vec": 0.876, "ratio": 0.8, "cov_name": 0.5, "object_partial": 1.0}}

@@ -197,6 +197,7 @@ def test_requests_beyond_the_in_flight_cap_get_a_json_503():
     import asyncio
 
     from indicode.server.guard import Guard
+    from indicode.server.share import Share
 
     release = asyncio.Event()
 
@@ -205,7 +206,7 @@ def test_requests_beyond_the_in_flight_cap_get_a_json_503():
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    guard = Guard(slow_app, {"127.0.0.1:1"}, max_inflight=2)
+    guard = Guard(slow_app, {"127.0.0.1:1"}, share=Share(requests=2, requests_per_address=2))
     scope = {"type": "http", "method": "GET", "path": "/api/health", "query_string": b"",
              "headers": [(b"host", b"127.0.0.1:1")]}
 
@@ -239,12 +240,13 @@ def test_a_client_still_uploading_holds_no_request_slot():
     import asyncio
 
     from indicode.server.guard import Guard
+    from indicode.server.share import Share
 
     async def app(scope, receive, send):
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    guard = Guard(app, {"127.0.0.1:1"}, max_inflight=2, timeout=5)
+    guard = Guard(app, {"127.0.0.1:1"}, share=Share(requests=2, requests_per_address=2), timeout=5)
 
     def scope(method, length):
         headers = [(b"host", b"127.0.0.1:1")] + ([(b"content-length", str(length).encode())] if length else [])

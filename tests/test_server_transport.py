@@ -3,22 +3,14 @@ is written in two parts; with Nagle on, each kept-alive request waits for the cl
 about 40 ms), keep-alive kept, and the server stops cleanly."""
 import http.client
 import socket
-import threading
 import time
 
-from indicode.server import make_server
+from indicode.server.share import Share
+from server_proc import server_in_thread
 
 
 def test_accepted_connections_have_nagle_off_and_stay_alive(linker):
-    server, sock, url = make_server(linker, "127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    t.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
+    with server_in_thread(linker) as (server, port):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for _ in range(3):  # three requests, one connection
             conn.request("GET", "/api/codes/112000272")
@@ -30,40 +22,33 @@ def test_accepted_connections_have_nagle_off_and_stay_alive(linker):
         accepted = protocols[0].transport.get_extra_info("socket")
         assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         conn.close()
-    finally:
-        server.should_exit = True
-        t.join(10)
-    assert not t.is_alive()
 
 
 def test_connections_beyond_the_cap_get_a_json_503(linker):
-    server, sock, url = make_server(linker, "127.0.0.1", 0, max_connections=3)
-    port = sock.getsockname()[1]
-    t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    t.start()
+    """When every connection has a request under way (here: a body still to come), none can give
+    way: one more is answered 503."""
     held = []
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for _ in range(3):
-            held.append(socket.create_connection(("127.0.0.1", port), timeout=30))
-        extra = socket.create_connection(("127.0.0.1", port), timeout=30)
-        answer = b""
-        while chunk := extra.recv(4096):
-            answer += chunk
-        extra.close()
-        assert answer.startswith(b"HTTP/1.1 503") and b"too many open connections" in answer
-        held.pop().close()  # one leaves: the next one is served
-        deadline = time.monotonic() + 30
-        while len(server.server_state.connections) >= 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", "/api/health")
-        assert conn.getresponse().status == 200
-        conn.close()
-    finally:
-        for s in held:
-            s.close()
-        server.should_exit = True
-        t.join(10)
+    with server_in_thread(linker, share=Share(connections=3, connections_per_address=3)) as (server, port):
+        try:
+            for _ in range(3):
+                held.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+                held[-1].sendall(f"POST /api/feedback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                                 "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n".encode())
+            time.sleep(0.2)
+            extra = socket.create_connection(("127.0.0.1", port), timeout=30)
+            answer = b""
+            while chunk := extra.recv(4096):
+                answer += chunk
+            extra.close()
+            assert answer.startswith(b"HTTP/1.1 503") and b"too many open connections" in answer
+            held.pop().close()  # one leaves: the next one is served
+            deadline = time.monotonic() + 30
+            while len(server.server_state.connections) >= 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/health")
+            assert conn.getresponse().status == 200
+            conn.close()
+        finally:
+            for s in held:
+                s.close()

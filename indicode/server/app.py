@@ -27,11 +27,13 @@ from ..matcher.text import MAX_TEXT
 from ..workspace import LOCAL, Caller, Role
 from .guard import error_body
 from .headers import media_type, own_origin
+from .openapi import answers, install
 from .reconcile import router
 from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Conflicting, NotAllowed, Service, Unavailable, Unwritable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 CODE_PATTERN = rf"^({NIL}|[0-9]{{9,10}})$"
+MAX_ID = 2**63 - 1  # a decision id is an SQLite integer: a larger one is invalid input, not an overflow
 # the page: its own scripts and styles only, never inside another site's frame
 PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                                            "img-src 'self' data:; frame-ancestors 'none'; form-action 'none'",
@@ -59,7 +61,7 @@ class Feedback(BaseModel):
     klass: str | int = Field("", alias="class", description=CLASS_DOC)
     code: str = Field(pattern=CODE_PATTERN, description="a catalogue code, or NIL")
     reviewer: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")
-    replaces: int | None = Field(None, ge=1, description="the id of the decision in force this one replaces "
+    replaces: int | None = Field(None, ge=1, le=MAX_ID, description="the id of the decision in force this one replaces "
                                  "(needed to replace another reviewer's decision; answered 409 without it)")
     comment: str = Field("", max_length=inputs.MAX_COMMENT, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")
     origin: str = Field("http", pattern=r"^(page|http)$", description="`page` when sent by the drafting page")
@@ -68,7 +70,7 @@ class Feedback(BaseModel):
 class Retract(BaseModel):
     """Take a decision back (undo): the decision before it comes back into force."""
     model_config = ConfigDict(extra="forbid", strict=True)
-    id: int = Field(ge=1, description="the id of the decision in force to take back")
+    id: int = Field(ge=1, le=MAX_ID, description="the id of the decision in force to take back")
     reviewer: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")
     origin: str = Field("http", pattern=r"^(page|http)$")
 
@@ -168,7 +170,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         s = ask.run(partial(service.suggest, service.linker()))
         return suggestion_dict(s)
 
-    @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies")
+    @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies", responses=answers(404))
     def code(code: Annotated[str, PathParam(max_length=20)]):
         cat = service.linker().cat
         e = cat.get(code)
@@ -214,13 +216,14 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
 
     @app.post("/api/feedback", summary="Confirm or correct a suggestion: a decision in the workspace (as "
               "`indicode learn` records); 409 with the decision in force when it is another reviewer's and "
-              "`replaces` does not name it")
+              "`replaces` does not name it", responses=answers(403, 409, 415))
     def feedback(fb: Feedback, caller: Caller = Depends(same_origin_write)):
         text, klass = inputs.read_text(fb.text).text, inputs.read_class(fb.klass)
         return service.learn(text, klass, fb.code, fb.reviewer.strip() or "web", fb.replaces, fb.origin,
                              fb.comment, caller)
 
-    @app.post("/api/retract", summary="Undo: take a decision back; the one before it is in force again")
+    @app.post("/api/retract", summary="Undo: take a decision back; the one before it is in force again",
+              responses=answers(403, 409, 415))
     def retract(r: Retract, caller: Caller = Depends(same_origin_write)):
         return service.retract(r.id, r.reviewer.strip() or "web", r.origin, caller)
 
@@ -230,4 +233,5 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         return {"text": t, "events": service.history(t, inputs.read_class(klass) if klass else None)}
 
     app.include_router(router(service))
+    install(app)
     return app

@@ -3,7 +3,9 @@
 Before the app sees a request: the Host must be one this server serves (a foreign Host is DNS
 rebinding or a misdirected request), the query string and body must fit their limits whatever
 Content-Length says (the body is read here, with a cap and a deadline, chunked or not), and at most
-`max_inflight` requests run at once. Everything refused is answered in JSON. The reconciliation
+`share.requests` requests run at once, `share.requests_per_address` of them from one client address
+(the forwarded one behind a trusted proxy, which then stands in `scope["client"]`). Everything
+refused is answered in JSON. The reconciliation
 endpoints (read-only) get CORS headers; nothing else does.
 """
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+
+from ..i18n import _
+from .share import Share
 
 
 @dataclass(frozen=True)
@@ -66,9 +71,11 @@ PREFLIGHT = CORS + [(b"access-control-allow-methods", b"GET, POST, OPTIONS"),
 class Guard:
     """ASGI middleware: host check, limits, body deadline, in-flight cap, CORS for /reconcile."""
 
-    def __init__(self, app, hosts: set[str], timeout: float = 10.0, max_inflight: int = 64):
-        self.app, self.hosts, self.timeout, self.max_inflight = app, {h.lower() for h in hosts}, timeout, max_inflight
+    def __init__(self, app, hosts: set[str], timeout: float = 10.0, share: Share | None = None):
+        self.app, self.hosts, self.timeout = app, {h.lower() for h in hosts}, timeout
+        self.share = share or Share()
         self.inflight = 0
+        self.by_address: dict[str, int] = {}  # requests under way per client address
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -93,13 +100,25 @@ class Guard:
             body = await self._read_body(headers, receive, limits.body)
         except BodyError as exc:  # the rest of the body is never read: the connection closes
             return await send_json(send, exc.status, exc.message, close=True)
-        if self.inflight >= self.max_inflight:
-            return await send_json(send, 503, "too many requests at once; try again", extra=[(b"retry-after", b"1")])
+        peer = scope["client"][0] if scope.get("client") else ""
+        client = self.share.client_of(peer, scope["headers"])
+        if client != peer:
+            scope = {**scope, "client": (client, 0)}
+        if self.inflight >= self.share.requests:
+            return await send_json(send, 503, _("too many requests at once; try again"),
+                                   extra=[(b"retry-after", b"1")])
+        if self.by_address.get(client, 0) >= self.share.requests_per_address:
+            return await send_json(send, 503, _("too many requests at once from your address; try again"),
+                                   extra=[(b"retry-after", b"1")])
         self.inflight += 1
+        self.by_address[client] = self.by_address.get(client, 0) + 1
         try:
             await self.app(scope, _replay(body, receive), _with_headers(send, CORS if is_reconcile(path) else []))
         finally:
             self.inflight -= 1
+            self.by_address[client] -= 1
+            if not self.by_address[client]:
+                del self.by_address[client]
 
     async def _read_body(self, headers: dict, receive, cap: int) -> bytes:
         """The whole body, at most `cap` bytes, within the deadline (h11 has already refused a

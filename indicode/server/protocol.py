@@ -1,7 +1,8 @@
 """uvicorn's h11 protocol with the three things a service on a desk or a department network needs
 on top: a request head must arrive within a deadline (a half-sent request is not held open for
-ever), the number of open connections is capped, and a request h11 cannot parse (a negative or
-non-numeric Content-Length, an oversized header block) is answered in JSON like every other error.
+ever), open connections are capped in total and per client address (`share.Ledger` decides which
+idle connection gives way), and a request h11 cannot parse (a negative or non-numeric
+Content-Length, an oversized header block) is answered in JSON like every other error.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import socket
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ..i18n import _
 from .guard import HEADER_LIMIT, json_error
+from .share import DISMISS_DELAY, MAX_DISMISSED, Ledger, Share
 
 
 def raw_error(status: int, reason: str, message: str) -> bytes:
@@ -23,23 +26,63 @@ def raw_error(status: int, reason: str, message: str) -> bytes:
 
 class GuardedH11Protocol(H11Protocol):
     head_timeout = 10.0  # seconds for a request line and headers to arrive
-    max_connections = 256  # set by protocol_class
+    ledger = Ledger(Share())  # the server's open connections by address: set by protocol_class
+    dismissed = 0  # connections let go and not closed yet (one count per server, like the ledger)
 
     _head_timer: asyncio.TimerHandle | None = None  # closes a connection whose request head is late
+    _close_timer: asyncio.TimerHandle | None = None  # closes a connection let go
+    address = ""
+    last_active = 0.0
+    let_go = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._head_timer = None
+        self.address = self.client[0] if self.client else ""
+        self.last_active = self.loop.time()
         # a reply goes out in two writes (head, body): with Nagle on, the second waits for the
         # client's delayed ACK, about 40 ms on every kept-alive request. asyncio turns Nagle off only
         # for sockets whose proto is TCP, which a socket made by hand and passed in is not.
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if len(self.connections) > self.max_connections:
-            self._refuse(503, "Service Unavailable", "too many open connections; try again")
+        admitted, victim = self.ledger.admit(self)
+        if isinstance(victim, GuardedH11Protocol):
+            victim.let_go_of()
+        if not admitted:
+            self.let_go_of(raw_error(503, "Service Unavailable", _("too many open connections; try again")))
             return
         self._arm_head_timer()
+
+    def idle(self) -> bool:
+        """No request under way on this connection (none yet, between requests, or a head half sent)."""
+        return (not self.let_go and not self.transport.is_closing() and self.conn.their_state is h11.IDLE
+                and self.conn.our_state is h11.IDLE)
+
+    def let_go_of(self, answer: bytes = b"") -> None:
+        """Stop serving this connection (after `answer`, if any) and close it DISMISS_DELAY later, or
+        as soon as the client sends anything: a client that reopens whatever is closed waits too."""
+        cls = type(self)
+        self.let_go = True
+        self.ledger.remove(self)
+        self._unset_keepalive_if_required()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        if answer:
+            self.transport.write(answer)
+        if cls.dismissed >= MAX_DISMISSED:
+            self.transport.close()
+            return
+        cls.dismissed += 1
+        self._close_timer = self.loop.call_later(DISMISS_DELAY, self.transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self.let_go:
+            self.transport.close()
+            return
+        self.last_active = self.loop.time()
+        super().data_received(data)
 
     def _arm_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -64,6 +107,7 @@ class GuardedH11Protocol(H11Protocol):
                                          f"or headers larger than {HEADER_LIMIT} bytes)")
 
     def on_response_complete(self) -> None:
+        self.last_active = self.loop.time()
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_head_timer()
@@ -71,10 +115,15 @@ class GuardedH11Protocol(H11Protocol):
     def connection_lost(self, exc) -> None:
         if self._head_timer is not None:  # None too when the connection was never made
             self._head_timer.cancel()
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
+            type(self).dismissed -= 1
+        self.ledger.remove(self)
         super().connection_lost(exc)
 
 
-def protocol_class(head_timeout: float, max_connections: int = 256) -> type[GuardedH11Protocol]:
-    """The protocol with these settings (uvicorn takes a class)."""
+def protocol_class(head_timeout: float, share: Share | None = None) -> type[GuardedH11Protocol]:
+    """The protocol with these settings, and a ledger of its own (uvicorn takes a class)."""
     return type("IndicodeH11Protocol", (GuardedH11Protocol,),
-                {"head_timeout": head_timeout, "max_connections": max_connections})
+                {"head_timeout": head_timeout, "ledger": Ledger(share or Share()), "dismissed": 0})

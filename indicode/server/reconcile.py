@@ -29,6 +29,7 @@ from ..matcher.present import class_label, why
 from ..matcher.results import Verdict
 from ..matcher.text import MAX_TEXT
 from .headers import media_type, own_origin
+from .openapi import answers
 from .service import Service
 
 MAX_QUERIES = 50  # queries in one batch (OpenRefine sends 10)
@@ -164,7 +165,7 @@ def router(service: Service) -> APIRouter:
         return reply(manifest(request) if queries is None else run_batch(queries), callback)
 
     @r.post("", summary="Answers to a batch of queries: form field `queries`, or the batch as a JSON body",
-            openapi_extra={"requestBody": {"required": True, "content": {
+            responses=answers(415, 422), openapi_extra={"requestBody": {"required": True, "content": {
                 "application/x-www-form-urlencoded": {"schema": {
                     "type": "object", "required": ["queries"],
                     "properties": {"queries": {"type": "string", "description": "a JSON reconciliation query batch"}}}},
@@ -211,7 +212,8 @@ def router(service: Service) -> APIRouter:
         return reply({"result": [{"id": pid, "name": name, "description": desc}
                                  for pid, (name, desc) in PROPERTIES.items() if p in pid or p in name]}, callback)
 
-    @r.get("/preview", response_class=HTMLResponse, summary="A code in a few lines of HTML, for OpenRefine's preview")
+    @r.get("/preview", response_class=HTMLResponse, summary="A code in a few lines of HTML, for OpenRefine's preview",
+           responses=answers(404))
     def preview(request: Request, id: Annotated[str, Query(min_length=1, max_length=20)]):
         e = service.linker().cat.get(id)
         if e is None:

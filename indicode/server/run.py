@@ -13,10 +13,10 @@ from .app import create_app
 from .guard import HEADER_LIMIT, Guard
 from .protocol import protocol_class
 from .service import Service
+from .share import Share
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 KEEP_ALIVE = 5.0  # seconds an idle kept-alive connection stays open
-MAX_CONNECTIONS = 256  # open connections; one more is answered 503 and closed
 
 
 def is_loopback(host: str) -> bool:
@@ -61,18 +61,19 @@ def bind(host: str, port: int) -> socket.socket:
 
 def make_server(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str = "",
                 allow_hosts: Iterable[str] = (), timeout: float = 10.0,
-                max_connections: int = MAX_CONNECTIONS, workspace: Workspace | None = None,
+                share: Share | None = None, workspace: Workspace | None = None,
                 follow: bool = True) -> tuple[uvicorn.Server, socket.socket, str]:
     """The uvicorn server for `linker` on a listening socket, and the URL it serves. `timeout`:
-    seconds a request's head, and then its body, may take to arrive. `workspace`: where feedback
-    goes and whose decisions are applied; `follow`: serve the workspace's catalogue as it changes
-    (False when a --catalogue was given)."""
+    seconds a request's head, and then its body, may take to arrive. `share`: the connection and
+    request limits, in total and per client address, and the trusted proxies. `workspace`: where
+    feedback goes and whose decisions are applied; `follow`: serve the workspace's catalogue as it
+    changes (False when a --catalogue was given)."""
     sock = bind(host, port)
     port = sock.getsockname()[1]
     service = Service(linker, workspace, follow)
     app = Guard(create_app(service, token=token, needs_token=not is_loopback(host)),
-                served_hosts(host, port, allow_hosts), timeout=timeout)
-    config = uvicorn.Config(app, http=protocol_class(timeout, max_connections), lifespan="off", log_level="warning",
+                served_hosts(host, port, allow_hosts), timeout=timeout, share=share)
+    config = uvicorn.Config(app, http=protocol_class(timeout, share), lifespan="off", log_level="warning",
                             access_log=False, server_header=False, timeout_keep_alive=int(KEEP_ALIVE),
                             h11_max_incomplete_event_size=HEADER_LIMIT, timeout_graceful_shutdown=2)
     return uvicorn.Server(config), sock, f"http://{_bracket(host)}:{port}/"
@@ -81,10 +82,10 @@ def make_server(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token
 def serve(linker: Linker, host: str = "127.0.0.1", port: int = 8000, token: str = "",
           allow_hosts: Iterable[str] = (), timeout: float = 10.0,
           on_ready: Callable[[str], None] | None = None, workspace: Workspace | None = None,
-          follow: bool = True) -> None:
+          follow: bool = True, share: Share | None = None) -> None:
     """Serve until interrupted (SIGINT/SIGTERM). `on_ready(url)` is called once the socket listens."""
-    server, sock, url = make_server(linker, host, port, token, allow_hosts, timeout, workspace=workspace,
-                                    follow=follow)
+    server, sock, url = make_server(linker, host, port, token, allow_hosts, timeout, share=share,
+                                    workspace=workspace, follow=follow)
     if on_ready:
         on_ready(url)
     server.run(sockets=[sock])

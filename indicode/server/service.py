@@ -33,7 +33,7 @@ from ..catalogue.records import NIL, InputError
 from ..i18n import _
 from ..matcher.linker import Linker
 from ..workspace import LOCAL, Caller, Forbidden, NewDecision, Origin, Refused, Via, Workspace
-from ..workspace.use import catalogue_in_use, status_of
+from ..workspace.use import catalogue_in_use, make_linker, status_of
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
 # Seconds feedback waits for another writer (a `catalogue build`, `indicode learn`): the wait holds
@@ -173,11 +173,14 @@ class Service:
                 # entries read on demand: a reload costs little; only the decisions changed: the same catalogue
                 cat = old.cat if same_file else LazyCatalogue.load(path)
                 index = old.index if cat.fingerprint == old.cat.fingerprint else None
-                learned = self.workspace.learned_links(cat.entries) if self.workspace is not None else old.decisions
                 # the new Linker encodes with the same encoder object: not beside a running suggestion
                 with self._serial or old._encode_lock:
-                    new = Linker(cat, old.encoder, model=old.model, index=index, full_scan_max=old.full_scan_max,
-                                 learned=learned)
+                    if self.workspace is not None:  # its decisions in force, and the proposed codes
+                        new = make_linker(cat, old.encoder, self.workspace, model=old.model, index=index,
+                                          full_scan_max=old.full_scan_max)
+                    else:
+                        new = Linker(cat, old.encoder, model=old.model, index=index, full_scan_max=old.full_scan_max,
+                                     learned=old.decisions)
             except InputError as exc:
                 self._identity, self._error = ident, str(exc)
                 return

@@ -27,10 +27,9 @@ def export_log(ws: Workspace, path: Path) -> int:
     check_writable(path)
     events = ws.log()
     force = {e.id for e in ws.in_force()}
-    proposals = pd.DataFrame([{"id": p.id, "code": p.code, "name": p.name, "level1": p.level1, "level2": p.level2,
-                               "text": p.text, "reviewer": p.reviewer, "at": p.at, "origin": str(p.origin),
-                               "status": p.status} for p in ws.proposals()],
-                             columns=["id", "code", "name", "level1", "level2", "text", "reviewer", "at", "origin",
-                                      "status"])
+    columns = ["id", "code", "name", "level1", "level2", "text", "reviewer", "at", "origin", "status", "unit",
+               "explanation", "comment", "approved", "reason"]
+    proposals = pd.DataFrame([{**{c: getattr(p, c) for c in columns}, "origin": str(p.origin)} for p in ws.proposals()],
+                             columns=columns)
     write_frames(path, {"events": log_frame(events, force), "proposals": proposals})
     return len(events)

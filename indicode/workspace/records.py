@@ -115,12 +115,16 @@ class NewDecision:
 @dataclass(frozen=True)
 class ProposalDraft:
     """A new code a reviewer proposes: kept in the workspace, never a catalogue code until a catalogue
-    that has it is used."""
+    that has it is used. `code` '' asks for a provisional id (`proposals.provisional_id`): a new code is
+    proposed by name and class, the province assigns the serial."""
 
     code: str
     name: str
     level1: str
     level2: str
+    unit: str = ""
+    explanation: str = ""
+    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,29 @@ class Proposal:
     reviewer: str
     at: str
     origin: Origin
-    status: str  # open | approved | rejected (the latest of its history)
+    status: str  # open (pending) | approved | rejected (the latest of its history)
+    unit: str = ""
+    explanation: str = ""
+    comment: str = ""
+    approved: str = ""  # the real code the province assigned (status approved)
+    reason: str = ""  # the comment of its latest verdict (why it was rejected)
+
+    @property
+    def answer(self) -> str:
+        """The code its decisions point to: the approved real code, else its provisional id."""
+        return self.approved or self.code
+
+
+@dataclass(frozen=True)
+class ProposalStep:
+    """One entry of a proposal's history: made (open), approved with a code, rejected with a reason."""
+
+    proposal: int
+    status: str
+    reviewer: str
+    at: str
+    comment: str
+    code: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: proposals with a provisional id, unit, explanation, comment; an approved code
 # the meta key that marks a workspace (a catalogue's meta has a `schema_version` of its own: a catalogue
 # given as --workspace must be told apart, never written into)
 SCHEMA_KEY = "workspace_schema_version"
@@ -29,10 +29,11 @@ CREATE TABLE IF NOT EXISTS in_force (subject TEXT NOT NULL, level2 TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS proposals (
   id {ID}, code TEXT NOT NULL, name TEXT NOT NULL, level1 TEXT NOT NULL, level2 TEXT NOT NULL,
   text TEXT NOT NULL, reviewer TEXT NOT NULL, at TEXT NOT NULL, via TEXT NOT NULL, file TEXT NOT NULL,
-  sheet TEXT NOT NULL, row_no INTEGER);
+  sheet TEXT NOT NULL, row_no INTEGER, unit TEXT NOT NULL DEFAULT '', explanation TEXT NOT NULL DEFAULT '',
+  comment TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS proposal_events (
   id {ID}, proposal BIGINT NOT NULL, status TEXT NOT NULL, reviewer TEXT NOT NULL, at TEXT NOT NULL,
-  comment TEXT NOT NULL);
+  comment TEXT NOT NULL, code TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS catalogues (
   id {ID}, path TEXT NOT NULL, fingerprint TEXT NOT NULL, label TEXT NOT NULL, made_at TEXT NOT NULL,
   bundled INTEGER NOT NULL, at TEXT NOT NULL, reviewer TEXT NOT NULL);
@@ -44,7 +45,13 @@ CREATE TABLE IF NOT EXISTS imports (source TEXT PRIMARY KEY, fingerprint TEXT NO
 
 EVENT_COLUMNS = ("id, kind, subject, level2, clean_version, text, code, name, proposal, reviewer, at, via, file, "
                  "sheet, row_no, comment, replaces, catalogue")
-PROPOSAL_COLUMNS = "id, code, name, level1, level2, text, reviewer, at, via, file, sheet, row_no"
+PROPOSAL_COLUMNS = ("id, code, name, level1, level2, text, reviewer, at, via, file, sheet, row_no, unit, explanation, "
+                    "comment")
+# version 1 -> 2, run once on an older workspace (the columns the tables above have since)
+UPGRADES = {1: ["ALTER TABLE proposals ADD COLUMN unit TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE proposals ADD COLUMN explanation TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE proposals ADD COLUMN comment TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE proposal_events ADD COLUMN code TEXT NOT NULL DEFAULT ''"]}
 
 
 def statements(id_column: str) -> list[str]:

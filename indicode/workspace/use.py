@@ -116,8 +116,18 @@ def linker_for(ws: Workspace | None, catalogue: str | Path | None = None, model:
         path, more = catalogue_in_use(ws, catalogue)
         notes += more
     cat = LazyCatalogue.load(path)
-    learned = ws.learned_links(cat.entries) if ws is not None else []
-    return Linker(cat, encoder or load_encoder(model), learned=learned), notes
+    if ws is None:
+        return Linker(cat, encoder or load_encoder(model)), notes
+    return make_linker(cat, encoder or load_encoder(model), ws), notes
+
+
+def make_linker(cat, encoder, ws: Workspace, **kw) -> Linker:
+    """A Linker applying the workspace's decisions in force whose no-match answers name the proposed
+    code they fit (`indicode.proposed`); `kw` as for Linker (model, index, full_scan_max)."""
+    from ..proposed import ProposingLinker, members_of
+
+    return ProposingLinker(cat, encoder, learned=ws.learned_links(cat.entries), members=members_of(ws, cat.entries),
+                           **kw)
 
 
 def status_of(linker: Linker, ws: Workspace | None) -> Status:

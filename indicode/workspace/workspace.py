@@ -22,10 +22,11 @@ from ..catalogue.records import NIL, InputError, Learned
 from ..i18n import _
 from ..matcher.text import CLEAN_VERSION
 from .keys import subject_of
+from .provisional import PREFIX_KEY, class_of, is_provisional, new_prefix, provisional_id
 from .records import CatalogueRef, Conflict, Event, Kind, NewDecision, Origin, Outcome, Proposal, Status, Subject, Via
 from .roles import LOCAL, Caller, Member, Right, Role, new_token, token_hash
 from .rules import Judgement, judge, may_retract
-from .schema import EVENT_COLUMNS, PROPOSAL_COLUMNS, SCHEMA_KEY, SCHEMA_VERSION, statements
+from .schema import EVENT_COLUMNS, PROPOSAL_COLUMNS, SCHEMA_KEY, SCHEMA_VERSION, UPGRADES, statements
 from .store import Backend, Tx, default_location, open_backend
 
 
@@ -62,9 +63,12 @@ def _event(row: Sequence[Any]) -> Event:
                  comment, None if replaces is None else int(replaces), catalogue)
 
 
-def _proposal(row: Sequence[Any], status: str) -> Proposal:
-    id_, code, name, l1, l2, text, reviewer, at, via, file, sheet, row_no = row
-    return Proposal(int(id_), code, name, l1, l2, text, reviewer, at, Origin(via, file, sheet, row_no), status)
+def _proposal(row: Sequence[Any], latest: tuple[str, str, str] | None) -> Proposal:
+    """A proposal from its row and its latest verdict (status, code, comment; None: still open)."""
+    id_, code, name, l1, l2, text, reviewer, at, via, file, sheet, row_no, unit, explanation, comment = row
+    status, approved, reason = latest or ("open", "", "")
+    return Proposal(int(id_), code, name, l1, l2, text, reviewer, at, Origin(via, file, sheet, row_no), status,
+                    unit, explanation, comment, approved if status == "approved" else "", reason)
 
 
 IN_FORCE_SQL = f"SELECT {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))} FROM in_force f " \
@@ -127,6 +131,9 @@ class Workspace:
             ready = self._meta(tx, SCHEMA_KEY) if "meta" in tables else None
         if ready == str(SCHEMA_VERSION):
             return
+        if ready is not None and ready.isdigit() and int(ready) in UPGRADES:
+            self._upgrade(int(ready))
+            return
         if ready is not None:
             raise InputError(_("{where}: workspace schema version {found}, this indicode reads {ours}; "
                                "upgrade indicode").format(where=self.location, found=ready, ours=SCHEMA_VERSION))
@@ -138,8 +145,20 @@ class Workspace:
             for sql in statements(id_column):
                 tx.execute(sql)
             for key, value in ((SCHEMA_KEY, str(SCHEMA_VERSION)), ("clean_version", str(CLEAN_VERSION)),
-                               ("created_at", now())):
+                               ("created_at", now()), (PREFIX_KEY, new_prefix())):
                 tx.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))
+
+    def _upgrade(self, found: int) -> None:
+        """An older workspace's tables brought to this schema, once, in one transaction."""
+        with self.backend.transaction(write=True) as tx:
+            if self._meta(tx, SCHEMA_KEY) != str(found):  # another process upgraded it meanwhile
+                return
+            for version in range(found, SCHEMA_VERSION):
+                for sql in UPGRADES[version]:
+                    tx.execute(sql)
+            tx.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                       (PREFIX_KEY, new_prefix()))
+            tx.execute("UPDATE meta SET value = ? WHERE key = ?", (str(SCHEMA_VERSION), SCHEMA_KEY))
 
     def _tables(self, tx: Tx) -> set[str]:
         sql = ("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
@@ -198,10 +217,20 @@ class Workspace:
     def proposals(self) -> list[Proposal]:
         """Every proposed code with its status (the latest of its history), oldest first."""
         with self.backend.transaction() as tx:
-            status = dict(tx.execute("SELECT p.proposal, p.status FROM proposal_events p WHERE p.id = "
-                                     "(SELECT max(q.id) FROM proposal_events q WHERE q.proposal = p.proposal)"))
-            return [_proposal(r, status.get(r[0], "open"))
-                    for r in tx.execute(f"SELECT {PROPOSAL_COLUMNS} FROM proposals ORDER BY id")]
+            return self._proposals(tx)
+
+    @staticmethod
+    def _proposals(tx: Tx, where: str = "", args: Sequence[Any] = ()) -> list[Proposal]:
+        latest = {int(r[0]): (r[1], r[2], r[3]) for r in tx.execute(
+            "SELECT p.proposal, p.status, p.code, p.comment FROM proposal_events p WHERE p.id = "
+            "(SELECT max(q.id) FROM proposal_events q WHERE q.proposal = p.proposal)")}
+        return [_proposal(r, latest.get(int(r[0])))
+                for r in tx.execute(f"SELECT {PROPOSAL_COLUMNS} FROM proposals {where} ORDER BY id", args)]
+
+    def prefix(self) -> str:
+        """This workspace's prefix of provisional ids (`provisional.py`)."""
+        with self.backend.transaction() as tx:
+            return self._meta(tx, PREFIX_KEY) or ""
 
     def catalogue(self) -> CatalogueRef | None:
         """The catalogue the workspace is pointed at (None before its first use)."""
@@ -247,25 +276,40 @@ class Workspace:
         new_id = tx.insert(INSERT_EVENT, args)
         return Event(new_id, kind, s, text, code, name, proposal, reviewer, at, origin, comment, replaces, catalogue)
 
-    @staticmethod
-    def _proposal_of(tx: Tx, d: NewDecision) -> int | None:
-        """The id of the proposal of this code and name, if it was proposed before."""
+    def _proposal_of(self, tx: Tx, d: NewDecision) -> Proposal | None:
+        """The proposal of this code and name, if it was proposed before; a draft without a code is the
+        proposal of its name and class that is not rejected (proposing a name twice makes one)."""
         p = d.proposal
         assert p is not None
-        rows = tx.execute("SELECT id FROM proposals WHERE code = ? AND name = ? ORDER BY id LIMIT 1", (p.code, p.name))
-        return int(rows[0][0]) if rows else None
+        if p.code:
+            found = self._proposals(tx, "WHERE code = ? AND name = ?", (p.code, p.name))
+        else:
+            found = [x for x in self._proposals(tx, "WHERE name = ? AND level2 = ?", (p.name, p.level2))
+                     if x.status != "rejected" and is_provisional(x.code)]
+        return found[0] if found else None
 
-    def _propose(self, tx: Tx, d: NewDecision, made: list[Proposal]) -> int:
-        """A new proposal for the decision's code and name (only for a decision that is recorded)."""
+    def _propose(self, tx: Tx, d: NewDecision, made: list[Proposal]) -> Proposal:
+        """A new proposal for the decision's code (a provisional id when it has none) and name (only for
+        a decision that is recorded)."""
         p = d.proposal
         assert p is not None
+        code = p.code or self._next_id(tx, p.level2)
         at, o = now(), d.origin
         pid = tx.insert("INSERT INTO proposals (code, name, level1, level2, text, reviewer, at, via, file, sheet, "
-                        "row_no) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (p.code, p.name, p.level1, p.level2, d.text, d.reviewer, at, str(o.via), o.file, o.sheet,
-                         o.row))
-        made.append(Proposal(pid, p.code, p.name, p.level1, p.level2, d.text, d.reviewer, at, o, "open"))
-        return pid
+                        "row_no, unit, explanation, comment) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (code, p.name, p.level1, p.level2, d.text, d.reviewer, at, str(o.via), o.file, o.sheet,
+                         o.row, p.unit, p.explanation, p.comment))
+        made.append(Proposal(pid, code, p.name, p.level1, p.level2, d.text, d.reviewer, at, o, "open", p.unit,
+                             p.explanation, p.comment))
+        return made[-1]
+
+    def _next_id(self, tx: Tx, level2: str) -> str:
+        """The next provisional id of this workspace in this class (under the write lock: never twice)."""
+        prefix = self._meta(tx, PREFIX_KEY) or ""
+        head = provisional_id(prefix, class_of(level2), 0)[:-4]
+        rows = tx.execute("SELECT code FROM proposals WHERE code LIKE ?", (head + "%",))
+        serials = [int(c[len(head):]) for (c,) in rows if c[len(head):].isdigit()]
+        return provisional_id(prefix, level2, max(serials, default=0) + 1)
 
     def record(self, decisions: Iterable[NewDecision], catalogue: CatalogueLike, caller: Caller = LOCAL,
                override: bool = False, timeout: float | None = None) -> Outcome:
@@ -283,13 +327,15 @@ class Workspace:
             for d in decisions:
                 s = subject_of(d.text, d.level2)
                 current = force.get((s.key, s.level2))
-                proposal = self._proposal_of(tx, d) if d.proposal else None
+                known = self._proposal_of(tx, d) if d.proposal else None
+                proposal = known.id if known else None
+                code = known.answer if known else d.code  # a proposal's decisions point to its id or code
                 asked = d
                 if override and current is not None and d.replaces is None:
                     asked = NewDecision(d.text, d.level2, d.code, d.reviewer, d.origin, d.comment, d.proposal,
                                         current.id)
                 # a code proposed for the first time is an answer no decision has given yet
-                v = judge(current, asked, d.code, NEW_PROPOSAL if d.proposal and proposal is None else proposal,
+                v = judge(current, asked, code, NEW_PROPOSAL if d.proposal and proposal is None else proposal,
                           may_replace)
                 if v.judgement == Judgement.UNCHANGED:
                     assert current is not None
@@ -304,10 +350,11 @@ class Workspace:
                     out.conflicts.append(Conflict(d, current, d.origin.place))
                     continue
                 if d.proposal and proposal is None:  # made only now that the decision is recorded
-                    proposal = self._propose(tx, d, out.proposals)
-                entry = catalogue.get(d.code) if d.code != NIL and proposal is None else None
+                    made = self._propose(tx, d, out.proposals)
+                    proposal, code = made.id, made.code
+                entry = catalogue.get(code) if code != NIL and proposal is None else None
                 name = d.proposal.name if d.proposal else (entry.name if entry is not None else "")
-                e = self._append(tx, Kind.DECISION, s, d.text, d.code, name, proposal, d.reviewer, d.origin,
+                e = self._append(tx, Kind.DECISION, s, d.text, code, name, proposal, d.reviewer, d.origin,
                                  d.comment, v.replaces, catalogue.fingerprint)
                 force[(s.key, s.level2)] = e
                 changed[(s.key, s.level2)] = e.id

@@ -1,0 +1,185 @@
+"""Gap mining: the indicators no code fits, grouped across documents (one group per thing measured,
+never a rate with a count or two different objects, classes apart), the request workbook written,
+read back as proposals and merged across offices, and `indicode gaps` on the seeds."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from conftest import SEED
+from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.records import InputError
+from indicode.cli import app
+from indicode.gaps.mine import GapRow, identical_groups, mine, unit_of
+from indicode.gaps.propose import pending_requests, propose
+from indicode.gaps.run import find_gaps
+from indicode.gaps.similar import Text, clash, objects_differ
+from indicode.gaps.workbook import HEADERS, SHEET, Request, merge, read_requests, write_requests
+from indicode.matcher.text import COUNT, RATE, kind_of, kinds_agree
+from indicode.workspace import Workspace
+from indicode.workspace.proposals import decisions_of
+from indicode.workspace.provisional import is_provisional
+
+pytestmark = pytest.mark.usefixtures("shared_vector_cache")
+runner = CliRunner()
+
+
+def rows(*specs):
+    """GapRows from (text, class, value, project, document)."""
+    return [GapRow(*s) for s in specs]
+
+
+def test_what_is_never_the_same_thing():
+    assert objects_differ("设备正常运行率", "系统正常运行率")
+    assert objects_differ("深汕特别合作区督查督办信息系统", "深汕特别合作区重点工作落实调度系统")
+    assert not objects_differ("垃圾分类知晓率", "居民垃圾分类知晓率")
+    assert not objects_differ("志愿服务时长", "志愿者服务总时长")
+    assert clash(Text("培训覆盖率", "培训覆盖率", RATE), Text("培训覆盖人数", "培训覆盖人数", COUNT))
+    know, known = "垃圾分类知晓率", "生活垃圾分类知晓度"
+    assert not clash(Text(know, know, RATE), Text(known, known, RATE))
+    assert (unit_of("≥95%"), unit_of(">28000件"), unit_of("2024年12月31日前"), unit_of("及时")) == ("%", "件", "年", "")
+
+
+def test_groups_one_thing_measured_across_documents(linker):
+    got = mine(rows(("垃圾分类知晓率", "22", "≥90%", "垃圾分类宣传", "a.txt"),
+                    ("居民垃圾分类知晓率", "22", "95%", "社区宣传", "b.txt"),
+                    ("居民垃圾分类知晓率", "22", "95%", "垃圾分类督导", "b.txt"),
+                    ("生活垃圾分类知晓度", "22", "90%", "文明创建", "c.txt"),
+                    ("志愿服务时长", "22", "≥1000小时", "志愿活动", "a.txt"),
+                    ("志愿者服务总时长", "22", "1200小时", "志愿活动", "c.txt"),
+                    ("垃圾分类宣传活动次数", "11", "≥12次", "垃圾分类宣传", "a.txt"),
+                    ("居民垃圾分类知晓率", "12", "95%", "另一类", "d.txt")),  # the same text in another class
+               linker.canon, linker.encode_queries)
+    by_name = {tuple(sorted(g.members)): g for g in got}
+    know = next(g for g in got if "垃圾分类知晓率" in g.members)
+    assert sorted(know.members) == sorted(["垃圾分类知晓率", "居民垃圾分类知晓率", "生活垃圾分类知晓度"])
+    assert (know.name, know.level2, know.unit, know.rows, know.projects, know.documents) == (
+        "垃圾分类知晓率", "22", "%", 4, 4, 3)  # the spelling nearest all the others, not the most used
+    assert know.members[0] == "居民垃圾分类知晓率" and set(know.examples) <= {"≥90%", "95%", "90%"}
+    assert ("志愿服务时长", "志愿者服务总时长") in by_name
+    assert got[0] is know  # ranked by use
+    apart = [g for g in got if g.level2 == "12"]
+    assert [g.members for g in apart] == [["居民垃圾分类知晓率"]]  # class kept apart
+    assert any(g.members == ["垃圾分类宣传活动次数"] for g in got)  # a count never joins the rates
+
+
+@pytest.fixture(scope="module")
+def seed_gaps(linker):
+    return find_gaps(list(SEED.values()), linker, "海珠区", "王")
+
+
+def test_no_group_over_the_seeds_mixes_a_rate_with_a_count_or_two_classes(seed_gaps):
+    assert len(seed_gaps.collected.rows) > 200 and seed_gaps.groups
+    assert len(seed_gaps.groups) < len(identical_groups(seed_gaps.collected.rows))  # it does group
+    for g in seed_gaps.groups:
+        kinds = [kind_of(seed_gaps.collected.rows[i].text, seed_gaps.collected.rows[i].value) for i in g.at]
+        assert not (RATE in kinds and COUNT in kinds), g
+        assert all(kinds_agree(a, b) >= 0 for a, b in itertools.combinations(set(kinds), 2)), g
+        assert len({seed_gaps.collected.rows[i].level2 for i in g.at} - {""}) <= 1, g
+    assert [g.rows for g in seed_gaps.groups] == sorted((g.rows for g in seed_gaps.groups), reverse=True)
+
+
+def test_the_request_workbook_round_trips_into_proposals(seed_gaps, tmp_path):
+    out = tmp_path / "申请新增指标.xlsx"
+    requests = seed_gaps.requests
+    requests[0].members.append("=HYPERLINK(\"http://x\")")  # a formula-looking text stays text
+    write_requests(out, requests)
+    sheet = load_workbook(out)[SHEET]
+    assert [c.value for c in sheet[1]] == HEADERS
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    back = read_requests(out)
+    assert [(q.name, q.level2, q.uses, q.members) for q in back] == [
+        (q.name, q.level2, q.uses, q.members) for q in requests]
+    assert back[0].offices == ["海珠区"] and back[0].proposer == "王"
+    ws = Workspace.open()
+    done = propose(ws, back, "王", Catalogue.load())
+    assert not done.conflicts and len(done.proposals) == len(back)
+    for q, p in zip(back, done.proposals, strict=True):
+        assert is_provisional(p.code) and p.name == q.name and p.level2 == q.level2
+        assert {e.text for e in decisions_of(ws, p.id)} == {q.name, *q.members}
+    again = propose(ws, back, "王", Catalogue.load())  # reading it twice proposes nothing new
+    assert again.proposals == [] and again.recorded == []
+    exported = pending_requests(ws, "海珠区")
+    assert {q.provisional for q in exported} == {p.code for p in done.proposals}
+
+
+def test_a_bad_request_row_is_one_line_and_nothing_is_proposed(tmp_path):
+    out = tmp_path / "req.xlsx"
+    write_requests(out, [Request("村居法律顾问服务时长", "22", "小时", uses=3, members=["法律顾问服务时长"]),
+                         Request("某指标", "99", uses=1)])
+    with pytest.raises(InputError, match=r"req.xlsx:申请新增指标:3: 二级指标 '99' is not a level-2 class"):
+        read_requests(out)
+    r = runner.invoke(app, ["proposals", "import", str(out)])
+    assert r.exit_code == 2 and r.stderr.strip().count("\n") == 0 and Workspace.open().proposals() == []
+
+
+def test_requests_of_several_offices_merge_into_one_ranked_list(linker):
+    a = [Request("垃圾分类知晓率", "22", "%", uses=5, projects=3, documents=2, members=["垃圾分类知晓率"],
+                 offices=["海珠区"]),
+         Request("课题验收专家满意度", "32", "%", uses=1, members=["课题验收专家满意度"], offices=["海珠区"])]
+    b = [Request("居民垃圾分类知晓率", "22", "%", uses=7, projects=4, documents=3,
+                 members=["居民垃圾分类知晓率", "生活垃圾分类知晓度"], offices=["越秀区"])]
+    got = merge(a + b, linker.canon, linker.encode_queries)
+    assert [q.name for q in got] == ["居民垃圾分类知晓率", "课题验收专家满意度"]
+    top = got[0]
+    assert (top.uses, top.projects, top.documents, top.offices) == (12, 7, 5, ["海珠区", "越秀区"])
+    assert set(top.members) == {"垃圾分类知晓率", "居民垃圾分类知晓率", "生活垃圾分类知晓度"}
+
+
+def test_gaps_command_writes_the_workbook_that_learn_propose_reads_back(tmp_path):
+    out = tmp_path / "req.xlsx"
+    r = runner.invoke(app, ["gaps", str(SEED["001"]), str(SEED["002"]), "-o", str(out), "--office", "海珠区",
+                            "--top", "3"])
+    assert r.exit_code == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 3 and "rows no code fits" in r.stderr
+    n = len(read_requests(out))
+    plain = runner.invoke(app, ["learn", str(out)])
+    assert plain.exit_code == 2 and "learn --propose" in plain.stderr
+    learned = runner.invoke(app, ["learn", str(out), "--propose", "--reviewer", "王"])
+    assert learned.exit_code == 0, learned.stderr
+    assert len(Workspace.open().proposals()) == n
+    # merged with another office's workbook: one list
+    other = tmp_path / "other.xlsx"
+    write_requests(other, [Request("村居法律顾问服务时长", "22", "小时", uses=50, members=["村居法律顾问服务时长"],
+                                   offices=["越秀区"])])
+    both = runner.invoke(app, ["gaps", str(out), str(other), "--json"])
+    assert both.exit_code == 0, both.stderr
+    import json
+
+    merged = json.loads(both.stdout)
+    assert merged[0]["name"] == "村居法律顾问服务时长" and len(merged) <= n + 1
+
+
+@pytest.mark.slow
+def test_the_simulated_gaps_never_mix_a_rate_with_a_count(tmp_path):
+    """scripts/gap_sim.py's removals: every group formed, over two random removals."""
+    import importlib.util
+
+    from conftest import ROOT
+    from indicode.catalogue.database import read_occurrences
+    from indicode.matcher.encoders import load_encoder
+
+    spec = importlib.util.spec_from_file_location("gap_sim", ROOT / "scripts" / "gap_sim.py")
+    sim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sim)
+    cat = Catalogue.load()
+    rows, codes = sim.labelled_rows(cat, sim.GOLD)
+    for seed in (0, 1):
+        r = sim.one_removal(seed, 0.3, cat, read_occurrences(cat.path), rows, codes, load_encoder(None), tmp_path)
+        assert r["gaps"] > 10 and r["mixed"] == 0
+        assert 0 < r["mined"][2] <= 1 and r["mined"][0] >= 0.9  # grouping stays precise
+
+
+def test_gaps_reads_normalize_outputs_as_the_documents_they_came_from(tmp_path, linker):
+    for out in ("out.csv", "out.xlsx"):
+        r = runner.invoke(app, ["normalize", str(SEED["001"]), "-o", str(tmp_path / out), "-q"])
+        assert r.exit_code == 0, r.stderr
+    direct = find_gaps([SEED["001"]], linker)
+    for out in ("out.csv", "out.xlsx"):
+        again = find_gaps([tmp_path / out], linker)
+        assert sorted(x.text for x in again.collected.rows) == sorted(x.text for x in direct.collected.rows)
+        assert [q.members for q in again.requests] == [q.members for q in direct.requests]
