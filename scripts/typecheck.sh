@@ -6,12 +6,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/build/typecheck"  # build/ is ignored by git; a fixed place lets mypy reuse its cache
-# built from a copy of what the build reads: a build in the work tree would reuse its stale build/lib and
-# egg-info, and so install modules that were since moved or deleted
-rm -rf "$OUT/src" "$OUT/site"
-mkdir -p "$OUT/src"
-cp -r "$ROOT"/{pyproject.toml,README.md,indicode,catalogue,matcher,indexes} "$OUT/src/"
-find "$OUT/src" -name __pycache__ -prune -exec rm -rf {} +
+rm -rf "$OUT/site"
+bash "$ROOT/scripts/source_copy.sh" "$OUT/src"  # built from a fresh copy of what the build reads
 python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
   --target "$OUT/site" "$OUT/src"
 cd "$OUT/site"  # so that nothing of the repository is on mypy's path, only the installed copy
