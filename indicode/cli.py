@@ -116,8 +116,8 @@ def verdict_heading(v: Verdict) -> str:
 
 
 def verdict_counts(counts) -> str:
-    """`9 accept, 2 review, 47 no match`, in the current language."""
-    words = {Verdict.ACCEPT: _("{n} accept"), Verdict.REVIEW: _("{n} review"), Verdict.NO_MATCH: _("{n} no match")}
+    """`9 accept, 2 review, 47 no-match`, in the current language."""
+    words = {Verdict.ACCEPT: _("{n} accept"), Verdict.REVIEW: _("{n} review"), Verdict.NO_MATCH: _("{n} no-match")}
     return _(", ").join(words[v].format(n=counts.get(v, 0)) for v in Verdict)
 
 
