@@ -27,16 +27,17 @@ def check_catalogue_output(out: Path) -> None:
     indicode catalogue (a user's other database, a workbook)."""
     out = Path(out)
     if out.suffix.lower() != ".sqlite":
-        raise InputError(f"{out}: a catalogue file name must end in .sqlite")
+        raise InputError(_("{path}: a catalogue file name must end in .sqlite").format(path=out))
     if out.is_dir():
-        raise InputError(f"{out}: is a folder; give a catalogue file name ending in .sqlite")
+        raise InputError(_("{path}: is a folder; give a catalogue file name ending in .sqlite").format(path=out))
     check_can_replace(out)
     if out.exists():
         open_checked(out).close()  # refuses what is not a whole indicode catalogue
 
 
 def _no_rows(sources: list[Path]) -> InputError:
-    return InputError(f"{', '.join(map(str, sources))}: no coded indicator rows to build a catalogue from")
+    return InputError(_("{sources}: no coded indicator rows to build a catalogue from").format(
+        sources=", ".join(map(str, sources))))
 
 
 def build(sources: list[Path], out: Path, failed: list[str] | None = None, label: str = "") -> tuple[int, list[str]]:

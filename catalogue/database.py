@@ -91,8 +91,9 @@ def connect_shared(path: Path) -> sqlite3.Connection:
 def damaged(path: Path | None, why) -> InputError:
     """The one line for a catalogue file that cannot be read as it should, whatever SQLite said."""
     why = " ".join(str(why).split())
-    return InputError(f"{path}: damaged catalogue ({why}); build a new one with "
-                      f"`indicode catalogue build SOURCES -o NEW.sqlite` or restore a copy")
+    return InputError(_("{path}: damaged catalogue ({why}); build a new one with "
+                        "`indicode catalogue build SOURCES -o NEW.sqlite` or restore a copy").format(
+        path=path, why=why))
 
 
 def is_locked(exc: sqlite3.DatabaseError) -> bool:
@@ -101,7 +102,8 @@ def is_locked(exc: sqlite3.DatabaseError) -> bool:
 
 
 def busy(path: Path, exc: sqlite3.DatabaseError) -> BusyError:
-    return BusyError(f"{path}: catalogue busy ({exc}); nothing was written, run again")
+    return BusyError(_("{path}: catalogue busy ({problem}); nothing was written, run again").format(
+        path=path, problem=exc))
 
 
 @contextmanager
@@ -148,28 +150,31 @@ def _check_contents(con: sqlite3.Connection, path: Path) -> None:
     """Our tables, a schema version we read, its columns, a fingerprint, and SQLite's own page check."""
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "meta" not in tables or "codes" not in tables:
-        raise InputError(f"{path}: not an indicode catalogue (an SQLite database without indicode's tables)")
+        raise InputError(_("{path}: not an indicode catalogue (an SQLite database without indicode's tables)").format(
+            path=path))
     row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     found = row[0] if row else None
     if found not in READABLE_VERSIONS:
-        shown = "missing" if found is None else repr(found)
-        raise InputError(f"{path}: catalogue schema version {shown}, this indicode reads "
-                         f"{', '.join(READABLE_VERSIONS[:-1])} or {READABLE_VERSIONS[-1]}; "
-                         f"build a new one with `indicode catalogue build SOURCES -o NEW.sqlite`")
+        shown = _("missing") if found is None else repr(found)
+        raise InputError(_("{path}: catalogue schema version {found}, this indicode reads {versions} or {last}; "
+                           "build a new one with `indicode catalogue build SOURCES -o NEW.sqlite`").format(
+            path=path, found=shown, versions=", ".join(READABLE_VERSIONS[:-1]), last=READABLE_VERSIONS[-1]))
     missing = sorted(TABLES_V1 - tables)
     if missing:
-        raise damaged(path, f"missing table {', '.join(missing)}")
+        raise damaged(path, _("missing table {tables}").format(tables=", ".join(missing)))
     if int(found) >= 3:
         for table in ("occurrences", "codes"):
             lacking = [c for c in LIBRARY_COLUMNS if c not in columns_of(con, table)]
             if lacking:
-                raise damaged(path, f"table {table} lacks column {', '.join(lacking)}")
+                raise damaged(path, _("table {table} lacks column {columns}").format(table=table,
+                                                                                     columns=", ".join(lacking)))
     fp = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
     if not fp or not fp[0]:
-        raise damaged(path, "no fingerprint")
+        raise damaged(path, _("no fingerprint"))
     check = [r[0] for r in con.execute("PRAGMA quick_check(3)")]
     if check != ["ok"]:
-        raise damaged(path, f"integrity check: {' '.join(' '.join(map(str, check)).split())[:200]}")
+        result = " ".join(" ".join(map(str, check)).split())[:200]
+        raise damaged(path, _("integrity check: {result}").format(result=result))
 
 
 def open_checked(path: Path, write: bool = False, busy_timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
@@ -282,7 +287,7 @@ def _json_column(path: Path | None, code: str, col: str, raw, want: type):
     except (TypeError, ValueError):
         value = None
     if not isinstance(value, want):
-        raise damaged(path, f"code {code}: column {col} is not valid JSON")
+        raise damaged(path, _("code {code}: column {column} is not valid JSON").format(code=code, column=col))
     return value
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..i18n import _
 from .files import atomic_path, check_can_replace
 from .lookup import Catalogue
 from .records import IndicatorRow, InputError
@@ -89,12 +90,13 @@ def check_writable(path: Path) -> None:
         return
     path = Path(path)
     if path.suffix.lower() not in TABLE_SUFFIXES:
-        raise InputError(f"{path}: output must end in {', '.join(TABLE_SUFFIXES)}")
+        raise InputError(_("{path}: output must end in {suffixes}").format(
+            path=path, suffixes=", ".join(TABLE_SUFFIXES)))
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise InputError(f"{path}: output folder {parent} does not exist")
+        raise InputError(_("{path}: output folder {folder} does not exist").format(path=path, folder=parent))
     if path.is_dir():
-        raise InputError(f"{path}: is a folder; give a file name")
+        raise InputError(_("{path}: is a folder; give a file name").format(path=path))
     check_can_replace(path)
 
 

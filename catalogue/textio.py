@@ -25,10 +25,10 @@ def decode_bytes(data: bytes, source: str) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{source}: byte {exc.start + 2} is not UTF-16 although the file starts with "
-                             f"a UTF-16 mark - save it again as UTF-8") from None
+            raise InputError(_("{source}: byte {n} is not UTF-16 although the file starts with a UTF-16 mark - "
+                               "save it again as UTF-8").format(source=source, n=exc.start + 2)) from None
     if data.startswith(_BINARY_MAGIC):
-        raise InputError(f"{source}: not a text document (binary content)")
+        raise InputError(_("{source}: not a text document (binary content)").format(source=source))
     # UTF-16 without BOM: every other byte is zero in ASCII-heavy text
     sample = data[:4000]
     if sample and sample.count(0) > len(sample) // 4:
@@ -39,7 +39,7 @@ def decode_bytes(data: bytes, source: str) -> str:
                 continue
             if "\x00" not in text and not _looks_binary(text):
                 return text
-        raise InputError(f"{source}: not a text document (binary content)")
+        raise InputError(_("{source}: not a text document (binary content)").format(source=source))
     return _utf8_or_gb(data, source, offset=0)
 
 
@@ -49,15 +49,16 @@ def _utf8_or_gb(data: bytes, source: str, offset: int) -> str:
     except UnicodeDecodeError as exc:
         prefix = data[:exc.start].decode("utf-8")
         if sum(1 for ch in prefix if "\u4e00" <= ch <= "\u9fff") >= _MIXED_CJK:
-            raise InputError(f"{source}: byte {offset + exc.start} is not UTF-8 although the Chinese text "
-                             f"before it is (two encodings in one file?) - save the file again as UTF-8") from None
+            raise InputError(_("{source}: byte {n} is not UTF-8 although the Chinese text before it is (two encodings "
+                               "in one file?) - save the file again as UTF-8").format(
+                source=source, n=offset + exc.start)) from None
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError as gexc:
-            raise InputError(f"{source}: not a text document (byte {offset + gexc.start} is neither UTF-8 "
-                             f"nor GBK/GB18030) - save it as UTF-8 text, .csv or .xlsx") from None
+            raise InputError(_("{source}: not a text document (byte {n} is neither UTF-8 nor GBK/GB18030) - save it as "
+                               "UTF-8 text, .csv or .xlsx").format(source=source, n=offset + gexc.start)) from None
     if _looks_binary(text):
-        raise InputError(f"{source}: not a text document (binary content)")
+        raise InputError(_("{source}: not a text document (binary content)").format(source=source))
     return text
 
 

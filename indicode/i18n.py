@@ -10,6 +10,9 @@ request in the language of its `Accept-Language` (Chinese when it names none we 
 
     from indicode.i18n import _, ngettext
     raise InputError(_("{path}: no such catalogue file").format(path=quoted(path)))
+
+Texts given before the language is known (the command line's help, built at import) are marked with
+`N_` and translated when the app is built for a run (indicode/cli_help.py); see docs/messages.md.
 """
 from __future__ import annotations
 
@@ -96,6 +99,12 @@ def current_language() -> str:
     return _chosen.get() or _env_language()
 
 
+def run_language() -> str:
+    """The language of one command-line run: `use_language`'s around it, else the environment's as it is
+    now (not as it was when the process started: a test may run the command line with another)."""
+    return _chosen.get() or language_from_env()
+
+
 @functools.lru_cache(maxsize=1)
 def _env_language() -> str:
     return language_from_env()
@@ -119,6 +128,12 @@ def gettext(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for `n`, in the current language."""
     return translations(current_language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalogue without translating it yet: for texts given before the language
+    is known (the command line's help, translated when the app is built for one run)."""
+    return message
 
 
 _ = gettext

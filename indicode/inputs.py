@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .catalogue.classes import LEVEL1, LEVEL2, level1_of, level2_of
 from .catalogue.records import IndicatorRow, InputError
 from .catalogue.textio import fold
-from .i18n import _
+from .i18n import N_, _
 from .matcher.text import MAX_TEXT
 
 if TYPE_CHECKING:
@@ -30,10 +30,11 @@ if TYPE_CHECKING:
 
 MAX_K = 50  # candidates one suggestion lists
 MAX_LIMIT = 1000  # codes one lookup lists: a page, not the catalogue
+MAX_PAGE = 100_000
 MAX_COMMENT = 500  # characters of a comment kept with a decision
 CODE_DIGITS = 10  # digits of the longest code (a malformed one has 10), so of the longest code prefix
 
-CLASS_HELP = "give 1-4, two digits such as 11, 22, 31, a label such as 31-服务对象满意度 or a name such as 数量指标"
+CLASS_HELP = N_("give 1-4, two digits such as 11, 22, 31, a label such as 31-服务对象满意度 or a name such as 数量指标")
 _LABEL = re.compile(r"\*?\s*(\d{1,2})\s*[-—]\s*(.*)", re.S)  # `31-服务对象满意度`, `3-满意度指标`, `24-`
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}  # controls, format characters (zero-width, BOM), spaces
@@ -106,7 +107,7 @@ def read_class(value: Any, field: str = "class") -> str:
     text = _as_text(value)
     digits = class_of(text) if text else ""
     if text is None or (text and not digits):
-        raise BadValue(f"class {shown(value)}: not a class; {CLASS_HELP}", field)
+        raise BadValue(_("class {value}: not a class; {help}").format(value=shown(value), help=_(CLASS_HELP)), field)
     return digits
 
 
@@ -156,8 +157,8 @@ def read_lookup_class(value: Any, field: str = "class") -> str:
         return digits
     if text and text.isascii() and text.isdigit() and 3 <= len(text) <= CODE_DIGITS:
         return text
-    raise BadValue(f"class {shown(value)}: neither a class nor a code prefix; {CLASS_HELP}, "
-                   f"or the first 3 to {CODE_DIGITS} digits of a code", field)
+    raise BadValue(_("class {value}: neither a class nor a code prefix; {help}, or the first 3 to {n} digits of a code")
+                   .format(value=shown(value), help=_(CLASS_HELP), n=CODE_DIGITS), field)
 
 
 # ------------------------------------------------------------------ counts
@@ -171,7 +172,8 @@ def _whole(value: Any, what: str, most: int, field: str) -> int:
     elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         n = int(value.strip())
     if n is None or not 1 <= n <= most:
-        raise BadValue(f"{what} {shown(value)}: give a whole number from 1 to {most}", field)
+        raise BadValue(_("{what} {value}: give a whole number from 1 to {most}").format(
+            what=what, value=shown(value), most=most), field)
     return n
 
 
@@ -179,6 +181,11 @@ def read_k(value: Any, what: str = "k", field: str = "k") -> int:
     """How many candidates a suggestion lists (1 to MAX_K); `what` is the name the caller's
     surface gives it (the reconciliation protocol says `limit`)."""
     return _whole(value, what, MAX_K, field)
+
+
+def read_page(value: Any, field: str = "page") -> int:
+    """Which page of a lookup to list (1 is the first)."""
+    return _whole(value, "page", MAX_PAGE, field)
 
 
 def read_limit(value: Any, field: str = "limit") -> int:
@@ -205,28 +212,30 @@ def _bad_character(text: str, controls: bool = True) -> str:
     for ch in text:
         cat = unicodedata.category(ch)
         if cat == "Cs":
-            return (f"holds U+{ord(ch):04X}, half of a UTF-16 surrogate pair, which is no character on its own; "
-                    "give valid Unicode text")
+            return _("holds U+{code}, half of a UTF-16 surrogate pair, which is no character on its own; "
+                     "give valid Unicode text").format(code=f"{ord(ch):04X}")
         if controls and cat == "Cc" and ch not in _LINE_BREAKS:
-            return f"holds the control character U+{ord(ch):04X}; give plain text"
+            return _("holds the control character U+{code}; give plain text").format(code=f"{ord(ch):04X}")
     return ""
 
 
 def _text_of(value: Any, what: str, example: str, field: str) -> str:
     """A string with something visible in it, trimmed; one message for each way it is not."""
-    give = f"give {example}"
+    give, v = _("give {example}").format(example=_(example)), shown(value)
     if _missing(value):
-        raise BadValue(f"{what} {shown(value)}: missing; {give}", field)
+        raise BadValue(_("{what} {value}: missing; {give}").format(what=what, value=v, give=give), field)
     if not isinstance(value, str):
-        raise BadValue(f"{what} {shown(value)}: not text ({type(value).__name__}); {give}", field)
+        raise BadValue(_("{what} {value}: not text ({kind}); {give}").format(
+            what=what, value=v, kind=type(value).__name__, give=give), field)
     text = value.strip()
     if not text:
-        raise BadValue(f"{what} {shown(value)}: empty; {give}", field)
+        raise BadValue(_("{what} {value}: empty; {give}").format(what=what, value=v, give=give), field)
     bad = _bad_character(text)
     if bad:
-        raise BadValue(f"{what} {shown(value)}: {bad}", field)
+        raise BadValue(_("{what} {value}: {problem}").format(what=what, value=v, problem=bad), field)
     if blank(text):
-        raise BadValue(f"{what} {shown(value)}: nothing visible (only spaces or invisible characters); {give}", field)
+        raise BadValue(_("{what} {value}: nothing visible (only spaces or invisible characters); {give}").format(
+            what=what, value=v, give=give), field)
     return text
 
 
@@ -256,7 +265,7 @@ class Text:
 
 def read_text(value: Any, field: str = "text") -> Text:
     """The indicator text to suggest codes for, bounded to MAX_TEXT once folded."""
-    text = _text_of(value, "text", "the indicator as written, such as 办事群众满意度", field)
+    text = _text_of(value, "text", N_("the indicator as written, such as 办事群众满意度"), field)
     short = bounded(text)
     return Text(short, len(short) < len(text))
 
@@ -265,7 +274,8 @@ def read_value(value: Any, field: str = "value") -> str:
     """A target value (≥95%, 5次, or a number from a cell); '' for none."""
     text = _as_text(value)
     if text is None:
-        raise BadValue(f"value {shown(value)}: not a target value; give it as text, such as ≥95% or 5次", field)
+        raise BadValue(_("value {value}: not a target value; give it as text, such as ≥95% or 5次").format(
+            value=shown(value)), field)
     return text
 
 
@@ -274,23 +284,26 @@ def read_comment(value: Any, field: str = "comment") -> str:
     characters."""
     text = _as_text(value)
     if text is None:
-        raise BadValue(f"comment {shown(value)}: not text; give a short note, such as 按2026年目录复核", field)
+        raise BadValue(_("comment {value}: not text; give a short note, such as 按2026年目录复核").format(
+            value=shown(value)), field)
     bad = _bad_character(text) if text else None
     if bad:
-        raise BadValue(f"comment {shown(value)}: {bad}", field)
+        raise BadValue(_("{what} {value}: {problem}").format(what="comment", value=shown(value), problem=bad), field)
     if len(text) > MAX_COMMENT:
-        raise BadValue(f"comment {shown(value)}: longer than {MAX_COMMENT} characters", field)
+        raise BadValue(_("comment {value}: longer than {n} characters").format(value=shown(value), n=MAX_COMMENT),
+                       field)
     return text
 
 
 def read_query(value: Any, field: str = "query") -> str:
     """A lookup query: a code (123 is the code text '123'), a code prefix or part of a name."""
-    example = "a code, a code prefix or part of a name"
+    example = N_("a code, a code prefix or part of a name")
     if isinstance(value, Integral) and not isinstance(value, bool):
         value = str(int(value))  # 123 is the code text '123'
     text = _text_of(value, "query", example, field)
     if len(fold(text)) > MAX_TEXT:
-        raise BadValue(f"query {shown(value)}: longer than {MAX_TEXT} characters; give {example}", field)
+        raise BadValue(_("query {value}: longer than {n} characters; give {example}").format(
+            value=shown(value), n=MAX_TEXT, example=_(example)), field)
     return text
 
 
@@ -332,8 +345,8 @@ def _one_column(data: Any, name: Any, others: dict[str, Any]) -> pd.DataFrame:
     if name is not None and name != own:
         given.insert(0, "name=")
     if given:
-        raise InputError(f"normalize: a {kind} is one column of texts; {', '.join(given)} name columns of a "
-                         "DataFrame (give a DataFrame, or leave them out)")
+        raise InputError(_("normalize: a {kind} is one column of texts; {given} name columns of a DataFrame (give a "
+                           "DataFrame, or leave them out)").format(kind=kind, given=", ".join(given)))
     if kind == "Series":
         return data.to_frame(name="text")
     return pd.DataFrame({"text": list(data)})
@@ -345,11 +358,11 @@ def _frame(data: Any, name: Any, others: dict[str, Any]) -> tuple[pd.DataFrame, 
     if isinstance(data, (pd.Series, list, tuple)):
         return _one_column(data, name, others), "text"
     if not isinstance(data, pd.DataFrame):
-        raise InputError(f"normalize: takes a DataFrame, a Series or a list of texts, not {type(data).__name__} "
-                         "(suggest codes one text)")
+        raise InputError(_("normalize: takes a DataFrame, a Series or a list of texts, not {kind} (suggest codes one "
+                           "text)").format(kind=type(data).__name__))
     if name is None:
-        raise InputError("DataFrame: name= is missing: give the column holding the indicator texts "
-                         f"(columns: {', '.join(map(str, data.columns))})")
+        raise InputError(_("DataFrame: name= is missing: give the column holding the indicator texts (columns: "
+                           "{columns})").format(columns=", ".join(map(str, data.columns))))
     return data, name
 
 
@@ -361,23 +374,27 @@ def _check_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> None:
         try:
             hash(col)
         except TypeError:
-            raise InputError(f"DataFrame: {what}={col!r} is not a column name") from None
+            raise InputError(_("DataFrame: {what}={column} is not a column name").format(
+                what=what, column=repr(col))) from None
         n = int((frame.columns == col).sum())
         if n == 0:
-            raise InputError(f"DataFrame: no column {col!r} for {what} (columns: {', '.join(map(str, frame.columns))})")
+            raise InputError(_("DataFrame: no column {column} for {what} (columns: {columns})").format(
+                column=repr(col), what=what, columns=", ".join(map(str, frame.columns))))
         if n > 1:
-            raise InputError(f"DataFrame: {n} columns are named {col!r} (for {what}); rename them so that "
-                             "each name is used once")
+            raise InputError(_("DataFrame: {n} columns are named {column} (for {what}); rename them so that each name "
+                               "is used once").format(n=n, column=repr(col), what=what))
 
 
 def _cell(value: Any, what: str, where: str, col: Any) -> str:
     """One cell as text ('' for an empty one); a list or a dict in a cell is refused."""
     text = _as_text(value)
     if text is None:
-        raise InputError(f"{where}, column {col!r}: {shown(value)} is not text or a number")
+        raise InputError(_("{where}, column {column}: {value} is not text or a number").format(
+            where=where, column=repr(col), value=shown(value)))
     bad = _bad_character(text, controls=False) if what == "name" else ""  # the encoder cannot take it
     if bad:
-        raise InputError(f"{where}, column {col!r}: {shown(value)} {bad}")
+        raise InputError(_("{where}, column {column}: {value} {problem}").format(
+            where=where, column=repr(col), value=shown(value), problem=bad))
     return text
 
 
@@ -394,7 +411,7 @@ def table_rows(data: Any, name: Any = None, level2: Any = None, value: Any = Non
     cells = {what: frame[col].tolist() for what, col in columns.items() if col is not None}
     rows = []
     for i, idx in enumerate(frame.index):
-        where = f"DataFrame row {i + 1} (index {idx!r})"
+        where = _("DataFrame row {n} (index {index})").format(n=i + 1, index=repr(idx))
         text = {what: _cell(cells[what][i], what, where, col) if col is not None else ""
                 for what, col in columns.items()}
         try:

@@ -35,7 +35,7 @@ from .catalogue.readers.detect import XLSX_MAGIC, load
 from .catalogue.readers.sheets import csv_rows, workbook_sheets
 from .catalogue.records import NIL, InputError, Proposed
 from .catalogue.textio import read_text
-from .i18n import _
+from .i18n import N_, _
 from .inputs import MAX_COMMENT, blank, read_decision_class
 from .matcher.results import Verdict
 from .workspace import NewDecision, Origin, Outcome, ProposalDraft, Via, Workspace
@@ -116,7 +116,8 @@ def _col(header: list[str], given: str | None, names: tuple[str, ...], path: Pat
         if n in hs:
             return hs.index(n)
     if required:
-        raise InputError(f"{path}: no {what} column (looked for {', '.join([given] if given else names)})")
+        raise InputError(_("{path}: no {what} column (looked for {names})").format(
+            path=path, what=_(what), names=", ".join([given] if given else names)))
     return None
 
 
@@ -163,7 +164,7 @@ def _near_codes(code: str, name: str, cat: Catalogue) -> list[str]:
     if name:
         out += cat.codes_named(name)
     near = process.extract(code, list(cat.entries), scorer=Levenshtein.distance, score_cutoff=2, limit=5)
-    out += [c for c, _, _ in sorted(near, key=lambda t: (t[1], t[0]))]
+    out += [c for c, _dist, _i in sorted(near, key=lambda t: (t[1], t[0]))]
     out = list(dict.fromkeys(out))[:3]
     return [f"{c}-{cat.entries[c].name}" for c in out]
 
@@ -171,7 +172,9 @@ def _near_codes(code: str, name: str, cat: Catalogue) -> list[str]:
 def _not_in_catalogue(code: str, name: str, cat: Catalogue) -> str:
     """`is not in the catalogue`, with a did-you-mean when a code is close."""
     near = _near_codes(code, name, cat)
-    return "is not in the catalogue" + (" - did you mean " + " or ".join(near) + "?" if near else "")
+    if not near:
+        return _("is not in the catalogue")
+    return _("is not in the catalogue - did you mean {codes}?").format(codes=_(" or ").join(near))
 
 
 def _proposal(raw: str, body: str, level2: str, text: str, cat: Catalogue, where: str,
@@ -199,21 +202,24 @@ def _proposal(raw: str, body: str, level2: str, text: str, cat: Catalogue, where
     m = CODE_NAME_RE.match(body)
     code, name = (m.group(1), m.group(2).strip()) if m else (body, "")
     if not CODE_RE.match(code):
-        return (f"proposed code '{raw}': a code has 9 digits (level-1 digit, level-2 class, 6-digit serial); "
-                f"write 新:CODE-名称")
+        return _("proposed code '{raw}': a code has 9 digits (level-1 digit, level-2 class, 6-digit serial); "
+                 "write 新:CODE-名称").format(raw=raw)
     l1, l2 = classes_of_code(code)
     if l2 not in LEVEL2 or l2[0] != l1:
-        return f"proposed code '{raw}': its digits {l1}/{l2} are not a class of the indicator tree"
+        return _("proposed code '{raw}': its digits {l1}/{l2} are not a class of the indicator tree").format(
+            raw=raw, l1=l1, l2=l2)
     if not name:
-        return f"proposed code '{raw}': give its name too, as 新:{code}-名称"
+        return _("proposed code '{raw}': give its name too, as 新:{code}-名称").format(raw=raw, code=code)
     if code in cat.entries:
-        return (f"proposed code '{raw}': {code} is already a catalogue code ({code}-{cat.entries[code].name}); "
-                f"write the code itself")
+        return _("proposed code '{raw}': {code} is already a catalogue code ({code}-{name}); write the code "
+                 "itself").format(raw=raw, code=code, name=cat.entries[code].name)
     if level2 and level2 != l2:
-        return f"proposed code '{raw}': the row's class is {level2} but the code's digits say {l2}"
+        return _("proposed code '{raw}': the row's class is {klass} but the code's digits say {l2}").format(
+            raw=raw, klass=level2, l2=l2)
     for p in proposed:
         if p.code == code and p.name != name:
-            return f"proposed code '{raw}': {code} was already proposed as {code}-{p.name} ({p.reviewer}, {p.origin})"
+            return _("proposed code '{raw}': {code} was already proposed as {code}-{name} ({reviewer}, {origin})"
+                     ).format(raw=raw, code=code, name=p.name, reviewer=p.reviewer, origin=p.origin)
     return Proposed(code=code, name=name, level1=l1, level2=l2, text=text, reviewer=reviewer, source=where,
                     proposed_at="")
 
@@ -226,7 +232,8 @@ def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, wh
     if low in CONFIRM:
         code = _fold(suggested)
         if code and cat.get(code) is None:  # a code the document wrote, unknown to the catalogue
-            return f"'{raw}' confirms the document's code {code}, which {_not_in_catalogue(code, '', cat)}"
+            return _("'{raw}' confirms the document's code {code}, which {problem}").format(
+                raw=raw, code=code, problem=_not_in_catalogue(code, "", cat))
         return (code or NIL), None
     if low in NIL_WORDS:
         return NIL, None
@@ -237,16 +244,17 @@ def _decide(raw: str, suggested: str, level2: str, text: str, cat: Catalogue, wh
     m = CODE_NAME_RE.match(cell)
     code, name = (m.group(1), m.group(2).strip()) if m else (re.sub(r"\s", "", cell), "")
     if not code.isdigit():
-        return (f"reviewer cell '{raw}' is neither a code, {CONFIRM_WORD} (ok), {NIL_WORD} (NIL), "
-                f"nor 新:CODE-名称 for a new code")
+        return _("reviewer cell '{raw}' is neither a code, {confirm} (ok), {nil} (NIL), nor 新:CODE-名称 for a new "
+                 "code").format(raw=raw, confirm=CONFIRM_WORD, nil=NIL_WORD)
     if cat.get(code) is not None:
         return code, None
     if propose and name and CODE_RE.match(code):
         p = _proposal(raw, f"{code}-{name}", level2, text, cat, where, reviewer, proposed)
         return p if isinstance(p, str) else (p.code, p)
-    msg = f"reviewer code '{raw}' {_not_in_catalogue(code, name, cat)}"
+    msg = _("reviewer code '{raw}' {problem}").format(raw=raw, problem=_not_in_catalogue(code, name, cat))
     if CODE_RE.match(code) and name:
-        msg += f" (to propose it as a new code write 新:{code}-{name}, or run learn --propose)"
+        msg += _(" (to propose it as a new code write 新:{code}-{name}, or run learn --propose)").format(
+            code=code, name=name)
     return msg
 
 
@@ -261,12 +269,12 @@ def read_reviewed(path: Path, cat: Catalogue, code_col: str | None = None, name_
     `proposed`: the codes proposed so far (a code proposed again must keep its name)."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a reviewed file")
+        raise InputError(_("{path}: is a folder, not a reviewed file").format(path=path))
     tables, accept_all = _tables(path)
-    if not any(rows for _, rows in tables):
-        raise InputError(f"{path}: empty file")
+    if not any(rows for _sheet, rows in tables):
+        raise InputError(_("{path}: empty file").format(path=path))
     review = Review(accept_all=accept_all)
     found: dict[tuple[str, str], list[Decision]] = {}  # by subject: the text as cleaned, the class
     for sheet, rows in tables:
@@ -285,14 +293,14 @@ def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[st
     given code, name and class columns (None: found by header); `proposed`: the codes proposed so far."""
     code_col, name_col, class_col = columns
     header = rows[0]
-    ci = _col(header, code_col, CODE_COLS, path, "reviewer code")
-    ni = _col(header, name_col, NAME_COLS, path, "indicator name")
-    ki = _col(header, class_col, CLASS_COLS, path, "class", required=False)
-    si = _col(header, None, SUGGESTED_COLS, path, "suggested code", required=False)
-    cnt = _col(header, None, (H_ROWS,), path, "row count", required=False)
-    note = _col(header, None, NOTE_COLS, path, "note", required=False)
-    said = _col(header, None, (H_DECISION,), path, "suggestion", required=False)
-    named = _col(header, None, (H_NAME,), path, "code name", required=False) if sheet else None
+    ci = _col(header, code_col, CODE_COLS, path, N_("reviewer code"))
+    ni = _col(header, name_col, NAME_COLS, path, N_("indicator name"))
+    ki = _col(header, class_col, CLASS_COLS, path, N_("class"), required=False)
+    si = _col(header, None, SUGGESTED_COLS, path, N_("suggested code"), required=False)
+    cnt = _col(header, None, (H_ROWS,), path, N_("row count"), required=False)
+    note = _col(header, None, NOTE_COLS, path, N_("note"), required=False)
+    said = _col(header, None, (H_DECISION,), path, N_("suggestion"), required=False)
+    named = _col(header, None, (H_NAME,), path, N_("code name"), required=False) if sheet else None
     for no, r in enumerate(rows[1:], 2):
         raw = _cell(r, ci)
         where = f"{path.name}:{sheet}:{no}" if sheet else f"{path.name}:{no}"
@@ -306,7 +314,8 @@ def _read_table(path: Path, sheet: str, rows: list[list[str]], columns: tuple[st
         review.cells += not implied
         text, klass = _cell(r, ni), _fold(_cell(r, ki))
         if not text:
-            review.refused.append(f"{where}: reviewer cell '{raw}' on a row without an indicator name")
+            review.refused.append(_("{where}: reviewer cell '{raw}' on a row without an indicator name").format(
+                where=where, raw=raw))
             continue
         if blank(text):
             review.refused.append(_("{where}: reviewer cell '{raw}' on a row whose indicator has nothing visible "
@@ -350,9 +359,9 @@ def _settle(review: Review, found: dict[tuple[str, str], list[Decision]]) -> Non
         text = ds[0].text
         outcomes = {(d.code, d.proposal.name if d.proposal else "") for d in ds}
         if len(outcomes) > 1:
-            said = "; ".join(f"{d.source} says {_said(d)}" for d in ds)
-            review.conflicts.append(f"「{text}」 [{level2 or '-'}]: different decisions ({said}): "
-                                    f"neither stored; make them agree and run learn again")
+            said = _("; ").join(_("{where} says {code}").format(where=d.source, code=_said(d)) for d in ds)
+            review.conflicts.append(_("「{text}」 [{klass}]: different decisions ({said}): neither stored; make them "
+                                      "agree and run learn again").format(text=text, klass=level2 or "-", said=said))
             continue
         first = ds[0]
         on_distinct = [d.rows for d in ds if f":{DISTINCT_SHEET}:" in d.source]
@@ -366,8 +375,9 @@ def _settle(review: Review, found: dict[tuple[str, str], list[Decision]]) -> Non
     clash = {c for c, ns in names.items() if len(ns) > 1}
     for d in [d for d in review.proposals if d.code in clash]:
         review.decisions.remove(d)
-        review.conflicts.append(f"{d.source}: new code {d.code} is proposed under different names "
-                                f"({' / '.join(sorted(names[d.code]))}): not stored; give it one name")
+        review.conflicts.append(_("{where}: new code {code} is proposed under different names ({names}): not "
+                                  "stored; give it one name").format(
+            where=d.source, code=d.code, names=" / ".join(sorted(names[d.code]))))
 
 
 def _said(d: Decision) -> str:

@@ -22,7 +22,7 @@ import pandas as pd
 from .bulk import OUT_COLUMNS, NormalizeResult, columns_in_order
 from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_frames
 from .catalogue.files import atomic_path
-from .i18n import CHINESE, use_language
+from .i18n import CHINESE, _, use_language
 from .learn import (
     ACCEPT_ALL_LABEL,
     CONFIRM_WORD,
@@ -138,6 +138,7 @@ def options(rec: dict) -> list[str]:
 # ---------------------------------------------------------------- the workbook
 
 def summary_rows(res: NormalizeResult, about: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The 汇总 sheet's rows; `about`'s keys are catalogue messages (English source, said in Chinese)."""
     every = "全部文件"
     rows = [(every, "行数", str(len(res.records)))]
     rows += [(every, DECISION_WORDS[d], str(res.decisions.get(d, 0))) for d in FILLS]
@@ -150,7 +151,8 @@ def summary_rows(res: NormalizeResult, about: dict[str, str]) -> list[tuple[str,
         rows.append((f.source, f"行数（{f.format}）", str(f.rows)))
         rows += [(f.source, DECISION_WORDS[d], str(f.decisions.get(d, 0))) for d in FILLS]
         rows += [(f.source, "无法读取的行", str(p)) for p in f.problems]
-    rows += [("设置", k, v) for k, v in about.items()]
+    with use_language(CHINESE):  # the workbook is Chinese whatever the command line's language
+        rows += [("设置", _(k), v) for k, v in about.items()]
     return rows
 
 

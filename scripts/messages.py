@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "indicode" / "locale"
 POT = LOCALE / "indicode.pot"
 SOURCES = ("indicode", "catalogue", "matcher")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+COMMAND_DECORATORS = ("command", "callback")  # typer takes a command's help from its docstring
 LANGUAGES = ("zh_CN",)
 
 
@@ -34,7 +35,29 @@ def extract() -> Catalog:
         for filename, lineno, message, comments, context in extract_from_dir(
                 ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("i18n:",)):
             cat.add(message, locations=[(f"{folder}/{filename}", lineno)], auto_comments=comments, context=context)
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for lineno, doc in command_docstrings(path.read_text(encoding="utf-8")):
+                cat.add(doc, locations=[(str(path.relative_to(ROOT)), lineno)])
     return cat
+
+
+def command_docstrings(source: str) -> list[tuple[int, str]]:
+    """The docstrings of typer commands and callbacks (`@app.command()`, `@app.callback()`): their help
+    texts, which the command line translates when it builds the app (indicode/cli_help.py)."""
+    import ast
+
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for dec in node.decorator_list:
+            func = dec.func if isinstance(dec, ast.Call) else dec
+            if isinstance(func, ast.Attribute) and func.attr in COMMAND_DECORATORS:
+                doc = ast.get_docstring(node, clean=True)
+                if doc:
+                    out.append((node.lineno, doc))
+                break
+    return out
 
 
 def po_path(language: str) -> Path:

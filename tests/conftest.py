@@ -3,6 +3,11 @@ from pathlib import Path
 
 import pytest
 
+# Tests read English unless they ask for Chinese (use_language(CHINESE), or INDICODE_LANG / LANG in the
+# environment of the command they run): set before anything imports indicode, and inherited by the
+# commands the tests start.
+os.environ["INDICODE_LANG"] = "en"
+
 from workspace_fixtures import location, pg_url  # noqa: F401 - the workspace fixtures, for every test module
 
 ROOT = Path(__file__).resolve().parents[1]

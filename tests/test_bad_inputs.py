@@ -276,8 +276,8 @@ BAD_ARGS = {
     "export -o folder": (["catalogue", "export", "-o", "OUT/d.csv"], 2, "is a folder"),
     "learn missing file": (["learn", "OUT/none.csv"], 2, "no such file"),
     "learn a folder": (["learn", "OUT"], 2, "is a folder"),
-    "learned remove not a number": (["learned", "remove", "x"], 2, "valid integer"),
-    "unknown command": (["catalog"], 2, "No such command"),
+    "learned remove not a number": (["learned", "remove", "x"], 2, "'ids': give a whole number"),
+    "unknown command": (["catalog"], 2, "no such command: catalog; did you mean catalogue?"),
 }
 
 

@@ -65,6 +65,10 @@ def test_catalogue_build_stats_anomalies_export(tmp_path):
     an = json.loads(run("catalogue", "anomalies", "-c", db, "--kind", "one-name-many-codes", "--json").stdout)
     assert {a["code"] for a in an} == {"111000231", "111000234"}
     assert run("catalogue", "export", "-c", db, "-o", tmp_path / "c.xlsx").exit_code == 0
-    assert len(pd.read_excel(tmp_path / "c.xlsx", sheet_name="codes")) == 123
+    codes = pd.read_excel(tmp_path / "c.xlsx", sheet_name="编码", dtype=str)  # a workbook for people: Chinese
+    assert len(codes) == 123 and list(codes.columns[:5]) == ["编码", "名称", "其他名称", "一级类别", "二级类别"]
+    assert set(codes["格式正确"]) == {"是", "否"}
+    kinds = pd.read_excel(tmp_path / "c.xlsx", sheet_name="异常")["异常"]
+    assert "编码不是 9 位数字" in set(kinds) and not any("-" in k for k in kinds)
     bad = run("catalogue", "export", "-c", db, "-o", tmp_path / "c.pdf")
     assert bad.exit_code == 2 and "output must end in" in bad.stderr

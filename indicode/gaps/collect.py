@@ -14,6 +14,7 @@ from ..catalogue.readers.detect import XLSX_MAGIC
 from ..catalogue.readers.sheets import csv_rows, workbook_sheets
 from ..catalogue.records import InputError
 from ..catalogue.textio import read_text
+from ..i18n import _
 from ..learn import H_CLASS, H_DECISION, H_REVIEW, H_SOURCE, H_TEXT, NIL_WORDS, PROPOSE_RE, ROWS_SHEET
 from ..matcher.linker import Linker
 from ..matcher.results import Verdict
@@ -83,7 +84,8 @@ def normalize_output(path: Path) -> list[GapRow] | None:
                 try:
                     recs.append(json.loads(line))
                 except json.JSONDecodeError as exc:
-                    raise InputError(f"{path}:{no}: not a JSON line ({exc.msg})") from None
+                    raise InputError(_("{path}:{line}: not a JSON line ({problem})").format(
+                        path=path, line=no, problem=exc.msg)) from None
         if not recs or "decision" not in recs[0]:
             return None
         return _from_records(recs, path.name, "indicator", "class", "decision", "source")
@@ -96,7 +98,7 @@ def collect(paths: Sequence[Path], linker: Linker) -> Collected:
     documents = []
     for p in map(Path, paths):
         if not p.exists():
-            raise InputError(f"{p}: no such file")
+            raise InputError(_("{path}: no such file").format(path=p))
         if is_request_workbook(p):
             out.requests += read_requests(p)
             continue
@@ -110,7 +112,7 @@ def collect(paths: Sequence[Path], linker: Linker) -> Collected:
         read, files = read_all(documents, None)
         out.failed += [f"{f.source}: {f.error}" for f in files if f.error]
         out.read += len(read)
-        answers, _, _ = match_rows(read, linker)
+        answers, _unique, _encoded = match_rows(read, linker)
         for r, s in zip(read, answers, strict=True):
             if not r.code and s.decision == Verdict.NO_MATCH:
                 out.rows.append(GapRow(r.name, r.level2, r.value, r.project, r.source, r.unit))
