@@ -282,6 +282,14 @@ def test_a_page_on_another_origin_cannot_write(page_server):
     assert in_force() == []
 
 
+def propose(cat, name, klass):
+    """A pending proposal in the test's workspace, made as a reviewer makes it (`indicode proposals add`)."""
+    r = CliRunner().invoke(app, ["proposals", "add", name, "--class", klass, "-c", str(cat), "--reviewer", "王芳"])
+    assert r.exit_code == 0, r.output
+    [proposed] = Workspace.open().proposals()
+    return proposed
+
+
 def test_the_class_read_from_the_text_is_shown_and_kept_under_a_level_1_class_and_proposals_named(tmp_path):
     # issue 21 §4 and issue 22 on the card: no class chosen, the class the server read from the text is
     # said (按文本推断类别); under a level-1 class it stays within it, and the decision is recorded under
@@ -289,10 +297,7 @@ def test_the_class_read_from_the_text_is_shown_and_kept_under_a_level_1_class_an
     from server_proc import call
 
     cat = copy_bundled(tmp_path)
-    r = CliRunner().invoke(app, ["proposals", "add", "课题验收专家满意度", "--class", "32", "-c", str(cat),
-                                 "--reviewer", "王芳"])
-    assert r.exit_code == 0, r.output
-    [proposed] = Workspace.open().proposals()
+    proposed = propose(cat, "课题验收专家满意度", "32")
     with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url, \
             browser_page() as page:
         free = call(url, "/api/suggest", {"text": "培训人数"})[1]["inferred_class"]
