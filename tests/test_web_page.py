@@ -68,13 +68,15 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.select_option("#class", "13")
         page.wait_for_selector("#verdict[data-text='租金支付及时率'][data-class='13']", timeout=15000)
         page.wait_for_timeout(400)  # let any debounced request still in flight land
-        assert "113000297" not in page.locator("#verdict").inner_text()  # not the tool's own answer
+        # a correction to a code that is not the tool's own answer (its second candidate)
+        fix = page.locator("li.cand[data-code]").nth(1).get_attribute("data-code")
+        assert fix and fix not in page.locator("#verdict p").first.inner_text()
         page.fill("li.cand input.fix", "11300")  # not a code: refused, said in Chinese, nothing stored
         page.press("li.cand input.fix", "Enter")
         page.wait_for_selector("#toast:has-text('编码填写有误')", timeout=15000)
-        page.fill("li.cand input.fix", "113000297")
+        page.fill("li.cand input.fix", fix)
         page.press("li.cand input.fix", "Enter")
-        page.wait_for_selector("#verdict:has-text('113000297')", timeout=15000)
+        page.wait_for_selector(f"#verdict p:has-text('{fix}')", timeout=15000)
         assert not page.locator("#ask-dialog").evaluate("d => d.open")
         assert page.locator("#verdict .decision").get_attribute("data-decision") == "accept"
         # the lookup view finds a code and shows its detail
@@ -84,7 +86,7 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.click("#lresults tr[data-code='222000929'] a.open")
         page.wait_for_selector("#detail:has-text('保障机构正常运转')", timeout=15000)
     assert in_force() == [("办事群众满意", "", chosen, "王芳", "page"),
-                          ("租金支付及时率", "13", "113000297", "王芳", "page")]
+                          ("租金支付及时率", "13", fix, "王芳", "page")]
 
 
 def test_keyboard_picks_and_confirms_a_suggestion(page_server):
