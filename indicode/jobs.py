@@ -130,7 +130,12 @@ class JobStore:
         return st
 
     def submit(self, name: str, data: bytes) -> JobState:
-        """Store an upload and queue its coding; InputError for an empty file, `Full` when the queue is."""
+        """Store an upload and queue its coding; InputError for a file of no format `normalize` reads
+        (told before it is stored, not as a failed job) or an empty one, `Full` when the queue is full."""
+        suffix = Path(re.split(r"[\\/]", name or "")[-1]).suffix.lower()
+        if suffix not in SUFFIXES:
+            raise InputError(_("{name}: not a declaration indicode reads ({kind}); upload a {formats} file").format(
+                name=name or "upload", kind=suffix or _("no file extension"), formats=" / ".join(SUFFIXES)))
         if not data:
             raise InputError(_("{name}: the file is empty").format(name=name or "upload"))
         self.expire()

@@ -11,6 +11,7 @@ import pytest
 from conftest import SEED
 from docmakers import write_xlsx
 from indicode.jobs import JOB_ID_RE, JobState, JobStore, _write_state, read_state, safe_name
+from lyingzips import lie
 from server_proc import call, copy_bundled, raw_exchange, running_server
 
 pytestmark = pytest.mark.usefixtures("shared_vector_cache")
@@ -135,6 +136,37 @@ def test_upload_bounds_and_cross_origin(served, tmp_path):
         done, _ = wait_done(url, job["id"])
         assert done["state"] == "failed" and done["error"].startswith("x.xlsx") and "\n" not in done["error"]
         assert call(url, f"/api/jobs/{job['id']}/rows")[0] == 409
+
+
+def test_upload_refuses_zip_bombs_lying_zips_and_what_is_no_document(served, tmp_path):
+    # each a failed job whose error is one line naming the file and what is wrong with it, in the
+    # page's Chinese; the server and its worker go on to code the next upload
+    cat, env = served
+    ok = write_xlsx(SEED["004"].read_text(encoding="utf-8").split("\n"), tmp_path / "ok.xlsx")
+    # a zip bomb: 256 MiB that say so in the directory (size and CRC true), a few hundred KiB on the wire
+    bomb = lie(ok, tmp_path / "炸弹.xlsx", "xl/worksheets/sheet1.xml", 256 * 2**20, declared=256 * 2**20)
+    assert bomb.stat().st_size < 2**20
+    liar = lie(ok, tmp_path / "说谎.xlsx", "xl/worksheets/sheet1.xml", 64 * 2**20)
+    photo = tmp_path / "照片.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64)
+    with running_server("-c", str(cat), env=env) as url:
+        for path, words in ((bomb, "压缩炸弹"), (liar, "文件已损坏")):
+            st, job = upload(url, path)
+            assert st == 202, job
+            done, _ = wait_done(url, job["id"])
+            assert done["state"] == "failed", done
+            err = done["error"]
+            assert path.name in err.split("：")[0] and words in err and "\n" not in err and "internal" not in err, err
+            assert "xl/worksheets/sheet1.xml" in err, err  # which part of the package is wrong
+        st, job = upload(url, photo)  # refused at once, naming it and the formats taken; no job made
+        assert st == 422, job
+        err = job["error"]
+        assert err.split("：")[0].split(": ")[0] == "照片.jpg" and "\n" not in err, err
+        assert ".jpg" in err and ".xlsx" in err and ".pdf" in err, err  # what it is, and what is taken
+        assert len(list((tmp_path / "jobs").glob("*/in"))) == 2  # the bomb's and the liar's, nothing more
+        st, job = upload(url, ok)  # and the next upload is coded as ever
+        done, _ = wait_done(url, job["id"])
+        assert done["state"] == "done" and done["rows"] > 0, done
 
 
 def test_interrupted_job_runs_again_and_old_jobs_expire(served, tmp_path):

@@ -68,13 +68,15 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.select_option("#class", "13")
         page.wait_for_selector("#verdict[data-text='租金支付及时率'][data-class='13']", timeout=15000)
         page.wait_for_timeout(400)  # let any debounced request still in flight land
-        assert "113002874" not in page.locator("#verdict").inner_text()  # not the tool's own answer
+        # a correction to a code that is not the tool's own answer (its second candidate)
+        fix = page.locator("li.cand[data-code]").nth(1).get_attribute("data-code")
+        assert fix and fix not in page.locator("#verdict p").first.inner_text()
         page.fill("li.cand input.fix", "11300")  # not a code: refused, said in Chinese, nothing stored
         page.press("li.cand input.fix", "Enter")
         page.wait_for_selector("#toast:has-text('编码填写有误')", timeout=15000)
-        page.fill("li.cand input.fix", "113002874")
+        page.fill("li.cand input.fix", fix)
         page.press("li.cand input.fix", "Enter")
-        page.wait_for_selector("#verdict:has-text('113002874')", timeout=15000)
+        page.wait_for_selector(f"#verdict p:has-text('{fix}')", timeout=15000)
         assert not page.locator("#ask-dialog").evaluate("d => d.open")
         assert page.locator("#verdict .decision").get_attribute("data-decision") == "accept"
         # the lookup view finds a code and shows its detail
@@ -84,7 +86,7 @@ def test_type_see_class_31_confirm_and_stored(page_server, tmp_path):
         page.click("#lresults tr[data-code='222000929'] a.open")
         page.wait_for_selector("#detail:has-text('保障机构正常运转')", timeout=15000)
     assert in_force() == [("办事群众满意", "", chosen, "王芳", "page"),
-                          ("租金支付及时率", "13", "113002874", "王芳", "page")]
+                          ("租金支付及时率", "13", fix, "王芳", "page")]
 
 
 def test_keyboard_picks_and_confirms_a_suggestion(page_server):
@@ -280,3 +282,63 @@ def test_a_page_on_another_origin_cannot_write(page_server):
             assert "application/json" in frame.inner_text("body")  # the 415 the server answered
         page.wait_for_timeout(500)
     assert in_force() == []
+
+
+def propose(cat, name, klass):
+    """A pending proposal in the test's workspace, made as a reviewer makes it (`indicode proposals add`)."""
+    r = CliRunner().invoke(app, ["proposals", "add", name, "--class", klass, "-c", str(cat), "--reviewer", "王芳"])
+    assert r.exit_code == 0, r.output
+    [proposed] = Workspace.open().proposals()
+    return proposed
+
+
+def test_the_class_read_from_the_text_is_shown_and_kept_under_a_level_1_class_and_proposals_named(tmp_path):
+    # issue 21 §4 and issue 22 on the card: no class chosen, the class the server read from the text is
+    # said (按文本推断类别); under a level-1 class it stays within it, and the decision is recorded under
+    # it; a text a pending proposal fits shows 已提议：新-…（待审批）, never as a code to accept
+    from server_proc import call
+
+    cat = copy_bundled(tmp_path)
+    proposed = propose(cat, "课题验收专家满意度", "32")
+    with running_server("-c", str(cat), env={"INDICODE_CACHE_DIR": str(tmp_path / "cache")}) as url, \
+            browser_page() as page:
+        free = call(url, "/api/suggest", {"text": "培训人数"})[1]["inferred_class"]
+        under3 = call(url, "/api/suggest", {"text": "培训人数", "class": "3"})[1]
+        assert free and not free.startswith("3") and under3["inferred_class"].startswith("3")
+        page.goto(url + "/")
+        page.locator("#text").press_sequentially("培训人数", delay=20)
+        line = page.wait_for_selector("#verdict[data-text='培训人数'][data-class=''] p.inferred", timeout=15000)
+        assert line.get_attribute("data-class") == free and "按文本推断类别：" + free in line.inner_text()
+        page.select_option("#class", "3")
+        line = page.wait_for_selector("#verdict[data-class='3'] p.inferred", timeout=15000)
+        assert line.get_attribute("data-class") == under3["inferred_class"]
+        if under3["decision"] == "no-match":  # the new code's class keeps to the level-1 class too
+            assert page.locator("#verdict b").first.inner_text().startswith("3")
+        page.select_option("#class", "11")
+        page.wait_for_selector("#verdict[data-class='11']", timeout=15000)
+        assert page.locator("#verdict p.inferred").count() == 0  # a class given: nothing to infer
+        # decided under the level-1 class: recorded under the class read from the text, within it
+        page.select_option("#class", "3")
+        page.wait_for_selector("#verdict[data-class='3'] p.inferred", timeout=15000)
+        code = page.locator("li.cand").first.get_attribute("data-code")
+        page.locator("li.cand").first.locator("button.confirm, button.use").click()
+        page.wait_for_selector("#ask-dialog[open]", timeout=5000)
+        page.fill("#ask-input", "王芳")
+        page.click("#ask-save")
+        page.wait_for_selector("#toast:has-text('已记录')", timeout=15000)
+        [e] = Workspace.open().history("培训人数", under3["inferred_class"])
+        assert e.code == code
+        # a pending proposal the text fits
+        page.select_option("#class", "")
+        page.fill("#text", "")
+        page.locator("#text").press_sequentially("课题验收专家满意度", delay=20)
+        prop = page.wait_for_selector("#verdict[data-text='课题验收专家满意度'] p.proposal", timeout=15000)
+        said = prop.inner_text()
+        assert said.startswith("已提议：" + proposed.code) and said.endswith("（待审批）")
+        assert "课题验收专家满意度" in said
+        assert proposed.code.startswith("新-")
+        assert page.locator("#verdict .decision").get_attribute("data-decision") != "accept"
+        assert prop.query_selector("button") is None
+        assert page.locator(f"li.cand[data-code='{proposed.code}']").count() == 0
+        assert "已提议" in page.locator("#status").inner_text() or \
+            page.locator("#verdict .decision").get_attribute("data-decision") == "review"

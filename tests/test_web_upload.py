@@ -132,3 +132,35 @@ def test_honest_cards_no_match_words_and_did_you_mean(tmp_path):
         q = urllib.parse.quote("职工食堂菜品口味评价")
         hist = json.loads(urllib.request.urlopen(url + "/api/decisions?text=" + q).read())
         assert [e["code"] for e in hist["events"]] == ["NIL"] and hist["events"][0]["reviewer"] == "李明"
+
+
+def test_the_upload_list_names_proposals_and_the_class_read_from_the_text(tmp_path):
+    # a row a pending proposal fits carries 已提议：新-…（待审批） in the list, never as a candidate; a row
+    # of no class says which class was read from its text, and a 无匹配 where its new code would go
+    from server_proc import call
+    from test_web_page import propose
+
+    cat = copy_bundled(tmp_path)
+    proposed = propose(cat, "课题验收专家满意度", "32")
+    orig = tmp_path / "申报.csv"
+    orig.write_text("项目名称,三级指标,指标值\n课题研究,课题验收专家满意度,≥90%\n课题研究,培训人数,≥100人\n"
+                    "课题研究,培训人数,≥100人\n", encoding="utf-8")
+    env = {"INDICODE_JOBS": str(tmp_path / "jobs"), "INDICODE_CACHE_DIR": str(tmp_path / "cache")}
+    with running_server("-c", str(cat), env=env) as url, browser_page() as page:
+        page.goto(url + "/")
+        page.click("#tab-upload")
+        page.set_input_files("#file", str(orig))
+        page.wait_for_selector("#review:not([hidden])", timeout=240000)
+        job = re.search(r"#job=([\w-]+)", page.url).group(1)
+        rows = {r["indicator"]: r for r in call(url, f"/api/jobs/{job}/rows")[1]["rows"]}
+        inferred = re.search(r"class inferred (\d+)", rows["培训人数"]["check"]).group(1)
+        assert rows["课题验收专家满意度"]["proposal"].startswith("已提议：" + proposed.code)
+        prop = page.locator("#jrows li[data-text='课题验收专家满意度']")
+        said = prop.locator(".proposal").inner_text()
+        assert said.startswith("已提议：" + proposed.code) and said.endswith("（待审批）")
+        assert proposed.code not in prop.locator("ol.jc").inner_text()  # not a candidate to confirm
+        assert prop.locator(".proposal button").count() == 0
+        line = page.locator("#jrows li[data-text='培训人数'] p.inferred")
+        assert line.get_attribute("data-class") == inferred and "按文本推断类别：" + inferred in line.inner_text()
+        for li in page.locator("#jrows li[data-status='no-match']").all():
+            assert "新编码应归入" in li.inner_text()
