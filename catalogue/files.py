@@ -16,6 +16,8 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..i18n import _
+
 TMP_TAG = "-indicode-tmp-"
 _TMP_RE = re.compile(r"^\..*" + re.escape(TMP_TAG) + r"(\d+)-[0-9a-f]+")
 # errors that mean "this place cannot take the file", as opposed to bad input
@@ -35,12 +37,13 @@ def write_failed(path: str | Path, exc: BaseException) -> WriteError:
     why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     code = getattr(exc, "errno", None)
     if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "disk is full" in why or "disk full" in why:
-        hint = "free some space and run again"
+        hint = _("free some space and run again")
     elif code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in why or "read-only" in why:
-        hint = "make it writable or write elsewhere"
+        hint = _("make it writable or write elsewhere")
     else:
-        hint = "check the disk and run again"
-    return WriteError(f"{path}: cannot write ({why}): nothing was written; {hint}")
+        hint = _("check the disk and run again")
+    return WriteError(_("{path}: cannot write ({why}): nothing was written; {hint}").format(
+        path=path, why=why, hint=hint))
 
 
 def is_read_only(path: Path) -> bool:
@@ -58,9 +61,11 @@ def check_can_replace(path: Path) -> None:
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if path.exists() and is_read_only(path):
-        raise WriteError(f"{path}: the file is read-only: nothing was written; make it writable or write elsewhere")
+        raise WriteError(_("{path}: the file is read-only: nothing was written; make it writable or write "
+                           "elsewhere").format(path=path))
     if parent.is_dir() and is_read_only(parent):
-        raise WriteError(f"{path}: the folder {parent} is read-only: nothing was written; write elsewhere")
+        raise WriteError(_("{path}: the folder {parent} is read-only: nothing was written; write elsewhere").format(
+            path=path, parent=parent))
 
 
 def _pid_alive(pid: int) -> bool:

@@ -67,3 +67,16 @@ def test_the_command_line_speaks_the_environments_language(lang, want):
                        env={**env, "LANG": lang, "COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     assert want in r.stdout
+
+
+def test_a_failed_write_is_said_in_the_language_in_use():
+    """catalogue/files.py's one-line WriteError goes through the catalogue (issue 19)."""
+    import errno
+
+    from indicode.catalogue.files import write_failed
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert str(write_failed("c.sqlite", full)).endswith("nothing was written; free some space and run again")
+    with use_language(CHINESE):
+        said = str(write_failed("c.sqlite", full))
+    assert said == "c.sqlite：无法写入（No space left on device），未写入任何内容；请腾出磁盘空间后再运行"

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__, inputs
 from ..catalogue.export import entry_dict
 from ..catalogue.records import NIL, InputError
+from ..i18n import _
 from ..matcher.present import suggestion_dict
 from ..matcher.text import MAX_TEXT
 from ..workspace import LOCAL, Caller, Role
@@ -88,6 +89,36 @@ class FieldError(HTTPException):
         self.field = field
 
 
+def invalid_why(err: dict) -> str:
+    """What is wrong with one input, from a pydantic validation error, in the request's language
+    (pydantic's own words, English, for a kind not listed)."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    n = next((ctx[k] for k in ("max_length", "min_length", "ge", "le", "gt", "lt") if k in ctx), "")
+    said = {
+        "missing": _("required"),
+        "extra_forbidden": _("not a field of this request"),
+        "string_too_long": _("at most {n} characters"),
+        "string_too_short": _("at least {n} characters"),
+        "string_pattern_mismatch": _("not in the form this field takes"),
+        "string_type": _("must be text"),
+        "int_type": _("must be a whole number"),
+        "int_parsing": _("must be a whole number"),
+        "int_from_float": _("must be a whole number"),
+        "bool_type": _("must be true or false"),
+        "greater_than_equal": _("must be at least {n}"),
+        "greater_than": _("must be more than {n}"),
+        "less_than_equal": _("must be at most {n}"),
+        "less_than": _("must be less than {n}"),
+        "literal_error": _("must be one of {choices}"),
+        "too_long": _("at most {n} items"),
+        "model_type": _("must be a JSON object"),
+        "dict_type": _("must be a JSON object"),
+    }.get(kind)
+    if said is None:
+        return str(err.get("msg", _("invalid")))
+    return said.format(n=n, choices=ctx.get("expected", ""))
+
+
 def create_app(service: Service, token: str = "", needs_token: bool = False) -> FastAPI:
     """The app serving `service`. `needs_token`: feedback must carry `token` (off loopback)."""
     app = FastAPI(title="indicode", version=__version__, docs_url=None, redoc_url=None,
@@ -101,19 +132,20 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     async def http_error(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"no such path {request.url.path}"
+            detail = _("no such path {path}").format(path=request.url.path)
         elif exc.status_code == 405:
-            detail = f"{request.method} not allowed on {request.url.path}"
+            detail = _("{method} not allowed on {path}").format(method=request.method,
+                                                                 path=request.url.path)
         return JSONResponse(error_body(detail, getattr(exc, "field", "")), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        err = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        err = exc.errors()[0] if exc.errors() else {"loc": (), "msg": _("invalid request")}
         if err.get("type") == "json_invalid":
-            return JSONResponse(error_body("the body is not valid JSON"), 422)
+            return JSONResponse(error_body(_("the body is not valid JSON")), 422)
         loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "body", "path", "header")]
         field = loc[0] if loc else ""
-        message = f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}"
+        message = "{where}: {why}".format(where=".".join(loc) or _("request"), why=invalid_why(err))
         if len(loc) == 1 and field in BODY_READERS and "input" in err:  # a JSON type the front door refuses too
             try:
                 BODY_READERS[field](err["input"])
@@ -127,16 +159,17 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable):
-        return JSONResponse(error_body(f"the catalogue cannot be served: {exc}"), 503, headers={"Retry-After": "2"})
+        return JSONResponse(error_body(_("the catalogue cannot be served: {why}").format(why=exc)), 503,
+                            headers={"Retry-After": "2"})
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy):
-        return JSONResponse(error_body(f"catalogue busy, try again; feedback not recorded: {exc}"), 503,
-                            headers={"Retry-After": f"{FEEDBACK_LOCK_TIMEOUT:.0f}"})
+        return JSONResponse(error_body(_("catalogue busy, try again; feedback not recorded: {why}").format(why=exc)),
+                            503, headers={"Retry-After": f"{FEEDBACK_LOCK_TIMEOUT:.0f}"})
 
     @app.exception_handler(Unwritable)
     async def unwritable(request: Request, exc: Unwritable):
-        return JSONResponse(error_body(f"feedback not recorded, nothing was written: {exc}"), 503,
+        return JSONResponse(error_body(_("feedback not recorded, nothing was written: {why}").format(why=exc)), 503,
                             headers={"Retry-After": "5"})
 
     @app.exception_handler(Conflicting)
@@ -149,7 +182,8 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):
-        return JSONResponse(error_body(f"internal error ({type(exc).__name__}); see the server's log"), 500)
+        said = _("internal error ({kind}); see the server's log").format(kind=type(exc).__name__)
+        return JSONResponse(error_body(said), 500)
 
     # ------------------------------------------------------------------ the page and the API
 
@@ -176,7 +210,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         cat = service.linker().cat
         e = cat.get(code)
         if e is None:
-            raise FieldError(404, f"no code {code} in the catalogue", "code")
+            raise FieldError(404, _("no code {code} in the catalogue").format(code=code), "code")
         return {**entry_dict(e), "anomalies": [asdict(a) for a in cat.anomalies_of(code)]}
 
     @app.get("/api/lookup", summary="Codes by exact code, code prefix or (part of) a name")
@@ -195,24 +229,24 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         workspace issued (their name and role), or the start-up token (a reviewer, named in the body).
         On loopback the caller is the local user (`LOCAL`)."""
         if media_type(request) != "application/json":
-            raise HTTPException(415, "feedback must be sent as application/json")
+            raise HTTPException(415, _("feedback must be sent as application/json"))
         own = own_origin(request)
         origin = request.headers.get("origin")
         if origin is not None and origin.lower() != own.lower():
-            raise HTTPException(403, f"feedback from another origin ({origin}) is refused")
+            raise HTTPException(403, _("feedback from another origin ({origin}) is refused").format(origin=origin))
         site = request.headers.get("sec-fetch-site")
         if site is not None and site not in ("same-origin", "none"):
-            raise HTTPException(403, f"feedback from a {site} page is refused")
+            raise HTTPException(403, _("feedback from a {site} page is refused").format(site=site))
         if not needs_token:
             return LOCAL
         member = service.caller_for(x_indicode_token) if x_indicode_token else None
         if member is not None:
             return member
         if not token:
-            raise HTTPException(403, "feedback is disabled on a non-loopback address unless the server was "
-                                     "started with a token")
+            raise HTTPException(403, _("feedback is disabled on a non-loopback address unless the server was "
+                                       "started with a token"))
         if not hmac.compare_digest(x_indicode_token.encode(), token.encode()):
-            raise HTTPException(403, "feedback needs the server's token (header X-Indicode-Token)")
+            raise HTTPException(403, _("feedback needs the server's token (header X-Indicode-Token)"))
         return Caller("", Role.REVIEWER)
 
     @app.post("/api/feedback", summary="Confirm or correct a suggestion: a decision in the workspace (as "

@@ -6,7 +6,9 @@ Content-Length says (the body is read here, with a cap and a deadline, chunked o
 `share.requests` requests run at once, `share.requests_per_address` of them from one client address
 (the forwarded one behind a trusted proxy, which then stands in `scope["client"]`). Everything
 refused is answered in JSON. The reconciliation
-endpoints (read-only) get CORS headers; nothing else does.
+endpoints (read-only) get CORS headers; nothing else does. Each request is answered in the language
+of its Accept-Language (the process's language when it names none we speak): the app runs inside
+`use_language`, a context variable, which FastAPI carries into the worker threads of sync routes.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-from ..i18n import _
+from ..i18n import _, current_language, language_from_header, use_language
 from .share import Share
 
 
@@ -82,16 +84,23 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
+        said = headers.get(b"accept-language", b"").decode("latin-1")
+        with use_language(language_from_header(said, default=current_language())):
+            return await self._serve(scope, headers, receive, send)
+
+    async def _serve(self, scope, headers: dict, receive, send):
         host = headers.get(b"host", b"").decode("latin-1").lower()
         if host not in self.hosts:
-            return await send_json(send, 421, f"this server does not serve the host {host or '(none)'!r}",
+            named = repr(host) if host else _("(none)")
+            return await send_json(send, 421, _("this server does not serve the host {host}").format(host=named),
                                    close=True)
         if sum(len(k) + len(v) for k, v in scope["headers"]) > HEADER_LIMIT:
-            return await send_json(send, 431, f"request headers larger than {HEADER_LIMIT} bytes", close=True)
+            return await send_json(send, 431, _("request headers larger than {n} bytes").format(n=HEADER_LIMIT),
+                                   close=True)
         path = scope["path"]
         limits = RECONCILE_LIMITS if is_reconcile(path) else UPLOAD_LIMITS if path == UPLOAD_PATH else API_LIMITS
         if len(scope["query_string"]) > limits.query:
-            return await send_json(send, 414, f"query string longer than {limits.query} bytes")
+            return await send_json(send, 414, _("query string longer than {n} bytes").format(n=limits.query))
         if is_reconcile(path) and scope["method"] == "OPTIONS":
             await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT})
             return await send({"type": "http.response.body", "body": b""})
@@ -126,7 +135,7 @@ class Guard:
         Content-Length that is not a number)."""
         length = headers.get(b"content-length")
         if length is not None and int(length) > cap:
-            raise BodyError(413, f"request body larger than {cap} bytes")
+            raise BodyError(413, _("request body larger than {n} bytes").format(n=cap))
         if length is None and b"transfer-encoding" not in headers:
             return b""
         chunks, size = [], 0
@@ -136,13 +145,14 @@ class Guard:
             try:
                 msg = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
             except TimeoutError:
-                raise BodyError(408, f"request body not received within {self.timeout:g} s") from None
+                raise BodyError(408, _("request body not received within {seconds:g} s").format(
+                    seconds=self.timeout)) from None
             if msg["type"] == "http.disconnect":
-                raise BodyError(400, "client went away before the body was sent")
+                raise BodyError(400, _("client went away before the body was sent"))
             chunk = msg.get("body", b"")
             size += len(chunk)
             if size > cap:
-                raise BodyError(413, f"request body larger than {cap} bytes")
+                raise BodyError(413, _("request body larger than {n} bytes").format(n=cap))
             chunks.append(chunk)
             if not msg.get("more_body", False):
                 return b"".join(chunks)

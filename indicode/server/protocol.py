@@ -94,7 +94,8 @@ class GuardedH11Protocol(H11Protocol):
         if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
             return  # closed already, or a request is under way (its body deadline is the Guard's)
         if self.conn.trailing_data[0]:  # part of a request arrived
-            self._refuse(408, "Request Timeout", f"request headers not received within {self.head_timeout:g} s")
+            self._refuse(408, "Request Timeout", _("request headers not received within {seconds:g} s").format(
+                seconds=self.head_timeout))
         else:
             self.transport.close()
 
@@ -103,8 +104,9 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        self._refuse(400, "Bad Request", "invalid HTTP request (malformed request line, headers or Content-Length, "
-                                         f"or headers larger than {HEADER_LIMIT} bytes)")
+        self._refuse(400, "Bad Request", _(
+            "invalid HTTP request (malformed request line, headers or Content-Length, or headers larger than "
+            "{n} bytes)").format(n=HEADER_LIMIT))
 
     def on_response_complete(self) -> None:
         self.last_active = self.loop.time()

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from .. import __version__
 from ..catalogue.classes import LEVEL1, LEVEL2
 from ..catalogue.records import InputError
+from ..i18n import _
 from ..inputs import BadValue, blank, known_class, read_k, read_query, suggest_request
 from ..matcher.linker import Linker
 from ..matcher.present import class_label, why
@@ -124,7 +125,7 @@ def parse_batch(raw: str) -> dict[str, ReconQuery]:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise HTTPException(400, "'queries' must be a JSON object of queries") from None
+        raise HTTPException(400, _("'queries' must be a JSON object of queries")) from None
     try:
         return Batch.model_validate(data).root
     except ValidationError as exc:
@@ -176,17 +177,17 @@ def router(service: Service) -> APIRouter:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise HTTPException(400, "the body is not UTF-8") from None
+            raise HTTPException(400, _("the body is not UTF-8")) from None
         if ctype == "application/x-www-form-urlencoded":
             try:
                 fields = parse_qs(text, max_num_fields=10)
             except ValueError:  # more fields than that: a crafted form, not OpenRefine
-                raise HTTPException(400, "too many form fields (send 'queries' alone)") from None
+                raise HTTPException(400, _("too many form fields (send 'queries' alone)")) from None
             if "queries" not in fields:
-                raise HTTPException(400, "form field 'queries' is missing")
+                raise HTTPException(400, _("form field 'queries' is missing"))
             text = fields["queries"][0]
         elif ctype != "application/json":
-            raise HTTPException(415, "send the queries as a form field 'queries' or as an application/json body")
+            raise HTTPException(415, _("send the queries as a form field 'queries' or as an application/json body"))
         return await run_in_threadpool(run_batch, text)
 
     @r.get("/suggest/entity", summary="Codes whose code starts with, or whose name holds, the prefix")
@@ -217,7 +218,7 @@ def router(service: Service) -> APIRouter:
     def preview(request: Request, id: Annotated[str, Query(min_length=1, max_length=20)]):
         e = service.linker().cat.get(id)
         if e is None:
-            raise HTTPException(404, f"no code {id} in the catalogue")
+            raise HTTPException(404, _("no code {code} in the catalogue").format(code=id))
         esc = html.escape
         rows = [f"<b>{esc(e.code)}-{esc(e.name)}</b>", esc(class_label(e.level2))]
         if e.aliases:

@@ -185,7 +185,8 @@ class Service:
                 self._identity, self._error = ident, str(exc)
                 return
             except Exception as exc:  # noqa: BLE001 - a file half-written by another process, sqlite busy …
-                self._identity, self._error = ident, f"{self.path}: cannot read the catalogue ({exc})"
+                self._identity = ident
+                self._error = _("{path}: cannot read the catalogue ({why})").format(path=self.path, why=exc)
                 return
             # the identity read before loading: a change during the load is seen on the next request
             self._linker, self.path, self._identity, self._state, self._error = new, path, ident, state, ""
@@ -222,7 +223,7 @@ class Service:
         (Conflicting, a 409 with it, otherwise)."""
         lk = self.linker()
         if code != NIL and lk.cat.get(code) is None:
-            raise UnknownCode(f"'code' {code or '(empty)'} is not in the catalogue (or NIL)")
+            raise UnknownCode(_("'code' {code} is not in the catalogue (or NIL)").format(code=code or _("(empty)")))
         ws = self._ws()
         new = NewDecision(text, klass, code, caller.name or reviewer, Origin(via), comment, replaces=replaces)
         with _answered():
