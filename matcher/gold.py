@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..catalogue.records import NIL, InputError
 from ..catalogue.textio import read_text
+from ..i18n import _
 
 REQUIRED = ("uid", "level2", "name", "gold", "acceptable")
 
@@ -33,15 +34,17 @@ def read_gold(path: str | Path) -> list[GoldRow]:
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (need {', '.join(REQUIRED)})")
+        raise InputError(_("{path}: missing column(s) {missing} (need {REQUIRED})").format(
+                             path=path, missing=', '.join(missing), REQUIRED=', '.join(REQUIRED)))
     rows = []
     for i, r in enumerate(reader, 2):
         if not (r.get("name") or "").strip():
-            raise InputError(f"{path}:{i}: empty name")
+            raise InputError(_("{path}:{i}: empty name").format(path=path, i=i))
         gold = (r.get("gold") or "").strip()
         acc = frozenset((r.get("acceptable") or "").split()) or frozenset([gold])
         if not gold or gold not in acc:
-            raise InputError(f"{path}:{i}: gold '{gold}' must be a code or NIL and be listed in acceptable")
+            raise InputError(_("{path}:{i}: gold '{gold}' must be a code or NIL and be listed in acceptable").format(
+                                 path=path, i=i, gold=gold))
         rows.append(GoldRow(r["uid"], r.get("source") or "", (r.get("level2") or "").strip(), r["name"],
                             r.get("value") or "", gold, acc))
     return rows

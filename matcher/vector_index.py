@@ -23,6 +23,7 @@ import numpy as np
 from ..catalogue.files import atomic_path
 from ..catalogue.lookup import Catalogue
 from ..catalogue.records import InputError
+from ..i18n import _
 from . import threads  # noqa: F401  (sets the OpenMP variables before FAISS loads its runtime)
 from .cache import user_cache
 from .encoders import encoder_slug
@@ -132,13 +133,14 @@ def load(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:
     """The stored index for this catalogue and encoder; InputError if missing, stale or mismatched."""
     fpath, mpath = paths_for(encoder.name, cat, folder)
     if not fpath.exists() or not mpath.exists():
-        raise InputError(f"{fpath}: no index for encoder {encoder.name} and catalogue {cat.fingerprint}")
+        raise InputError(_("{fpath}: no index for encoder {name} and catalogue {fingerprint}").format(
+                             fpath=fpath, name=encoder.name, fingerprint=cat.fingerprint))
     try:
         raw = json.loads(mpath.read_text(encoding="utf-8"))
         names, codes = raw.pop("names"), raw.pop("codes")
         meta = IndexMeta(**{"prep": "", **raw})
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{mpath}: unreadable index metadata ({exc})") from None
+        raise InputError(_("{mpath}: unreadable index metadata ({exc})").format(mpath=mpath, exc=exc)) from None
     problems = []
     if meta.encoder != encoder.name:
         problems.append(f"built by encoder {meta.encoder}, not {encoder.name}")
@@ -152,7 +154,7 @@ def load(cat: Catalogue, encoder, folder: Path | None = None) -> VectorIndex:
     if index.ntotal != meta.size or len(names) != meta.size or index.d != meta.dim:
         problems.append("index file and metadata disagree")
     if problems:
-        raise InputError(f"{fpath}: stale index ({'; '.join(problems)})")
+        raise InputError(_("{fpath}: stale index ({problems})").format(fpath=fpath, problems='; '.join(problems)))
     if isinstance(index, faiss.IndexHNSW):  # what read_index gives for meta.kind "hnsw"
         index.hnsw.efSearch = EF_SEARCH  # the current setting, whatever the file was built with
     return VectorIndex(index, meta, names, codes, fpath)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...i18n import _
 from ..opening import quoted
 from ..records import InputError
 
@@ -63,11 +64,14 @@ class Budget:
     def cell(self, text: str, where: int | str) -> str:
         """Check one cell (also a cell grown by joining text to it); returns it."""
         if len(text) > MAX_CELL_CHARS:
-            raise InputError(f"{quoted(self.source)}:{where}: a cell of {n(len(text))} characters, more "
-                             f"than the {n(MAX_CELL_CHARS)} indicode reads - is this the right file?")
+            raise InputError(_("{source}:{where}: a cell of {value} characters, more than the {MAX_CELL_CHARS} "
+                               "indicode reads - is this the right file?").format(
+                                 source=quoted(self.source), where=where, value=n(len(text)),
+                                 MAX_CELL_CHARS=n(MAX_CELL_CHARS)))
         return text
 
     def _within(self, count: int, cap: int, what: str, advice: str) -> None:
         if count > cap:
-            raise InputError(f"{quoted(self.source)}: more than {n(cap)} {what}, the most indicode reads from one "
-                             f"document - {advice}")
+            raise InputError(_("{source}: more than {cap} {what}, the most indicode reads from one "
+                               "document - {advice}").format(
+                                 source=quoted(self.source), cap=n(cap), what=what, advice=advice))

@@ -19,6 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...i18n import _
 from ..opening import quoted
 from ..records import InputError
 from .limits import MAX_PAGE_CHARS, MAX_PAGE_EDGES, MAX_PAGES, MAX_PDF_SECONDS, Budget, n
@@ -231,7 +232,7 @@ def _without_furniture(pages: list[list]) -> list[list]:
     out = []
     for no, items in enumerate(pages, 1):
         items = list(items)
-        for _ in range(EDGE):
+        for _edge in range(EDGE):
             if items and furniture(items[0], no, items[1] if len(items) > 1 else None):
                 items.pop(0)
             if items and furniture(items[-1], no, items[-2] if len(items) > 1 else None):
@@ -242,8 +243,9 @@ def _without_furniture(pages: list[list]) -> list[list]:
 
 def _in_time(path: Path, start: float, no: int) -> None:
     if time.monotonic() - start > MAX_PDF_SECONDS:
-        raise InputError(f"{quoted(path)}: reading the PDF took more than {MAX_PDF_SECONDS:.0f} s (page {no}) "
-                         f"- export the text or the table from the program that made it")
+        raise InputError(_("{path}: reading the PDF took more than {MAX_PDF_SECONDS:.0f} s (page {no}) - export the "
+                           "text or the table from the program that made it").format(
+                             path=quoted(path), MAX_PDF_SECONDS=MAX_PDF_SECONDS, no=no))
 
 
 def _open(path: Path, data: bytes):
@@ -258,7 +260,8 @@ def _open(path: Path, data: bytes):
         why = "encrypted" if "password" in f"{causes} {exc}".lower() else type(exc).__name__
         todo = "remove the password and give that" if why == "encrypted" else \
             "export the text or the table from the program that made it"
-        raise InputError(f"{quoted(path)}: not a readable PDF ({why}) - {todo}") from None
+        raise InputError(_("{path}: not a readable PDF ({why}) - {todo}").format(
+                             path=quoted(path), why=why, todo=todo)) from None
     return pdf, pages
 
 
@@ -267,9 +270,11 @@ def _check_page(path: Path, page, no: int) -> None:
     cannot bound."""
     edges = len(page.lines) + len(page.rects) + len(page.curves)
     if len(page.chars) > MAX_PAGE_CHARS or edges > MAX_PAGE_EDGES:
-        raise InputError(f"{quoted(path)}: page {no} holds {n(len(page.chars))} characters and {n(edges)} drawn lines, "
-                         f"more than indicode reads on one page ({n(MAX_PAGE_CHARS)}, {n(MAX_PAGE_EDGES)}) "
-                         f"- export the text or the table from the program that made it")
+        raise InputError(_("{path}: page {no} holds {value} characters and {edges} drawn lines, more than indicode "
+                           "reads on one page ({MAX_PAGE_CHARS}, {MAX_PAGE_EDGES}) - export the text or the table "
+                           "from the program that made it").format(
+                             path=quoted(path), no=no, value=n(len(page.chars)), edges=n(edges),
+                             MAX_PAGE_CHARS=n(MAX_PAGE_CHARS), MAX_PAGE_EDGES=n(MAX_PAGE_EDGES)))
 
 
 def _page_items(page, no: int, budget: Budget) -> list[tuple[list[str], bool, _Part | None, int]]:
@@ -308,8 +313,9 @@ def _read_pages(path: Path, pdf, pages, start: float, budget: Budget) -> tuple[l
     page_items: list[list] = []
     try:
         if len(pages) > MAX_PAGES:
-            raise InputError(f"{quoted(path)}: PDF of {n(len(pages))} pages, more than the {n(MAX_PAGES)} indicode "
-                             f"reads - split it")
+            raise InputError(_("{path}: PDF of {value} pages, more than the {MAX_PAGES} indicode reads - "
+                               "split it").format(
+                                 path=quoted(path), value=n(len(pages)), MAX_PAGES=n(MAX_PAGES)))
         for no, page in enumerate(pages, 1):
             _in_time(path, start, no)
             _check_page(path, page, no)
@@ -320,9 +326,9 @@ def _read_pages(path: Path, pdf, pages, start: float, budget: Budget) -> tuple[l
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{quoted(path)}: damaged PDF ({type(exc).__name__} on page {len(page_items) + 1}) - "
-                         f"export the "
-                         f"text or the table from the program that made it") from None
+        raise InputError(_("{path}: damaged PDF ({name} on page {value}) - export the text or the table from the "
+                           "program that made it").format(
+                             path=quoted(path), name=type(exc).__name__, value=len(page_items) + 1)) from None
     finally:
         pdf.close()
     return page_items, chars_seen, cid_chars
@@ -389,8 +395,9 @@ def pdf_rows(path: Path, data: bytes) -> list[list[str]]:
         _in_time(path, start, no)  # the rows are put together page by page too, joins included
         rows.add_page(items, no)
     if not chars_seen:
-        raise InputError(f"{quoted(path)}: PDF has no text layer (scanned?) - run OCR or export the text")
+        raise InputError(_("{path}: PDF has no text layer (scanned?) - run OCR or export the text").format(
+                             path=quoted(path)))
     if cid_chars > chars_seen // 2:
-        raise InputError(f"{quoted(path)}: PDF text cannot be decoded (its fonts have no Unicode map) - export the "
-                         f"text from the program that made it, or run OCR")
+        raise InputError(_("{path}: PDF text cannot be decoded (its fonts have no Unicode map) - export the text from "
+                           "the program that made it, or run OCR").format(path=quoted(path)))
     return rows.rows

@@ -110,8 +110,8 @@ def declared_rows(path: Path, zf: zipfile.ZipFile) -> None:
             continue
         last = m.group(4) or m.group(2)
         if last and int(last) > MAX_ROWS:
-            raise InputError(f"{quoted(path)}: workbook declares {int(last)} rows, more than the {n(MAX_ROWS)} "
-                             f"indicode reads - split it")
+            raise InputError(_("{path}: workbook declares {last} rows, more than the {MAX_ROWS} indicode reads - "
+                               "split it").format(path=quoted(path), last=int(last), MAX_ROWS=n(MAX_ROWS)))
 
 
 def xlsx_rows(path: Path, pkg: Package) -> list[list[str]]:
@@ -157,8 +157,8 @@ def _sheets(path: Path, pkg: Package,
     except zipfile.BadZipFile as exc:
         raise damaged(str(path), str(exc)) from None
     except Exception as exc:  # openpyxl raises many types for a damaged archive
-        raise InputError(f"{quoted(path)}: not a readable .xlsx workbook ({type(exc).__name__}) - open and save it "
-                         f"again in Excel, or export it as .csv") from None
+        raise InputError(_("{path}: not a readable .xlsx workbook ({name}) - open and save it again in Excel, or "
+                           "export it as .csv").format(path=quoted(path), name=type(exc).__name__)) from None
     budget = Budget(str(path))
     sheets: list[tuple[str, list[list[str]], int]] = []
     before = 0  # rows of the sheets before, empty ones included
@@ -188,8 +188,9 @@ def _sheets(path: Path, pkg: Package,
     except zipfile.BadZipFile as exc:
         raise damaged(str(path), str(exc)) from None
     except Exception as exc:
-        raise InputError(f"{quoted(path)}: damaged .xlsx workbook ({type(exc).__name__} after {n(before)} rows) - "
-                         f"open and save it again in Excel, or export it as .csv") from None
+        raise InputError(_("{path}: damaged .xlsx workbook ({name} after {before} rows) - open and save it again in "
+                           "Excel, or export it as .csv").format(
+                             path=quoted(path), name=type(exc).__name__, before=n(before))) from None
     finally:
         wb.close()
     return sheets
@@ -211,8 +212,8 @@ def xls_rows(path: Path, data: bytes) -> list[list[str]]:
 
     if not _ole_stream(data, "Workbook") and not _ole_stream(data, "Book"):
         if _ole_stream(data, "EncryptedPackage"):
-            raise InputError(f"{quoted(path)}: a password-protected Office file - remove the password (or export "
-                             f"the table as .csv) and give that")
+            raise InputError(_("{path}: a password-protected Office file - remove the password (or export the table "
+                               "as .csv) and give that").format(path=quoted(path)))
         if _ole_stream(data, "WordDocument"):
             raise InputError(_("{path}: a document in the old Word format (.doc, or WPS .wps) - save it as "
                                ".docx").format(path=quoted(path)))
@@ -223,23 +224,25 @@ def xls_rows(path: Path, data: bytes) -> list[list[str]]:
         book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO())
     except XLRDError as exc:
         if "encrypted" in str(exc).lower():
-            raise InputError(f"{quoted(path)}: a password-protected workbook - remove the password (or export the "
-                             f"table as .csv) and give that") from None
+            raise InputError(_("{path}: a password-protected workbook - remove the password (or export the table as "
+                               ".csv) and give that").format(path=quoted(path))) from None
         if "find workbook" in str(exc).lower():
-            raise InputError(f"{quoted(path)}: an old Office file that is not an Excel workbook (a .doc?) - save it "
-                             f"as .docx or .xlsx") from None
-        raise InputError(f"{quoted(path)}: not a readable .xls workbook ({exc}) - save it as .xlsx") from None
+            raise InputError(_("{path}: an old Office file that is not an Excel workbook (a .doc?) - save it as .docx "
+                               "or .xlsx").format(path=quoted(path))) from None
+        raise InputError(_("{path}: not a readable .xls workbook ({exc}) - save it as .xlsx").format(
+                             path=quoted(path), exc=exc)) from None
     except Exception as exc:
-        raise InputError(f"{quoted(path)}: not a readable .xls workbook ({type(exc).__name__}) - "
-                         f"save it as .xlsx") from None
+        raise InputError(_("{path}: not a readable .xls workbook ({name}) - save it as .xlsx").format(
+                             path=quoted(path), name=type(exc).__name__)) from None
     budget = Budget(str(path))
     rows: list[list[str]] = []
     try:
         for i in range(book.nsheets):
             sh = book.sheet_by_index(i)
             if len(rows) + sh.nrows > MAX_ROWS:
-                raise InputError(f"{quoted(path)}: workbook holds {n(len(rows) + sh.nrows)} rows, more than the "
-                                 f"{n(MAX_ROWS)} indicode reads - split it")
+                raise InputError(_("{path}: workbook holds {value} rows, more than the {MAX_ROWS} indicode reads - "
+                                   "split it").format(
+                                     path=quoted(path), value=n(len(rows) + sh.nrows), MAX_ROWS=n(MAX_ROWS)))
             grid = [[_xls_cell(sh.cell(r, c), book) for c in range(sh.row_len(r))]
                     for r in range(sh.nrows)]
             for rlo, rhi, clo, _chi in sh.merged_cells:  # merged down: the text on every row
@@ -250,7 +253,8 @@ def xls_rows(path: Path, data: bytes) -> list[list[str]]:
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{quoted(path)}: damaged .xls workbook ({type(exc).__name__}) - save it as .xlsx") from None
+        raise InputError(_("{path}: damaged .xls workbook ({name}) - save it as .xlsx").format(
+                             path=quoted(path), name=type(exc).__name__)) from None
     finally:
         book.release_resources()
     return rows
@@ -336,6 +340,6 @@ def csv_rows(text: str, source: str, name_col: str | None = None) -> list[list[s
         why = str(exc)
         if "field larger than field limit" in why:
             why = f"a field of more than {n(csv.field_size_limit())} characters (an unclosed quote?)"
-        raise InputError(f"{quoted(source)}:{reader.line_num}: cannot read as CSV: {why} - "
-                         f"check the quotes on that row") from None
+        raise InputError(_("{source}:{line_num}: cannot read as CSV: {why} - check the quotes on that row").format(
+                             source=quoted(source), line_num=reader.line_num, why=why)) from None
     return rows

@@ -71,7 +71,8 @@ def find_header(rows: list[list[str]], cols: Columns, source: str = "") -> int |
         elif find_column(r, NAME_HEADERS, set()) is not None:
             return i
     if cols.name is not None and not cols.name.isdigit():
-        raise InputError(f"{quoted(source)}: no column '{cols.name}' for the indicator name in the first 30 rows")
+        raise InputError(_("{source}: no column '{name}' for the indicator name in the first 30 rows").format(
+                             source=quoted(source), name=cols.name))
     return None
 
 
@@ -79,8 +80,8 @@ def read_rows(rows: list[list[str]], source: str, cols: Columns | None = None) -
     cols = cols or Columns()
     h = find_header(rows, cols, source)
     if h is None:
-        raise InputError(f"{quoted(source)}: no indicator name column found (looked for a header such as "
-                         f"{'/'.join(NAME_HEADERS[:4])}; name it with --name-col)")
+        raise InputError(_("{source}: no indicator name column found (looked for a header such as {value}; name it "
+                           "with --name-col)").format(source=quoted(source), value='/'.join(NAME_HEADERS[:4])))
     header = [c.strip() for c in rows[h]]
     idx: dict[str, int | None] = {}
     taken: set[int] = set()

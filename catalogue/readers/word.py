@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ...i18n import _
 from ..opening import quoted
 from ..records import InputError
 from .limits import Budget
@@ -182,8 +183,8 @@ def _open_docx(path: Path, pkg: Package):
     except zipfile.BadZipFile as exc:
         raise damaged(str(path), str(exc)) from None
     except Exception as exc:  # python-docx raises several types for a damaged package
-        raise InputError(f"{quoted(path)}: not a readable .docx document ({type(exc).__name__}) - open and save it "
-                         f"again in Word") from None
+        raise InputError(_("{path}: not a readable .docx document ({name}) - open and save it again in Word").format(
+                             path=quoted(path), name=type(exc).__name__)) from None
 
 
 def _style_numbers(doc, qn) -> dict[str, object]:
@@ -236,8 +237,9 @@ class _Body:
             for tc in _wrapped(tr, TC):
                 col = len(cells)
                 if col >= MAX_GRID:
-                    raise InputError(f"{quoted(self.path)}: a table row wider than {MAX_GRID} columns - "
-                                     f"is this the right file?")
+                    raise InputError(_("{path}: a table row wider than {MAX_GRID} columns - "
+                                       "is this the right file?").format(
+                                         path=quoted(self.path), MAX_GRID=MAX_GRID))
                 text = above.get(col, "") if tc.vMerge == "continue" else self.cell_of(tc)
                 span = min(max(tc.grid_span or 1, 1), MAX_GRID - col)
                 above[col] = text
@@ -272,7 +274,6 @@ def docx_rows(path: Path, pkg: Package) -> list[list[str]]:
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{quoted(path)}: damaged .docx document ({type(exc).__name__} after "
-                         f"{len(body.rows)} lines) - "
-                         f"open and save it again in Word") from None
+        raise InputError(_("{path}: damaged .docx document ({name} after {rows} lines) - open and save it again in "
+                           "Word").format(path=quoted(path), name=type(exc).__name__, rows=len(body.rows))) from None
     return body.rows
