@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..i18n import _
-from .database import open_checked, read_learned, read_occurrences, read_proposed, write_catalogue
+from .database import open_checked, read_learned, read_occurrences, read_proposed
 from .entries import Occurrence, occurrences_from_rows
 from .files import check_can_replace
 from .library import LibraryRead, read_library
 from .locking import write_lock
 from .readers.detect import read_document
 from .records import InputError
+from .writing import write_catalogue
 
 
 def check_catalogue_output(out: Path) -> None:

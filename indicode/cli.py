@@ -413,6 +413,31 @@ def catalogue_export(output: Path = typer.Option(
         n=len(cat), path=output))
 
 
+def _echo_entry(e, detail: bool) -> None:
+    """One code as `lookup` prints it; with `detail` (a single match) its sources, values, filings,
+    explanation and scoring standard too."""
+    from .catalogue.classes import LEVEL1, LEVEL2
+
+    cls = f"{e.level1}-{LEVEL1.get(e.level1, '?')} / {e.level2}-{LEVEL2.get(e.level2, '?')}"
+    typer.echo(f"{e.code}-{e.name}    [{cls}]  " + _("seen {n}x").format(n=e.count)
+               + ("" if e.valid else _("  (malformed code)"))
+               + (_("  unit: {unit}").format(unit=e.measure_unit) if e.measure_unit else "")
+               + ("" if e.enabled else _("  DISABLED in the library (shown, never suggested)")))
+    if e.aliases:
+        typer.echo(_("    aliases: {names}").format(names=" | ".join(e.aliases)))
+    if detail:
+        typer.echo(_("    sources: {names}").format(names=" | ".join(e.projects or e.sources)))
+        if e.values:  # (a code only the library has has none)
+            typer.echo(_("    values:  {values}").format(values=" | ".join(e.values)))
+        if len(e.filed) > 1 or any(k != f"{e.level1}/{e.level2}" for k in e.filed):
+            typer.echo(_("    filed under: {classes}").format(
+                classes=" | ".join(f"{k} ({v}x)" for k, v in e.filed.items())))
+        if e.explanation:
+            typer.echo(_("    explanation: {text}").format(text=e.explanation))
+        if e.standard:
+            typer.echo(_("    scoring standard: {text}").format(text=e.standard))
+
+
 @app.command()
 @_guard
 def lookup(query: str = typer.Argument(..., help=N_("Code, code prefix, or (part of) a name.")),
@@ -454,24 +479,7 @@ def lookup(query: str = typer.Argument(..., help=N_("Code, code prefix, or (part
                        page=page, n=len(every), query=query))
         raise typer.Exit(1)
     for e in found:
-        cls = f"{e.level1}-{LEVEL1.get(e.level1, '?')} / {e.level2}-{LEVEL2.get(e.level2, '?')}"
-        typer.echo(f"{e.code}-{e.name}    [{cls}]  " + _("seen {n}x").format(n=e.count)
-                   + ("" if e.valid else _("  (malformed code)"))
-                   + (_("  unit: {unit}").format(unit=e.measure_unit) if e.measure_unit else "")
-                   + ("" if e.enabled else _("  DISABLED in the library (shown, never suggested)")))
-        if e.aliases:
-            typer.echo(_("    aliases: {names}").format(names=" | ".join(e.aliases)))
-        if len(found) == 1:
-            typer.echo(_("    sources: {names}").format(names=" | ".join(e.projects or e.sources)))
-            if e.values:  # (a code only the library has has none)
-                typer.echo(_("    values:  {values}").format(values=" | ".join(e.values)))
-            if len(e.filed) > 1 or any(k != f"{e.level1}/{e.level2}" for k in e.filed):
-                typer.echo(_("    filed under: {classes}").format(
-                    classes=" | ".join(f"{k} ({v}x)" for k, v in e.filed.items())))
-            if e.explanation:
-                typer.echo(_("    explanation: {text}").format(text=e.explanation))
-            if e.standard:
-                typer.echo(_("    scoring standard: {text}").format(text=e.standard))
+        _echo_entry(e, detail=len(found) == 1)
     for p in proposed:
         cls = f"{p.level1}-{LEVEL1.get(p.level1, '?')} / {p.level2}-{LEVEL2.get(p.level2, '?')}"
         typer.echo(f"{p.code}-{p.name}    [{cls}]  " + _(

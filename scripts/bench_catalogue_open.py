@@ -18,10 +18,10 @@ from functools import partial
 from pathlib import Path
 
 from benchstats import p99
-from indicode.catalogue.database import write_catalogue
 from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.paths import BUNDLED_DB
+from indicode.catalogue.writing import write_catalogue
 
 
 def _ms(fn, repeats: int) -> list[float]:

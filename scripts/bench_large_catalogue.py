@@ -62,8 +62,8 @@ Q_SUFFIXES = ["", "（%）", "情况", "(2024年)", "指标", "（件）"]
 
 def build_synthetic(size: int, folder: Path) -> tuple[Path, Path]:
     """The catalogue file and index folder for `size` codes (built once, then reused)."""
-    from indicode.catalogue.database import write_catalogue
     from indicode.catalogue.lookup import Catalogue
+    from indicode.catalogue.writing import write_catalogue
     from indicode.matcher import names as prepared
     from indicode.matcher import vector_index
     from indicode.matcher.encoders import load_encoder

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from indicode.catalogue.database import read_occurrences, write_catalogue
+from indicode.catalogue.database import read_occurrences
 from indicode.catalogue.lazy import LazyCatalogue
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.paths import BUNDLED_DB
+from indicode.catalogue.writing import write_catalogue
 from indicode.gaps.mine import FLOOR, LINK, GapRow, Group, identical_groups, mine
 from indicode.matcher.encoders import load_encoder
 from indicode.matcher.gold import read_gold

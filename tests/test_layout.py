@@ -253,3 +253,41 @@ def test_the_package_has_no_import_cycle():
         shown.append(f"modules that import each other: {', '.join(group)}\n  a cycle: " + ", ".join(steps))
     if found:
         pytest.fail("\n".join(shown), pytrace=False)
+
+
+# ---------------------------------------------------------------- room sizes (issue 18)
+
+MAX_MODULE_LINES = 350  # in matcher/ and catalogue/ (the readers aside)
+MAX_FUNCTION_LINES = 60
+ROUTE_TABLES = {("indicode/server/app.py", "create_app"), ("indicode/server/reconcile.py", "router"),
+                ("indicode/server/jobs.py", "router")}  # a route per nested function: long by nature
+
+
+def long_functions(source: str, limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int]]:
+    """(name, lines) of each top-level or method function longer than `limit` lines."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            lines = node.end_lineno - node.lineno + 1
+            if lines > limit:
+                found.append((node.name, lines))
+    return found
+
+
+def test_the_function_length_check_sees_a_long_function():
+    src = "def f():\n" + "    x = 1\n" * 61 + "def g():\n    pass\n"
+    assert long_functions(src) == [("f", 62)]
+
+
+def test_no_core_module_is_a_large_room():
+    big = [(str(p.relative_to(ROOT)), n) for folder in ("matcher", "catalogue") for p in (ROOT / folder).glob("*.py")
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES]
+    assert big == []
+
+
+def test_no_function_over_sixty_lines_outside_the_route_tables():
+    files = [p for folder in ("matcher", "catalogue", "indicode") for p in (ROOT / folder).rglob("*.py")]
+    long = [(str(p.relative_to(ROOT)), name, n) for p in files
+            for name, n in long_functions(p.read_text(encoding="utf-8"))
+            if (str(p.relative_to(ROOT)), name) not in ROUTE_TABLES]
+    assert long == []

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz, process
 
-from indicode.catalogue.database import write_catalogue
 from indicode.catalogue.entries import Occurrence
 from indicode.catalogue.lazy import LazyCatalogue
 from indicode.catalogue.lookup import Catalogue
+from indicode.catalogue.writing import write_catalogue
 from indicode.matcher import names as prepared
 from indicode.matcher import vector_index
 from indicode.matcher.cache import VectorCache

@@ -11,10 +11,11 @@ import pytest
 
 from conftest import ROOT
 from indicode.catalogue import paths
-from indicode.catalogue.database import read_occurrences, write_catalogue
+from indicode.catalogue.database import read_occurrences
 from indicode.catalogue.files import BusyError
 from indicode.catalogue.lookup import Catalogue
 from indicode.catalogue.records import NIL
+from indicode.catalogue.writing import write_catalogue
 from indicode.workspace import LOCAL, Caller, Forbidden, NewDecision, Origin, ProposalDraft, Refused, Role, Workspace
 from indicode.workspace.export import export_log
 from indicode.workspace.migrate import import_catalogue
