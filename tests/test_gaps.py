@@ -156,7 +156,8 @@ def test_gaps_command_writes_the_workbook_that_learn_propose_reads_back(tmp_path
 
 @pytest.mark.slow
 def test_the_simulated_gaps_never_mix_a_rate_with_a_count(tmp_path):
-    """scripts/gap_sim.py's removals: every group formed, over two random removals."""
+    """scripts/gap_sim.py's removals, over all three gold files: every group formed in each run (kinds
+    read again from its rows, not from the group), every gap row in exactly one group."""
     import importlib.util
 
     from conftest import ROOT
@@ -166,12 +167,24 @@ def test_the_simulated_gaps_never_mix_a_rate_with_a_count(tmp_path):
     spec = importlib.util.spec_from_file_location("gap_sim", ROOT / "scripts" / "gap_sim.py")
     sim = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sim)
+    assert len(sim.GOLD) == 3 and all(f.exists() for f in sim.GOLD)
     cat = Catalogue.load()
     rows, codes = sim.labelled_rows(cat, sim.GOLD)
+    encoder, formed = load_encoder(None), 0
     for seed in (0, 1):
-        r = sim.one_removal(seed, 0.3, cat, read_occurrences(cat.path), rows, codes, load_encoder(None), tmp_path)
-        assert r["gaps"] > 10 and r["mixed"] == 0
+        r = sim.one_removal(seed, 0.3, cat, read_occurrences(cat.path), rows, codes, encoder, tmp_path)
+        gap_rows, groups = r["gap_rows"], r["groups_formed"]
+        assert r["gaps"] > 10 and len(groups) == r["groups"]
+        assert sorted(i for g in groups for i in g.at) == list(range(len(gap_rows)))  # every row, once
+        for g in groups:
+            kinds = {kind_of(gap_rows[i].text, gap_rows[i].value) for i in g.at}
+            assert not (RATE in kinds and COUNT in kinds), (seed, g.members)
+            assert all(kinds_agree(a, b) >= 0 for a, b in itertools.combinations(kinds, 2)), (seed, g.members)
+            assert len({gap_rows[i].level2 for i in g.at} - {""}) <= 1, (seed, g.members)
+        formed += len(groups)
+        assert r["mixed"] == 0
         assert 0 < r["mined"][2] <= 1 and r["mined"][0] >= 0.9  # grouping stays precise
+    assert formed > 30
 
 
 def test_gaps_reads_normalize_outputs_as_the_documents_they_came_from(tmp_path, linker):
