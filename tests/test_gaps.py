@@ -4,6 +4,7 @@ read back as proposals and merged across offices, and `indicode gaps` on the see
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from openpyxl import load_workbook
@@ -148,7 +149,6 @@ def test_gaps_command_writes_the_workbook_that_learn_propose_reads_back(tmp_path
                                    offices=["越秀区"])])
     both = runner.invoke(app, ["gaps", str(out), str(other), "--json"])
     assert both.exit_code == 0, both.stderr
-    import json
 
     merged = json.loads(both.stdout)
     assert merged[0]["name"] == "村居法律顾问服务时长" and len(merged) <= n + 1
@@ -196,3 +196,45 @@ def test_gaps_reads_normalize_outputs_as_the_documents_they_came_from(tmp_path, 
         again = find_gaps([tmp_path / out], linker)
         assert sorted(x.text for x in again.collected.rows) == sorted(x.text for x in direct.collected.rows)
         assert [q.members for q in again.requests] == [q.members for q in direct.requests]
+
+
+def test_a_group_a_pending_proposal_stands_for_is_marked_not_requested_again(tmp_path):
+    """`indicode gaps` marks the group whose rows fit a pending proposal (the same text, or close to a
+    member text) with its id, in the report and the workbook; reading the workbook back adds the
+    group's texts to that proposal, and proposes only the other groups."""
+    from indicode.workspace import proposals as P
+
+    ws = Workspace.open()
+    p, _ = P.add(ws, P.draft("课题验收专家满意度", "32", "%"), "王", Catalogue.load())
+    doc = tmp_path / "doc.csv"  # a document, matched now: its first row is the proposal's own text
+    doc.write_text("指标名称,二级指标,指标值\n课题验收专家满意度,32,≥90%\n村居法律顾问服务时长,22,≥100小时\n"
+                   "村居法律顾问服务总时长,22,≥120小时\n", encoding="utf-8")
+    old = tmp_path / "old.csv"  # a normalize output from before the proposal: another spelling, no-match
+    old.write_text("source,indicator,class,value,decision,code\nold.txt,课题验收专家满意率,32,95%,no-match,\n",
+                   encoding="utf-8")
+    out = tmp_path / "req.xlsx"
+    r = runner.invoke(app, ["gaps", str(doc), str(old), "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    label = f"已提议：{p.code} 课题验收专家满意度（待审批）"
+    marked = [line for line in r.stdout.splitlines() if label in line]
+    assert len(marked) == 1 and "课题验收专家满意率" in marked[0]  # the close spelling joined the same group
+    assert sum("已提议" in line for line in r.stdout.splitlines()) == 1 and "1 of them fit a proposal" in r.stderr
+    sheet = load_workbook(out)[SHEET]
+    head = [c.value for c in sheet[1]]
+    cells = {row[0].value: row[head.index("临时编号")].value for row in sheet.iter_rows(min_row=2)}
+    assert cells == {"课题验收专家满意度": label, "村居法律顾问服务时长": ""}
+    back = {q.name: q for q in read_requests(out)}
+    assert back["课题验收专家满意度"].provisional == p.code and back["村居法律顾问服务时长"].provisional == ""
+    book = load_workbook(out)  # a reviewer renames it: the 临时编号 still says which proposal it is
+    first = next(row for row in book[SHEET].iter_rows(min_row=2) if row[0].value == "课题验收专家满意度")
+    first[0].value = "课题验收专家满意程度"
+    book.save(out)
+    imported = runner.invoke(app, ["proposals", "import", str(out), "--reviewer", "王"])
+    assert imported.exit_code == 0, imported.stderr
+    props = ws.proposals()
+    assert [(x.code, x.name) for x in props][0] == (p.code, "课题验收专家满意度") and len(props) == 2  # one new
+    assert props[1].name == "村居法律顾问服务时长" and props[1].code != p.code
+    assert {e.text for e in decisions_of(ws, p.id)} == {"课题验收专家满意度", "课题验收专家满意率",
+                                                        "课题验收专家满意程度"}
+    as_json = json.loads(runner.invoke(app, ["gaps", str(doc), "--json"]).stdout)
+    assert {q["name"]: q["provisional"] for q in as_json}["课题验收专家满意度"] == p.code
