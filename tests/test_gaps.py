@@ -131,27 +131,38 @@ def test_requests_of_several_offices_merge_into_one_ranked_list(linker):
     assert set(top.members) == {"垃圾分类知晓率", "居民垃圾分类知晓率", "生活垃圾分类知晓度"}
 
 
-def test_gaps_command_writes_the_workbook_that_learn_propose_reads_back(tmp_path):
+def test_gaps_command_on_the_seeds_writes_the_workbook_that_learn_propose_reads_back(seed_gaps, tmp_path):
+    """The done-when: on the seeds' no-match rows `indicode gaps` writes the request workbook, and reading
+    it back creates one proposal per request, of its name and class, for its name and every member text."""
     out = tmp_path / "req.xlsx"
-    r = runner.invoke(app, ["gaps", str(SEED["001"]), str(SEED["002"]), "-o", str(out), "--office", "海珠区",
+    r = runner.invoke(app, ["gaps", *map(str, SEED.values()), "-o", str(out), "--office", "海珠区", "--proposer", "王",
                             "--top", "3"])
     assert r.exit_code == 0, r.stderr
     assert len(r.stdout.splitlines()) == 3 and "rows no code fits" in r.stderr
-    n = len(read_requests(out))
+    requests = read_requests(out)
+    assert [(q.name, q.level2, q.members) for q in requests] == [  # what the mining found, as written
+        (q.name, q.level2, q.members) for q in seed_gaps.requests]
+    assert len(requests) > 100 and all(q.offices == ["海珠区"] and q.proposer == "王" for q in requests)
     plain = runner.invoke(app, ["learn", str(out)])
     assert plain.exit_code == 2 and "learn --propose" in plain.stderr
     learned = runner.invoke(app, ["learn", str(out), "--propose", "--reviewer", "王"])
     assert learned.exit_code == 0, learned.stderr
-    assert len(Workspace.open().proposals()) == n
+    ws = Workspace.open()
+    made = {(p.name, p.level2): p for p in ws.proposals()}
+    assert len(made) == len(ws.proposals()) == len({(q.name, q.level2) for q in requests})
+    for q in requests:
+        p = made[(q.name, q.level2)]
+        assert is_provisional(p.code) and p.status == "open" and p.unit == q.unit and p.comment == "海珠区"
+        assert {e.text for e in decisions_of(ws, p.id)} == {q.name, *q.members}, q.name
     # merged with another office's workbook: one list
     other = tmp_path / "other.xlsx"
-    write_requests(other, [Request("村居法律顾问服务时长", "22", "小时", uses=50, members=["村居法律顾问服务时长"],
+    write_requests(other, [Request("村居法律顾问服务时长", "22", "小时", uses=500, members=["村居法律顾问服务时长"],
                                    offices=["越秀区"])])
     both = runner.invoke(app, ["gaps", str(out), str(other), "--json"])
     assert both.exit_code == 0, both.stderr
-
     merged = json.loads(both.stdout)
-    assert merged[0]["name"] == "村居法律顾问服务时长" and len(merged) <= n + 1
+    assert merged[0]["name"] == "村居法律顾问服务时长" and merged[0]["offices"] == ["越秀区"]
+    assert len(merged) <= len(requests) + 1
 
 
 @pytest.mark.slow
