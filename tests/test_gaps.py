@@ -183,7 +183,8 @@ def test_the_simulated_gaps_never_mix_a_rate_with_a_count(tmp_path):
     rows, codes = sim.labelled_rows(cat, sim.GOLD)
     encoder, formed = load_encoder(None), 0
     for seed in (0, 1):
-        r = sim.one_removal(seed, 0.3, cat, read_occurrences(cat.path), rows, codes, encoder, tmp_path)
+        r = sim.one_removal(seed, 0.3, cat, read_occurrences(cat.path), rows, codes, encoder, tmp_path,
+                            things=sim.read_things())
         gap_rows, groups = r["gap_rows"], r["groups_formed"]
         assert r["gaps"] > 10 and len(groups) == r["groups"]
         assert sorted(i for g in groups for i in g.at) == list(range(len(gap_rows)))  # every row, once
@@ -195,6 +196,7 @@ def test_the_simulated_gaps_never_mix_a_rate_with_a_count(tmp_path):
         formed += len(groups)
         assert r["mixed"] == 0
         assert 0 < r["mined"][2] <= 1 and r["mined"][0] >= 0.9  # grouping stays precise
+        assert r["unlabelled"] == 0 and r["mined_th"][0] >= 0.85  # every row's thing measured is labelled
     assert formed > 30
 
 
