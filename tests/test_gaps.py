@@ -39,6 +39,12 @@ def test_what_is_never_the_same_thing():
     assert not objects_differ("垃圾分类知晓率", "居民垃圾分类知晓率")
     assert not objects_differ("志愿服务时长", "志愿者服务总时长")
     assert clash(Text("培训覆盖率", "培训覆盖率", RATE), Text("培训覆盖人数", "培训覆盖人数", COUNT))
+    def rate(t: str) -> Text:
+        return Text(t, t, RATE)
+
+    assert clash(rate("设备日常运行故障率"), rate("设备完好达标率"))  # what went wrong / what went right
+    assert clash(rate("投诉率"), rate("满意率")) and not clash(rate("系统故障率"), rate("系统运行故障率"))
+    assert not clash(rate("设备故障解决率"), rate("设备故障处理解决率"))  # solving failures went right
     know, known = "垃圾分类知晓率", "生活垃圾分类知晓度"
     assert not clash(Text(know, know, RATE), Text(known, known, RATE))
     assert (unit_of("≥95%"), unit_of(">28000件"), unit_of("2024年12月31日前"), unit_of("及时")) == ("%", "件", "年", "")
