@@ -3,6 +3,7 @@ never a rate with a count or two different objects, classes apart), the request 
 read back as proposals and merged across offices, and `indicode gaps` on the seeds."""
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 
@@ -91,7 +92,7 @@ def test_no_group_over_the_seeds_mixes_a_rate_with_a_count_or_two_classes(seed_g
 
 def test_the_request_workbook_round_trips_into_proposals(seed_gaps, tmp_path):
     out = tmp_path / "申请新增指标.xlsx"
-    requests = seed_gaps.requests
+    requests = copy.deepcopy(seed_gaps.requests)  # the fixture is shared: changed here only
     requests[0].members.append("=HYPERLINK(\"http://x\")")  # a formula-looking text stays text
     write_requests(out, requests)
     sheet = load_workbook(out)[SHEET]
