@@ -39,6 +39,11 @@ def test_what_is_never_the_same_thing():
     assert objects_differ("深汕特别合作区督查督办信息系统", "深汕特别合作区重点工作落实调度系统")
     assert not objects_differ("垃圾分类知晓率", "居民垃圾分类知晓率")
     assert not objects_differ("志愿服务时长", "志愿者服务总时长")
+    assert objects_differ("租赁设备数", "购买租赁系统数")  # a shared word in the middle is not the object
+    assert objects_differ("机房重要信息设备故障次数", "重要应用系统故障次数")
+    assert objects_differ("档案正常运行率", "设备正常运行达标率")
+    assert not objects_differ("保障工作正常运行", "工作正常运行率")  # 率 names no object
+    assert not objects_differ("服务采购次数", "购买服务次数")
     assert clash(Text("培训覆盖率", "培训覆盖率", RATE), Text("培训覆盖人数", "培训覆盖人数", COUNT))
     def rate(t: str) -> Text:
         return Text(t, t, RATE)
