@@ -1184,13 +1184,17 @@ def gaps(inputs: list[Path] = GapInputsArg, output: Path | None = GapOutOpt,
         write_requests(output, found.requests)
     if as_json:
         return echo_json([asdict(q) for q in found.requests])
-    for q in found.requests[:top]:
-        typer.echo(f"{q.uses:4d}  {q.name}  [{q.level2 or '-'}]  {q.unit or '-'}  "
-                   + _("{projects} projects, {documents} documents: {members}").format(
+    for q in found.requests[:top]:  # one already proposed says so first: not requested again
+        typer.echo(f"{q.uses:4d}  " + (f"{q.proposal}  " if q.proposal else "") + f"{q.name}  [{q.level2 or '-'}]  "
+                   f"{q.unit or '-'}  " + _("{projects} projects, {documents} documents: {members}").format(
                        projects=q.projects, documents=q.documents, members=" / ".join(q.members[:5])))
     _stderr(_("{rows} rows no code fits (of {read} read) in {n} requests{to}").format(
         rows=len(found.collected.rows), read=found.collected.read, n=len(found.requests),
         to=_(", written to {path}").format(path=output) if output else ""))
+    proposed = sum(bool(q.proposal) for q in found.requests)
+    if proposed:
+        _stderr(_("{n} of them fit a proposal already (marked 已提议, with its id in 临时编号): reading the workbook "
+                  "back adds their texts to it").format(n=proposed))
     if found.collected.failed:
         raise typer.Exit(EXIT_PARTIAL)
 

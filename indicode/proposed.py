@@ -63,16 +63,26 @@ class ProposingLinker(Linker):
         if self.members:
             for i, s in enumerate(out):
                 if s.decision != Verdict.ACCEPT and clean(s.text):
-                    s.proposal = self._proposal_for(s, vectors[i])
+                    s.proposal = self._proposal_for(s.text, s.level2, s.value, vectors[i])
         return out
 
-    def _proposal_for(self, s: Suggestion, vector: np.ndarray) -> ProposedCode | None:
-        level2 = (s.level2 or "").strip()
-        key = clean(s.text)
+    def proposals_for(self, items: Sequence[tuple[str, str, str]]) -> list[ProposedCode | None]:
+        """The proposal each (text, class, value) fits, by the rules of a no-match answer (the same
+        text, or one close to a member text, in its class); None where none (`indicode gaps`: a group
+        already proposed is marked, not requested again)."""
+        if not self.members or not items:
+            return [None] * len(items)
+        vectors = self.encode_queries([t for t, _, _ in items])
+        return [self._proposal_for(t, l2, v, vectors[i]) if clean(t) else None
+                for i, (t, l2, v) in enumerate(items)]
+
+    def _proposal_for(self, text: str, level2: str, value: str, vector: np.ndarray) -> ProposedCode | None:
+        level2 = (level2 or "").strip()
+        key = clean(text)
         for l2 in ([level2] if level2 else sorted({m.level2 for m in self.members})):
             if (key, l2) in self._exact:
                 return self._exact[(key, l2)]
-        q = prepare([s.text], [s.value], self.canon)
+        q = prepare([text], [value], self.canon)
         assert self._vectors is not None
         sim = scores(q, vector[None, :], self._texts, self._vectors, floor=CLOSE)[0]
         if level2:  # another class is another indicator

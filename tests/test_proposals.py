@@ -235,3 +235,48 @@ def test_the_http_api_answers_with_a_proposal_made_meanwhile(tmp_path, cat):
         P.reject(ws, p.code, "重复", "组长")
         st, gone = call(url, "/api/suggest", {"text": NAME, "class": "32"})
         assert gone["proposal"] is None
+
+
+def test_from_a_request_to_approval_and_rejection_through_the_cli(tmp_path):
+    """The CLI path of the done-when: requested by `indicode gaps`, proposed by `proposals import`; then
+    approving re-points the decisions (normalize answers with the real code), rejecting sends the rows
+    back to review (matched afresh, no proposal); every step in the decisions' and the proposal's history."""
+    KEEP, DROP = "志愿者服务总时长", "垃圾分类知晓率"  # two rows no catalogue code fits
+    doc = tmp_path / "doc.csv"
+    doc.write_text(f"指标名称,二级指标,指标值\n{KEEP},22,≥1000小时\n{DROP},22,≥90%\n",
+                   encoding="utf-8")
+    req = tmp_path / "req.xlsx"
+    assert _cli("gaps", doc, "-o", req).exit_code == 0
+    assert _cli("proposals", "import", req, "--reviewer", "王").exit_code == 0
+    made = {p["name"]: p for p in json.loads(_cli("proposals", "list", "--json").stdout)}
+    assert set(made) == {KEEP, DROP} and all(p["status"] == "open" for p in made.values())
+    keep, drop = made[KEEP]["code"], made[DROP]["code"]
+
+    def answers() -> dict:
+        import csv
+
+        out = tmp_path / "out.csv"
+        r = _cli("normalize", doc, "-o", out, "-q")
+        assert r.exit_code == 0, r.stderr
+        return {row["indicator"]: row for row in csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines())}
+
+    before = answers()
+    assert before[KEEP]["proposal"] == f"已提议：{keep} {KEEP}（待审批）" and before[KEEP]["code"] == ""
+    assert before[DROP]["proposal"].startswith(f"已提议：{drop} ")
+    ok = _cli("proposals", "approve", keep, "--code", "222000999", "--reviewer", "组长")
+    assert ok.exit_code == 0 and "1 decisions re-pointed" in ok.stderr
+    gone = _cli("proposals", "reject", drop, "--reason", "与现有编码重复", "--reviewer", "组长")
+    assert gone.exit_code == 0 and "1 decisions retracted" in gone.stderr
+    after = answers()
+    assert after[KEEP]["proposal"] == f"已提议：222000999 {KEEP}（已批准，目录尚未收录）"
+    back = after[DROP]
+    assert back["proposal"] == "" and back["reason"] != "learned"  # matched afresh, for review
+    said = _cli("suggest", DROP, "--class", "22")
+    assert said.exit_code == 0 and "已提议" not in said.stdout
+    kept = json.loads(_cli("decisions", "history", KEEP, "--class", "22", "--json").stdout)
+    assert [(e["kind"], e["code"]) for e in kept] == [("decision", keep), ("decision", "222000999")]
+    dropped = json.loads(_cli("decisions", "history", DROP, "--class", "22", "--json").stdout)
+    assert [e["kind"] for e in dropped] == ["decision", "retraction"] and dropped[0]["code"] == drop
+    steps = {pid: [line.split()[1] for line in _cli("proposals", "history", pid).stdout.splitlines()]
+             for pid in (keep, drop)}
+    assert steps == {keep: ["open", "approved"], drop: ["open", "rejected"]}

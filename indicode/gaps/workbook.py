@@ -9,6 +9,7 @@ provisional id, once proposed). Every cell is written as text or a number, never
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from ..catalogue.readers.sheets import workbook_sheets
 from ..catalogue.records import InputError
 from ..i18n import _
 from ..matcher.present import class_label
+from ..workspace.provisional import PROVISIONAL_IN
 from .mine import Group, cluster
 from .similar import prepare, scores
 
@@ -34,6 +36,7 @@ H_USES, H_PROJECTS, H_EXAMPLES, H_MEMBERS = "使用次数", "涉及项目", "示
 H_OFFICE, H_PROPOSER, H_DOCUMENTS, H_ID = "申请单位", "提议人", "涉及文件", "临时编号"
 HEADERS = [H_NAME, H_L1, H_L2, H_UNIT, H_EXPLAIN, H_USES, H_PROJECTS, H_EXAMPLES, H_MEMBERS, H_OFFICE, H_PROPOSER,
            H_DOCUMENTS, H_ID]
+CODE_IN = re.compile(r"(?<!\d)\d{9}(?!\d)")  # an approved code in a 临时编号 cell
 WIDTHS = {H_NAME: 30, H_L1: 12, H_L2: 16, H_EXPLAIN: 40, H_EXAMPLES: 24, H_MEMBERS: 44, H_OFFICE: 20}
 LEGEND_ROWS = [
     ("用途", "目录中没有合适编码的指标，按所衡量的事项归并，申请新增编码；按使用次数排序"),
@@ -42,7 +45,8 @@ LEGEND_ROWS = [
     (H_UNIT, "从指标值读出的计量单位，可修改"),
     (H_EXPLAIN, "由审核人填写指标的含义和口径"),
     (H_MEMBERS, "归入此申请的全部指标写法，每行一个；读回时每个写法都记为对此提议的决定"),
-    (H_ID, "提议后由工作区给出的临时编号（如 新-HZKQ-31-0001），省级批准后换为正式编码"),
+    (H_ID, "提议后由工作区给出的临时编号（如 新-HZKQ-31-0001），省级批准后换为正式编码；"
+           "写作“已提议：…”的行已有待审批的提议，读回时其成员文本归入该提议，不再新建"),
     ("读回", "indicode proposals import 本文件 或 indicode learn --propose 本文件"),
 ]
 
@@ -62,8 +66,9 @@ class Request:
     members: list[str] = field(default_factory=list)
     offices: list[str] = field(default_factory=list)
     proposer: str = ""
-    provisional: str = ""
+    provisional: str = ""  # the proposal it is (新-…, or the code it was approved with), once proposed
     where: str = ""  # file:sheet:row it was read from
+    proposal: str = ""  # how that proposal answers (`已提议：新-HZKQ-32-0001 名称（待审批）`), when it was found so
 
     @property
     def level1(self) -> str:
@@ -97,7 +102,7 @@ def write_requests(path: Path, requests: Sequence[Request]) -> None:
         for r, q in enumerate(requests, 1):
             cells = [q.name, f"{q.level1}-{LEVEL1[q.level1]}" if q.level1 in LEVEL1 else "",
                      class_label(q.level2), q.unit, q.explanation, q.uses, q.projects, "\n".join(q.examples),
-                     "\n".join(q.members), "、".join(q.offices), q.proposer, q.documents, q.provisional]
+                     "\n".join(q.members), "、".join(q.offices), q.proposer, q.documents, q.proposal or q.provisional]
             for c, v in enumerate(cells):
                 put(ws, r, c, v, wrap)
         ws.freeze_panes(1, 1)
@@ -170,12 +175,20 @@ def read_requests(path: Path) -> list[Request]:
             raise InputError(_("{where}: {header} '{value}' is not a level-2 class (such as 31-服务对象满意度)").format(
                 where=where, header=H_L2, value=cell(H_L2)))
         members = [m.strip() for m in cell(H_MEMBERS).splitlines() if m.strip()]
+        provisional, label = _provisional(cell(H_ID))
         out.append(Request(name, level2, cell(H_UNIT), cell(H_EXPLAIN), _count(cell(H_USES), where, H_USES),
                            _count(cell(H_PROJECTS), where, H_PROJECTS), _count(cell(H_DOCUMENTS), where, H_DOCUMENTS),
                            [e for e in cell(H_EXAMPLES).splitlines() if e.strip()], list(dict.fromkeys(members)),
                            [o for o in cell(H_OFFICE).replace("，", "、").split("、") if o.strip()], cell(H_PROPOSER),
-                           cell(H_ID), where))
+                           provisional, where, label))
     return out
+
+
+def _provisional(raw: str) -> tuple[str, str]:
+    """The 临时编号 cell: the provisional id(s) it names (`已提议：新-HZKQ-32-0001 名称（待审批）`, or as
+    exported, the bare id) and the label it was written as."""
+    ids = PROVISIONAL_IN.findall(raw) or CODE_IN.findall(raw)
+    return ("、".join(dict.fromkeys(ids)) if ids else raw), (raw if raw.startswith("已提议") else "")
 
 
 def merge(requests: Sequence[Request], canon, encode) -> list[Request]:
@@ -198,5 +211,6 @@ def merge(requests: Sequence[Request], canon, encode) -> list[Request]:
             list(dict.fromkeys(e for q in qs for e in q.examples))[:3],
             list(dict.fromkeys(m for q in qs for m in [q.name, *q.members])),
             sorted({o for q in qs for o in q.offices}), "、".join(dict.fromkeys(q.proposer for q in qs if q.proposer)),
-            "、".join(q.provisional for q in qs if q.provisional)))
+            "、".join(q.provisional for q in qs if q.provisional),
+            proposal=next((q.proposal for q in qs if q.proposal), "")))
     return ranked(out)
