@@ -158,7 +158,7 @@ class Linker:
         canon = self.canon(text)
         level2, kind = (level2 or "").strip(), kind_of(text, value)
         # no level-2 class given: read it from the text (under the level-1 class when one is given)
-        inferred = self.classes.infer(canon, kind, level2) if level2 not in LEVEL2 and canon else ""
+        inferred = self.classes.infer(canon, kind, level2, clean(text)) if level2 not in LEVEL2 and canon else ""
         return Query(text=text, canon=canon, level2=level2, kind=kind, profile=self.weights.profile(canon),
                      near=near_key(text), inferred=inferred)
 

@@ -1,12 +1,13 @@
 """How well the class is read from the text: the class model (`matcher/classify.py`) on the labelled
 rows that give a class, cross-validated by source (each source's rows classified by a model fitted on
-the catalogue's names and the other sources' rows), beside a majority-class baseline and the class
-words alone.
+the catalogue's names and the other sources' rows: a held-out source's rows are never in its fit),
+beside a majority-class baseline and the class words alone, and by the model's own probability.
 
     python scripts/class_eval.py tests/data/gold_dev.csv tests/data/gold_external.csv tests/data/gold_external2.csv
     python scripts/class_eval.py GOLD.csv… --write     # then fit on all of them: matcher/data/classes.json
 
-Prints accuracy at level 2 and at level 1, overall and per file, and the commonest confusions.
+Prints accuracy at level 2 and at level 1, overall and per file, accuracy on the rows guessed with
+probability ≥ CONFIDENT (and their share), accuracy per probability band, and the commonest confusions.
 """
 from __future__ import annotations
 
@@ -17,14 +18,48 @@ from pathlib import Path
 
 from indicode.catalogue.classes import LEVEL2
 from indicode.catalogue.records import InputError
-from indicode.matcher.classify import CLASS_WORDS, CLASSES_PATH, Example, catalogue_examples, fit
-from indicode.matcher.gold import read_gold, source_group
+from indicode.matcher.classify import CLASS_WORDS, CLASSES_PATH, Example, Guess, catalogue_examples, fit
+from indicode.matcher.gold import GoldRow, read_gold, source_group
 from indicode.matcher.linker import Linker
+from indicode.matcher.text import clean
+
+CONFIDENT = 0.8
+BANDS = ((0.0, 0.5), (0.5, 0.8), (0.8, 1.01))
 
 
-def words_only(canon: str) -> str:
+def words_only(canon: str, plain: str) -> str:
     """The baseline of class words alone: the first class whose word the text has, else 11."""
-    return next((k for k, ws in CLASS_WORDS.items() if any(w in canon for w in ws)), "11")
+    return next((k for k, ws in CLASS_WORDS.items() if any(w in canon or w in plain for w in ws)), "11")
+
+
+def by_source(rows: list[GoldRow], linker: Linker) -> list[Guess]:
+    """Each row's class guessed by a model fitted on the catalogue and the other sources' rows."""
+    canon = linker.canon
+    catalogue = catalogue_examples(linker.cat.entries.values())
+    groups = [source_group(g.source) for g in rows]
+    guessed: list[Guess] = [Guess("", 0.0)] * len(rows)
+    for key in sorted(set(groups)):
+        model = fit(catalogue + [Example(g.name, g.value, g.level2) for g, k in zip(rows, groups, strict=True)
+                                 if k != key], canon)
+        for i, (g, k) in enumerate(zip(rows, groups, strict=True)):
+            if k == key:
+                guessed[i] = model.guess(canon(g.name), linker.make_query(g.name, "", g.value).kind,
+                                         plain=clean(g.name))
+    return guessed
+
+
+def figures(rows: list[GoldRow], guessed: list[Guess], sel: list[int], majority: str, canon) -> dict:
+    n = len(sel)
+    right = [guessed[i].level2 == rows[i].level2 for i in sel]
+    sure = [r for i, r in zip(sel, right, strict=True) if guessed[i].probability >= CONFIDENT]
+    return {"rows": n,
+            "inferred": round(sum(right) / n, 3),
+            "inferred_level1": round(sum(guessed[i].level2[0] == rows[i].level2[0] for i in sel) / n, 3),
+            f"majority ({majority})": round(sum(rows[i].level2 == majority for i in sel) / n, 3),
+            "class words alone": round(sum(words_only(canon(rows[i].name), clean(rows[i].name)) == rows[i].level2
+                                           for i in sel) / n, 3),
+            f"share guessed at p >= {CONFIDENT}": round(len(sure) / n, 3),
+            f"inferred, p >= {CONFIDENT}": round(sum(sure) / len(sure), 3) if sure else None}
 
 
 def main() -> None:
@@ -33,41 +68,30 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help=f"fit on every row and write {CLASSES_PATH.name}")
     args = ap.parse_args()
     files = {f: [g for g in read_gold(f) if g.level2 in LEVEL2] for f in args.gold}
-    rows = [(f, g) for f, gs in files.items() for g in gs]
+    rows = [g for gs in files.values() for g in gs]
+    of_file = [f for f, gs in files.items() for _ in gs]
     if not rows:
         raise InputError(f"{args.gold[0]}: no labelled row gives a level-2 class")
     linker = Linker.default()
-    canon = linker.canon
-    catalogue = catalogue_examples(linker.cat.entries.values())
-    groups = [source_group(g.source) for _, g in rows]
-    predicted: list[str] = [""] * len(rows)
-    for key in sorted(set(groups)):
-        train = catalogue + [Example(g.name, g.value, g.level2)
-                             for (_, g), k in zip(rows, groups, strict=True) if k != key]
-        model = fit(train, canon)
-        for i, ((_, g), k) in enumerate(zip(rows, groups, strict=True)):
-            if k == key:
-                predicted[i] = model.infer(canon(g.name), linker.make_query(g.name, "", g.value).kind)
-    majority = Counter(g.level2 for _, g in rows).most_common(1)[0][0]
-
-    def figures(sel: list[int]) -> dict:
-        n = len(sel)
-        return {"rows": n,
-                "inferred": round(sum(predicted[i] == rows[i][1].level2 for i in sel) / n, 3),
-                "inferred_level1": round(sum(predicted[i][0] == rows[i][1].level2[0] for i in sel) / n, 3),
-                f"majority ({majority})": round(sum(rows[i][1].level2 == majority for i in sel) / n, 3),
-                "class words alone": round(sum(words_only(canon(rows[i][1].name)) == rows[i][1].level2
-                                               for i in sel) / n, 3)}
-
-    out: dict = {"folds": "by source", "all": figures(list(range(len(rows))))}
+    guessed = by_source(rows, linker)
+    majority = Counter(g.level2 for g in rows).most_common(1)[0][0]
+    out: dict = {"folds": "by source",
+                 "all": figures(rows, guessed, list(range(len(rows))), majority, linker.canon)}
     for f in files:
-        out[str(f)] = figures([i for i, (ff, _) in enumerate(rows) if ff == f])
-    confusions = Counter((rows[i][1].level2, predicted[i]) for i in range(len(rows))
-                         if predicted[i] != rows[i][1].level2)
+        out[str(f)] = figures(rows, guessed, [i for i, ff in enumerate(of_file) if ff == f], majority, linker.canon)
+    bands = {}
+    for lo, hi in BANDS:
+        sel = [i for i, g in enumerate(guessed) if lo <= g.probability < hi]
+        bands[f"p in [{lo}, {min(hi, 1.0)}]"] = {
+            "rows": len(sel), "right": round(sum(guessed[i].level2 == rows[i].level2 for i in sel) / len(sel), 3)
+            if sel else None}
+    out["by probability"] = bands
+    confusions = Counter((g.level2, p.level2) for g, p in zip(rows, guessed, strict=True) if p.level2 != g.level2)
     out["commonest confusions (given -> inferred)"] = [f"{a} -> {b}: {n}" for (a, b), n in confusions.most_common(8)]
     print(json.dumps(out, ensure_ascii=False, indent=1))
     if args.write:
-        model = fit(catalogue + [Example(g.name, g.value, g.level2) for _, g in rows], canon,
+        labelled = [Example(g.name, g.value, g.level2) for g in rows]
+        model = fit(catalogue_examples(linker.cat.entries.values()) + labelled, linker.canon,
                     fitted_on="catalogue + " + " ".join(map(str, args.gold)))
         model.save()
         print(f"wrote {CLASSES_PATH}")
