@@ -7,7 +7,6 @@ held while suggesting). Every error is JSON: `{"error": "...", "field": "..."}`.
 from __future__ import annotations
 
 import hmac
-from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +26,8 @@ from ..matcher.present import suggestion_dict
 from ..matcher.text import MAX_TEXT
 from ..workspace import LOCAL, Caller, Role
 from . import jobs
+from .browse import about
+from .browse import router as browse_router
 from .guard import error_body
 from .headers import media_type, own_origin
 from .openapi import answers, install
@@ -224,8 +225,10 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         s = ask.run(partial(service.suggest, service.linker()))
         return suggestion_dict(s)
 
-    @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies; or the proposed code "
-             "of that provisional id (or approved code not catalogued yet), marked `proposed`", responses=answers(404))
+    @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies (in words too), the "
+             "documents it was seen in by readable names, the texts reviewers decided for it and the proposals near "
+             "it; or the proposed code of that provisional id (or approved code not catalogued yet), marked "
+             "`proposed`", responses=answers(404))
     def code(code: Annotated[str, PathParam(max_length=40)]):
         cat = service.linker().cat
         e = cat.get(code)
@@ -234,7 +237,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
             if proposed is not None:
                 return proposed
             raise FieldError(404, _("no code {code} in the catalogue").format(code=code), "code")
-        return {**entry_dict(e), "anomalies": [asdict(a) for a in cat.anomalies_of(code)]}
+        return {**entry_dict(e), **about(service, e, cat.anomalies_of(code))}
 
     @app.get("/api/lookup", summary="Codes by exact code, code prefix or (part of) a name: one page of them, "
              "how many match in all (`total`), and the proposed codes found (`proposed`, marked)")
@@ -300,5 +303,6 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     app.include_router(router(service))
     app.include_router(jobs.router(service, same_origin_write))
     app.include_router(proposal_router(service, same_origin_write))
+    app.include_router(browse_router(service))
     install(app)
     return app
