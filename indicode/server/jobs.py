@@ -59,6 +59,7 @@ def _errors(*statuses: int) -> dict[int | str, dict]:
 FILES: dict[int | str, dict] = {200: {"description": "the file, as an attachment",
                "content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
                            "text/csv": {"schema": {"type": "string", "format": "binary"}}}}}
+GAP_CACHE = 16  # jobs whose gap groups are kept
 JobId = Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -78,6 +79,7 @@ def router(service: Service, write_guard: Callable[..., Caller], store: JobStore
     """The upload routes over `service`; writes pass `write_guard` (the feedback route's rules)."""
     api = APIRouter()
     jobs: list[JobStore] = [store] if store is not None else []
+    mined: dict[str, tuple[tuple, dict]] = {}  # job id -> (the state it was mined in, its gap groups)
 
     def get_store() -> JobStore:
         if not jobs:  # made on first use: the worker process starts only when someone uploads
@@ -152,7 +154,14 @@ def router(service: Service, write_guard: Callable[..., Caller], store: JobStore
     def gaps(job_id: JobId):
         if state_of(job_id).state != DONE:
             raise HTTPException(409, _("the job is not finished"))
-        return {"id": job_id, **gap_groups(service, get_store().folder(job_id) / "rows.csv")}
+        # mined again only when the decisions or the catalogue changed since (a page asks on each G)
+        ws = service.workspace
+        key = (ws.state() if ws is not None else None, service.linker().cat.fingerprint)
+        if job_id not in mined or mined[job_id][0] != key:
+            while len(mined) >= GAP_CACHE:
+                mined.pop(next(iter(mined)))
+            mined[job_id] = (key, gap_groups(service, get_store().folder(job_id) / "rows.csv"))
+        return {"id": job_id, **mined[job_id][1]}
 
     return api
 
