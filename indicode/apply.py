@@ -21,7 +21,7 @@ from pathlib import Path
 from .bulk import DOC_FIELDS
 from .catalogue.files import atomic_path
 from .catalogue.lookup import Catalogue
-from .catalogue.readers.detect import OLE_MAGIC, ZIP_MAGIC, read_document
+from .catalogue.readers.detect import file_kind, read_document
 from .catalogue.readers.sheets import csv_rows
 from .catalogue.records import NIL, IndicatorRow, InputError
 from .catalogue.textio import read_text
@@ -68,19 +68,10 @@ def codes_from_review(review: Review, cat: Catalogue) -> dict[tuple[str, str], s
 
 
 def kind_of_file(path: Path) -> str:
-    """xlsx, xls, csv, or rows (a .docx, a PDF, a text document: written as a coded .xlsx)."""
-    with Path(path).open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith(ZIP_MAGIC):
-        import zipfile
-
-        with zipfile.ZipFile(path) as zf:
-            return "xlsx" if "xl/workbook.xml" in zf.namelist() else "rows"
-    if head.startswith(OLE_MAGIC):
-        return "xls"
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(b"%PDF-"):
-        return "rows"
-    return "csv" if Path(path).suffix.lower() == ".csv" else "rows"
+    """xlsx, xls, csv, or rows (a .docx, a PDF, a text document: written as a coded .xlsx), by the
+    readers' own sniff (`detect.file_kind`)."""
+    kind = file_kind(Path(path))
+    return kind if kind in ("xlsx", "xls", "csv") else "rows"
 
 
 def write_back(original: Path, output: Path, rows: list[IndicatorRow],
@@ -209,10 +200,9 @@ def _xls(original: Path, out: Path, values: dict[int, str]) -> None:
 
     from .catalogue.opening import read_regular
     from .catalogue.readers.limits import MAX_XLS_BYTES
-    from .catalogue.readers.sheets import xls_rows
 
+    # read once more (the rows came from `read_document`, within the readers' limits), now for its formatting
     data = read_regular(original, MAX_XLS_BYTES, ".xls workbook")
-    xls_rows(original, data)  # within the reader's limits, its one-line errors
     book = xlrd.open_workbook(file_contents=data, formatting_info=True, logfile=io.StringIO())
     wb = openpyxl.Workbook()
     for blank in list(wb.worksheets):

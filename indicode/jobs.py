@@ -8,7 +8,10 @@ restart never sees half of it), and when done the rows (`rows.json`), the review
 default, its encoder on one thread), never in the threads that answer suggestions, so a large upload
 does not slow other users' suggestions; a bounded queue refuses more than `MAX_QUEUED` waiting jobs.
 A job a restart interrupted is queued again when the store opens; jobs older than `keep_days`
-(default 7, $INDICODE_JOBS_DAYS) are deleted.
+(default 7, $INDICODE_JOBS_DAYS) are deleted. An upload may hold at most `max_rows` indicator rows
+(default 20,000, $INDICODE_JOBS_MAX_ROWS) and be coded within `max_seconds` (default 900,
+$INDICODE_JOBS_MAX_SECONDS, checked as each stage reports its progress); past either the job fails with
+one line saying which limit and how to raise it.
 
 Nothing here imports the matcher at module level: a worker process sets its thread count before the
 encoder loads (`_init_worker`).
@@ -36,6 +39,8 @@ WORKERS = 1
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".docx", ".pdf", ".txt")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PROGRESS_EVERY = 0.5  # seconds between two progress writes of a running job
+MAX_ROWS = 20_000  # indicator rows one upload may hold
+MAX_SECONDS = 900.0  # seconds one upload may take to be read and coded
 
 
 @dataclass
@@ -82,7 +87,9 @@ class JobStore:
     """The jobs of one server: submit an upload, read its state and results, expire old ones."""
 
     def __init__(self, root: Path, catalogue: str, workspace: str | None, keep_days: float = KEEP_DAYS,
-                 workers: int = WORKERS, executor: Executor | None = None):
+                 workers: int = WORKERS, executor: Executor | None = None, max_rows: int = MAX_ROWS,
+                 max_seconds: float = MAX_SECONDS):
+        self.max_rows, self.max_seconds = max_rows, max_seconds
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.catalogue, self.workspace, self.keep_days = catalogue, workspace, keep_days
@@ -102,8 +109,10 @@ class JobStore:
         from .catalogue.paths import user_data_dir
 
         root = Path(os.environ.get("INDICODE_JOBS") or user_data_dir() / "jobs")
-        days = os.environ.get("INDICODE_JOBS_DAYS", "")
-        return cls(root, catalogue, workspace, keep_days=float(days) if days else KEEP_DAYS)
+        days = _setting("INDICODE_JOBS_DAYS", KEEP_DAYS)
+        rows = int(_setting("INDICODE_JOBS_MAX_ROWS", MAX_ROWS))
+        return cls(root, catalogue, workspace, keep_days=days, max_rows=rows,
+                   max_seconds=_setting("INDICODE_JOBS_MAX_SECONDS", MAX_SECONDS))
 
     @property
     def pool(self) -> Executor:
@@ -153,7 +162,8 @@ class JobStore:
         return st
 
     def _start(self, job_id: str) -> None:
-        self._running[job_id] = self.pool.submit(run_job, str(self.root / job_id), self.catalogue, self.workspace)
+        self._running[job_id] = self.pool.submit(run_job, str(self.root / job_id), self.catalogue, self.workspace,
+                                                 self.max_rows, self.max_seconds)
 
     def input_file(self, job_id: str) -> Path:
         folder = self.folder(job_id)
@@ -180,6 +190,20 @@ class JobStore:
 
 class Full(Exception):
     """Too many uploads queued (503)."""
+
+
+def _setting(name: str, default: float) -> float:
+    """A positive number from the environment (the default when unset), or InputError naming it."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise InputError(_("{name}={value}: give a positive number").format(name=name, value=raw))
+    return value
 
 
 # ---------------------------------------------------------------- in the worker process
@@ -221,7 +245,8 @@ def _linker(catalogue: str, workspace: str | None):
     return _linkers[key]
 
 
-def run_job(folder_name: str, catalogue: str, workspace: str | None) -> str:
+def run_job(folder_name: str, catalogue: str, workspace: str | None, max_rows: int = MAX_ROWS,
+            max_seconds: float = MAX_SECONDS) -> str:
     """Read and code one upload, writing progress to its state as it goes; returns the final state.
     Every failure is the job's `error` (one line), never an exception for the pool."""
     folder = Path(folder_name)
@@ -231,13 +256,21 @@ def run_job(folder_name: str, catalogue: str, workspace: str | None) -> str:
     from .i18n import CHINESE, use_language
 
     with use_language(CHINESE):  # the page is Chinese: so are a job's messages
-        return _run(folder, st, catalogue, workspace)
+        return _run(folder, st, catalogue, workspace, max_rows, max_seconds)
 
 
-def _run(folder: Path, st: JobState, catalogue: str, workspace: str | None) -> str:
-    last = [0.0]
+def _run(folder: Path, st: JobState, catalogue: str, workspace: str | None, max_rows: int = MAX_ROWS,
+         max_seconds: float = MAX_SECONDS) -> str:
+    last, started = [0.0], time.monotonic()
+
+    def in_time() -> None:
+        if time.monotonic() - started > max_seconds:
+            raise InputError(_("{name}: not coded within {seconds:g} s, the time an upload may take "
+                               "(INDICODE_JOBS_MAX_SECONDS); split the file, or raise the limit").format(
+                name=st.name, seconds=max_seconds))
 
     def progress(stage: str, done: int, total: int) -> None:
+        in_time()
         if time.monotonic() - last[0] >= PROGRESS_EVERY or done == total:
             last[0] = time.monotonic()
             st.stage, st.done, st.total = stage, done, total
@@ -246,9 +279,15 @@ def _run(folder: Path, st: JobState, catalogue: str, workspace: str | None) -> s
     try:
         st.state, st.stage = RUNNING, "reading"
         _write_state(folder, st)
-        from .bulk import normalize
+        from .bulk import normalize, read_all
         from .review_sheet import write_result
 
+        rows, _files = read_all([folder / "in" / st.name], None)  # (a file that cannot be read: normalize says)
+        if len(rows) > max_rows:
+            raise InputError(_("{name}: {n:,} indicator rows, more than the {most:,} an upload may have "
+                               "(INDICODE_JOBS_MAX_ROWS); split the file, or raise the limit").format(
+                name=st.name, n=len(rows), most=max_rows))
+        in_time()
         linker = _linker(catalogue, workspace)
         res = normalize([folder / "in" / st.name], linker, progress=progress)
         if res.failed:

@@ -9,6 +9,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+# the ready line in any language (`indicode serving http://…  (N codes)`, `indicode 服务已启动：http://…（N 个编码）`):
+# the first address on the line that starts with the program's name
+READY = re.compile(r"^indicode\b.*?(https?://[^\s（()]+)")
+
 
 @contextmanager
 def running_server(*args: str, env: dict | None = None, timeout: float = 60.0):
@@ -23,7 +27,7 @@ def running_server(*args: str, env: dict | None = None, timeout: float = 60.0):
             line = proc.stderr.readline()
             if not line and proc.poll() is not None:
                 raise RuntimeError(f"server exited with {proc.returncode}")
-            m = re.search(r"serving (http://\S+?)/? ", line + " ")
+            m = READY.search(line)
             if m:
                 url = m.group(1).rstrip("/")
                 break

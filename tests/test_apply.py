@@ -201,3 +201,26 @@ def test_review_workbook_project_note_accept_all_and_wrong_column(linker, tmp_pa
 def tmp_catalogue_cat(path):
     from indicode.catalogue.lookup import Catalogue
     return Catalogue.load(path)
+
+
+def test_apply_reads_an_xls_twice_and_knows_files_by_the_readers_sniff(linker, tmp_path, monkeypatch):
+    """An .xls is parsed once for its rows (the readers, within their limits) and once to be written
+    with its merged cells and widths, not a third time; which kind a file is written back as is the readers' sniff."""
+    import xlrd
+
+    from indicode.apply import kind_of_file
+
+    orig = write_xls(seed_lines("003"), tmp_path / "d.xls")
+    reviewed(linker, orig, tmp_path / "r.xlsx", lambda v: "确认" if v["编码"] else None)
+    opened = []
+    real = xlrd.open_workbook
+    monkeypatch.setattr(xlrd, "open_workbook", lambda *a, **kw: opened.append(kw) or real(*a, **kw))
+    r = runner.invoke(app, ["apply", str(tmp_path / "r.xlsx"), "--to", str(orig), "-o", str(tmp_path / "c.xlsx")])
+    assert r.exit_code == 0, r.output
+    assert len(opened) == 2  # (it was 3: `_xls` ran the reader's parse again for its limits)
+    lines = seed_lines("000")
+    made = {"xlsx": write_xlsx(lines, tmp_path / "a.xlsx"), "xls": orig, "csv": write_csv(lines, tmp_path / "a.csv"),
+            "rows": write_docx(lines, tmp_path / "a.docx")}
+    text = tmp_path / "a.txt"
+    text.write_text("\n".join(lines), encoding="utf-8")
+    assert {k: kind_of_file(p) for k, p in made.items()} == {k: k for k in made} and kind_of_file(text) == "rows"

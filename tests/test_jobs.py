@@ -10,6 +10,7 @@ import pytest
 
 from conftest import SEED
 from docmakers import write_xlsx
+from indicode.catalogue.records import InputError
 from indicode.jobs import JOB_ID_RE, JobState, JobStore, _write_state, read_state, safe_name
 from lyingzips import lie
 from server_proc import call, copy_bundled, raw_exchange, running_server
@@ -194,3 +195,38 @@ def test_store_keeps_days_and_names(tmp_path):
     assert JobStore(tmp_path, "", None, keep_days=1).expire() == 0 and not (tmp_path / st.id).exists()
     assert safe_name("../../etc/passwd") == "passwd" and safe_name("C:\\a\\申报.XLSX") == "申报.xlsx"
     assert safe_name("x.exe") == "x" and safe_name("") == "upload"
+
+
+def test_an_upload_past_its_row_or_time_limit_fails_with_one_line(tmp_path, monkeypatch):
+    """Per-upload limits ($INDICODE_JOBS_MAX_ROWS, $INDICODE_JOBS_MAX_SECONDS): a job past either fails
+    with one line naming the file and the limit (in Chinese, as the page shows it); within them it is
+    coded. Run in this process (`run_job` is what the worker runs)."""
+    from concurrent.futures import Future
+
+    from indicode.catalogue.paths import BUNDLED_DB as bundled_catalogue
+    from indicode.jobs import FAILED, run_job
+
+    class Held:  # an executor that runs nothing: the test runs the job itself
+        def submit(self, *a, **kw):
+            return Future()
+
+    orig = write_xlsx(SEED["004"].read_text(encoding="utf-8").split("\n"), tmp_path / "大表.xlsx")
+    monkeypatch.setenv("INDICODE_JOBS", str(tmp_path / "jobs"))
+    monkeypatch.setenv("INDICODE_JOBS_MAX_ROWS", "100")
+    monkeypatch.setenv("INDICODE_JOBS_MAX_SECONDS", "0.001")
+    store = JobStore.from_env(str(bundled_catalogue), None)
+    assert (store.max_rows, store.max_seconds) == (100, 0.001)
+    store._pool = Held()
+    st = store.submit(orig.name, orig.read_bytes())
+    assert run_job(str(store.root / st.id), str(bundled_catalogue), None, max_rows=100) == FAILED
+    error = store.state(st.id).error
+    assert error.startswith("大表.xlsx：共 155 行指标，超过单次上传允许的 100 行") and "\n" not in error, error
+    st = store.submit(orig.name, orig.read_bytes())
+    assert run_job(str(store.root / st.id), str(bundled_catalogue), None, max_seconds=0.001) == FAILED
+    error = store.state(st.id).error
+    assert error.startswith("大表.xlsx：未能在 0.001 秒内完成编码") and "\n" not in error, error
+    st = store.submit(orig.name, orig.read_bytes())
+    assert run_job(str(store.root / st.id), str(bundled_catalogue), None, max_rows=155) == "done", store.state(st.id)
+    monkeypatch.setenv("INDICODE_JOBS_MAX_ROWS", "lots")
+    with pytest.raises(InputError, match="INDICODE_JOBS_MAX_ROWS=lots"):
+        JobStore.from_env(str(bundled_catalogue), None)

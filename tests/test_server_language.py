@@ -94,3 +94,39 @@ def test_the_page_is_chinese_whatever_the_request_asks(server):
         with urllib.request.urlopen(urllib.request.Request(server + "/", headers=headers), timeout=30) as r:
             assert r.read() == page
     assert HAN.search(page.decode())
+
+
+def test_a_request_refused_before_it_is_parsed_is_in_its_language_too(tmp_path):
+    """The protocol's own refusals — a request h11 cannot parse (400), a head not finished within the
+    deadline (408) — read the Accept-Language of what arrived, not the process's language."""
+    import socket
+
+    with server_on_copy(tmp_path, "--timeout", "1") as (url, _):
+        host = url.split("://", 1)[1]
+
+        def exchange(data: bytes) -> str:
+            h, port = host.rsplit(":", 1)
+            with socket.create_connection((h, int(port)), timeout=30) as s:
+                s.sendall(data)
+                out = b""
+                while chunk := s.recv(65536):
+                    out += chunk
+            return json.loads(out.partition(b"\r\n\r\n")[2])["error"]
+
+        bad = f"GET /api/health HTTP/1.1\r\nHost: {host}\r\nAccept-Language: {{}}\r\nContent-Length: -1\r\n\r\n"
+        zh, en = exchange(bad.format("zh-CN").encode()), exchange(bad.format("en").encode())
+        assert HAN.search(zh) and english_phrase(zh) is None and english_phrase(en), (zh, en)
+        late = f"GET /api/health HTTP/1.1\r\nHost: {host}\r\nAccept-Language: {{}}\r\nX-Slow: 1"
+        zh, en = exchange(late.format("zh-CN").encode()), exchange(late.format("en-GB").encode())
+        assert HAN.search(zh) and "1" in zh and english_phrase(zh) is None and english_phrase(en), (zh, en)
+
+
+def test_a_server_started_in_chinese_is_found_by_the_test_helper(tmp_path):
+    """tests/server_proc finds the ready line whatever language the server speaks."""
+    from server_proc import READY, copy_bundled, running_server
+
+    assert READY.search("indicode 服务已启动：http://127.0.0.1:8000（123 个编码）").group(1) == "http://127.0.0.1:8000"
+    assert READY.search("indicode serving http://0.0.0.0:8000/  (123 codes)").group(1) == "http://0.0.0.0:8000/"
+    with running_server("-c", str(copy_bundled(tmp_path)), env={"INDICODE_LANG": "zh_CN"}) as url:
+        st, health = call(url, "/api/health")
+        assert st == 200 and health["ok"]

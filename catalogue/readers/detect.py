@@ -72,6 +72,35 @@ def _zip_rows(path: Path, data: bytes) -> tuple[str, list[list[str]]]:
         path=quoted(path)))
 
 
+def _sniff(head: bytes) -> str:
+    """zip, xls, pdf or text: what a file's first bytes say it is (a CSV may mention %PDF- later on)."""
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    if head.startswith(OLE_MAGIC):
+        return "xls"
+    return "pdf" if head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(b"%PDF-") else "text"
+
+
+def file_kind(path: Path) -> str:
+    """What `load` reads a file as: xlsx, docx, ofd (a zip package by its members; zip for another),
+    xls, pdf, csv (by its suffix) or text. For a caller that writes a file back in its own format."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        kind = _sniff(fh.read(1024))
+    if kind == "zip":
+        import zipfile
+
+        from .ofd import OFD_ROOT
+
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+        return next((k for member, k in (("xl/workbook.xml", "xlsx"), ("word/document.xml", "docx"),
+                                         (OFD_ROOT, "ofd")) if member in names), "zip")
+    if kind == "text" and path.suffix.lower() == ".csv":
+        return "csv"
+    return kind
+
+
 def load(path: Path, name_col: str | None = None) -> tuple[str, list[list[str]]]:
     """(text, rows) of a document: tab-joined text for the text readers, cells for the table reader.
     `name_col` (a header or a 1-based number) decides a CSV's delimiter when the sniffing would not
@@ -79,12 +108,11 @@ def load(path: Path, name_col: str | None = None) -> tuple[str, list[list[str]]]
     path = Path(path)
     data = read_regular(path, MAX_FILE_BYTES, "document")  # a regular file, judged on its descriptor
     head = data[:1024]
-    is_pdf = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(b"%PDF-")  # (a CSV may mention %PDF-)
-    binary = head.startswith((ZIP_MAGIC, OLE_MAGIC)) or is_pdf
-    if binary:
-        if head.startswith(ZIP_MAGIC):
+    sniffed = _sniff(head)
+    if sniffed != "text":
+        if sniffed == "zip":
             kind, rows = _zip_rows(path, data)
-        elif head.startswith(OLE_MAGIC):
+        elif sniffed == "xls":
             check_file_size(path, len(data), MAX_XLS_BYTES, ".xls workbook")
             kind, rows = "xls", xls_rows(path, data)
         else:

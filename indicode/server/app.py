@@ -7,7 +7,6 @@ held while suggesting). Every error is JSON: `{"error": "...", "field": "..."}`.
 from __future__ import annotations
 
 import hmac
-from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -27,9 +26,13 @@ from ..matcher.present import suggestion_dict
 from ..matcher.text import MAX_TEXT
 from ..workspace import LOCAL, Caller, Role
 from . import jobs
+from .browse import about
+from .browse import router as browse_router
 from .guard import error_body
 from .headers import media_type, own_origin
 from .openapi import answers, install
+from .proposing import proposal_named, proposed_matching
+from .proposing import router as proposal_router
 from .reconcile import router
 from .service import FEEDBACK_LOCK_TIMEOUT, Busy, Conflicting, NotAllowed, Service, Unavailable, Unwritable
 
@@ -119,6 +122,17 @@ def invalid_why(err: dict) -> str:
     return said.format(n=n, choices=ctx.get("expected", ""))
 
 
+def _flat(routes):
+    """Every route, those of included routers too (FastAPI keeps an included router as one entry;
+    none of ours has a prefix)."""
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            yield from _flat(inner.routes)
+        else:
+            yield r
+
+
 def create_app(service: Service, token: str = "", needs_token: bool = False) -> FastAPI:
     """The app serving `service`. `needs_token`: feedback must carry `token` (off loopback)."""
     app = FastAPI(title="indicode", version=__version__, docs_url=None, redoc_url=None,
@@ -131,12 +145,18 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        headers = exc.headers
         if exc.status_code == 404 and detail == "Not Found":
             detail = _("no such path {path}").format(path=request.url.path)
         elif exc.status_code == 405:
             detail = _("{method} not allowed on {path}").format(method=request.method,
                                                                  path=request.url.path)
-        return JSONResponse(error_body(detail, getattr(exc, "field", "")), exc.status_code, headers=exc.headers)
+            # every method of every route on this path (Starlette names those of the first route only)
+            allowed = {m for r in _flat(app.router.routes) if getattr(r, "path_regex", None) is not None
+                       and r.path_regex.match(request.url.path) for m in (getattr(r, "methods", None) or ())}
+            if allowed:
+                headers = {**(headers or {}), "Allow": ", ".join(sorted(allowed))}
+        return JSONResponse(error_body(detail, getattr(exc, "field", "")), exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -205,21 +225,34 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
         s = ask.run(partial(service.suggest, service.linker()))
         return suggestion_dict(s)
 
-    @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies", responses=answers(404))
-    def code(code: Annotated[str, PathParam(max_length=20)]):
+    @app.get("/api/codes/{code}", summary="A code's catalogue entry, with its anomalies (in words too), the "
+             "documents it was seen in by readable names, the texts reviewers decided for it and the proposals near "
+             "it; or the proposed code of that provisional id (or approved code not catalogued yet), marked "
+             "`proposed`", responses=answers(404))
+    def code(code: Annotated[str, PathParam(max_length=40)]):
         cat = service.linker().cat
         e = cat.get(code)
         if e is None:
+            proposed = proposal_named(service, code)
+            if proposed is not None:
+                return proposed
             raise FieldError(404, _("no code {code} in the catalogue").format(code=code), "code")
-        return {**entry_dict(e), "anomalies": [asdict(a) for a in cat.anomalies_of(code)]}
+        return {**entry_dict(e), **about(service, e, cat.anomalies_of(code))}
 
-    @app.get("/api/lookup", summary="Codes by exact code, code prefix or (part of) a name")
+    @app.get("/api/lookup", summary="Codes by exact code, code prefix or (part of) a name: one page of them, "
+             "how many match in all (`total`), and the proposed codes found (`proposed`, marked)")
     def lookup(q: Annotated[str, Query(description="a code, a code prefix or part of a name",
                                        json_schema_extra={"minLength": 1})],
                klass: Annotated[str, Query(alias="class", description=f"{CLASS_DOC}; or a code prefix (113)")] = "",
-               limit: Annotated[str, whole(inputs.MAX_LIMIT, "at most this many codes")] = "20"):
+               limit: Annotated[str, whole(inputs.MAX_LIMIT, "at most this many codes")] = "20",
+               page: Annotated[str, whole(inputs.MAX_PAGE, "which page of `limit` codes (1: the first)")] = "1"):
         query, klass, n = inputs.read_query(q, field="q"), inputs.read_lookup_class(klass), inputs.read_limit(limit)
-        return {"query": query, "results": [entry_dict(e) for e in service.linker().cat.lookup(query, klass, n)]}
+        first = (inputs.read_page(page) - 1) * n
+        cat = service.linker().cat
+        every = cat.lookup(query, klass, len(cat) or 1)
+        return {"query": query, "total": len(every), "page": first // n + 1, "limit": n,
+                "results": [entry_dict(e) for e in every[first:first + n]],
+                "proposed": proposed_matching(service, query, klass, n)}
 
     def same_origin_write(request: Request,
                           x_indicode_token: Annotated[str, Header(max_length=200)] = "") -> Caller:
@@ -269,5 +302,7 @@ def create_app(service: Service, token: str = "", needs_token: bool = False) -> 
 
     app.include_router(router(service))
     app.include_router(jobs.router(service, same_origin_write))
+    app.include_router(proposal_router(service, same_origin_write))
+    app.include_router(browse_router(service))
     install(app)
     return app

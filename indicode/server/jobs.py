@@ -4,6 +4,7 @@
     GET  /api/jobs/{id}           the job's state and progress (stage, done, total)
     GET  /api/jobs/{id}/rows      every row with its suggestion and the decision in force for its text
     GET  /api/jobs/{id}/download/{coded|review|csv}
+    GET  /api/jobs/{id}/gaps      its no-match rows grouped, one group per thing measured (`indicode gaps`)
 
 The upload is written like feedback (a JSON body from the page's own origin, the token off loopback:
 the app's `same_origin_write`), its size bounded by the Guard (`UPLOAD_LIMITS`) and again here once
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -28,9 +30,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..apply import code_cell, kind_of_file, subject, write_back
 from ..catalogue.readers.detect import read_document
 from ..catalogue.records import NIL
+from ..gaps.collect import VALUE_COLS
+from ..gaps.mine import unit_of
 from ..i18n import _
 from ..jobs import DONE, Full, JobStore
 from ..workspace import Caller
+from ..workspace.proposals import label
 from .guard import UPLOAD_LIMITS
 from .service import Service
 
@@ -54,6 +59,7 @@ def _errors(*statuses: int) -> dict[int | str, dict]:
 FILES: dict[int | str, dict] = {200: {"description": "the file, as an attachment",
                "content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
                            "text/csv": {"schema": {"type": "string", "format": "binary"}}}}}
+GAP_CACHE = 16  # jobs whose gap groups are kept
 JobId = Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -73,6 +79,7 @@ def router(service: Service, write_guard: Callable[..., Caller], store: JobStore
     """The upload routes over `service`; writes pass `write_guard` (the feedback route's rules)."""
     api = APIRouter()
     jobs: list[JobStore] = [store] if store is not None else []
+    mined: dict[str, tuple[tuple, dict]] = {}  # job id -> (the state it was mined in, its gap groups)
 
     def get_store() -> JobStore:
         if not jobs:  # made on first use: the worker process starts only when someone uploads
@@ -118,7 +125,8 @@ def router(service: Service, write_guard: Callable[..., Caller], store: JobStore
         for rec in get_store().rows(job_id):
             e = in_force.get(subject(rec.get("indicator") or "", rec.get("class") or "")) if rec.get("indicator") \
                 else None
-            out.append({**rec, "decided": None if e is None else {
+            value = next((str(rec[c]) for c in VALUE_COLS if rec.get(c) not in (None, "")), "")
+            out.append({**rec, "unit": unit_of(value), "decided": None if e is None else {
                 "id": e.id, "code": e.code, "name": e.name, "reviewer": e.reviewer, "at": e.at, "comment": e.comment}})
         return {"id": job_id, "rows": out}
 
@@ -140,7 +148,46 @@ def router(service: Service, write_guard: Callable[..., Caller], store: JobStore
         coded_rows(service, original, out)
         return _download(out, f"{stem}_编码{suffix}", XLSX if suffix == ".xlsx" else "text/csv; charset=utf-8")
 
+    @api.get("/api/jobs/{job_id}/gaps", summary="A finished job's no-match rows no decision has coded since, grouped "
+             "one group per thing measured (as `indicode gaps` groups them), each with the proposal its texts point "
+             "to, if any", responses=_errors(404, 409))
+    def gaps(job_id: JobId):
+        if state_of(job_id).state != DONE:
+            raise HTTPException(409, _("the job is not finished"))
+        # mined again only when the decisions or the catalogue changed since (a page asks on each G)
+        ws = service.workspace
+        key = (ws.state() if ws is not None else None, service.linker().cat.fingerprint)
+        if job_id not in mined or mined[job_id][0] != key:
+            while len(mined) >= GAP_CACHE:
+                mined.pop(next(iter(mined)))
+            mined[job_id] = (key, gap_groups(service, get_store().folder(job_id) / "rows.csv"))
+        return {"id": job_id, **mined[job_id][1]}
+
     return api
+
+
+def gap_groups(service: Service, rows_csv: Path) -> dict:
+    """The gap groups of a job's rows (its CSV, a `normalize` output): the no-match rows, less those a
+    decision in force has since given a catalogue code, mined by `indicode.gaps.mine`."""
+    from ..gaps.collect import normalize_output
+    from ..gaps.mine import mine
+
+    in_force = _in_force(service)
+    ws = service.workspace
+    proposals = {p.id: p for p in ws.proposals()} if ws is not None else {}
+    rows = []
+    for r in normalize_output(rows_csv) or []:
+        e = in_force.get(subject(r.text, r.level2))
+        if e is None or e.code == NIL or e.proposal is not None:
+            rows.append(r)
+    lk = service.linker()
+    out = []
+    for g in mine(rows, lk.canon, lk.encode_queries):
+        pointing = {in_force[k].proposal for t in g.members if (k := subject(t, g.level2)) in in_force} - {None}
+        named = [label(proposals[i]) for i in sorted(pointing) if i in proposals]
+        d = {k: v for k, v in asdict(g).items() if k != "at"}
+        out.append({**d, "level1": g.level1, "proposals": named})
+    return {"rows": len(rows), "groups": out}
 
 
 def _in_force(service: Service) -> dict:

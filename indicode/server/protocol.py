@@ -7,12 +7,13 @@ Content-Length, an oversized header block) is answered in JSON like every other 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..i18n import _
+from ..i18n import _, current_language, language_from_header, use_language
 from .guard import HEADER_LIMIT, json_error
 from .share import DISMISS_DELAY, MAX_DISMISSED, Ledger, Share
 
@@ -22,6 +23,16 @@ def raw_error(status: int, reason: str, message: str) -> bytes:
     headers, body = json_error(message, close=True)
     head = f"HTTP/1.1 {status} {reason}\r\n".encode() + b"".join(k + b": " + v + b"\r\n" for k, v in headers)
     return head + b"\r\n" + body
+
+
+ACCEPT_LANGUAGE = re.compile(rb"\r\naccept-language:[ \t]*([^\r\n]{0,500})", re.I)
+
+
+def language_of_head(data: bytes) -> str:
+    """The language a refusal before the app is said in: the Accept-Language of the request head
+    received so far (complete or not), the process's language when it names none we speak."""
+    m = ACCEPT_LANGUAGE.search(data[:HEADER_LIMIT])
+    return language_from_header(m.group(1).decode("latin-1") if m else "", default=current_language())
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -34,6 +45,7 @@ class GuardedH11Protocol(H11Protocol):
     address = ""
     last_active = 0.0
     let_go = False
+    _head = b""  # the first bytes of the request under way (h11 drops what it could not parse)
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -82,6 +94,8 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
             return
         self.last_active = self.loop.time()
+        if len(self._head) < HEADER_LIMIT:  # what a refusal before the app reads its language from
+            self._head += data[:HEADER_LIMIT - len(self._head)]
         super().data_received(data)
 
     def _arm_head_timer(self) -> None:
@@ -94,8 +108,9 @@ class GuardedH11Protocol(H11Protocol):
         if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
             return  # closed already, or a request is under way (its body deadline is the Guard's)
         if self.conn.trailing_data[0]:  # part of a request arrived
-            self._refuse(408, "Request Timeout", _("request headers not received within {seconds:g} s").format(
-                seconds=self.head_timeout))
+            with use_language(language_of_head(self._head)):
+                said = _("request headers not received within {seconds:g} s").format(seconds=self.head_timeout)
+            self._refuse(408, "Request Timeout", said)
         else:
             self.transport.close()
 
@@ -104,12 +119,14 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        self._refuse(400, "Bad Request", _(
-            "invalid HTTP request (malformed request line, headers or Content-Length, or headers larger than "
-            "{n} bytes)").format(n=HEADER_LIMIT))
+        with use_language(language_of_head(self._head)):
+            said = _("invalid HTTP request (malformed request line, headers or Content-Length, or headers larger "
+                     "than {n} bytes)").format(n=HEADER_LIMIT)
+        self._refuse(400, "Bad Request", said)
 
     def on_response_complete(self) -> None:
         self.last_active = self.loop.time()
+        self._head = b""
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_head_timer()

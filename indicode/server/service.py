@@ -32,7 +32,8 @@ from ..catalogue.lazy import LazyCatalogue
 from ..catalogue.records import NIL, InputError
 from ..i18n import _
 from ..matcher.linker import Linker
-from ..workspace import LOCAL, Caller, Forbidden, NewDecision, Origin, Refused, Via, Workspace
+from ..workspace import LOCAL, Caller, Forbidden, NewDecision, Origin, Outcome, Refused, Via, Workspace
+from ..workspace.records import Proposal
 from ..workspace.use import catalogue_in_use, make_linker, status_of
 
 RETRY_SECONDS = 1.0  # a catalogue that could not be read is tried again at most this often
@@ -239,6 +240,20 @@ class Service:
         self.linker()
         back = done.back[0]
         return {"retracted": done.retracted[0].to_dict(), "in_force": back.to_dict() if back else None}
+
+    def propose(self, name: str, level2: str, unit: str, explanation: str, comment: str, texts: list[str],
+                reviewer: str, via: str = Via.HTTP, caller: Caller = LOCAL) -> tuple[Proposal, Outcome]:
+        """Propose a new code (`indicode proposals add`): a pending one of that name and class is reused;
+        a decision points to it for its name and each text. Member texts another reviewer decided
+        otherwise are kept out (the outcome's conflicts); when the name itself is, Conflicting (a 409)."""
+        from ..workspace import proposals
+
+        d = proposals.draft(name, level2, unit, explanation, comment)  # a missing class: the caller's mistake (422)
+        ws, cat = self._ws(), self.linker().cat
+        with _answered():
+            made = proposals.add(ws, d, caller.name or reviewer, cat, texts, Origin(via), caller)
+        self.linker()
+        return made
 
     def history(self, text: str, klass: str | None) -> list[dict]:
         return [e.to_dict() for e in self._ws().history(text, klass)]
