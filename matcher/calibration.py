@@ -33,14 +33,15 @@ from .policy import may_accept
 
 
 def logistic_fit(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50,
-                 offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Weights and bias; `offset` is a fixed part of each row's score (the domain-set weights)."""
+                 offset: np.ndarray | None = None, bias_l2: float = 1e-6) -> tuple[np.ndarray, float]:
+    """Weights and bias; `offset` is a fixed part of each row's score (the domain-set weights);
+    a large `bias_l2` keeps the bias at 0 (a part fitted on top of another that has its own)."""
     n, d = X.shape
     A = np.hstack([X, np.ones((n, 1))])
     w = np.zeros(d + 1)
     off = np.zeros(n) if offset is None else offset
     reg = np.full(d + 1, l2)
-    reg[-1] = 1e-6  # the bias is not shrunk
+    reg[-1] = bias_l2  # the bias is not shrunk (by default)
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-(A @ w + off)))
         g = A.T @ (p - y) + reg * w
@@ -90,6 +91,7 @@ class PairTable:
     rix: np.ndarray  # the row's index in the gold list
     codes: list[str]
     acceptable: np.ndarray  # `policy.may_accept` of the candidate's features: it may be accepted at all
+    nil: np.ndarray  # the query's `learned_nil` (the nearest learned "no code fits"), per candidate
 
 
 def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> PairTable:
@@ -98,7 +100,7 @@ def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> Pa
     vecs = linker.encode_queries([g.name for g in gold])
     none = LearnedLinks([])
     others = learned_from_others(linker, gold) if learned else [none] * len(gold)
-    X, D, y, rix, codes, may = [], [], [], [], [], []
+    X, D, y, rix, codes, may, nil = [], [], [], [], [], [], []
     for i, g in enumerate(gold):
         q = linker.make_query(g.name, g.level2, g.value)
         for c in linker.score(q, vecs[i], learned=others[i]):
@@ -108,7 +110,9 @@ def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> Pa
             rix.append(i)
             codes.append(c.code)
             may.append(may_accept(c.features))
-    return PairTable(np.array(X), np.array(D), np.array(y), np.array(rix), codes, np.array(may, dtype=bool))
+            nil.append(c.features.get("learned_nil", 0.0))
+    return PairTable(np.array(X), np.array(D), np.array(y), np.array(rix), codes, np.array(may, dtype=bool),
+                     np.array(nil))
 
 
 def standardized_fit(X: np.ndarray, y: np.ndarray, l2: float, offset: np.ndarray | None = None):
@@ -165,6 +169,7 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     w = fixed.copy()
     w[free] = wf
     # 2. learned evidence: its weights on top of the fixed ranker, each row seeing other sources' links
+    t1 = None
     if only is None and len(set(groups.tolist())) > 1:
         t1 = learned_table or pair_table(linker, gold, learned=True)
         if t1.X[:, fit_learned].any():
@@ -177,6 +182,11 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     coef, cb = standardized_fit(Z, top_ok, DECISION_L2) if use_d else logistic_fit(Z, top_ok, l2=1e-2)
     ca, cp, dw = coef[0], coef[1], coef[2:]
     cm = 0.0  # see MARGIN_NOTE
+    # 3b. the learned part of the decision model: over each query's top with learned evidence (each
+    # row seeing other sources' links), on top of the catalogue part just fitted
+    learned_decide = {}
+    if t1 is not None:
+        learned_decide = _learned_decision(t1, w, b, gold, coef, cb)
     # 4. thresholds, on the tops' scores
     cal = 1.0 / (1.0 + np.exp(-(Z @ coef + cb)))
     nil_ok = np.array([NIL in gold[i].acceptable for i in row_of], dtype=bool)
@@ -202,7 +212,8 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
                                if fr or (le and only is None)},
                       bias=b, calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp),
                       accept=accept, review=review, fitted_on=fitted_on, use_fixed=only is None,
-                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw, strict=True)} if use_d else {})
+                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw, strict=True)} if use_d else {},
+                      learned_decide=learned_decide)
 
 
 def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], use_d: bool):
@@ -222,3 +233,39 @@ def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], u
         row_of.append(i)
         elig.append(t.acceptable[j])
     return np.array(Z), np.array(ok), np.array(row_of, dtype=int), np.array(elig, dtype=bool)
+
+
+# The decision model's learned part (`ScoreModel.learned_decide`): the nearest learned text of the
+# code, how many are near, the nearest "no code fits". Signs kept to what the evidence means: agreeing
+# reviewers never count against a code, "no code fits" never for it. (How often the team took the code
+# at all, whatever the text, was tried as a prior: by source it lifted texts no code fits to review,
+# docs/accuracy.md.)
+LEARNED_DECISION = {"learned_sim": 1, "learned_votes": 1, "learned_nil": -1}
+LEARNED_L2 = 1.0
+
+
+def _learned_decision(t1: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], coef: np.ndarray,
+                      cb: float) -> dict[str, float]:
+    """Weights of the learned evidence of each query's top (by the ranker with it) on the chance
+    that the top is right, the catalogue part (`coef`, `cb`, on the top's evidence alone) fixed."""
+    learned = np.array([f in LEARNED_FEATURES for f in FEATURES])
+    alone = t1.X.copy()
+    alone[:, learned] = 0.0
+    raw, raw_alone = t1.X @ w + b, alone @ w + b
+    partial = t1.X[:, FEATURES.index("object_partial")]
+    cols = list(LEARNED_DECISION)
+    L, off, ok = [], [], []
+    for i in range(len(gold)):
+        js = np.flatnonzero(t1.rix == i)
+        if not len(js):
+            continue
+        j = js[np.argmax(raw[js])]
+        z = np.array([raw_alone[j], partial[j], *t1.D[j]]) @ coef + cb
+        L.append([*(t1.X[j, FEATURES.index(f)] for f in cols[:-1]), t1.nil[j]])
+        off.append(z)
+        ok.append(t1.y[j])
+    L_, y = np.array(L), np.array(ok)
+    if not L_.any():
+        return {}
+    wl, _ = logistic_fit(L_, y, l2=LEARNED_L2, offset=np.array(off), bias_l2=1e6)
+    return {f: float(v) for f, v, s in zip(cols, wl, LEARNED_DECISION.values(), strict=True) if v * s > 0}
