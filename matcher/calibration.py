@@ -151,11 +151,12 @@ def choose_l2(X: np.ndarray, y: np.ndarray, rix: np.ndarray, groups: np.ndarray,
 
 def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: float | None = None,
         fitted_on: str = "", only: list[str] | None = None, table: PairTable | None = None,
-        learned_table: PairTable | None = None) -> ScoreModel:
+        learned_table: PairTable | None = None, ranker_only: int = 0) -> ScoreModel:
     """Fit on labelled links: the ranker, then the weights of learned evidence, then the decision
     model and its thresholds. `only` restricts the ranker to some features (the baselines), which
     then also go without the domain-set weights, learned evidence and the decision's own features;
-    `l2` fixes the ranker's λ instead of choosing it by cross-validation."""
+    `l2` fixes the ranker's λ instead of choosing it by cross-validation; the last `ranker_only` rows
+    (reviewers' decisions: one code, no target value) train the ranker only, not the decision model."""
     t0 = table or pair_table(linker, gold)
     groups = np.array([source_group(g.source) for g in gold])
     fixed = np.array([FIXED_WEIGHTS.get(f, 0.0) if only is None else 0.0 for f in FEATURES])
@@ -178,7 +179,8 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     # 3. the decision model over each query's top candidate on the catalogue evidence alone (learned
     # links reorder candidates, never change a score: `rank.ranked`)
     use_d = only is None
-    Z, top_ok, row_of, eligible = _decision_rows(t0, w, b, gold, use_d)
+    decided = len(gold) - ranker_only
+    Z, top_ok, row_of, eligible = _decision_rows(t0, w, b, decided, use_d)
     coef, cb = standardized_fit(Z, top_ok, DECISION_L2) if use_d else logistic_fit(Z, top_ok, l2=1e-2)
     ca, cp, dw = coef[0], coef[1], coef[2:]
     cm = 0.0  # see MARGIN_NOTE
@@ -186,7 +188,7 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     # row seeing other sources' links), on top of the catalogue part just fitted
     learned_decide = {}
     if t1 is not None:
-        learned_decide = _learned_decision(t1, w, b, gold, coef, cb)
+        learned_decide = _learned_decision(t1, w, b, decided, coef, cb)
     # 4. thresholds, on the tops' scores
     cal = 1.0 / (1.0 + np.exp(-(Z @ coef + cb)))
     nil_ok = np.array([NIL in gold[i].acceptable for i in row_of], dtype=bool)
@@ -216,14 +218,14 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
                       learned_decide=learned_decide)
 
 
-def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], use_d: bool):
+def _decision_rows(t: PairTable, w: np.ndarray, b: float, rows: int, use_d: bool):
     """The decision model's inputs for each query's top candidate by raw score (the one a person
-    sees first): raw, the match type and its own features; whether it is right; the query's index
-    in `gold`; whether it may be accepted at all."""
+    sees first), over the first `rows` queries: raw, the match type and its own features; whether
+    it is right; the query's index; whether it may be accepted at all."""
     raw = t.X @ w + b
     partial = t.X[:, FEATURES.index("object_partial")] if use_d else np.zeros(len(raw))
     Z, ok, row_of, elig = [], [], [], []
-    for i in range(len(gold)):
+    for i in range(rows):
         js = np.flatnonzero(t.rix == i)
         if not len(js):
             continue
@@ -244,7 +246,7 @@ LEARNED_DECISION = {"learned_sim": 1, "learned_votes": 1, "learned_nil": -1}
 LEARNED_L2 = 1.0
 
 
-def _learned_decision(t1: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], coef: np.ndarray,
+def _learned_decision(t1: PairTable, w: np.ndarray, b: float, rows: int, coef: np.ndarray,
                       cb: float) -> dict[str, float]:
     """Weights of the learned evidence of each query's top (by the ranker with it) on the chance
     that the top is right, the catalogue part (`coef`, `cb`, on the top's evidence alone) fixed."""
@@ -255,7 +257,7 @@ def _learned_decision(t1: PairTable, w: np.ndarray, b: float, gold: list[GoldRow
     partial = t1.X[:, FEATURES.index("object_partial")]
     cols = list(LEARNED_DECISION)
     L, off, ok = [], [], []
-    for i in range(len(gold)):
+    for i in range(rows):
         js = np.flatnonzero(t1.rix == i)
         if not len(js):
             continue

@@ -9,7 +9,10 @@ and the measure (`evaluate`), which therefore do not need each other.
 A decision (text, class, code or NIL, reviewer, source) becomes a labelled link of its own source
 (one per reviewed file: `learned:FILE`), so that cross-validation holds out a reviewed file as it
 holds out a document; a "no code fits" decision is a NIL link. Texts the labelled links already
-hold, and codes the catalogue no longer has, are left out.
+hold, and codes the catalogue no longer has, are left out. Decisions train the ranker and the
+weights of learned evidence, not the decision model and its thresholds (`calibration.fit`'s
+`ranker_only`): a decision has no target value, and fitted with them the decision model became far
+less sure (docs/accuracy.md); every figure is measured over the labelled links and the decisions.
 """
 from __future__ import annotations
 
@@ -52,12 +55,15 @@ def decision_rows(decisions: Sequence[Learned], gold: list[GoldRow], known) -> l
     return rows
 
 
-def _by_source(linker: Linker, rows: list[GoldRow], train_on: list[int]) -> dict:
-    """Figures by source over `rows`, each fold fitted on the rows of `train_on` outside it."""
+def _by_source(linker: Linker, rows: list[GoldRow], train_on: list[int], labelled: int) -> dict:
+    """Figures by source over `rows`, each fold fitted on the rows of `train_on` outside it (those from
+    `labelled` on, the decisions, for the ranker only)."""
     pred: list = [None] * len(rows)
     allowed = set(train_on)
     for test in source_folds(rows):
-        model = fit(linker, [g for i, g in enumerate(rows) if i in allowed and i not in test], fitted_on="refit check")
+        train = [i for i in range(len(rows)) if i in allowed and i not in test]
+        model = fit(linker, [rows[i] for i in train], fitted_on="refit check",
+                    ranker_only=sum(i >= labelled for i in train))
         held = sorted(test)
         for i, s in zip(held, suggest_gold(with_model(linker, model), [rows[i] for i in held]), strict=True):
             pred[i] = s
@@ -75,9 +81,10 @@ def refit(linker: Linker, gold: list[GoldRow], decisions: Sequence[Learned] | No
     if not extra:
         return Refit(fitted or fit(linker, gold, fitted_on=fitted_on), False, {}, {})
     rows = gold + extra
-    before = _by_source(linker, rows, list(range(len(gold))))
-    after = _by_source(linker, rows, list(range(len(rows))))
+    before = _by_source(linker, rows, list(range(len(gold))), len(gold))
+    after = _by_source(linker, rows, list(range(len(rows))), len(gold))
     adopted = all(after[k] >= before[k] for k in ADOPT_ON)
     on = f"{fitted_on} + {len(extra)} decisions" if adopted else fitted_on
-    model = fit(linker, rows, fitted_on=on) if adopted else (fitted or fit(linker, gold, fitted_on=fitted_on))
+    model = (fit(linker, rows, fitted_on=on, ranker_only=len(extra)) if adopted
+             else (fitted or fit(linker, gold, fitted_on=fitted_on)))
     return Refit(model, adopted, before, after)

@@ -52,7 +52,7 @@ def test_review_threshold_is_where_showing_the_code_beats_no_match(linker):
     t = pair_table(linker, gold)
     m = fit(linker, gold, table=t, learned_table=t)
     w = np.array([m.effective_weights.get(f, 0.0) for f in FEATURES])
-    _, top_ok, row_of, _ = _decision_rows(t, w, m.bias, gold, True)
+    _, top_ok, row_of, _ = _decision_rows(t, w, m.bias, len(gold), True)
     nil = np.array([NIL in gold[i].acceptable for i in row_of])
     r, q = nil[top_ok == 0].mean(), nil[top_ok == 1].mean()
     assert 0.5 < r < 1 and 0 < q < 0.5  # both corrections matter on these links
@@ -75,7 +75,7 @@ def test_the_accept_threshold_is_fitted_only_over_tops_that_may_be_accepted(link
         cands = linker.score(linker.make_query(g.name, g.level2), linker.encode_queries([g.name])[0])
         assert [may_accept(c.features) for c in cands] == t.acceptable[t.rix == i].tolist()
     w = np.array([linker.model.weights.get(f, 0.0) for f in FEATURES])
-    *_, eligible = _decision_rows(t, w, linker.model.bias, gold, True)
+    *_, eligible = _decision_rows(t, w, linker.model.bias, len(gold), True)
     assert eligible.tolist() == [False, False, True]  # none of 采购; 人次 for 人员; the code's own name
 
 
