@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .i18n import _
+from .i18n import N_, _
 from .matcher.evaluate import with_model
 from .matcher.gold import GoldRow, read_gold
 from .matcher.linker import Linker
@@ -24,8 +24,8 @@ from .matcher.refit import Refit, refit
 from .workspace import Workspace
 from .workspace.models import ModelRecord, model_history, model_in_use, store_model
 
-FIGURES = (("end_to_end", "end-to-end"), ("top1", "top-1"), ("recall5", "recall@5"),
-           ("accept_precision", "accept precision"), ("accept_share", "share accepted"))
+FIGURES = (("end_to_end", N_("end-to-end")), ("top1", N_("top-1")), ("recall5", N_("recall@5")),
+           ("accept_precision", N_("accept precision")), ("accept_share", N_("share accepted")))
 
 
 @dataclass
@@ -66,10 +66,10 @@ def report(out: Calibrated) -> list[str]:
         head = (_("decisions adopted: cross-validation by source holds or improves with them") if r.adopted
                 else _("decisions not adopted: cross-validation by source gets worse with them"))
         lines.append(head)
-        lines.append(_("{figure:18} {before:>7} {after:>7}").format(figure=_("figure"), before=_("without"),
-                                                                    after=_("with")))
+        figure, without, with_ = _("figure"), _("without the decisions"), _("with them")
+        lines.append(f"{figure:18} {without:>14} {with_:>14}")
         for key, label in FIGURES:
-            lines.append(f"{_(label):18} {r.before[key]:7.3f} {r.after[key]:7.3f}")
+            lines.append(f"{_(label):18} {r.before[key]:14.3f} {r.after[key]:14.3f}")
     return lines
 
 
