@@ -93,6 +93,15 @@ class PairTable:
     acceptable: np.ndarray  # `policy.may_accept` of the candidate's features: it may be accepted at all
     nil: np.ndarray  # the query's `learned_nil` (the nearest learned "no code fits"), per candidate
 
+    def rows(self, keep: list[int]) -> PairTable:
+        """The table of the gold rows `keep` (in that order, renumbered from 0): without learned
+        links a row's candidates do not depend on the other rows, so one table serves every fold."""
+        new = {old: i for i, old in enumerate(keep)}
+        sel = np.flatnonzero(np.isin(self.rix, keep))
+        sel = sel[np.argsort([new[r] for r in self.rix[sel]], kind="stable")]
+        return PairTable(self.X[sel], self.D[sel], self.y[sel], np.array([new[r] for r in self.rix[sel]]),
+                         [self.codes[j] for j in sel], self.acceptable[sel], self.nil[sel])
+
 
 def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> PairTable:
     """Every candidate of every gold row; with `learned`, each row sees the links of the other

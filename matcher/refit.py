@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..catalogue.records import Learned
-from .calibration import fit
+from .calibration import fit, pair_table
 from .evaluate import metrics, source_folds, suggest_gold, with_model
 from .gold import NIL, GoldRow
 from .linker import Linker
@@ -60,9 +60,10 @@ def _by_source(linker: Linker, rows: list[GoldRow], train_on: list[int], labelle
     `labelled` on, the decisions, for the ranker only)."""
     pred: list = [None] * len(rows)
     allowed = set(train_on)
+    table = pair_table(linker, rows)  # each row's candidates once, for every fold
     for test in source_folds(rows):
         train = [i for i in range(len(rows)) if i in allowed and i not in test]
-        model = fit(linker, [rows[i] for i in train], fitted_on="refit check",
+        model = fit(linker, [rows[i] for i in train], fitted_on="refit check", table=table.rows(train),
                     ranker_only=sum(i >= labelled for i in train))
         held = sorted(test)
         for i, s in zip(held, suggest_gold(with_model(linker, model), [rows[i] for i in held]), strict=True):

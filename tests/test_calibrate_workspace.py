@@ -154,3 +154,17 @@ def test_decisions_train_the_ranker_only():
     Z, ok, row_of, _ = _decision_rows(t, np.zeros(len(FEATURES)), 0.0, 1, True)
     assert row_of.tolist() == [0] and len(Z) == 1
     assert _decision_rows(t, np.zeros(len(FEATURES)), 0.0, 2, True)[2].tolist() == [0, 1]
+
+
+@pytest.mark.usefixtures("shared_vector_cache")
+def test_one_pair_table_serves_every_fold(linker):
+    """A fold's table cut from the table of all rows is the table of the fold's rows (no learned links)."""
+    import numpy as np
+
+    from indicode.matcher.calibration import pair_table
+
+    gold = read_gold(GOLD_DEV)[:12]
+    whole, keep = pair_table(linker, gold), [7, 2, 3, 11]
+    part, direct = whole.rows(keep), pair_table(linker, [gold[i] for i in keep])
+    assert np.array_equal(part.X, direct.X) and np.array_equal(part.rix, direct.rix) and part.codes == direct.codes
+    assert np.array_equal(part.y, direct.y) and np.array_equal(part.D, direct.D)
