@@ -168,3 +168,21 @@ def test_one_pair_table_serves_every_fold(linker):
     part, direct = whole.rows(keep), pair_table(linker, [gold[i] for i in keep])
     assert np.array_equal(part.X, direct.X) and np.array_equal(part.rix, direct.rix) and part.codes == direct.codes
     assert np.array_equal(part.y, direct.y) and np.array_equal(part.D, direct.D)
+
+
+@pytest.mark.usefixtures("shared_vector_cache")
+def test_a_server_on_the_workspace_takes_a_new_fit_and_a_reset(tmp_path, linker):
+    from indicode.catalogue.lookup import Catalogue
+    from indicode.matcher.linker import Linker
+    from indicode.server import Service
+    from server_proc import copy_bundled
+
+    cat = copy_bundled(tmp_path)
+    ws = Workspace.open()
+    svc = Service(Linker(Catalogue.load(cat), linker.encoder, model=linker.model, index=linker.index), ws,
+                  follow=False)
+    assert svc.linker().model == ScoreModel.load()
+    store_model(Workspace.open(), _team_model("fitted by calibrate"))  # another process calibrates
+    assert svc.linker().model.fitted_on == "fitted by calibrate" and svc.reloads == 1
+    store_model(Workspace.open(), None)
+    assert svc.linker().model == ScoreModel.load() and svc.reloads == 2
