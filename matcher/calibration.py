@@ -201,6 +201,19 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     # 4. thresholds, on the tops' scores
     cal = 1.0 / (1.0 + np.exp(-(Z @ coef + cb)))
     nil_ok = np.array([NIL in gold[i].acceptable for i in row_of], dtype=bool)
+    accept, review = _thresholds(cal, top_ok, nil_ok, eligible, accept_target)
+    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(FEATURES, w, free, is_learned, strict=True)
+                               if fr or (le and only is None)},
+                      bias=b, calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp),
+                      accept=accept, review=review, fitted_on=fitted_on, use_fixed=only is None,
+                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw, strict=True)} if use_d else {},
+                      learned_decide=learned_decide)
+
+
+def _thresholds(cal: np.ndarray, top_ok: np.ndarray, nil_ok: np.ndarray, eligible: np.ndarray,
+                accept_target: float) -> tuple[float, float]:
+    """(accept, review) from the tops' calibrated scores, whether each is right, whether "no code
+    fits" is acceptable for its query, and whether it may be accepted at all."""
     # review threshold: a score is the chance p that the top is right. Showing it is right where "no
     # match" is not with the chance p·(1 - q), q the share of right training tops where "no code
     # fits" is acceptable too; "no match" is right where the code is not with (1 - p)·r, r the share
@@ -219,12 +232,7 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
         if sel.sum() and top_ok[sel].mean() >= accept_target:
             accept = float(t)  # the lowest score above which the accepted were right often enough
     accept = max(accept, review, ACCEPT_FLOOR)
-    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(FEATURES, w, free, is_learned, strict=True)
-                               if fr or (le and only is None)},
-                      bias=b, calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp),
-                      accept=accept, review=review, fitted_on=fitted_on, use_fixed=only is None,
-                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw, strict=True)} if use_d else {},
-                      learned_decide=learned_decide)
+    return accept, review
 
 
 def _decision_rows(t: PairTable, w: np.ndarray, b: float, rows: int, use_d: bool):
