@@ -21,9 +21,10 @@ Pipeline for a query (name, optional class digits, optional target value):
 5. **decision** (`policy.py`): by the top's score as shown, `accept` at or above the accept
    threshold unless the match is a guess that two things are the same (`may_accept`), `review` at
    or above the review threshold, else `no-match`, naming the class where a new code would go.
-   Learned evidence from other texts only reorders candidates; an accept becomes a review when it
-   changed the top or a reviewer called a text nearer to the query than the code's name "no code
-   fits".
+   Learned evidence from other texts reorders candidates and, through the decision model's learned
+   part, may lift a top to review or drop it to no match, never to accept; an accept becomes a review
+   when it changed the top or a reviewer called a text nearer to the query than the code's name "no
+   code fits".
 The records it answers are in `results.py`; `present.py` turns them into words and JSON.
 """
 from __future__ import annotations
