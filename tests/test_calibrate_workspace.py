@@ -186,3 +186,16 @@ def test_a_server_on_the_workspace_takes_a_new_fit_and_a_reset(tmp_path, linker)
     assert svc.linker().model.fitted_on == "fitted by calibrate" and svc.reloads == 1
     store_model(Workspace.open(), None)
     assert svc.linker().model == ScoreModel.load() and svc.reloads == 2
+
+
+@pytest.mark.usefixtures("shared_vector_cache")
+def test_the_three_shared_files_are_learned_as_they_are_then_calibrate(tmp_path):
+    """What the checker runs: `indicode learn` of each shared file, then `indicode calibrate`. Their texts
+    are the shipped links' own, so there is nothing to adopt: the gain is the decisions' evidence."""
+    ws = str(tmp_path / "ws.sqlite")
+    for name in ("dev", "external", "external2"):
+        r = runner.invoke(app, ["learn", str(ROOT / "tests" / "data" / f"gold_{name}.csv"), "-w", ws])
+        assert r.exit_code == 0 and "refused 0 cells" in r.output, r.output
+    assert len(Workspace.open(ws).learned_links()) == 289  # 296 rows, 7 texts twice
+    r = runner.invoke(app, ["calibrate", "-w", ws])
+    assert r.exit_code == 0 and "nothing to adopt" in r.output and model_in_use(Workspace.open(ws)) is None
