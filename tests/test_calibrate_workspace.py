@@ -199,3 +199,16 @@ def test_the_three_shared_files_are_learned_as_they_are_then_calibrate(tmp_path)
     assert len(Workspace.open(ws).learned_links()) == 289  # 296 rows, 7 texts twice
     r = runner.invoke(app, ["calibrate", "-w", ws])
     assert r.exit_code == 0 and "nothing to adopt" in r.output and model_in_use(Workspace.open(ws)) is None
+
+
+def test_decisions_are_adopted_when_cross_validation_holds_within_a_row():
+    from indicode.matcher.gold import GoldRow
+    from indicode.matcher.refit import adopts
+
+    rows = [GoldRow(str(i), "s", "11", f"t{i}", "", "111000231", frozenset(["111000231"])) for i in range(50)]
+    before = {"end_to_end": 0.9, "recall5": 0.96, "top1": 0.9, "accept_share": 0.6, "accept_precision": 1.0}
+    assert adopts(before, dict(before), rows)  # holds
+    assert adopts(before, {**before, "top1": 0.88, "accept_share": 0.58}, rows)  # one row of 50 each
+    assert not adopts(before, {**before, "top1": 0.86}, rows)  # two rows
+    assert not adopts(before, {**before, "end_to_end": 0.899}, rows)  # end-to-end never lower
+    assert not adopts(before, {**before, "end_to_end": 0.95, "accept_precision": 0.99}, rows)  # nor a wrong accept

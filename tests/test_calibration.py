@@ -177,7 +177,7 @@ def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogu
     from conftest import ROOT
     from indicode.catalogue.lookup import Catalogue
     from indicode.matcher.linker import Linker
-    from indicode.matcher.refit import ADOPT_ON, decision_rows, refit
+    from indicode.matcher.refit import adopts, decision_rows, refit
     from indicode.workspace import NewDecision, Origin, Workspace
 
     gold = [g for g in read_gold(GOLD_DEV) if g.source in ("001", "004")]
@@ -192,7 +192,7 @@ def test_refit_takes_learned_links_only_when_crossval_holds(linker, tmp_catalogu
     assert len(extra) == len({(g.name, g.level2) for g in ext})
     assert {g.source for g in extra} == {"learned:reviewed.xlsx"}
     m, adopted, before, after = refit(learned, gold, fitted_on="g.csv")
-    assert adopted == all(after[k] >= before[k] for k in ADOPT_ON)
+    assert adopted == adopts(before, after, gold + extra)
     assert ("decisions" in m.fitted_on) == adopted
     m.save(tmp_catalogue.parent / "model.json")  # serialisable: what the workspace keeps
     assert ScoreModel.load(tmp_catalogue.parent / "model.json") == m
