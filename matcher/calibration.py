@@ -160,12 +160,11 @@ def choose_l2(X: np.ndarray, y: np.ndarray, rix: np.ndarray, groups: np.ndarray,
 
 def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: float | None = None,
         fitted_on: str = "", only: list[str] | None = None, table: PairTable | None = None,
-        learned_table: PairTable | None = None, ranker_only: int = 0) -> ScoreModel:
+        learned_table: PairTable | None = None) -> ScoreModel:
     """Fit on labelled links: the ranker, then the weights of learned evidence, then the decision
     model and its thresholds. `only` restricts the ranker to some features (the baselines), which
     then also go without the domain-set weights, learned evidence and the decision's own features;
-    `l2` fixes the ranker's λ instead of choosing it by cross-validation; the last `ranker_only` rows
-    (reviewers' decisions: one code, no target value) train the ranker only, not the decision model."""
+    `l2` fixes the ranker's λ instead of choosing it by cross-validation."""
     t0 = table or pair_table(linker, gold)
     groups = np.array([source_group(g.source) for g in gold])
     fixed = np.array([FIXED_WEIGHTS.get(f, 0.0) if only is None else 0.0 for f in FEATURES])
@@ -188,7 +187,7 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     # 3. the decision model over each query's top candidate on the catalogue evidence alone (learned
     # links reorder candidates, never change a score: `rank.ranked`)
     use_d = only is None
-    decided = len(gold) - ranker_only
+    decided = len(gold)
     Z, top_ok, row_of, eligible = _decision_rows(t0, w, b, decided, use_d)
     coef, cb = standardized_fit(Z, top_ok, DECISION_L2) if use_d else logistic_fit(Z, top_ok, l2=1e-2)
     ca, cp, dw = coef[0], coef[1], coef[2:]
