@@ -598,29 +598,36 @@ def evaluate(gold: Path = typer.Argument(..., help=N_("Labelled links (columns u
 
 @app.command()
 @_guard
-def calibrate(gold: list[Path] = typer.Argument(..., help=N_("Labelled links to fit on (one or more files).")),
-              output: Path | None = typer.Option(None, "-o", "--output",
-                                                 help=N_("Model file (default: the shipped one).")),
+def calibrate(gold: list[Path] | None = typer.Argument(
+                  None, help=N_("Labelled links to fit on (default: the shipped ones).")),
+              output: Path | None = typer.Option(None, "-o", "--output", help=N_(
+                  "Write the model to this file, leaving the workspace alone (matcher/data/model.json "
+                  "rewrites the shipped model).")),
+              reset: bool = typer.Option(False, "--reset", help=N_("Go back to the shipped model (kept in the "
+                                                                   "workspace's history).")),
+              history: bool = typer.Option(False, "--history", help=N_("List the workspace's fits and resets.")),
               catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
               workspace: str | None = WorkspaceOpt):
-    """Fit the ranker weights, score calibration and decision thresholds on labelled links, plus the
-    catalogue's learned links when cross-validation by source says they do not make it worse."""
-    from .matcher.gold import read_gold
-    from .matcher.model import MODEL_PATH
-    from .matcher.refit import refit
+    """Refit the ranker, score calibration and decision thresholds on the shipped links (or the files
+    given) plus the workspace's decisions, adopted when cross-validation by source holds with them;
+    the model is kept in the workspace and used by every command on it."""
+    from . import calibrate as cal
 
-    rows = [g for f in gold for g in read_gold(f)]
-    m, adopted, before, after = refit(_linker(catalogue, model, workspace), rows, fitted_on=" ".join(map(str, gold)))
-    if before:
-        verdict = _("learned links adopted") if adopted else _("learned links not adopted (cross-validation got worse)")
-        typer.echo(_("{verdict}: end-to-end {e0} -> {e1}, recall@5 {r0} -> {r1}").format(
-            verdict=verdict, e0=f"{before['end_to_end']:.3f}", e1=f"{after['end_to_end']:.3f}",
-            r0=f"{before['recall5']:.3f}", r1=f"{after['recall5']:.3f}"))
-    m.save(output or MODEL_PATH)
-    typer.echo(_("wrote {path}: accept ≥ {accept}, review ≥ {review}").format(
-        path=output or MODEL_PATH, accept=f"{m.accept:.3f}", review=f"{m.review:.3f}"))
-    for f, w in m.weights.items():
-        typer.echo(f"  {f:14} {w:+.3f}")
+    if reset or history:
+        ws = _workspace(workspace)
+        if reset:
+            cal.reset(ws, _who(""))
+            typer.echo(_("the workspace {ws} uses the shipped model again").format(ws=ws.location))
+        for line in cal.history_lines(ws) if history else []:
+            typer.echo(line)
+        return
+    linker, ws = _matching(catalogue, model, workspace)
+    out = cal.calibrate(linker, ws, list(gold or []), output, _who(""))
+    for line in cal.report(out):
+        typer.echo(line)
+    if output is not None:
+        out.result.model.save(output)
+    typer.echo(cal.in_use_line(out, ws, output))
 
 
 # ---------------------------------------------------------------- bulk work and the review loop

@@ -33,14 +33,15 @@ from .policy import may_accept
 
 
 def logistic_fit(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50,
-                 offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Weights and bias; `offset` is a fixed part of each row's score (the domain-set weights)."""
+                 offset: np.ndarray | None = None, bias_l2: float = 1e-6) -> tuple[np.ndarray, float]:
+    """Weights and bias; `offset` is a fixed part of each row's score (the domain-set weights);
+    a large `bias_l2` keeps the bias at 0 (a part fitted on top of another that has its own)."""
     n, d = X.shape
     A = np.hstack([X, np.ones((n, 1))])
     w = np.zeros(d + 1)
     off = np.zeros(n) if offset is None else offset
     reg = np.full(d + 1, l2)
-    reg[-1] = 1e-6  # the bias is not shrunk
+    reg[-1] = bias_l2  # the bias is not shrunk (by default)
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-(A @ w + off)))
         g = A.T @ (p - y) + reg * w
@@ -90,6 +91,16 @@ class PairTable:
     rix: np.ndarray  # the row's index in the gold list
     codes: list[str]
     acceptable: np.ndarray  # `policy.may_accept` of the candidate's features: it may be accepted at all
+    nil: np.ndarray  # the query's `learned_nil` (the nearest learned "no code fits"), per candidate
+
+    def rows(self, keep: list[int]) -> PairTable:
+        """The table of the gold rows `keep` (in that order, renumbered from 0): without learned
+        links a row's candidates do not depend on the other rows, so one table serves every fold."""
+        new = {old: i for i, old in enumerate(keep)}
+        sel = np.flatnonzero(np.isin(self.rix, keep))
+        sel = sel[np.argsort([new[r] for r in self.rix[sel]], kind="stable")]
+        return PairTable(self.X[sel], self.D[sel], self.y[sel], np.array([new[r] for r in self.rix[sel]]),
+                         [self.codes[j] for j in sel], self.acceptable[sel], self.nil[sel])
 
 
 def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> PairTable:
@@ -98,7 +109,7 @@ def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> Pa
     vecs = linker.encode_queries([g.name for g in gold])
     none = LearnedLinks([])
     others = learned_from_others(linker, gold) if learned else [none] * len(gold)
-    X, D, y, rix, codes, may = [], [], [], [], [], []
+    X, D, y, rix, codes, may, nil = [], [], [], [], [], [], []
     for i, g in enumerate(gold):
         q = linker.make_query(g.name, g.level2, g.value)
         for c in linker.score(q, vecs[i], learned=others[i]):
@@ -108,7 +119,9 @@ def pair_table(linker: Linker, gold: list[GoldRow], learned: bool = False) -> Pa
             rix.append(i)
             codes.append(c.code)
             may.append(may_accept(c.features))
-    return PairTable(np.array(X), np.array(D), np.array(y), np.array(rix), codes, np.array(may, dtype=bool))
+            nil.append(c.features.get("learned_nil", 0.0))
+    return PairTable(np.array(X), np.array(D), np.array(y), np.array(rix), codes, np.array(may, dtype=bool),
+                     np.array(nil))
 
 
 def standardized_fit(X: np.ndarray, y: np.ndarray, l2: float, offset: np.ndarray | None = None):
@@ -165,6 +178,7 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     w = fixed.copy()
     w[free] = wf
     # 2. learned evidence: its weights on top of the fixed ranker, each row seeing other sources' links
+    t1 = None
     if only is None and len(set(groups.tolist())) > 1:
         t1 = learned_table or pair_table(linker, gold, learned=True)
         if t1.X[:, fit_learned].any():
@@ -173,13 +187,32 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
     # 3. the decision model over each query's top candidate on the catalogue evidence alone (learned
     # links reorder candidates, never change a score: `rank.ranked`)
     use_d = only is None
-    Z, top_ok, row_of, eligible = _decision_rows(t0, w, b, gold, use_d)
+    decided = len(gold)
+    Z, top_ok, row_of, eligible = _decision_rows(t0, w, b, decided, use_d)
     coef, cb = standardized_fit(Z, top_ok, DECISION_L2) if use_d else logistic_fit(Z, top_ok, l2=1e-2)
     ca, cp, dw = coef[0], coef[1], coef[2:]
     cm = 0.0  # see MARGIN_NOTE
+    # 3b. the learned part of the decision model: over each query's top with learned evidence (each
+    # row seeing other sources' links), on top of the catalogue part just fitted
+    learned_decide = {}
+    if t1 is not None:
+        learned_decide = _learned_decision(t1, w, b, decided, coef, cb)
     # 4. thresholds, on the tops' scores
     cal = 1.0 / (1.0 + np.exp(-(Z @ coef + cb)))
     nil_ok = np.array([NIL in gold[i].acceptable for i in row_of], dtype=bool)
+    accept, review = _thresholds(cal, top_ok, nil_ok, eligible, accept_target)
+    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(FEATURES, w, free, is_learned, strict=True)
+                               if fr or (le and only is None)},
+                      bias=b, calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp),
+                      accept=accept, review=review, fitted_on=fitted_on, use_fixed=only is None,
+                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw, strict=True)} if use_d else {},
+                      learned_decide=learned_decide)
+
+
+def _thresholds(cal: np.ndarray, top_ok: np.ndarray, nil_ok: np.ndarray, eligible: np.ndarray,
+                accept_target: float) -> tuple[float, float]:
+    """(accept, review) from the tops' calibrated scores, whether each is right, whether "no code
+    fits" is acceptable for its query, and whether it may be accepted at all."""
     # review threshold: a score is the chance p that the top is right. Showing it is right where "no
     # match" is not with the chance p·(1 - q), q the share of right training tops where "no code
     # fits" is acceptable too; "no match" is right where the code is not with (1 - p)·r, r the share
@@ -198,21 +231,17 @@ def fit(linker: Linker, gold: list[GoldRow], accept_target: float = 0.98, l2: fl
         if sel.sum() and top_ok[sel].mean() >= accept_target:
             accept = float(t)  # the lowest score above which the accepted were right often enough
     accept = max(accept, review, ACCEPT_FLOOR)
-    return ScoreModel(weights={f: float(v) for f, v, fr, le in zip(FEATURES, w, free, is_learned, strict=True)
-                               if fr or (le and only is None)},
-                      bias=b, calib_a=float(ca), calib_b=float(cb), calib_m=float(cm), calib_p=float(cp),
-                      accept=accept, review=review, fitted_on=fitted_on, use_fixed=only is None,
-                      decide={f: float(v) for f, v in zip(DECISION_FEATURES, dw, strict=True)} if use_d else {})
+    return accept, review
 
 
-def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], use_d: bool):
+def _decision_rows(t: PairTable, w: np.ndarray, b: float, rows: int, use_d: bool):
     """The decision model's inputs for each query's top candidate by raw score (the one a person
-    sees first): raw, the match type and its own features; whether it is right; the query's index
-    in `gold`; whether it may be accepted at all."""
+    sees first), over the first `rows` queries: raw, the match type and its own features; whether
+    it is right; the query's index; whether it may be accepted at all."""
     raw = t.X @ w + b
     partial = t.X[:, FEATURES.index("object_partial")] if use_d else np.zeros(len(raw))
     Z, ok, row_of, elig = [], [], [], []
-    for i in range(len(gold)):
+    for i in range(rows):
         js = np.flatnonzero(t.rix == i)
         if not len(js):
             continue
@@ -222,3 +251,39 @@ def _decision_rows(t: PairTable, w: np.ndarray, b: float, gold: list[GoldRow], u
         row_of.append(i)
         elig.append(t.acceptable[j])
     return np.array(Z), np.array(ok), np.array(row_of, dtype=int), np.array(elig, dtype=bool)
+
+
+# The decision model's learned part (`ScoreModel.learned_decide`): the nearest learned text of the
+# code, how many are near, the nearest "no code fits". Signs kept to what the evidence means: agreeing
+# reviewers never count against a code, "no code fits" never for it. (How often the team took the code
+# at all, whatever the text, was tried as a prior: by source it lifted texts no code fits to review,
+# docs/accuracy.md.)
+LEARNED_DECISION = {"learned_sim": 1, "learned_votes": 1, "learned_nil": -1}
+LEARNED_L2 = 1.0
+
+
+def _learned_decision(t1: PairTable, w: np.ndarray, b: float, rows: int, coef: np.ndarray,
+                      cb: float) -> dict[str, float]:
+    """Weights of the learned evidence of each query's top (by the ranker with it) on the chance
+    that the top is right, the catalogue part (`coef`, `cb`, on the top's evidence alone) fixed."""
+    learned = np.array([f in LEARNED_FEATURES for f in FEATURES])
+    alone = t1.X.copy()
+    alone[:, learned] = 0.0
+    raw, raw_alone = t1.X @ w + b, alone @ w + b
+    partial = t1.X[:, FEATURES.index("object_partial")]
+    cols = list(LEARNED_DECISION)
+    L, off, ok = [], [], []
+    for i in range(rows):
+        js = np.flatnonzero(t1.rix == i)
+        if not len(js):
+            continue
+        j = js[np.argmax(raw[js])]
+        z = np.array([raw_alone[j], partial[j], *t1.D[j]]) @ coef + cb
+        L.append([*(t1.X[j, FEATURES.index(f)] for f in cols[:-1]), t1.nil[j]])
+        off.append(z)
+        ok.append(t1.y[j])
+    L_, y = np.array(L), np.array(ok)
+    if not L_.any():
+        return {}
+    wl, _ = logistic_fit(L_, y, l2=LEARNED_L2, offset=np.array(off), bias_l2=1e6)
+    return {f: float(v) for f, v, s in zip(cols, wl, LEARNED_DECISION.values(), strict=True) if v * s > 0}

@@ -15,9 +15,10 @@
   links of that code are near); the
   nearest learned NIL gives the query `learned_nil`. The ranker weighs `learned_sim` and
   `learned_votes` like any other feature, with weights fitted on labelled links each scored with the
-  links of *other* sources as learned (`calibration.pair_table`): they reorder candidates, never
-  change a score (`rank.ranked`), and a suggestion is never accepted because of them; a
-  near learned NIL turns an accept into a review (`policy.doubted_by_learned`).
+  links of *other* sources as learned (`calibration.pair_table`): they reorder candidates; the
+  decision model's learned part (`ScoreModel.learned_decide`, fitted the same way) may lift the top to
+  review or drop it to no match (`Linker._with_learned`), and a suggestion is never accepted because of
+  them; a near learned NIL turns an accept into a review (`policy.doubted_by_learned`).
 """
 from __future__ import annotations
 

@@ -21,9 +21,10 @@ Pipeline for a query (name, optional class digits, optional target value):
 5. **decision** (`policy.py`): by the top's score as shown, `accept` at or above the accept
    threshold unless the match is a guess that two things are the same (`may_accept`), `review` at
    or above the review threshold, else `no-match`, naming the class where a new code would go.
-   Learned evidence from other texts only reorders candidates; an accept becomes a review when it
-   changed the top or a reviewer called a text nearer to the query than the code's name "no code
-   fits".
+   Learned evidence from other texts reorders candidates and, through the decision model's learned
+   part, may lift a top to review or drop it to no match, never to accept; an accept becomes a review
+   when it changed the top or a reviewer called a text nearer to the query than the code's name "no
+   code fits".
 The records it answers are in `results.py`; `present.py` turns them into words and JSON.
 """
 from __future__ import annotations
@@ -224,6 +225,7 @@ class Linker:
         decision = policy.learned_verdict(policy.top_verdict(
             top.score, top.features, top.alone, max(c.alone for c in ranked), self.model.accept, self.model.review),
             top.features)
+        decision = self._with_learned(ranked, decision)
         if decision == Verdict.NO_MATCH:
             if top.features.get("learned_nil_same"):  # a reviewer said so of a near-identical text
                 return Suggestion(text, level2, value, decision, rank.shown(ranked[:k]), self.new_code_class(q, top))
@@ -232,6 +234,21 @@ class Linker:
         ranked = flags.with_namesakes(ranked, namesakes)
         return Suggestion(text, level2, value, decision, rank.shown(ranked[:max(k, 1 + len(namesakes))]),
                           namesakes=namesakes)
+
+    def _with_learned(self, ranked: list[Candidate], decision: Verdict) -> Verdict:
+        """Reviewers' decisions on other texts, weighed by the decision model's learned part
+        (`ScoreModel.learned_decide`, fitted on links each seeing other sources' decisions): they
+        may lift a top to review (its score shown with them) or drop it to no match, never accept it."""
+        top = ranked[0]
+        if decision == Verdict.ACCEPT or not self.model.learned_decide or policy.fixed_by_learned(top.features):
+            return decision
+        with_them = self.model.with_learned(top.score, top.features)
+        if with_them == top.score:
+            return decision
+        top.score = with_them
+        for c in ranked[1:]:  # the list still reads in the order of the scores shown
+            c.score = min(c.score, with_them)
+        return Verdict.REVIEW if with_them >= self.model.review else Verdict.NO_MATCH
 
     def _no_match(self, q: Query, asked: tuple[str, str, str], ranked: list[Candidate], k: int) -> Suggestion:
         """No candidate is likely enough: the generic code of the query's measure for review when the

@@ -11,6 +11,8 @@ from pathlib import Path
 from .features import FIXED_WEIGHTS
 
 MODEL_PATH = Path(__file__).parent / "data" / "model.json"
+# the labelled links the shipped model is fitted on (the three shared files, `scripts/shipped_links.py`)
+LINKS_PATH = Path(__file__).parent / "data" / "links.csv"
 
 
 @dataclass
@@ -28,6 +30,8 @@ class ScoreModel:
     calib_p: float = 0.0  # + calib_p·partial: the suggestion names an object the query only partly has
     use_fixed: bool = True  # apply the domain-set weights (off for the single-signal baselines)
     decide: dict[str, float] = field(default_factory=dict)  # + Σ decide[f]·feature f of the candidate
+    # + Σ learned_decide[f]·learned feature f, for review or no match only (`Linker._with_learned`)
+    learned_decide: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> ScoreModel:
@@ -52,4 +56,14 @@ class ScoreModel:
         z = self.calib_a * raw + self.calib_m * margin + self.calib_p * partial + self.calib_b
         if feats:
             z += sum(w * feats.get(k, 0.0) for k, w in self.decide.items())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def with_learned(self, score: float, feats: dict[str, float]) -> float:
+        """The chance a top is right given also the reviewers' decisions on other texts (`score`:
+        on the catalogue evidence alone); `score` itself when they say nothing."""
+        dz = sum(w * feats.get(k, 0.0) for k, w in self.learned_decide.items())
+        if not dz:
+            return score
+        p = min(max(score, 1e-9), 1 - 1e-9)
+        z = math.log(p / (1 - p)) + dz
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))

@@ -76,3 +76,8 @@ def learned_verdict(v: Verdict, features: dict[str, float]) -> Verdict:
     if features.get("learned_nil_same"):
         return Verdict.NO_MATCH
     return v
+
+
+def fixed_by_learned(features: dict[str, float]) -> bool:
+    """Reviewers decided a near-identical text: `learned_verdict` has settled the verdict."""
+    return bool(features.get("learned_same") or features.get("learned_nil_same"))

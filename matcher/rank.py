@@ -1,11 +1,11 @@
 """Ranking: the candidates in the ranker's order, each with its score from the decision model.
 
 The ranker orders (`raw`, learned evidence included); the decision model says how sure, on the
-catalogue evidence alone (`alone`): learned links of other texts reorder codes but never make one
-look surer. A candidate's score is capped at the score of the one ranked above it, so the list is
-also in the order of the scores shown (ordering by the decision model's score instead cost 1.3
-points of top-1 by source: it weighs the match type and similarity for the decision, not for
-choosing between codes).
+catalogue evidence alone (`alone`): learned links of other texts reorder codes, and only the
+decision (`Linker._with_learned`, review or no match) weighs them, never an accept. A candidate's
+score is capped at the score of the one ranked above it, so the list is also in the order of the
+scores shown (ordering by the decision model's score instead cost 1.3 points of top-1 by source: it
+weighs the match type and similarity for the decision, not for choosing between codes).
 """
 from __future__ import annotations
 

@@ -9,7 +9,10 @@ and the measure (`evaluate`), which therefore do not need each other.
 A decision (text, class, code or NIL, reviewer, source) becomes a labelled link of its own source
 (one per reviewed file: `learned:FILE`), so that cross-validation holds out a reviewed file as it
 holds out a document; a "no code fits" decision is a NIL link. Texts the labelled links already
-hold, and codes the catalogue no longer has, are left out.
+hold, and codes the catalogue no longer has, are left out. Every figure is measured over the
+labelled links and the decisions. (Decisions training the ranker only, not the decision model,
+were adopted in 3 of 6 plans of the learning curve and lost top-1 and accepts on the measured file:
+docs/accuracy.md.)
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..catalogue.records import Learned
-from .calibration import fit
+from .calibration import fit, pair_table
 from .evaluate import metrics, source_folds, suggest_gold, with_model
 from .gold import NIL, GoldRow
 from .linker import Linker
@@ -28,6 +31,14 @@ from .text import clean
 # (one code each, no target value) kept end-to-end and recall@5 but could halve the accepts on the
 # learning curve (docs/accuracy.md), so every figure counts
 ADOPT_ON = ("end_to_end", "recall5", "top1", "accept_share", "accept_precision")
+
+
+def adopts(before: dict, after: dict) -> bool:
+    """Whether cross-validation by source holds or improves with the decisions on every figure of
+    `ADOPT_ON`. (Allowing top-1, recall@5 and the share accepted to fall by one row of the check
+    adopted decisions in 5 of 6 plans of the learning curve and raised end-to-end in 2, but lost up
+    to 3 rows of top-1 and 4 accepts on the measured file: docs/accuracy.md.)"""
+    return all(after[k] >= before[k] for k in ADOPT_ON)
 
 
 class Refit(NamedTuple):
@@ -56,8 +67,10 @@ def _by_source(linker: Linker, rows: list[GoldRow], train_on: list[int]) -> dict
     """Figures by source over `rows`, each fold fitted on the rows of `train_on` outside it."""
     pred: list = [None] * len(rows)
     allowed = set(train_on)
+    table = pair_table(linker, rows)  # each row's candidates once, for every fold
     for test in source_folds(rows):
-        model = fit(linker, [g for i, g in enumerate(rows) if i in allowed and i not in test], fitted_on="refit check")
+        train = [i for i in range(len(rows)) if i in allowed and i not in test]
+        model = fit(linker, [rows[i] for i in train], fitted_on="refit check", table=table.rows(train))
         held = sorted(test)
         for i, s in zip(held, suggest_gold(with_model(linker, model), [rows[i] for i in held]), strict=True):
             pred[i] = s
@@ -67,7 +80,7 @@ def _by_source(linker: Linker, rows: list[GoldRow], train_on: list[int]) -> dict
 def refit(linker: Linker, gold: list[GoldRow], decisions: Sequence[Learned] | None = None, fitted_on: str = "",
           fitted: ScoreModel | None = None) -> Refit:
     """Fit on the labelled links plus the decisions (by default the linker's decisions in force),
-    adopted only if cross-validation by source over both is not worse on any figure (`ADOPT_ON`)
+    adopted only if cross-validation by source over both holds with them (`adopts`)
     than fitting on the labelled links alone. `fitted`: a model already fitted on `gold`, returned
     as it is when the decisions add no text."""
     extra = decision_rows(linker.decisions if decisions is None else decisions, gold,
@@ -77,7 +90,7 @@ def refit(linker: Linker, gold: list[GoldRow], decisions: Sequence[Learned] | No
     rows = gold + extra
     before = _by_source(linker, rows, list(range(len(gold))))
     after = _by_source(linker, rows, list(range(len(rows))))
-    adopted = all(after[k] >= before[k] for k in ADOPT_ON)
+    adopted = adopts(before, after)
     on = f"{fitted_on} + {len(extra)} decisions" if adopted else fitted_on
     model = fit(linker, rows, fitted_on=on) if adopted else (fitted or fit(linker, gold, fitted_on=fitted_on))
     return Refit(model, adopted, before, after)

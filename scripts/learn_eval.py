@@ -29,7 +29,7 @@ from indicode.matcher.calibration import fit
 from indicode.matcher.evaluate import suggest_gold, with_model
 from indicode.matcher.gold import GoldRow, read_gold, source_group
 from indicode.matcher.linker import Linker
-from indicode.matcher.refit import refit
+from indicode.matcher.refit import ADOPT_ON, refit
 from indicode.matcher.results import Suggestion, Verdict
 from indicode.workspace import NewDecision, Origin, Via, Workspace
 
@@ -72,7 +72,7 @@ def plans(files: dict[Path, list[GoldRow]]) -> list[Plan]:
     return out
 
 
-def run(plan: Plan, base: Linker, workspace: Path) -> tuple[dict, dict, bool]:
+def run(plan: Plan, base: Linker, workspace: Path) -> tuple[dict, dict, str]:
     model = fit(base, plan.fitted_on, fitted_on=plan.name)
     before = counts(plan.measured, suggest_gold(with_model(base, model), plan.measured))
     cat = Catalogue.load(BUNDLED_DB)
@@ -82,7 +82,10 @@ def run(plan: Plan, base: Linker, workspace: Path) -> tuple[dict, dict, bool]:
         taught = Linker(cat, base.encoder, model, base.index, learned=ws.learned_links(cat.entries))
     result = refit(taught, plan.fitted_on, fitted_on=plan.name, fitted=model)  # `indicode calibrate`
     after = counts(plan.measured, suggest_gold(with_model(taught, result.model), plan.measured))
-    return before, after, result.adopted
+    check = ""
+    if result.before:  # the refit's own check, by source over the links fitted on and the decisions
+        check = "  refit check " + ", ".join(f"{k} {result.before[k]:.3f}->{result.after[k]:.3f}" for k in ADOPT_ON)
+    return before, after, ("  refit adopted" if result.adopted else "") + check
 
 
 def main() -> int:
@@ -105,7 +108,7 @@ def main() -> int:
             gains["end_to_end up" if delta["end_to_end"] > 0 else "down" if delta["end_to_end"] < 0 else "same"] += 1
             print(f"{plan.name[:48]:48} {len(plan.measured):4d} "
                   + " ".join(f"{before[f]:4d} -> {after[f]:4d} ({delta[f]:+d})" for f in FIGURES)
-                  + ("  refit adopted" if adopted else ""), flush=True)
+                  + adopted, flush=True)
     print("plans by end-to-end: " + ", ".join(f"{k} {v}" for k, v in gains.items()))
     print("largest change for the worse, in rows: " + ", ".join(f"{f} {worst[f]:+d}" for f in FIGURES))
     return 1 if min(worst.values()) < -1 else 0

@@ -177,7 +177,8 @@ class Service:
                 # the new Linker encodes with the same encoder object: not beside a running suggestion
                 with self._serial or old._encode_lock:
                     if self.workspace is not None:  # its decisions in force, and the proposed codes
-                        new = make_linker(cat, old.encoder, self.workspace, model=old.model, index=index,
+                        # the workspace's model: `indicode calibrate` may have fitted or reset it
+                        new = make_linker(cat, old.encoder, self.workspace, index=index,
                                           full_scan_max=old.full_scan_max)
                     else:
                         new = Linker(cat, old.encoder, model=old.model, index=index, full_scan_max=old.full_scan_max,

@@ -123,9 +123,13 @@ def linker_for(ws: Workspace | None, catalogue: str | Path | None = None, model:
 
 def make_linker(cat, encoder, ws: Workspace, **kw) -> Linker:
     """A Linker applying the workspace's decisions in force whose no-match answers name the proposed
-    code they fit (`indicode.proposed`); `kw` as for Linker (model, index, full_scan_max)."""
+    code they fit (`indicode.proposed`), with the workspace's model (`models.py`: the shipped one
+    until `indicode calibrate` fits one); `kw` as for Linker (model, index, full_scan_max)."""
     from ..proposed import ProposingLinker, members_of
+    from .models import model_in_use
 
+    if kw.get("model") is None:
+        kw["model"] = model_in_use(ws)
     return ProposingLinker(cat, encoder, learned=ws.learned_links(cat.entries), members=members_of(ws, cat.entries),
                            **kw)
 

@@ -27,7 +27,15 @@ from .provisional import PREFIX_KEY, class_of, is_provisional, new_prefix, provi
 from .records import CatalogueRef, Conflict, Event, Kind, NewDecision, Origin, Outcome, Proposal, Status, Subject, Via
 from .roles import LOCAL, Caller, Member, Right, Role, new_token, token_hash
 from .rules import Judgement, judge, may_retract
-from .schema import EVENT_COLUMNS, PROPOSAL_COLUMNS, SCHEMA_KEY, SCHEMA_VERSION, UPGRADES, statements
+from .schema import (
+    EVENT_COLUMNS,
+    PROPOSAL_COLUMNS,
+    SCHEMA_KEY,
+    SCHEMA_VERSION,
+    UPGRADES,
+    statements,
+    upgrade_statements,
+)
 from .store import Backend, Tx, default_location, open_backend
 
 
@@ -124,9 +132,13 @@ class Workspace:
 
     # ------------------------------------------------------------------ the schema
 
+    @property
+    def _id_column(self) -> str:
+        return ("INTEGER PRIMARY KEY AUTOINCREMENT" if self.backend.kind == "sqlite"
+                else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+
     def _setup(self) -> None:
-        id_column = ("INTEGER PRIMARY KEY AUTOINCREMENT" if self.backend.kind == "sqlite"
-                     else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+        id_column = self._id_column
         with self.backend.transaction(write=False) as tx:
             tables = self._tables(tx)
             ready = self._meta(tx, SCHEMA_KEY) if "meta" in tables else None
@@ -155,7 +167,7 @@ class Workspace:
             if self._meta(tx, SCHEMA_KEY) != str(found):  # another process upgraded it meanwhile
                 return
             for version in range(found, SCHEMA_VERSION):
-                for sql in UPGRADES[version]:
+                for sql in upgrade_statements(version, self._id_column):
                     tx.execute(sql)
             tx.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                        (PREFIX_KEY, new_prefix()))
@@ -210,10 +222,12 @@ class Workspace:
             return [_event(r) for r in tx.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id")]
 
     def state(self, timeout: float | None = None) -> tuple:
-        """Changes with every write that matters to matching (an event, a catalogue switch): one cheap
-        query, which a server asks on each request (waiting at most `timeout` for a writer)."""
+        """Changes with every write that matters to matching (an event, a catalogue switch, a model
+        fitted or reset): one cheap query, which a server asks on each request (waiting at most
+        `timeout` for a writer)."""
         with self.backend.transaction(timeout=timeout) as tx:
-            return tuple(tx.execute("SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM catalogues)")[0])
+            return tuple(tx.execute("SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM catalogues), "
+                                    "(SELECT max(id) FROM models)")[0])
 
     def proposals(self) -> list[Proposal]:
         """Every proposed code with its status (the latest of its history), oldest first."""
