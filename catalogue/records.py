@@ -1,7 +1,7 @@
 """Plain records shared by readers, the catalogue builder, the catalogue file and the matcher."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
@@ -32,9 +32,8 @@ class IndicatorRow:
         return self.value_period or self.value_year
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        """The row's fields but its cells (`extra`), as extract writes them."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "extra"}
 
 
 @dataclass

@@ -144,8 +144,6 @@ def _table_rows(rows: Iterator[list[str]], start: int, header: list[str], idx: d
         code, name = split_code(raw_name)
         code = cell(r, "code") or code
         l1, l2 = resolve(carry["level1"], carry["level2"])
-        if not l2 and carry["level2"]:
-            yield ReadProblem(source, no, f"unknown class '{carry['level2']}'", "\t".join(r)[:120])
         year = cell(r, "year") if idx["year"] != idx["value"] else ""
         yield IndicatorRow(
             source=source, line=no, name=name, unit=carry["unit"], project=carry["project"],
@@ -153,6 +151,8 @@ def _table_rows(rows: Iterator[list[str]], start: int, header: list[str], idx: d
             value_period=cell(r, "value"), value_year=year, explanation=cell(r, "expl"),
             extra=dict(zip(keys, r[:len(keys)] + [""] * (len(keys) - len(r)), strict=True)),
         )
+        if not l2 and carry["level2"]:  # after its row, as normalize lists them
+            yield ReadProblem(source, no, f"unknown class '{carry['level2']}'", "\t".join(r)[:120])
 
 
 def sniff(rows: list[list[str]], cols: Columns | None = None, source: str = "") -> bool:
