@@ -14,9 +14,11 @@ The one escaping rule (`cell_text` for CSV, `put` for XLSX), applied to every ce
 """
 from __future__ import annotations
 
+import csv
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -100,8 +102,8 @@ def check_writable(path: Path) -> None:
     check_can_replace(path)
 
 
-def rows_frame(rows: list[IndicatorRow]) -> pd.DataFrame:
-    return pd.DataFrame([r.to_dict() for r in rows], columns=list(IndicatorRow.__dataclass_fields__)[:-1])
+ROW_COLUMNS = [f for f in IndicatorRow.__dataclass_fields__ if f != "extra"]  # extract's columns
+
 
 
 def write_jsonl(fh, df: pd.DataFrame) -> None:
@@ -154,6 +156,56 @@ def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
             for name, df in sheets.items():
                 write_sheet(wb, name, df)
             close_workbook(wb)
+
+
+def _plain(v):
+    """A record's value as the streamed writers take it: NaN (a missing cell) as None."""
+    return None if isinstance(v, float) and v != v else v
+
+
+def write_records(path: Path, columns: list[str], records: Iterable[dict], sheet: str = "rows") -> None:
+    """One table written as its records come, never held whole (a normalize or extract run of 10^6
+    rows): the same formats, escaping and atomic write as `write_frames` (a CSV with a BOM and CRLF
+    rows, every cell and header through `cell_text`; JSON Lines with null for a missing cell; an
+    .xlsx sheet through `put`, streamed by XlsxWriter's constant-memory mode). A record's keys
+    outside `columns` are not written; a column a record lacks is empty."""
+    def rows():
+        for rec in records:
+            yield [_plain(rec.get(c)) for c in columns]
+
+    if str(path) == STDOUT:
+        _jsonl_rows(sys.stdout, columns, rows())
+        sys.stdout.flush()
+        return
+    path = Path(path)
+    check_writable(path)
+    with atomic_path(path) as tmp:
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+                out = csv.writer(fh, lineterminator="\r\n")  # CRLF rows, as `write_csv`
+                out.writerow([cell_text(str(c)) for c in columns])
+                out.writerows([cell_text(v) for v in row] for row in rows())
+        elif suffix == ".jsonl":
+            with open(tmp, "w", encoding="utf-8") as fh:
+                _jsonl_rows(fh, columns, rows())
+        else:
+            wb = new_workbook(tmp)
+            ws = wb.add_worksheet(sheet[:31])
+            bold = wb.add_format({"bold": True})
+            for c, h in enumerate(columns):
+                put(ws, 0, c, str(h), bold)
+            for r, row in enumerate(rows(), 1):
+                for c, v in enumerate(row):
+                    put(ws, r, c, v)
+            ws.freeze_panes(1, 0)
+            close_workbook(wb)
+
+
+def _jsonl_rows(fh, columns: list[str], rows: Iterable[list]) -> None:
+    for row in rows:
+        fh.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False, default=str,
+                            allow_nan=False) + "\n")
 
 
 def entry_dict(e) -> dict:

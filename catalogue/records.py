@@ -1,12 +1,13 @@
 """Plain records shared by readers, the catalogue builder, the catalogue file and the matcher."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class IndicatorRow:
-    """One level-3 indicator as a document writes it (nothing normalised away but the class digits)."""
+    """One level-3 indicator as a document writes it (nothing normalised away but the class digits).
+    Slots, no per-row attribute dict: a workbook of 10^6 rows makes as many (docs/hardening.md)."""
 
     source: str  # file name the row came from
     line: int  # 1-based line (text documents) or row (tables) where the indicator starts
@@ -22,7 +23,8 @@ class IndicatorRow:
     value_period: str = ""  # 实施周期指标值 (or the only target value, 目标值)
     value_year: str = ""  # 年度指标值
     explanation: str = ""  # 指标解释
-    extra: dict = field(default_factory=dict)  # original cells of a table row, by header
+    extra: dict = field(default_factory=dict)  # original cells of a table row, by header (the cells
+    # themselves, not copies: the same strings the reader read)
 
     @property
     def value(self) -> str:
@@ -30,9 +32,8 @@ class IndicatorRow:
         return self.value_period or self.value_year
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        """The row's fields but its cells (`extra`), as extract writes them."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "extra"}
 
 
 @dataclass

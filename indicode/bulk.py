@@ -8,17 +8,22 @@ longer than `linker.MAX_TEXT` characters is matched by its beginning and says so
 """
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
 import time
+import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from rapidfuzz import fuzz
 
 from .catalogue.classes import classes_of_code, filed_classes
 from .catalogue.entries import CODE_RE
-from .catalogue.readers.detect import read_document
+from .catalogue.readers.detect import read_document, stream_document
 from .catalogue.readers.table import Columns
 from .catalogue.records import IndicatorRow, InputError, ReadProblem
 from .matcher.linker import Linker
@@ -27,6 +32,7 @@ from .matcher.results import Suggestion, Verdict
 from .matcher.text import MAX_TEXT, clean, kind_of
 
 ALTERNATIVES = 3
+CHUNK = 20_000  # rows coded (and records spooled) at a time
 # the original fields of rows read from declaration documents, under the documents' own headings
 DOC_FIELDS = [("unit", "单位"), ("project", "项目名称"), ("project_code", "项目编号"), ("level1_text", "一级指标"),
               ("level2_text", "二级指标"), ("name", "三级指标"), ("code", "指标编码"),
@@ -45,9 +51,67 @@ class FileReport:
     decisions: Counter = field(default_factory=Counter)
 
 
+class Held(list):
+    """The records of a run held in memory (for the Python API, the service's jobs and the tests)."""
+
+    def mark(self) -> int:
+        return len(self)
+
+    def rollback(self, mark: int) -> None:
+        del self[mark:]
+
+
+class Spool:
+    """The records of a run kept on disk as they are coded (pickled chunks, compressed) and read
+    back in order, as often as a writer needs: the memory of one chunk, however many rows (a
+    normalize of 10^6 rows, docs/hardening.md). The temporary file goes when the spool does."""
+
+    def __init__(self) -> None:
+        self._fh = tempfile.TemporaryFile()
+        self._chunks: list[tuple[int, int]] = []  # (offset, length) of each chunk written
+        self._buf: list[dict] = []
+        self._count = 0
+
+    def append(self, rec: dict) -> None:
+        self._buf.append(rec)
+        self._count += 1
+        if len(self._buf) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buf:
+            blob = zlib.compress(pickle.dumps(self._buf, pickle.HIGHEST_PROTOCOL), 1)
+            at = self._chunks[-1][0] + self._chunks[-1][1] if self._chunks else 0
+            os.pwrite(self._fh.fileno(), blob, at)
+            self._chunks.append((at, len(blob)))
+            self._buf = []
+
+    def mark(self) -> tuple[int, int]:
+        self._flush()
+        return len(self._chunks), self._count
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        self._buf, (chunks, self._count) = [], mark
+        del self._chunks[chunks:]
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict]:
+        self._flush()
+        for at, length in list(self._chunks):
+            yield from pickle.loads(zlib.decompress(os.pread(self._fh.fileno(), length, at)))
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+Records = Held | Spool
+
+
 @dataclass
 class NormalizeResult:
-    records: list[dict]
+    records: Records  # every record, in input order: held, or spooled to disk (`Spool`)
     files: list[FileReport]
     seconds: float
     unique: int  # distinct (text, class, kind) matched
@@ -55,7 +119,7 @@ class NormalizeResult:
 
     @property
     def decisions(self) -> Counter:
-        return Counter(r["decision"] for r in self.records)
+        return sum((f.decisions for f in self.files), Counter())
 
     @property
     def failed(self) -> list[FileReport]:
@@ -170,12 +234,17 @@ def read_all(paths: list[Path], columns: Columns | None) -> tuple[list[Indicator
     return rows, files
 
 
+def match_key(row: IndicatorRow) -> tuple[str, str, str]:
+    """What a row is matched by: rows alike in it get the same suggestion, found once."""
+    return clean(row.name), row.level2, kind_of(row.name, row.value)
+
+
 def match_rows(rows: list[IndicatorRow], linker: Linker,
                progress: Callable[[str, int, int], None] | None = None) -> tuple[list[Suggestion], int, int]:
     """One suggestion per row, each distinct (text, class, kind of value) matched once; returns
     (suggestions in row order, distinct texts, texts newly encoded). `progress(stage, done, total)`
     hears of the work as it goes (stages: encoding, matching)."""
-    keys = [(clean(r.name), r.level2, kind_of(r.name, r.value)) for r in rows]
+    keys = [match_key(r) for r in rows]
     first: dict[tuple, int] = {}
     for i, k in enumerate(keys):
         first.setdefault(k, i)
@@ -213,32 +282,88 @@ def coded_columns(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
 
 
 def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
-              progress: Callable[[str, int, int], None] | None = None) -> NormalizeResult:
-    """Read every document and code every row (see `match_rows` for `progress`)."""
+              progress: Callable[[str, int, int], None] | None = None,
+              records: Records | None = None) -> NormalizeResult:
+    """Read every document and code every row, CHUNK rows at a time as they are read: each chunk's
+    texts not matched before are encoded and matched (`match_rows`, see it for `progress`), its
+    records made and handed to `records` (held in memory unless a `Spool` is given), so that memory
+    grows with the distinct texts, not with the rows. A file that fails while being read leaves no
+    record behind (its error in its FileReport); its lines that could not be read are records too,
+    in line order, so that nothing the reader saw is left out."""
     t0 = time.perf_counter()
-    rows, files = read_all(paths, columns)
-    suggestions, unique, encoded = match_rows(rows, linker, progress)
-    # rows and unreadable lines of each file, in input order: nothing the reader saw is left out
-    ordered: list[tuple[str, int, int, tuple[IndicatorRow, Suggestion] | ReadProblem]]
-    ordered = [(r.source, r.line, 0, (r, s)) for r, s in zip(rows, suggestions, strict=True)]
-    ordered += [(p.source, p.line, 1, p) for f in files for p in f.problems]
-    order = {f.source: i for i, f in enumerate(files)}
-    ordered.sort(key=lambda t: (order[t[0]], t[1], t[2]))
-    records = []
-    by_file = {f.source: f for f in files}
-    for source, _, _, item in ordered:
-        if isinstance(item, ReadProblem):
-            rec = {"source": source, "line": item.line, "raw line": item.text, "indicator": "", "class": "",
-                   "decision": Verdict.REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
-        else:
-            row, s = item
-            rec = {**_original(row), **coded_columns(linker, row, s)}
-        records.append(rec)
-        by_file[source].decisions[rec["decision"]] += 1
-    return NormalizeResult(records, files, time.perf_counter() - t0, unique, encoded)
+    out: Records = records if records is not None else Held()
+    known: dict[tuple, Suggestion] = {}  # every distinct key matched so far
+    used: set[tuple] = set()  # those of the files read through
+    files: list[FileReport] = []
+    encoded = 0
+    for p, label in zip(paths, source_labels(paths), strict=True):
+        rep = FileReport(source=label)
+        files.append(rep)
+        mark = out.mark()
+        try:
+            keys, new = _code_file(p, label, rep, linker, columns, known, out, progress)
+        except InputError as exc:
+            out.rollback(mark)
+            files[-1] = FileReport(source=label, error=str(exc))
+            continue
+        used |= keys
+        encoded += new
+    return NormalizeResult(out, files, time.perf_counter() - t0, len(used), encoded)
 
 
-def columns_in_order(records: list[dict]) -> list[str]:
+def _code_file(path: Path, label: str, rep: FileReport, linker: Linker, columns: Columns | None,
+               known: dict[tuple, Suggestion], out: Records,
+               progress: Callable[[str, int, int], None] | None) -> tuple[set[tuple], int]:
+    """Code one file's rows chunk by chunk into `out`; (the keys its rows have, texts encoded)."""
+    fmt, items = stream_document(path, columns)
+    rep.format = fmt
+    if fmt != "table":  # a declaration form, read whole: rows and unreadable lines in line order
+        items = iter(sorted(items, key=lambda t: (t.line, isinstance(t, ReadProblem))))
+    keys: set[tuple] = set()
+    encoded = 0
+    for chunk in iter(lambda: list(islice(items, CHUNK)), []):
+        rows = [item for item in chunk if isinstance(item, IndicatorRow)]
+        for item in chunk:
+            item.source = label
+        encoded += _match_new(rows, linker, known, progress)
+        for item in chunk:
+            if isinstance(item, ReadProblem):
+                rep.problems.append(item)
+                rec = {"source": label, "line": item.line, "raw line": item.text, "indicator": "", "class": "",
+                       "decision": Verdict.REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
+            else:
+                key = match_key(item)
+                keys.add(key)
+                rep.rows += 1
+                rec = {**_original(item), **coded_columns(linker, item, known[key])}
+            rep.decisions[rec["decision"]] += 1
+            out.append(rec)
+    return keys, encoded
+
+
+def _match_new(rows: list[IndicatorRow], linker: Linker, known: dict[tuple, Suggestion],
+               progress: Callable[[str, int, int], None] | None) -> int:
+    """Match the rows whose keys are not in `known` yet (each new key once) and add them; the
+    number of texts encoded. Progress counts on over the run's distinct texts."""
+    fresh: dict[tuple, IndicatorRow] = {}
+    for r in rows:
+        k = match_key(r)
+        if k not in known:
+            fresh.setdefault(k, r)
+    if not fresh:
+        return 0
+    before = len(known)
+
+    def counted(stage: str, done: int, total: int) -> None:
+        if progress:
+            progress(stage, before + done, before + total)
+
+    suggestions, _unique, encoded = match_rows(list(fresh.values()), linker, counted)
+    known.update(zip(fresh, suggestions, strict=True))
+    return encoded
+
+
+def columns_in_order(records: Iterable[dict]) -> list[str]:
     """Original columns first, in the order first seen, then indicode's."""
     seen = dict.fromkeys(k for r in records for k in r)
-    return [c for c in seen if c not in OUT_COLUMNS] + [c for c in OUT_COLUMNS if c in seen or not records]
+    return [c for c in seen if c not in OUT_COLUMNS] + [c for c in OUT_COLUMNS if c in seen or not seen]

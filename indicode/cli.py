@@ -226,28 +226,35 @@ def extract(docs: list[Path] = typer.Argument(..., help=N_("Documents to read.")
             name_col: str | None = NameColOpt, class_col: str | None = ClassColOpt,
             value_col: str | None = ValueColOpt, code_col: str | None = CodeColOpt):
     """Read documents to one flat table of indicator rows; unreadable lines are reported."""
-    from .catalogue.export import check_writable, rows_frame, write_frames
-    from .catalogue.readers.detect import read_document
+    from .bulk import Spool
+    from .catalogue.export import ROW_COLUMNS, check_writable, write_records
+    from .catalogue.readers.detect import stream_document
+    from .catalogue.records import ReadProblem
 
     check_writable(output)
     cols = _columns(name_col, class_col, value_col, code_col)
-    rows, bad = [], 0
+    rows, bad = Spool(), 0  # rows spooled to disk as they are read: a workbook of 10^6 rows streams
     for d in docs:
+        mark, problems = rows.mark(), []
         try:
-            res = read_document(d, cols)
+            fmt, items = stream_document(d, cols)
+            for item in items:
+                if isinstance(item, ReadProblem):
+                    problems.append(item)
+                else:
+                    rows.append(item.to_dict())
         except InputError as exc:
+            rows.rollback(mark)  # a document that fails gives no row
             say_error(str(exc))
             bad += 1
             continue
-        for p in res.problems:
+        for p in problems:
             say_warning(p)
         _stderr(_("{doc}: {format}, {rows}, {problems}").format(
-            doc=quoted(d), format=res.format, rows=rows_count(len(res.rows)),
-            problems=problems_count(len(res.problems))))
-        rows += res.rows
+            doc=quoted(d), format=fmt, rows=rows_count(len(rows) - mark[1]), problems=problems_count(len(problems))))
     if bad == len(docs):
         raise typer.Exit(2)  # nothing could be read: nothing written
-    write_frames(output, {"rows": rows_frame(rows)})
+    write_records(output, ROW_COLUMNS, rows)
     _stderr(ngettext("wrote {n} row to {path}", "wrote {n} rows to {path}", len(rows)).format(
         n=len(rows), path=output))
     if bad:
@@ -668,6 +675,7 @@ def normalize(inputs: list[Path] = typer.Argument(..., help=N_("Documents or spr
               catalogue: Path | None = CatalogueOpt, model: str | None = ModelOpt,
               workspace: str | None = WorkspaceOpt):
     """Code every indicator row of the inputs; rows with a written code are checked, not recoded."""
+    from .bulk import Spool
     from .bulk import normalize as run
     from .catalogue.export import check_writable
     from .review_sheet import write_result
@@ -677,7 +685,7 @@ def normalize(inputs: list[Path] = typer.Argument(..., help=N_("Documents or spr
     linker = _linker(catalogue, model, workspace)
     bar = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:
-        res = run(inputs, linker, cols, progress=bar)
+        res = run(inputs, linker, cols, progress=bar, records=Spool())  # records on disk until written
     finally:
         bar.close()
     for f in res.files:

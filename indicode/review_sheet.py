@@ -14,13 +14,13 @@ to a temporary name and renamed when complete.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from .bulk import OUT_COLUMNS, NormalizeResult, columns_in_order
-from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_frames
+from .bulk import OUT_COLUMNS, NormalizeResult, Spool, columns_in_order
+from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_records
 from .catalogue.files import atomic_path
 from .i18n import CHINESE, _, use_language
 from .learn import (
@@ -159,7 +159,7 @@ def summary_rows(res: NormalizeResult, about: dict[str, str]) -> list[tuple[str,
 def write_result(path: Path, res: NormalizeResult, about: dict[str, str]) -> None:
     cols = columns_in_order(res.records)
     if str(path) == STDOUT or Path(path).suffix.lower() != ".xlsx":
-        write_frames(path, {"rows": pd.DataFrame(res.records, columns=cols)})
+        write_records(path, cols, res.records)  # streamed: the records are read back as they are written
         return
     check_writable(path)
     with atomic_path(path) as tmp:
@@ -250,7 +250,7 @@ def _review_cells(rec: dict) -> dict[str, object]:
             H_WHY: explain(rec), **{h: rec.get(c, "") for h, c in zip(ALT_HEADERS, ALT_COLS, strict=True)}}
 
 
-def _rows_sheet(wb, ws, records: list[dict], head: list[str], original: list[str], fills: dict,
+def _rows_sheet(wb, ws, records: list[dict] | Spool, head: list[str], original: list[str], fills: dict,
                 lists: _Options) -> None:
     """逐行审核: every row with its suggestion, the reviewer's dropdown in 审核."""
     from xlsxwriter.utility import xl_rowcol_to_cell
@@ -269,25 +269,40 @@ def _rows_sheet(wb, ws, records: list[dict], head: list[str], original: list[str
     drops.write(ws)
 
 
-def _distinct_sheet(wb, ws, records: list[dict], head: list[str], fills: dict, lists: _Options) -> None:
+class _Group:
+    """The rows of one distinct (indicator, class), as 按文本审核 shows them: the first row's record,
+    how many rows, where the first five are, whether their suggestions differ."""
+
+    def __init__(self, first: dict):
+        self.first, self.rows, self.where, self.differ = first, 0, [], False
+
+    def add(self, rec: dict) -> _Group:
+        self.rows += 1
+        if len(self.where) < 5:
+            self.where.append(f"{rec.get('source', '')}:{rec.get('line', '')}")
+        self.differ = self.differ or (rec.get("decision"), rec.get("code")) != (self.first.get("decision"),
+                                                                                self.first.get("code"))
+        return self
+
+
+def _distinct_sheet(wb, ws, records: Iterable[dict], head: list[str], fills: dict, lists: _Options) -> None:
     """按文本审核: one row per distinct (indicator, class), the first row's suggestion."""
     from xlsxwriter.utility import xl_rowcol_to_cell
 
-    groups: dict[tuple[str, str], list[dict]] = {}
+    groups: dict[tuple[str, str], _Group] = {}  # what the sheet says of a text's rows, not the rows
     for rec in records:
         if rec.get("indicator"):
-            groups.setdefault((rec["indicator"], rec.get("class", "")), []).append(rec)
+            groups.setdefault((rec["indicator"], rec.get("class", "")), _Group(rec)).add(rec)
     review_col = head.index(H_REVIEW)
     _header(wb, ws, head, {**WIDTHS, H_SOURCE: 40}, len(groups))
     drops = _Dropdowns(lists)
-    for r, recs in enumerate(groups.values(), 1):
-        first = recs[0]
+    for r, group in enumerate(groups.values(), 1):
+        first = group.first
         cells = _review_cells(first)
-        if len({(x.get("decision"), x.get("code")) for x in recs}) > 1:
+        if group.differ:
             cells[H_WHY] = f"{cells[H_WHY]}；各行建议不同，见逐行审核"
-        cells[H_ROWS] = len(recs)
-        cells[H_SOURCE] = ("、".join(f"{x.get('source', '')}:{x.get('line', '')}" for x in recs[:5])
-                           + ("…" if len(recs) > 5 else ""))
+        cells[H_ROWS] = group.rows
+        cells[H_SOURCE] = "、".join(group.where) + ("…" if group.rows > 5 else "")
         fmt = fills.get(first.get("decision", ""))
         for c, v in enumerate(cells[h] for h in head):
             put(ws, r, c, v, fmt)
@@ -341,7 +356,8 @@ def _summary_sheet(wb, ws, summary: list[tuple[str, str, str]]) -> None:
             put(ws, r, c, v)
 
 
-def write_workbook(path: Path, records: list[dict], cols: list[str], summary: list[tuple[str, str, str]]) -> None:
+def write_workbook(path: Path, records: list[dict] | Spool, cols: list[str],
+                   summary: list[tuple[str, str, str]]) -> None:
     wb = new_workbook(path)
     rows_ws = wb.add_worksheet(ROWS_SHEET)
     distinct_ws = wb.add_worksheet(DISTINCT_SHEET)

@@ -358,7 +358,7 @@ def _disk_full(*a, **kw):
 
 @pytest.mark.parametrize("patch,args", [
     ("xlsxwriter.Workbook.close", ["extract", SEED["002"], "-o", "OUT/rows.xlsx"]),
-    ("pandas.DataFrame.to_csv", ["extract", SEED["002"], "-o", "OUT/rows.csv"]),
+    ("csv.writer", ["extract", SEED["002"], "-o", "OUT/rows.csv"]),  # streamed (write_records)
     ("pandas.DataFrame.to_csv", ["catalogue", "export", "-o", "OUT/codes.csv"]),
     ("xlsxwriter.Workbook.close", ["catalogue", "export", "-o", "OUT/codes.xlsx"]),
     ("pandas.DataFrame.to_csv", ["decisions", "export", "-o", "OUT/log.csv"]),

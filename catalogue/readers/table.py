@@ -6,7 +6,9 @@ and value columns are optional. A name cell may carry its code (`112000272-ä»»åŠ
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 
 from ...i18n import _
 from ..classes import resolve
@@ -77,12 +79,16 @@ def find_header(rows: list[list[str]], cols: Columns, source: str = "") -> int |
 
 
 def read_rows(rows: list[list[str]], source: str, cols: Columns | None = None) -> ReadResult:
-    cols = cols or Columns()
-    h = find_header(rows, cols, source)
-    if h is None:
-        raise InputError(_("{source}: no indicator name column found (looked for a header such as {value}; name it "
-                           "with --name-col)").format(source=quoted(source), value='/'.join(NAME_HEADERS[:4])))
-    header = [c.strip() for c in rows[h]]
+    """The indicator rows and unreadable lines of a table, held whole (see `stream_rows`)."""
+    out: list[IndicatorRow] = []
+    problems: list[ReadProblem] = []
+    for item in stream_rows(rows, source, cols):
+        (problems if isinstance(item, ReadProblem) else out).append(item)  # type: ignore[arg-type]
+    return ReadResult(out, problems, "table")
+
+
+def _indexes(header: list[str], cols: Columns, source: str) -> dict[str, int | None]:
+    """The column of each field: named by option, else found by header."""
     idx: dict[str, int | None] = {}
     taken: set[int] = set()
     for key, given, wanted in (("name", cols.name, NAME_HEADERS), ("code", cols.code, CODE_HEADERS),
@@ -94,15 +100,35 @@ def read_rows(rows: list[list[str]], source: str, cols: Columns | None = None) -
         idx[key] = i
         if i is not None:
             taken.add(i)
-    out: list[IndicatorRow] = []
-    problems: list[ReadProblem] = []
+    return idx
+
+
+def stream_rows(rows: Iterable[list[str]], source: str,
+                cols: Columns | None = None) -> Iterator[IndicatorRow | ReadProblem]:
+    """The indicator rows of a table and the lines that could not be read, in line order, as the
+    rows come (a workbook's rows stream: only the first 30 are held, to find the header). The header
+    is found, and a column named by option checked, before the first row is read (InputError)."""
+    cols = cols or Columns()
+    it = iter(rows)
+    head = list(islice(it, 30))
+    h = find_header(head, cols, source)
+    if h is None:
+        raise InputError(_("{source}: no indicator name column found (looked for a header such as {value}; name it "
+                           "with --name-col)").format(source=quoted(source), value='/'.join(NAME_HEADERS[:4])))
+    header = [c.strip() for c in head[h]]
+    return _table_rows(chain(head[h + 1:], it), h + 2, header, _indexes(header, cols, source), source)
+
+
+def _table_rows(rows: Iterator[list[str]], start: int, header: list[str], idx: dict[str, int | None],
+                source: str) -> Iterator[IndicatorRow | ReadProblem]:
     carry = {"unit": "", "project": "", "level1": "", "level2": ""}
+    keys = tuple(hdr or f"col{i + 1}" for i, hdr in enumerate(header))  # one tuple for every row's cells
 
     def cell(r: list[str], key: str) -> str:
         i = idx.get(key)
         return r[i].strip() if i is not None and i < len(r) else ""
 
-    for no, r in enumerate(rows[h + 1:], h + 2):
+    for no, r in enumerate(rows, start):
         if not any(c.strip() for c in r):
             continue
         if [c.strip() for c in r] == header:  # repeated header block
@@ -113,21 +139,20 @@ def read_rows(rows: list[list[str]], source: str, cols: Columns | None = None) -
         raw_name = cell(r, "name")
         if not raw_name:
             if any(cell(r, k) for k in ("code", "value")):
-                problems.append(ReadProblem(source, no, "row has no indicator name", "\t".join(r)[:120]))
+                yield ReadProblem(source, no, "row has no indicator name", "\t".join(r)[:120])
             continue
         code, name = split_code(raw_name)
         code = cell(r, "code") or code
         l1, l2 = resolve(carry["level1"], carry["level2"])
-        if not l2 and carry["level2"]:
-            problems.append(ReadProblem(source, no, f"unknown class '{carry['level2']}'", "\t".join(r)[:120]))
         year = cell(r, "year") if idx["year"] != idx["value"] else ""
-        out.append(IndicatorRow(
+        yield IndicatorRow(
             source=source, line=no, name=name, unit=carry["unit"], project=carry["project"],
             level1=l1, level2=l2, level1_text=carry["level1"], level2_text=carry["level2"], code=code,
             value_period=cell(r, "value"), value_year=year, explanation=cell(r, "expl"),
-            extra={hdr or f"col{i + 1}": (r[i] if i < len(r) else "") for i, hdr in enumerate(header)},
-        ))
-    return ReadResult(out, problems, "table")
+            extra=dict(zip(keys, r[:len(keys)] + [""] * (len(keys) - len(r)), strict=True)),
+        )
+        if not l2 and carry["level2"]:  # after its row, as normalize lists them
+            yield ReadProblem(source, no, f"unknown class '{carry['level2']}'", "\t".join(r)[:120])
 
 
 def sniff(rows: list[list[str]], cols: Columns | None = None, source: str = "") -> bool:
