@@ -18,8 +18,9 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -134,12 +135,13 @@ def write_sheet(wb, name: str, df: pd.DataFrame) -> None:
     ws.freeze_panes(1, 0)
 
 
-def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    """Write atomically: a temp file renamed into place, so an interrupted run leaves no half file.
-    CSV/JSONL take the first sheet. `-` writes the first sheet to standard output as JSON Lines."""
-    first = next(iter(sheets.values()))
+def _write_by_suffix(path: Path, to_csv: Callable[[Path], None], to_jsonl: Callable[[IO[str]], None],
+                     to_xlsx: Callable[[Path], None]) -> None:
+    """The one place an output file is written: `-` is JSON Lines on standard output; a file goes
+    through a temp file renamed into place (an interrupted run leaves no half file), in the format
+    its suffix names (.csv, .jsonl, else .xlsx)."""
     if str(path) == STDOUT:
-        write_jsonl(sys.stdout, first)
+        to_jsonl(sys.stdout)
         sys.stdout.flush()
         return
     path = Path(path)
@@ -147,15 +149,25 @@ def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     with atomic_path(path) as tmp:
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            write_csv(tmp, first)
+            to_csv(tmp)
         elif suffix == ".jsonl":
             with open(tmp, "w", encoding="utf-8") as fh:
-                write_jsonl(fh, first)
+                to_jsonl(fh)
         else:
-            wb = new_workbook(tmp)
-            for name, df in sheets.items():
-                write_sheet(wb, name, df)
-            close_workbook(wb)
+            to_xlsx(tmp)
+
+
+def write_frames(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """Tables written atomically; CSV/JSONL (and `-`, JSON Lines on standard output) take the first sheet."""
+    first = next(iter(sheets.values()))
+
+    def to_xlsx(tmp: Path) -> None:
+        wb = new_workbook(tmp)
+        for name, df in sheets.items():
+            write_sheet(wb, name, df)
+        close_workbook(wb)
+
+    _write_by_suffix(path, lambda tmp: write_csv(tmp, first), lambda fh: write_jsonl(fh, first), to_xlsx)
 
 
 def _plain(v):
@@ -173,33 +185,25 @@ def write_records(path: Path, columns: list[str], records: Iterable[dict], sheet
         for rec in records:
             yield [_plain(rec.get(c)) for c in columns]
 
-    if str(path) == STDOUT:
-        _jsonl_rows(sys.stdout, columns, rows())
-        sys.stdout.flush()
-        return
-    path = Path(path)
-    check_writable(path)
-    with atomic_path(path) as tmp:
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                out = csv.writer(fh, lineterminator="\r\n")  # CRLF rows, as `write_csv`
-                out.writerow([cell_text(str(c)) for c in columns])
-                out.writerows([cell_text(v) for v in row] for row in rows())
-        elif suffix == ".jsonl":
-            with open(tmp, "w", encoding="utf-8") as fh:
-                _jsonl_rows(fh, columns, rows())
-        else:
-            wb = new_workbook(tmp)
-            ws = wb.add_worksheet(sheet[:31])
-            bold = wb.add_format({"bold": True})
-            for c, h in enumerate(columns):
-                put(ws, 0, c, str(h), bold)
-            for r, row in enumerate(rows(), 1):
-                for c, v in enumerate(row):
-                    put(ws, r, c, v)
-            ws.freeze_panes(1, 0)
-            close_workbook(wb)
+    def to_csv(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            out = csv.writer(fh, lineterminator="\r\n")  # CRLF rows, as `write_csv`
+            out.writerow([cell_text(str(c)) for c in columns])
+            out.writerows([cell_text(v) for v in row] for row in rows())
+
+    def to_xlsx(tmp: Path) -> None:
+        wb = new_workbook(tmp)
+        ws = wb.add_worksheet(sheet[:31])
+        bold = wb.add_format({"bold": True})
+        for c, h in enumerate(columns):
+            put(ws, 0, c, str(h), bold)
+        for r, row in enumerate(rows(), 1):
+            for c, v in enumerate(row):
+                put(ws, r, c, v)
+        ws.freeze_panes(1, 0)
+        close_workbook(wb)
+
+    _write_by_suffix(path, to_csv, lambda fh: _jsonl_rows(fh, columns, rows()), to_xlsx)
 
 
 def _jsonl_rows(fh, columns: list[str], rows: Iterable[list]) -> None:
