@@ -150,7 +150,8 @@ def summary_rows(res: NormalizeResult, about: dict[str, str]) -> list[tuple[str,
             continue
         rows.append((f.source, f"行数（{f.format}）", str(f.rows)))
         rows += [(f.source, DECISION_WORDS[d], str(f.decisions.get(d, 0))) for d in FILLS]
-        rows += [(f.source, "无法读取的行", str(p)) for p in f.problems]
+        rows += [(f.source, "无法读取的行", str(p) if p.page is None else
+                  f"{place({'source': p.source, 'page': p.page})}: {p.why}") for p in f.problems]
     with use_language(CHINESE):  # the workbook is Chinese whatever the command line's language
         rows += [("设置", _(k), v) for k, v in about.items()]
     return rows

@@ -102,3 +102,40 @@ def test_a_workbook_or_csv_gets_no_page(linker, tmp_path, maker, suffix):
     csv_out = tmp_path / "n.csv"
     write_result(csv_out, res, {})
     assert "page" not in pd.read_csv(csv_out, dtype=str, encoding="utf-8-sig").columns
+
+
+def test_a_pdf_review_workbook_is_learned_with_its_page_column(linker, tmp_catalogue, tmp_path):
+    from typer.testing import CliRunner
+
+    from indicode.cli import app
+    from indicode.workspace import Workspace
+
+    res = normalize([two_pages(tmp_path / "decl.pdf")], linker)
+    out = tmp_path / "review.xlsx"
+    write_result(out, res, {})
+    wb = openpyxl.load_workbook(out)
+    ws = wb["逐行审核"]
+    header = [c.value for c in ws[1]]
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(row=r, column=header.index("指标") + 1).value == "资金支付及时率":
+            ws.cell(row=r, column=header.index("审核") + 1).value = "无匹配"
+    wb.save(out)
+    r = CliRunner().invoke(app, ["learn", str(out), "-c", str(tmp_catalogue), "--reviewer", "李"])
+    assert r.exit_code == 0, r.output
+    assert "learned 1 decision" in r.stderr and "页码" not in r.stderr
+    assert [(e.subject.key, e.code) for e in Workspace.open().in_force()] == [("资金支付及时率", "NIL")]
+
+
+def test_an_unreadable_pdf_row_is_named_by_its_page(linker, tmp_path):
+    pdf = write_pdf_ruled([[lines(HEADER)] + [lines(r) for r in PAGE1],
+                           [lines(HEADER), lines(PAGE2[0]), lines(["产出指标", "数量指标", "", "50人"])]],
+                          tmp_path / "decl.pdf", WIDTHS)
+    res = normalize([pdf], linker)
+    out = tmp_path / "review.xlsx"
+    write_result(out, res, {})
+    wb = openpyxl.load_workbook(out)
+    header = [c.value for c in wb["逐行审核"][1]]
+    unreadable = [r for r in wb["逐行审核"].iter_rows(min_row=2, values_only=True) if not r[header.index("指标")]]
+    assert [r[2] for r in unreadable] == [2]  # the 页码 of the unreadable row
+    said = [r[2] for r in wb["汇总"].iter_rows(min_row=2, values_only=True) if r[1] == "无法读取的行"]
+    assert said == ["decl.pdf 第2页: row has no indicator name"]
