@@ -139,3 +139,27 @@ def test_an_unreadable_pdf_row_is_named_by_its_page(linker, tmp_path):
     assert [r[2] for r in unreadable] == [2]  # the 页码 of the unreadable row
     said = [r[2] for r in wb["汇总"].iter_rows(min_row=2, values_only=True) if r[1] == "无法读取的行"]
     assert said == ["decl.pdf 第2页: row has no indicator name"]
+
+
+def test_a_coded_pdf_lists_its_rows_by_page(linker, tmp_path):
+    from typer.testing import CliRunner
+
+    from indicode.cli import app
+
+    pdf = two_pages(tmp_path / "decl.pdf")
+    res = normalize([pdf], linker)
+    out = tmp_path / "review.xlsx"
+    write_result(out, res, {})
+    wb = openpyxl.load_workbook(out)
+    ws = wb["逐行审核"]
+    header = [c.value for c in ws[1]]
+    for r in range(2, ws.max_row + 1):
+        ws.cell(row=r, column=header.index("审核") + 1).value = "无匹配"
+    wb.save(out)
+    coded = tmp_path / "coded.xlsx"
+    r = CliRunner().invoke(app, ["apply", str(out), "--to", str(pdf), "-o", str(coded)])
+    assert r.exit_code == 0, r.output
+    rows = list(openpyxl.load_workbook(coded).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("来源", "行号", "页码")
+    assert [(row[rows[0].index("三级指标")], row[2]) for row in rows[1:]] == [
+        ("培训人次", 1), ("任务达标完成率", 1), ("资金支付及时率", 2), ("群众满意度", 2)]
