@@ -103,7 +103,7 @@ def check_writable(path: Path) -> None:
     check_can_replace(path)
 
 
-ROW_COLUMNS = [f for f in IndicatorRow.__dataclass_fields__ if f != "extra"]  # extract's columns
+ROW_COLUMNS = [f for f in IndicatorRow.__dataclass_fields__ if f not in ("extra", "page")]  # extract's columns
 
 
 

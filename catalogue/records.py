@@ -25,6 +25,7 @@ class IndicatorRow:
     explanation: str = ""  # 指标解释
     extra: dict = field(default_factory=dict)  # original cells of a table row, by header (the cells
     # themselves, not copies: the same strings the reader read)
+    page: int | None = None  # 1-based page a PDF row starts on (None for every other format)
 
     @property
     def value(self) -> str:
@@ -32,8 +33,9 @@ class IndicatorRow:
         return self.value_period or self.value_year
 
     def to_dict(self) -> dict:
-        """The row's fields but its cells (`extra`), as extract writes them."""
-        return {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "extra"}
+        """The row's fields but its cells (`extra`) and an unset page, as extract writes them."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__
+                if f != "extra" and not (f == "page" and self.page is None)}
 
 
 @dataclass
@@ -44,6 +46,7 @@ class ReadProblem:
     line: int
     why: str
     text: str = ""
+    page: int | None = None  # as IndicatorRow.page
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.why}"

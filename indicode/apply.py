@@ -271,9 +271,12 @@ def _csv(original: Path, out: Path, values: dict[int, str]) -> None:
 
 
 def _rows_workbook(out: Path, rows: list[IndicatorRow], values: dict[int, str]) -> None:
-    """A .docx / PDF / text declaration as a coded .xlsx of its rows: 来源, 行号, its own fields
-    (a table's own cells), then 指标编码."""
+    """A .docx / PDF / text declaration as a coded .xlsx of its rows: 来源, 行号 (and 页码 for a PDF),
+    its own fields (a table's own cells), then 指标编码."""
     from .catalogue.export import close_workbook, new_workbook, put
+    from .review_sheet import page_header
+
+    paged = any(r.page is not None for r in rows)
 
     heads: list[str] = []
     cells_of = []
@@ -286,11 +289,12 @@ def _rows_workbook(out: Path, rows: list[IndicatorRow], values: dict[int, str]) 
     wb = new_workbook(out)
     ws = wb.add_worksheet("指标")
     bold = wb.add_format({"bold": True})
-    for c, h in enumerate(["来源", "行号", *heads, CODE_HEADER]):
+    where = ["来源", "行号"] + ([page_header()] if paged else [])
+    for c, h in enumerate([*where, *heads, CODE_HEADER]):
         put(ws, 0, c, h, bold)
     for i, (r, cells) in enumerate(zip(rows, cells_of, strict=True), 1):
-        line = [r.source, r.line] + [cells.get(h, "") for h in heads]
+        line = [r.source, r.line] + ([r.page] if paged else []) + [cells.get(h, "") for h in heads]
         for c, v in enumerate(line + [values.get(r.line, "")]):
             put(ws, i, c, v)
-    ws.set_column(len(heads) + 2, len(heads) + 2, 30)
+    ws.set_column(len(heads) + len(where), len(heads) + len(where), 30)
     close_workbook(wb)

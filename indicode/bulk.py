@@ -126,8 +126,13 @@ class NormalizeResult:
         return [f for f in self.files if f.error]
 
 
+PLACE_KEYS = ("source", "line", "page")  # where a row is: a document's own cells by these names get " (input)"
+
+
 def _original(row: IndicatorRow) -> dict:
-    base = {"source": row.source, "line": row.line}
+    base: dict = {"source": row.source, "line": row.line}
+    if row.page is not None:  # a PDF row: the page it starts on (no such key for other formats)
+        base["page"] = row.page
     if row.extra:  # a table: its own cells under its own headers, untouched
         cells = dict(row.extra)
     else:
@@ -135,7 +140,7 @@ def _original(row: IndicatorRow) -> dict:
         if row.code:
             cells["三级指标"] = f"{row.code}-{row.name}"
     for h, v in cells.items():
-        base[f"{h} (input)" if h in OUT_COLUMNS or h in ("source", "line") else h] = v
+        base[f"{h} (input)" if h in OUT_COLUMNS or h in PLACE_KEYS else h] = v
     return base
 
 
@@ -329,7 +334,8 @@ def _code_file(path: Path, label: str, rep: FileReport, linker: Linker, columns:
         for item in chunk:
             if isinstance(item, ReadProblem):
                 rep.problems.append(item)
-                rec = {"source": label, "line": item.line, "raw line": item.text, "indicator": "", "class": "",
+                rec = {"source": label, "line": item.line, **({"page": item.page} if item.page else {}),
+                       "raw line": item.text, "indicator": "", "class": "",
                        "decision": Verdict.REVIEW, "reason": "unreadable", "check": item.why, "reviewer_code": ""}
             else:
                 key = match_key(item)

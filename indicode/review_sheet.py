@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .bulk import OUT_COLUMNS, NormalizeResult, Spool, columns_in_order
+from .bulk import OUT_COLUMNS, PLACE_KEYS, NormalizeResult, Spool, columns_in_order
 from .catalogue.export import STDOUT, check_writable, close_workbook, new_workbook, put, write_records
 from .catalogue.files import atomic_path
 from .i18n import CHINESE, _, use_language
@@ -150,7 +150,8 @@ def summary_rows(res: NormalizeResult, about: dict[str, str]) -> list[tuple[str,
             continue
         rows.append((f.source, f"行数（{f.format}）", str(f.rows)))
         rows += [(f.source, DECISION_WORDS[d], str(f.decisions.get(d, 0))) for d in FILLS]
-        rows += [(f.source, "无法读取的行", str(p)) for p in f.problems]
+        rows += [(f.source, "无法读取的行", str(p) if p.page is None else
+                  f"{place({'source': p.source, 'page': p.page})}: {p.why}") for p in f.problems]
     with use_language(CHINESE):  # the workbook is Chinese whatever the command line's language
         rows += [("设置", _(k), v) for k, v in about.items()]
     return rows
@@ -256,17 +257,32 @@ def _rows_sheet(wb, ws, records: list[dict] | Spool, head: list[str], original: 
     from xlsxwriter.utility import xl_rowcol_to_cell
 
     review_col = head.index(H_REVIEW)
-    _header(wb, ws, head, WIDTHS, len(records))
+    paged = head[2] == page_header()
+    _header(wb, ws, head, {**WIDTHS, page_header(): 6}, len(records))
     drops = _Dropdowns(lists)
     for r, rec in enumerate(records, 1):
         fmt = fills.get(rec.get("decision", ""))
         cells = _review_cells(rec)
-        values = [rec.get("source", ""), rec.get("line", "")] + [cells[h] for h in REVIEW_HEAD] + \
-            [rec.get(c) for c in original]
+        values = [rec.get("source", ""), rec.get("line", "")] + ([rec.get("page")] if paged else []) + \
+            [cells[h] for h in REVIEW_HEAD] + [rec.get(c) for c in original]
         for c, v in enumerate(values):
             put(ws, r, c, v, fmt)
         drops.add(xl_rowcol_to_cell(r, review_col), options(rec))
     drops.write(ws)
+
+
+def page_header() -> str:
+    """The 逐行审核 column of the page a PDF row starts on (页码), written only when some row has one."""
+    with use_language(CHINESE):
+        return _("Page")
+
+
+def place(rec: dict) -> str:
+    """Where a row is, for a reader: `文件.pdf 第3页` for a PDF row, `file:line` for any other."""
+    if rec.get("page") is None or (isinstance(rec["page"], float) and pd.isna(rec["page"])):
+        return f"{rec.get('source', '')}:{rec.get('line', '')}"
+    with use_language(CHINESE):
+        return _("{source} page {page}").format(source=rec.get("source", ""), page=int(rec["page"]))
 
 
 class _Group:
@@ -279,7 +295,7 @@ class _Group:
     def add(self, rec: dict) -> _Group:
         self.rows += 1
         if len(self.where) < 5:
-            self.where.append(f"{rec.get('source', '')}:{rec.get('line', '')}")
+            self.where.append(place(rec))
         self.differ = self.differ or (rec.get("decision"), rec.get("code")) != (self.first.get("decision"),
                                                                                 self.first.get("code"))
         return self
@@ -366,9 +382,10 @@ def write_workbook(path: Path, records: list[dict] | Spool, cols: list[str],
     opts_ws = wb.add_worksheet(OPTIONS_SHEET)
     opts_ws.hide()
     fills = {k: wb.add_format({"bg_color": "#" + v}) for k, v in FILLS.items()}
-    original = [c for c in cols if c not in OUT_COLUMNS and c not in ("source", "line")]
+    original = [c for c in cols if c not in OUT_COLUMNS and c not in PLACE_KEYS]
     lists = _Options(opts_ws)
-    _rows_sheet(wb, rows_ws, records, [H_SOURCE, H_LINE] + REVIEW_HEAD + original, original, fills, lists)
+    where = [H_SOURCE, H_LINE] + ([page_header()] if "page" in cols else [])  # 页码 only when a PDF was read
+    _rows_sheet(wb, rows_ws, records, where + REVIEW_HEAD + original, original, fills, lists)
     distinct_head = REVIEW_HEAD[:3] + [H_ROWS] + REVIEW_HEAD[3:] + [H_SOURCE]
     _distinct_sheet(wb, distinct_ws, records, distinct_head, fills, lists)
     _legend_sheet(wb, legend_ws)

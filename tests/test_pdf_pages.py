@@ -172,7 +172,8 @@ def pages_of(rows, room=480, leading=9, pad=3):
 
 
 def records(res):
-    return [r.to_dict() | {"source": "", "line": 0} for r in res.rows]
+    """The rows' fields but where they are (source, line, the page of a PDF row)."""
+    return [{k: v for k, v in r.to_dict().items() if k != "page"} | {"source": "", "line": 0} for r in res.rows]
 
 
 @pytest.mark.parametrize("key,lines_at,split_at,per_line", SEED_SPLITS)

@@ -126,7 +126,15 @@ def _head(rows: Iterator[list[str]]) -> list[list[str]]:
 
 
 def rows_of(path: Path, name_col: str | None = None) -> tuple[str | None, list[list[str]], Iterator[list[str]]]:
-    """A document as rows of text cells: (its whole text joined with tabs and line breaks, or None for a
+    """A document as rows of text cells (see `_rows_of`)."""
+    return _rows_of(path, name_col)[:3]
+
+
+def _rows_of(path: Path, name_col: str | None = None) -> tuple[str | None, list[list[str]], Iterator[list[str]],
+                                                             list[int] | None]:
+    """`rows_of`, and for a PDF the index of the first row of each page (None for other formats).
+
+    A document as rows of text cells: (its whole text joined with tabs and line breaks, or None for a
     workbook, its first rows, the rows after them). A workbook's rows stream (`xlsx.xlsx_rows`): its
     first rows, up to HEAD_ROWS with text, are read to tell its format, the rest come as they are
     read. `name_col` (a header or a 1-based number) decides a CSV's delimiter when the sniffing would
@@ -135,6 +143,7 @@ def rows_of(path: Path, name_col: str | None = None) -> tuple[str | None, list[l
     data = read_regular(path, MAX_FILE_BYTES, "document")  # a regular file, judged on its descriptor
     head = data[:1024]
     sniffed = _sniff(head)
+    starts = None
     if sniffed != "text":
         if sniffed == "zip":
             kind, rows = _zip_rows(path, data)
@@ -142,9 +151,9 @@ def rows_of(path: Path, name_col: str | None = None) -> tuple[str | None, list[l
             check_file_size(path, len(data), MAX_XLS_BYTES, ".xls workbook")
             kind, rows = "xls", xls_rows(path, data)
         else:
-            from .pdf import pdf_rows
+            from .pdf import pdf_pages
 
-            kind, rows = "pdf", pdf_rows(path, data)
+            kind, (rows, starts) = "pdf", pdf_pages(path, data)
         del data
         stream = iter(rows)
         first = _head(stream)
@@ -153,8 +162,8 @@ def rows_of(path: Path, name_col: str | None = None) -> tuple[str | None, list[l
                     "ofd": "OFD"}[kind]
             raise InputError(_("{path}: empty {what} (no text in it)").format(path=quoted(path), what=what))
         if kind == "xlsx":
-            return None, first, stream
-        return _joined(rows), first, stream  # (a list: only a workbook streams)
+            return None, first, stream, None
+        return _joined(rows), first, stream, starts  # (a list: only a workbook streams)
     if head.startswith(b"PK") and path.suffix.lower() in (".xlsx", ".xlsm", ".docx", ".et", ".wps", ".ofd"):
         raise InputError(_("{path}: damaged file (not a complete zip package) - open it and save it again, or "
                            "export the table as .csv").format(path=quoted(path)))
@@ -165,10 +174,10 @@ def rows_of(path: Path, name_col: str | None = None) -> tuple[str | None, list[l
                                                  and sum(line.count(",") >= 2 for line in lines) > len(lines) // 2)
     if is_csv:
         rows = csv_rows(text, str(path), name_col)
-        return _joined(rows), rows, iter(())
+        return _joined(rows), rows, iter(()), None
     budget = Budget(str(path))
     rows = [budget.row(line.split("\t"), no) for no, line in enumerate(text.split("\n"), 1)]
-    return text, rows, iter(())
+    return text, rows, iter(()), None
 
 
 def load(path: Path, name_col: str | None = None) -> tuple[str, list[list[str]]]:
@@ -188,7 +197,24 @@ def stream_document(path: str | Path, columns: Columns | None = None) -> tuple[s
     only its first rows are held, to tell its format); a declaration form, a text document, comes
     whole, its rows first, then its unreadable lines."""
     path = Path(path)
-    text, first, rest = rows_of(path, columns.name if columns is not None else None)
+    text, first, rest, starts = _rows_of(path, columns.name if columns is not None else None)
+    fmt, items = _read_rows(path, text, first, rest, columns)
+    return fmt, (items if starts is None else _paged(items, starts))
+
+
+def _paged(items: Items, starts: list[int]) -> Items:
+    """Each PDF row and problem with the page it starts on: a row's line is the 1-based row of the
+    PDF's text (one text line a row, as `_joined` writes them), whichever reader read it."""
+    from .pdf import page_of
+
+    for item in items:
+        item.page = page_of(starts, item.line)
+        yield item
+
+
+def _read_rows(path: Path, text: str | None, first: list[list[str]], rest: Iterator[list[str]],
+               columns: Columns | None) -> tuple[str, Items]:
+    """The format and items of a document's rows (`stream_document`)."""
     source = path.name
     given = columns is not None and columns.name is not None
     if not given:

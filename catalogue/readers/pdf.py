@@ -342,10 +342,12 @@ class _Rows:
     def __init__(self, budget: Budget):
         self.budget = budget
         self.rows: list[list[str]] = []
+        self.starts: list[int] = []  # per page: the index of the first row it starts (`page_of`)
         self.last_header: list[str] | None = None
         self.tail: _Tail | None = None
 
     def add_page(self, items: list, no: int) -> None:
+        self.starts.append(len(self.rows))
         first, joined, at = True, False, -1
         went_on: tuple[_Part, int] | None = None  # the table and row joined to the page before
         for k, (cells, is_head, part, i) in enumerate(items):
@@ -383,9 +385,20 @@ class _Rows:
         return _Tail(at, part.columns, foot, *filled)
 
 
+def page_of(starts: list[int], line: int) -> int:
+    """The 1-based page a 1-based row starts on, from each page's first row index (`pdf_pages`); a row
+    joined over a page break is on the page it starts on. A page that starts no row is skipped."""
+    return max(bisect_right(starts, line - 1), 1)
+
+
 def pdf_rows(path: Path, data: bytes) -> list[list[str]]:
     """Rows of text cells of a PDF, in reading order, page furniture left out and rows a page break
     cut joined again (see the module docstring)."""
+    return pdf_pages(path, data)[0]
+
+
+def pdf_pages(path: Path, data: bytes) -> tuple[list[list[str]], list[int]]:
+    """`pdf_rows`, and the index of the first row of each page (for `page_of`)."""
     start = time.monotonic()
     pdf, pages = _open(path, data)
     budget = Budget(str(path))
@@ -400,4 +413,4 @@ def pdf_rows(path: Path, data: bytes) -> list[list[str]]:
     if cid_chars > chars_seen // 2:
         raise InputError(_("{path}: PDF text cannot be decoded (its fonts have no Unicode map) - export the text from "
                            "the program that made it, or run OCR").format(path=quoted(path)))
-    return rows.rows
+    return rows.rows, rows.starts
