@@ -71,7 +71,7 @@ def review_one_file(page, url, path, tmp_path, step: int) -> tuple[dict, object]
     # Enter on the drop box (the first time), Space on its 选择文件 input: the system's file chooser
     tab_to(page, "#drop" if step == 0 else "#file")
     try:
-        with page.expect_file_chooser(timeout=8000) as chooser:
+        with page.expect_file_chooser(timeout=30000) as chooser:  # (a loaded 2-core CI machine)
             page.keyboard.press("Enter" if step == 0 else "Space")
         chooser.value.set_files(str(path))
     except PlaywrightTimeout:

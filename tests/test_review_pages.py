@@ -104,22 +104,28 @@ def test_a_workbook_or_csv_gets_no_page(linker, tmp_path, maker, suffix):
     assert "page" not in pd.read_csv(csv_out, dtype=str, encoding="utf-8-sig").columns
 
 
+def reviewed(res, out, decide):
+    """`res`'s review workbook written to `out`, each row's 审核 set to decide(its 指标) unless None."""
+    write_result(out, res, {})
+    wb = openpyxl.load_workbook(out)
+    ws = wb["逐行审核"]
+    header = [c.value for c in ws[1]]
+    for r in range(2, ws.max_row + 1):
+        verdict = decide(ws.cell(row=r, column=header.index("指标") + 1).value)
+        if verdict is not None:
+            ws.cell(row=r, column=header.index("审核") + 1).value = verdict
+    wb.save(out)
+    return out
+
+
 def test_a_pdf_review_workbook_is_learned_with_its_page_column(linker, tmp_catalogue, tmp_path):
     from typer.testing import CliRunner
 
     from indicode.cli import app
     from indicode.workspace import Workspace
 
-    res = normalize([two_pages(tmp_path / "decl.pdf")], linker)
-    out = tmp_path / "review.xlsx"
-    write_result(out, res, {})
-    wb = openpyxl.load_workbook(out)
-    ws = wb["逐行审核"]
-    header = [c.value for c in ws[1]]
-    for r in range(2, ws.max_row + 1):
-        if ws.cell(row=r, column=header.index("指标") + 1).value == "资金支付及时率":
-            ws.cell(row=r, column=header.index("审核") + 1).value = "无匹配"
-    wb.save(out)
+    out = reviewed(normalize([two_pages(tmp_path / "decl.pdf")], linker), tmp_path / "review.xlsx",
+                   lambda name: "无匹配" if name == "资金支付及时率" else None)
     r = CliRunner().invoke(app, ["learn", str(out), "-c", str(tmp_catalogue), "--reviewer", "李"])
     assert r.exit_code == 0, r.output
     assert "learned 1 decision" in r.stderr and "页码" not in r.stderr
@@ -147,15 +153,7 @@ def test_a_coded_pdf_lists_its_rows_by_page(linker, tmp_path):
     from indicode.cli import app
 
     pdf = two_pages(tmp_path / "decl.pdf")
-    res = normalize([pdf], linker)
-    out = tmp_path / "review.xlsx"
-    write_result(out, res, {})
-    wb = openpyxl.load_workbook(out)
-    ws = wb["逐行审核"]
-    header = [c.value for c in ws[1]]
-    for r in range(2, ws.max_row + 1):
-        ws.cell(row=r, column=header.index("审核") + 1).value = "无匹配"
-    wb.save(out)
+    out = reviewed(normalize([pdf], linker), tmp_path / "review.xlsx", lambda name: "无匹配")
     coded = tmp_path / "coded.xlsx"
     r = CliRunner().invoke(app, ["apply", str(out), "--to", str(pdf), "-o", str(coded)])
     assert r.exit_code == 0, r.output
