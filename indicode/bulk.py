@@ -54,11 +54,12 @@ class FileReport:
 class Held(list):
     """The records of a run held in memory (for the Python API, the service's jobs and the tests)."""
 
-    def mark(self) -> int:
-        return len(self)
+    def mark(self) -> tuple[int, int]:
+        """Where the records stand, as `Spool.mark` gives it (chunks written, records), to roll back to."""
+        return 0, len(self)
 
-    def rollback(self, mark: int) -> None:
-        del self[mark:]
+    def rollback(self, mark: tuple[int, int]) -> None:
+        del self[mark[1]:]
 
 
 class Spool:

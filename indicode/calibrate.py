@@ -48,9 +48,9 @@ def calibrate(linker: Linker, ws: Workspace | None, files: list[Path], output: P
     if output is not None or ws is None:
         return Calibrated(result, len(rows), None, False)
     if files or result.adopted:
-        rec = store_model(ws, result.model, adopted=result.adopted, figures=figures,
-                          decisions=len(linker.decisions), reviewer=reviewer)
-        return Calibrated(result, len(rows), rec, False)
+        kept = store_model(ws, result.model, adopted=result.adopted, figures=figures,
+                           decisions=len(linker.decisions), reviewer=reviewer)
+        return Calibrated(result, len(rows), kept, False)
     rec = store_model(ws, None, figures=figures, decisions=len(linker.decisions), reviewer=reviewer) \
         if model_in_use(ws) is not None else None
     return Calibrated(result, len(rows), rec, True)

@@ -290,7 +290,8 @@ class _Group:
     how many rows, where the first five are, whether their suggestions differ."""
 
     def __init__(self, first: dict):
-        self.first, self.rows, self.where, self.differ = first, 0, [], False
+        self.first, self.rows, self.differ = first, 0, False
+        self.where: list[str] = []
 
     def add(self, rec: dict) -> _Group:
         self.rows += 1

@@ -111,13 +111,15 @@ def router(service: Service) -> APIRouter:
         codes = Counter(e.level2 for e in cat.entries.values())
         ws = service.workspace
         proposed = Counter(p.level2 for p in ws.proposals() if p.status == PENDING) if ws is not None else Counter()
-        tree = []
+        tree, classed = [], 0
         for l1, name in LEVEL1.items():
-            kids = [{"level2": l2, "name": n, "prefix": l1 + l2, "codes": codes.get(l2, 0),
-                     "proposed": proposed.get(l2, 0)} for l2, n in LEVEL2.items() if l2.startswith(l1)]
-            tree.append({"level1": l1, "name": name, "prefix": l1, "codes": sum(k["codes"] for k in kids),
-                         "proposed": sum(k["proposed"] for k in kids), "classes": kids})
-        other = len(cat.entries) - sum(t["codes"] for t in tree)
-        return {"codes": len(cat.entries), "unclassed": other, "tree": tree}
+            under = [l2 for l2 in LEVEL2 if l2.startswith(l1)]
+            kids = [{"level2": l2, "name": LEVEL2[l2], "prefix": l1 + l2, "codes": codes.get(l2, 0),
+                     "proposed": proposed.get(l2, 0)} for l2 in under]
+            n = sum(codes.get(l2, 0) for l2 in under)
+            classed += n
+            tree.append({"level1": l1, "name": name, "prefix": l1, "codes": n,
+                         "proposed": sum(proposed.get(l2, 0) for l2 in under), "classes": kids})
+        return {"codes": len(cat.entries), "unclassed": len(cat.entries) - classed, "tree": tree}
 
     return api
