@@ -33,6 +33,16 @@ from .matcher.text import MAX_TEXT, clean, kind_of
 
 ALTERNATIVES = 3
 CHUNK = 20_000  # rows coded (and records spooled) at a time
+
+
+class TooManyRows(Exception):
+    """The inputs hold more indicator rows than the run may code (`normalize`'s `max_rows`): `rows`
+    counted in all, `most` allowed. Not an InputError of one file: the whole run stops, and the
+    caller words it (an upload's limit, `indicode.jobs`)."""
+
+    def __init__(self, rows: int, most: int):
+        super().__init__(f"{rows} indicator rows, more than {most}")
+        self.rows, self.most = rows, most
 # the original fields of rows read from declaration documents, under the documents' own headings
 DOC_FIELDS = [("unit", "单位"), ("project", "项目名称"), ("project_code", "项目编号"), ("level1_text", "一级指标"),
               ("level2_text", "二级指标"), ("name", "三级指标"), ("code", "指标编码"),
@@ -289,13 +299,15 @@ def coded_columns(linker: Linker, row: IndicatorRow, s: Suggestion) -> dict:
 
 def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
               progress: Callable[[str, int, int], None] | None = None,
-              records: Records | None = None) -> NormalizeResult:
+              records: Records | None = None, max_rows: int | None = None) -> NormalizeResult:
     """Read every document and code every row, CHUNK rows at a time as they are read: each chunk's
     texts not matched before are encoded and matched (`match_rows`, see it for `progress`), its
     records made and handed to `records` (held in memory unless a `Spool` is given), so that memory
     grows with the distinct texts, not with the rows. A file that fails while being read leaves no
     record behind (its error in its FileReport); its lines that could not be read are records too,
-    in line order, so that nothing the reader saw is left out."""
+    in line order, so that nothing the reader saw is left out. With `max_rows`, inputs holding more
+    indicator rows than that raise `TooManyRows` before any row past the limit is matched (the rest
+    only counted, so that the error says how many there are)."""
     t0 = time.perf_counter()
     out: Records = records if records is not None else Held()
     known: dict[tuple, Suggestion] = {}  # every distinct key matched so far
@@ -307,7 +319,11 @@ def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
         files.append(rep)
         mark = out.mark()
         try:
-            keys, new = _code_file(p, label, rep, linker, columns, known, out, progress)
+            room = None if max_rows is None else max_rows - sum(f.rows for f in files[:-1])
+            keys, new = _code_file(p, label, rep, linker, columns, known, out, progress, room)
+        except TooManyRows as exc:
+            out.rollback(mark)
+            raise TooManyRows(exc.rows + sum(f.rows for f in files[:-1]), max_rows or 0) from None
         except InputError as exc:
             out.rollback(mark)
             files[-1] = FileReport(source=label, error=str(exc))
@@ -319,8 +335,9 @@ def normalize(paths: list[Path], linker: Linker, columns: Columns | None = None,
 
 def _code_file(path: Path, label: str, rep: FileReport, linker: Linker, columns: Columns | None,
                known: dict[tuple, Suggestion], out: Records,
-               progress: Callable[[str, int, int], None] | None) -> tuple[set[tuple], int]:
-    """Code one file's rows chunk by chunk into `out`; (the keys its rows have, texts encoded)."""
+               progress: Callable[[str, int, int], None] | None, room: int | None = None) -> tuple[set[tuple], int]:
+    """Code one file's rows chunk by chunk into `out`; (the keys its rows have, texts encoded).
+    `room`: how many indicator rows it may have (`TooManyRows` past it, with the file's count)."""
     fmt, items = stream_document(path, columns)
     rep.format = fmt
     if fmt != "table":  # a declaration form, read whole: rows and unreadable lines in line order
@@ -329,6 +346,8 @@ def _code_file(path: Path, label: str, rep: FileReport, linker: Linker, columns:
     encoded = 0
     for chunk in iter(lambda: list(islice(items, CHUNK)), []):
         rows = [item for item in chunk if isinstance(item, IndicatorRow)]
+        if room is not None and rep.rows + len(rows) > room:
+            raise TooManyRows(rep.rows + len(rows) + sum(isinstance(item, IndicatorRow) for item in items), room)
         for item in chunk:
             item.source = label
         encoded += _match_new(rows, linker, known, progress)

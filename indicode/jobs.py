@@ -279,17 +279,16 @@ def _run(folder: Path, st: JobState, catalogue: str, workspace: str | None, max_
     try:
         st.state, st.stage = RUNNING, "reading"
         _write_state(folder, st)
-        from .bulk import normalize, read_all
+        from .bulk import TooManyRows, normalize
         from .review_sheet import write_result
 
-        rows, _files = read_all([folder / "in" / st.name], None)  # (a file that cannot be read: normalize says)
-        if len(rows) > max_rows:
+        linker = _linker(catalogue, workspace)
+        try:
+            res = normalize([folder / "in" / st.name], linker, progress=progress, max_rows=max_rows)
+        except TooManyRows as exc:
             raise InputError(_("{name}: {n:,} indicator rows, more than the {most:,} an upload may have "
                                "(INDICODE_JOBS_MAX_ROWS); split the file, or raise the limit").format(
-                name=st.name, n=len(rows), most=max_rows))
-        in_time()
-        linker = _linker(catalogue, workspace)
-        res = normalize([folder / "in" / st.name], linker, progress=progress)
+                name=st.name, n=exc.rows, most=max_rows)) from None
         if res.failed:
             raise InputError(res.failed[0].error.replace(str(folder / "in") + os.sep, ""))
         progress("writing", st.total, st.total)

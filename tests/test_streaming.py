@@ -107,6 +107,32 @@ def test_normalize_codes_a_chunk_before_reading_the_next(tmp_path, monkeypatch, 
     assert res.unique == len(NAMES) * 7 and res.files[0].rows == 5994
 
 
+def test_a_row_limit_stops_normalize_before_matching_past_it_and_counts_every_row(tmp_path, monkeypatch, linker):
+    """`max_rows` (an upload's limit): the inputs are read once; past the limit no row is matched and
+    no record of that file kept, and the error counts the rows of every file (3,000 + 5,994 here, not the chunk
+    where the limit fell)."""
+    small, big = big_workbook(tmp_path / "a.xlsx", 3000), big_workbook(tmp_path / "b.xlsx", 6000, bad_every=1000)
+    monkeypatch.setattr(bulk, "CHUNK", 2000)
+    read = Counted(monkeypatch)
+    matched: list[int] = []
+    real = linker.suggest_many
+
+    def counting(items, *a, **kw):
+        matched.append(len(items))
+        return real(items, *a, **kw)
+
+    monkeypatch.setattr(linker, "suggest_many", counting)
+    sink = bulk.Held()
+    with pytest.raises(bulk.TooManyRows) as err:
+        bulk.normalize([small, big], linker, records=sink, max_rows=4000)
+    assert (err.value.rows, err.value.most) == (3000 + 5994, 4000)
+    assert read.rows == 3001 + 6001  # both files read through once, the second only counted past the limit
+    assert {r["source"] for r in sink} == {"a.xlsx"} and len(sink) == 3000  # none of the file past the limit
+    assert sum(matched) <= len(NAMES) * 7  # the first file's texts only: no row of the second was matched
+    res = bulk.normalize([small], linker, max_rows=3000)  # exactly at the limit: coded
+    assert res.files[0].rows == 3000 and not res.failed
+
+
 def test_spool_keeps_records_on_disk_in_order_and_rolls_back(monkeypatch):
     monkeypatch.setattr(bulk, "CHUNK", 3)
     spool = bulk.Spool()
