@@ -263,3 +263,18 @@ def test_a_group_a_pending_proposal_stands_for_is_marked_not_requested_again(tmp
                                                         "课题验收专家满意程度"}
     as_json = json.loads(runner.invoke(app, ["gaps", str(doc), "--json"]).stdout)
     assert {q["name"]: q["provisional"] for q in as_json}["课题验收专家满意度"] == p.code
+
+
+def test_a_group_of_equally_central_spellings_is_named_the_same_whatever_their_order_or_last_bits():
+    """Two spellings used once each and as close to each other: the name must not hang on which row came
+    first or on the last bits of a similarity (a pair's two scores differ by CPU), so CI and a laptop agree."""
+    import numpy as np
+
+    from indicode.gaps.mine import _group, _items
+
+    rows = [GapRow("课题验收专家满意率", "32", "95%"), GapRow("课题验收专家满意度", "32", "≥90%")]
+    for sim in (np.array([[1.0, 0.9000001], [0.9, 1.0]]), np.array([[1.0, 0.9], [0.9000001, 1.0]])):
+        for order in (rows, rows[::-1]):
+            items = _items(order)
+            s = sim if order is rows else sim[::-1, ::-1]
+            assert _group(items, s).name == "课题验收专家满意度"

@@ -141,8 +141,9 @@ def mine(rows: Sequence[GapRow], canon, encode, link: float = LINK, floor: float
 
 def _group(items: list[_Item], sim: np.ndarray) -> Group:
     weight = np.array([len(it.rows) for it in items], dtype=np.float32)
-    central = (sim * weight[None, :]).sum(axis=1) - np.diag(sim) * weight  # to the others, by their rows
-    best = max(range(len(items)), key=lambda i: (central[i], len(items[i].rows), -len(items[i].text)))
+    sym = (sim + sim.T) / 2  # a pair's two scores can differ in the last bits (BLAS order differs by CPU)
+    central = np.round((sym * weight[None, :]).sum(axis=1) - np.diag(sym) * weight, 4)  # to the others, by rows
+    best = min(range(len(items)), key=lambda i: (-central[i], -len(items[i].rows), len(items[i].text), items[i].text))
     rows = [r for it in items for r in it.rows]
     classes = Counter(r.level2 for r in rows if r.level2)
     units = Counter(u for r in rows if (u := unit_of(r.value)))
