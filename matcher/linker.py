@@ -226,6 +226,10 @@ class Linker:
             top.score, top.features, top.alone, max(c.alone for c in ranked), self.model.accept, self.model.review),
             top.features)
         decision = self._with_learned(ranked, decision)
+        reason = "score"
+        if decision == Verdict.NO_MATCH and policy.agreed_by_learned(top.features, top.alone,
+                                                                     max(c.alone for c in ranked)):
+            decision, reason = Verdict.REVIEW, "similar"
         if decision == Verdict.NO_MATCH:
             if top.features.get("learned_nil_same"):  # a reviewer said so of a near-identical text
                 return Suggestion(text, level2, value, decision, rank.shown(ranked[:k]), self.new_code_class(q, top))
@@ -233,7 +237,7 @@ class Linker:
         namesakes = self.namesakes.of(top.code)
         ranked = flags.with_namesakes(ranked, namesakes)
         return Suggestion(text, level2, value, decision, rank.shown(ranked[:max(k, 1 + len(namesakes))]),
-                          namesakes=namesakes)
+                          reason=reason, namesakes=namesakes)
 
     def _with_learned(self, ranked: list[Candidate], decision: Verdict) -> Verdict:
         """Reviewers' decisions on other texts, weighed by the decision model's learned part

@@ -81,3 +81,13 @@ def learned_verdict(v: Verdict, features: dict[str, float]) -> Verdict:
 def fixed_by_learned(features: dict[str, float]) -> bool:
     """Reviewers decided a near-identical text: `learned_verdict` has settled the verdict."""
     return bool(features.get("learned_same") or features.get("learned_nil_same"))
+
+
+def agreed_by_learned(features: dict[str, float], alone: float, best_alone: float) -> bool:
+    """Whether reviewers took the catalogue's own top (no candidate scores higher on the catalogue
+    evidence alone) for a text written almost the same as the query (`learned_sim`: at least
+    `learned.MIN_SIM` by character ratio), nearer than any text they called "no code fits": such a
+    top is reviewed, never left as no match (按时发放春节慰问金 learned, 按时发放中秋慰问金 asked). It
+    never accepts."""
+    sim = features.get("learned_sim", 0.0)
+    return sim > 0.0 and sim > features.get("learned_nil", 0.0) and alone >= best_alone

@@ -62,7 +62,8 @@ def decision_fields(s: Suggestion) -> dict:
 def check_items(s: Suggestion) -> list[str]:
     """What a reviewer should look at on this suggestion, as stable English phrases (the records'
     `check` column; `check_words` puts them in words): the decided code's namesakes, a generic code
-    offered for want of a closer one, a class inferred from the text."""
+    offered for want of a closer one, a class inferred from the text, a code reviewers took for a
+    text written almost the same (reviewed, not left as no match)."""
     items = []
     if s.namesakes and s.code:
         items.append("namesake " + " ".join(s.namesakes))
@@ -72,6 +73,8 @@ def check_items(s: Suggestion) -> list[str]:
         items.append(f"class inferred {s.inferred_class}")
     if not s.code and s.top and s.top.features.get("learned_nil_same"):
         items.append("near text no code")
+    if s.reason == "similar" and s.top:
+        items.append(f"similar text took this code {s.top.features.get('learned_sim', 0.0):.2f}")
     return items
 
 
@@ -83,6 +86,10 @@ def check_words(item: str) -> str:
     anything else as it is."""
     if item.strip() == "near text no code":
         return _("a reviewer found no code for a near-identical text")
+    took = re.fullmatch(r"similar text took this code (\S+)", item.strip())
+    if took:
+        return _("a reviewer chose this code for a text written almost the same (similarity {sim}); "
+                 "the catalogue alone scores it below the review line").format(sim=took.group(1))
     cut = re.fullmatch(r"name cut to its first (\d+) characters for matching", item.strip())
     if cut:
         return _("name cut to its first {n} characters for matching").format(n=cut.group(1))

@@ -54,7 +54,7 @@ class Suggestion:
     decision: Verdict
     candidates: list[Candidate]
     new_code_class: str = ""  # for no-match: where a new code would go
-    reason: str = "score"  # score | learned | generic | empty
+    reason: str = "score"  # score | learned | similar (`policy.agreed_by_learned`) | generic | empty
     cut: bool = False  # the text was longer than MAX_TEXT: matched by its first MAX_TEXT characters
     namesakes: list[str] = field(default_factory=list)  # other codes with the decided code's name (`flags.py`)
     inferred_class: str = ""  # the level-2 class read from the text when the row gives none (`classify.py`)

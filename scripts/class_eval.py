@@ -8,6 +8,9 @@ beside a majority-class baseline and the class words alone, and by the model's o
 
 Prints accuracy at level 2 and at level 1, overall and per file, accuracy on the rows guessed with
 probability ≥ CONFIDENT (and their share), accuracy per probability band, and the commonest confusions.
+The rows are guessed without their class (`inferred`), and again with only its level-1 digit given
+(`inferred, level 1 given`: what a row that gives its level-1 class only gets, `ClassModel.guess`
+keeping to that class).
 """
 from __future__ import annotations
 
@@ -32,29 +35,35 @@ def words_only(canon: str, plain: str) -> str:
     return next((k for k, ws in CLASS_WORDS.items() if any(w in canon or w in plain for w in ws)), "11")
 
 
-def by_source(rows: list[GoldRow], linker: Linker) -> list[Guess]:
-    """Each row's class guessed by a model fitted on the catalogue and the other sources' rows."""
+def by_source(rows: list[GoldRow], linker: Linker) -> tuple[list[Guess], list[Guess]]:
+    """Each row's class guessed by a model fitted on the catalogue and the other sources' rows:
+    without its class, and with its level-1 digit given (the same fit)."""
     canon = linker.canon
     catalogue = catalogue_examples(linker.cat.entries.values())
     groups = [source_group(g.source) for g in rows]
     guessed: list[Guess] = [Guess("", 0.0)] * len(rows)
+    under: list[Guess] = list(guessed)
     for key in sorted(set(groups)):
         model = fit(catalogue + [Example(g.name, g.value, g.level2) for g, k in zip(rows, groups, strict=True)
                                  if k != key], canon)
         for i, (g, k) in enumerate(zip(rows, groups, strict=True)):
             if k == key:
-                guessed[i] = model.guess(canon(g.name), linker.make_query(g.name, "", g.value).kind,
-                                         plain=clean(g.name))
-    return guessed
+                kind = linker.make_query(g.name, "", g.value).kind
+                guessed[i] = model.guess(canon(g.name), kind, plain=clean(g.name))
+                under[i] = model.guess(canon(g.name), kind, g.level2[0], clean(g.name))
+    return guessed, under
 
 
-def figures(rows: list[GoldRow], guessed: list[Guess], sel: list[int], majority: str, canon) -> dict:
+def figures(rows: list[GoldRow], guesses: tuple[list[Guess], list[Guess]], sel: list[int], majority: str,
+            canon) -> dict:
+    guessed, under = guesses
     n = len(sel)
     right = [guessed[i].level2 == rows[i].level2 for i in sel]
     sure = [r for i, r in zip(sel, right, strict=True) if guessed[i].probability >= CONFIDENT]
     return {"rows": n,
             "inferred": round(sum(right) / n, 3),
             "inferred_level1": round(sum(guessed[i].level2[0] == rows[i].level2[0] for i in sel) / n, 3),
+            "inferred, level 1 given": round(sum(under[i].level2 == rows[i].level2 for i in sel) / n, 3),
             f"majority ({majority})": round(sum(rows[i].level2 == majority for i in sel) / n, 3),
             "class words alone": round(sum(words_only(canon(rows[i].name), clean(rows[i].name)) == rows[i].level2
                                            for i in sel) / n, 3),
@@ -73,12 +82,13 @@ def main() -> None:
     if not rows:
         raise InputError(f"{args.gold[0]}: no labelled row gives a level-2 class")
     linker = Linker.default()
-    guessed = by_source(rows, linker)
+    guesses = by_source(rows, linker)
+    guessed = guesses[0]
     majority = Counter(g.level2 for g in rows).most_common(1)[0][0]
     out: dict = {"folds": "by source",
-                 "all": figures(rows, guessed, list(range(len(rows))), majority, linker.canon)}
+                 "all": figures(rows, guesses, list(range(len(rows))), majority, linker.canon)}
     for f in files:
-        out[str(f)] = figures(rows, guessed, [i for i, ff in enumerate(of_file) if ff == f], majority, linker.canon)
+        out[str(f)] = figures(rows, guesses, [i for i, ff in enumerate(of_file) if ff == f], majority, linker.canon)
     bands = {}
     for lo, hi in BANDS:
         sel = [i for i, g in enumerate(guessed) if lo <= g.probability < hi]

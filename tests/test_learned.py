@@ -108,9 +108,10 @@ def test_nearest_learned_texts_are_the_exact_top_by_ratio():
 def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, seed_items):
     """Scores rest on the catalogue evidence alone, so the decision always agrees with the score shown
     (a learned NIL used to show 0.21 under a `review`); learned links only reorder, and an accept needs
-    the catalogue's own top and no reviewer's "no code fits" on a nearer text. Two exceptions, each
-    said in the suggestion: a generic code offered for review (reason `generic`), and a reviewer's
-    decision on a near-identical text (never no match, or no match for "no code fits")."""
+    the catalogue's own top and no reviewer's "no code fits" on a nearer text. Three exceptions, each
+    said in the suggestion: a generic code offered for review (reason `generic`), the catalogue's own
+    top a reviewer took for a text written almost the same (reviewed, reason `similar`), and a
+    reviewer's decision on a near-identical text (never no match, or no match for "no code fits")."""
     plain = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index)
     before = plain.suggest_many(seed_items)
     sampled = zip(seed_items[::7], before[::7], strict=True)
@@ -119,7 +120,7 @@ def test_learned_links_reorder_but_never_change_how_sure(linker, tmp_catalogue, 
     learned = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index, learned=taught)
     m = learned.model
     for item, b, a in zip(seed_items, before, learned.suggest_many(seed_items), strict=True):
-        if a.reason in ("learned", "generic"):
+        if a.reason in ("learned", "generic", "similar"):
             continue
         if a.top.features.get("learned_same") or a.top.features.get("learned_nil_same"):
             assert a.decision == policy.learned_verdict(a.decision, a.top.features), item
@@ -152,3 +153,37 @@ def test_a_decision_reaches_the_near_identical_texts_of_other_documents(linker, 
     poster = learned.suggest("越秀区2026年海报张贴面积", "11")
     assert poster.decision == Verdict.NO_MATCH and check_items(poster) == ["near text no code"]
     assert learned.suggest("宣传册发放数量", "11").decision == plain.suggest("宣传册发放数量", "11").decision
+
+
+def test_the_catalogues_own_top_a_reviewer_took_for_an_almost_same_text_is_reviewed_not_dropped(linker,
+                                                                                                  tmp_catalogue,
+                                                                                                  tmp_path):
+    """按时发放春节慰问金 taken for 113000306 (补助发放及时率, its catalogue top, scored under the review line):
+    按时发放中秋慰问金, written almost the same, is reviewed with that code and says why, never accepted;
+    not when a reviewer called a nearer text "no code fits", nor when the code they took is not the
+    catalogue's own top."""
+    from indicode.i18n import CHINESE, use_language
+    from indicode.matcher.present import check_items, check_words
+
+    asked = ("按时发放中秋慰问金", "", "")
+    plain = Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index).suggest(*asked)
+    assert (plain.decision, plain.top.code) == (Verdict.NO_MATCH, "113000306")
+
+    import itertools
+
+    fresh = itertools.count()
+
+    def taught(*links):  # each in a workspace of its own
+        return Linker(Catalogue.load(tmp_catalogue), linker.encoder, linker.model, linker.index,
+                      learned=teach(tmp_catalogue, list(links), tmp_path / f"ws{next(fresh)}.sqlite"))
+
+    s = taught(("按时发放春节慰问金", "", "113000306")).suggest(*asked)
+    assert (s.decision, s.code, s.reason) == (Verdict.REVIEW, "113000306", "similar")
+    assert plain.top.score <= s.top.score < linker.model.review  # reviewed for the reviewers' choice, not its score
+    [item] = [c for c in check_items(s) if c.startswith("similar text")]
+    with use_language(CHINESE):
+        assert "审核人曾为写法几乎相同的文本选定此编码（相似度 0.78）" in check_words(item)
+    guarded = taught(("按时发放春节慰问金", "", "113000306"), ("按时发放中秋慰问品", "", NIL)).suggest(*asked)
+    assert guarded.decision == Verdict.NO_MATCH and guarded.reason != "similar"
+    elsewhere = taught(("按时发放春节慰问金", "", "113001668")).suggest(*asked)  # the catalogue's second
+    assert elsewhere.top.code == "113001668" and elsewhere.decision == Verdict.NO_MATCH  # ranked first by them
