@@ -220,15 +220,14 @@ class Linker:
             top.score = 1.0
             return Suggestion(text, level2, value, Verdict.ACCEPT, ranked[:k], "", "learned")
         top = ranked[0]
+        best_alone = max(c.alone for c in ranked)
         # the decision follows the score shown (the catalogue evidence alone); learned links of
         # other texts can only raise a question (`policy.doubted_by_learned`)
         decision = policy.learned_verdict(policy.top_verdict(
-            top.score, top.features, top.alone, max(c.alone for c in ranked), self.model.accept, self.model.review),
-            top.features)
+            top.score, top.features, top.alone, best_alone, self.model.accept, self.model.review), top.features)
         decision = self._with_learned(ranked, decision)
         reason = "score"
-        if decision == Verdict.NO_MATCH and policy.agreed_by_learned(top.features, top.alone,
-                                                                     max(c.alone for c in ranked)):
+        if decision == Verdict.NO_MATCH and policy.agreed_by_learned(top.features, top.alone, best_alone):
             decision, reason = Verdict.REVIEW, "similar"
         if decision == Verdict.NO_MATCH:
             if top.features.get("learned_nil_same"):  # a reviewer said so of a near-identical text

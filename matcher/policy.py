@@ -89,5 +89,7 @@ def agreed_by_learned(features: dict[str, float], alone: float, best_alone: floa
     `learned.MIN_SIM` by character ratio), nearer than any text they called "no code fits": such a
     top is reviewed, never left as no match (按时发放春节慰问金 learned, 按时发放中秋慰问金 asked). It
     never accepts."""
+    if fixed_by_learned(features):  # a near-identical text's decision settles it (`learned_verdict`)
+        return False
     sim = features.get("learned_sim", 0.0)
     return sim > 0.0 and sim > features.get("learned_nil", 0.0) and alone >= best_alone

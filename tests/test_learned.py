@@ -185,5 +185,7 @@ def test_the_catalogues_own_top_a_reviewer_took_for_an_almost_same_text_is_revie
         assert "审核人曾为写法几乎相同的文本选定此编码（相似度 0.78）" in check_words(item)
     guarded = taught(("按时发放春节慰问金", "", "113000306"), ("按时发放中秋慰问品", "", NIL)).suggest(*asked)
     assert guarded.decision == Verdict.NO_MATCH and guarded.reason != "similar"
+    settled = taught(("按时发放春节慰问金", "", "113000306"), ("广州市越秀区2025年度按时发放中秋慰问金", "", NIL))
+    assert settled.suggest(*asked).decision == Verdict.NO_MATCH  # a near-identical text was called "no code fits"
     elsewhere = taught(("按时发放春节慰问金", "", "113001668")).suggest(*asked)  # the catalogue's second
     assert elsewhere.top.code == "113001668" and elsewhere.decision == Verdict.NO_MATCH  # ranked first by them
